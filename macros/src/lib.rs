@@ -1,0 +1,1 @@
+//! The `command!` macro of mikrotik-rs (placeholder until the macro lands).

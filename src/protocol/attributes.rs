@@ -1,0 +1,153 @@
+//! Views of a reply's `=key=value` words, without copying them out of the sentence.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::sync::Arc;
+
+use super::sentence::Sentence;
+
+/// Splits `=key=value` at the second `=`; a word with no second `=` is a key with an empty value.
+fn split_attribute(word: &[u8]) -> Option<(&[u8], &[u8])> {
+    let body = word.strip_prefix(b"=")?;
+    Some(match body.iter().position(|&b| b == b'=') {
+        Some(eq) => (&body[..eq], &body[eq + 1..]),
+        None => (body, &[][..]),
+    })
+}
+
+fn pairs(sentence: &Sentence) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    sentence.words().filter_map(split_attribute)
+}
+
+/// The attributes of one reply as raw bytes, in the order the router sent them.
+///
+/// RouterOS does no charset conversion, so values are whatever bytes were
+/// stored (often cp1252, sometimes UTF-8, possibly 0x00). Duplicate keys are kept.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RawAttributes {
+    sentence: Arc<Sentence>,
+}
+
+/// The attributes of one reply as text, in the order the router sent them.
+///
+/// A view of the same bytes as [`RawAttributes`]: [`get`](Self::get) returns
+/// `None` for a value that is not UTF-8, which is then still readable raw.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Attributes {
+    sentence: Arc<Sentence>,
+}
+
+/// Both views of one sentence, sharing its buffer.
+pub(crate) fn views(sentence: Arc<Sentence>) -> (Attributes, RawAttributes) {
+    (
+        Attributes {
+            sentence: Arc::clone(&sentence),
+        },
+        RawAttributes { sentence },
+    )
+}
+
+fn get_all<'s, 'k>(
+    sentence: &'s Sentence,
+    key: &'k str,
+) -> impl Iterator<Item = &'s [u8]> + use<'s, 'k> {
+    pairs(sentence)
+        .filter(move |(k, _)| *k == key.as_bytes())
+        .map(|(_, v)| v)
+}
+
+impl RawAttributes {
+    /// The value of the first attribute named `key`.
+    pub fn get(&self, key: &str) -> Option<&[u8]> {
+        get_all(&self.sentence, key).next()
+    }
+
+    /// The values of every attribute named `key` (RouterOS may repeat a key).
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
+        get_all(&self.sentence, key)
+    }
+
+    /// Whether an attribute named `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.get(key).is_some()
+    }
+
+    /// Every `(key, value)` pair in wire order.
+    pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+        pairs(&self.sentence)
+    }
+
+    /// The number of attributes.
+    pub fn len(&self) -> usize {
+        self.iter().count()
+    }
+
+    /// Whether there are no attributes.
+    pub fn is_empty(&self) -> bool {
+        self.iter().next().is_none()
+    }
+}
+
+impl Attributes {
+    /// The value of the first attribute named `key`, if present and valid UTF-8.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        get_all(&self.sentence, key)
+            .next()
+            .and_then(|v| std::str::from_utf8(v).ok())
+    }
+
+    /// The values of every attribute named `key`, invalid UTF-8 replaced by U+FFFD.
+    pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
+        get_all(&self.sentence, key).map(String::from_utf8_lossy)
+    }
+
+    /// The value of `key` with invalid UTF-8 replaced by U+FFFD.
+    pub fn get_lossy(&self, key: &str) -> Option<Cow<'_, str>> {
+        get_all(&self.sentence, key)
+            .next()
+            .map(String::from_utf8_lossy)
+    }
+
+    /// Whether an attribute named `key` is present (whatever its bytes).
+    pub fn contains_key(&self, key: &str) -> bool {
+        get_all(&self.sentence, key).next().is_some()
+    }
+
+    /// Every `(key, value)` pair in wire order, invalid UTF-8 replaced by U+FFFD.
+    pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> + '_ {
+        pairs(&self.sentence).map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
+    }
+
+    /// The number of attributes.
+    pub fn len(&self) -> usize {
+        pairs(&self.sentence).count()
+    }
+
+    /// Whether there are no attributes.
+    pub fn is_empty(&self) -> bool {
+        pairs(&self.sentence).next().is_none()
+    }
+}
+
+/// Shows bytes as text where they are printable and as `\xNN` escapes elsewhere.
+struct ByteStr<'a>(&'a [u8]);
+
+impl fmt::Debug for ByteStr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b\"{}\"", self.0.escape_ascii())
+    }
+}
+
+impl fmt::Debug for RawAttributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map()
+            .entries(self.iter().map(|(k, v)| (ByteStr(k), ByteStr(v))))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Attributes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
