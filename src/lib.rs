@@ -1,4 +1,13 @@
 //! An asynchronous, runtime-agnostic client for the MikroTik RouterOS API.
 #![warn(missing_docs, missing_debug_implementations)]
 
+// Lets `command!` name `::mikrotik_rs` from inside this crate too.
+extern crate self as mikrotik_rs;
+
 pub mod protocol;
+
+mod error;
+pub mod runtime;
+
+pub use error::{Error, Result};
+pub use mikrotik_rs_macros::command;

@@ -1,0 +1,135 @@
+//! The crate's one error type.
+
+use std::io;
+use std::sync::Arc;
+use std::time::Duration;
+
+use thiserror::Error;
+
+use crate::protocol::{ProtocolError, TrapResponse};
+
+/// Everything that can go wrong talking to a router.
+///
+/// `Clone`, so that one connection failure reaches every open stream.
+#[derive(Debug, Clone, Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The router refused the credentials; the message is the router's own.
+    #[error("login failed: {message}")]
+    Authentication {
+        /// What the router said, e.g. `invalid user name or password (6)`.
+        message: String,
+    },
+    /// The TLS (API-SSL) handshake or session failed.
+    #[error("TLS error: {message}")]
+    Tls {
+        /// What went wrong, and how to fix it where we know.
+        message: String,
+        /// The rustls error behind it, if any.
+        #[source]
+        source: Option<Arc<dyn std::error::Error + Send + Sync>>,
+    },
+    /// Something took longer than its configured limit.
+    #[error("timed out: {what} took longer than {after:?}")]
+    Timeout {
+        /// What timed out: `connect`, `login`, `command`, `keepalive`.
+        what: &'static str,
+        /// The limit that was exceeded.
+        after: Duration,
+    },
+    /// The connection failed with an I/O error.
+    #[error("I/O error: {0}")]
+    Io(#[source] Arc<io::Error>),
+    /// The router closed the connection.
+    #[error("connection closed by the router{}", if *.mid_sentence { " in the middle of a sentence" } else { "" })]
+    ConnectionClosed {
+        /// Whether the close cut a sentence short.
+        mid_sentence: bool,
+    },
+    /// The connection was closed on this side (every handle dropped, or `close` called).
+    #[error("connection closed by the client")]
+    Closed,
+    /// The router broke the wire protocol.
+    #[error("protocol error: {0}")]
+    Protocol(#[from] ProtocolError),
+    /// The router reported an error for a command (`!trap`).
+    #[error("router error: {}", trap_list(.0))]
+    Trap(Arc<[TrapResponse]>),
+    /// The router is closing the connection (`!fatal`) for the reason given.
+    #[error("router closed the session: {0}")]
+    Fatal(String),
+    /// A command's buffer was full because its stream was not read fast
+    /// enough; the command was cancelled on the router.
+    #[error(
+        "response buffer overflow: more than {capacity} unread replies; the command was cancelled"
+    )]
+    Overflow {
+        /// The buffer capacity in replies.
+        capacity: usize,
+    },
+    /// The address could not be parsed or resolved.
+    #[error("invalid address {address:?}: {reason}")]
+    InvalidAddress {
+        /// The address as given.
+        address: String,
+        /// Why it is not usable.
+        reason: String,
+    },
+    /// The builder's options do not fit together.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+}
+
+fn trap_list(traps: &[TrapResponse]) -> String {
+    traps
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+impl From<io::Error> for Error {
+    fn from(error: io::Error) -> Self {
+        Self::Io(Arc::new(error))
+    }
+}
+
+impl Error {
+    /// The I/O error kind, for I/O errors.
+    pub fn io_kind(&self) -> Option<io::ErrorKind> {
+        match self {
+            Self::Io(e) => Some(e.kind()),
+            _ => None,
+        }
+    }
+
+    /// Whether this error means the connection is gone and a new one is needed.
+    pub fn is_connection_error(&self) -> bool {
+        match self {
+            Self::Io(_)
+            | Self::ConnectionClosed { .. }
+            | Self::Closed
+            | Self::Fatal(_)
+            | Self::Tls { .. } => true,
+            Self::Protocol(e) => e.is_framing(),
+            Self::Timeout { what, .. } => *what != "command",
+            _ => false,
+        }
+    }
+
+    /// Whether something timed out.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self, Self::Timeout { .. })
+    }
+
+    /// The traps, for a command the router answered with `!trap`.
+    pub fn traps(&self) -> Option<&[TrapResponse]> {
+        match self {
+            Self::Trap(traps) => Some(traps),
+            _ => None,
+        }
+    }
+}
+
+/// `Result` with this crate's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
