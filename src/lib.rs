@@ -6,8 +6,12 @@ extern crate self as mikrotik_rs;
 
 pub mod protocol;
 
+pub mod connection;
+mod device;
 mod error;
 pub mod runtime;
 
+pub use connection::{BufferPolicy, ResponseStream};
+pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
 pub use mikrotik_rs_macros::command;

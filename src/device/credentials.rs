@@ -1,0 +1,47 @@
+//! A password that never prints and is wiped when dropped.
+
+use std::fmt;
+
+/// Holds a password only as long as the login needs it.
+///
+/// `Debug` shows `"<redacted>"`; dropping it overwrites the bytes before the
+/// memory is freed.
+#[derive(Clone, Default)]
+pub(crate) struct Password(String);
+
+impl Password {
+    pub(crate) fn new(password: &str) -> Self {
+        Self(password.to_owned())
+    }
+
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Password {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("\"<redacted>\"")
+    }
+}
+
+impl Drop for Password {
+    fn drop(&mut self) {
+        let mut bytes = std::mem::take(&mut self.0).into_bytes();
+        bytes.fill(0);
+        // Keep the compiler from dropping the writes as dead stores.
+        std::hint::black_box(&bytes);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_never_shows_the_password() {
+        let password = Password::new("hunter2");
+        assert_eq!(format!("{password:?}"), "\"<redacted>\"");
+        assert_eq!(password.expose(), "hunter2");
+    }
+}

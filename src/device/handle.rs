@@ -1,0 +1,152 @@
+//! `MikrotikDevice`: the cheap, cloneable handle to one connection.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_channel::Sender;
+
+use super::DeviceBuilder;
+use crate::connection::{BufferPolicy, ConnectionOptions, Request, ResponseStream, Shared};
+use crate::protocol::CommandResponse;
+use crate::protocol::command::Command;
+use crate::protocol::login;
+use crate::{Error, Result};
+
+/// A connection to one router, shared by every clone.
+///
+/// Cloning is cheap (two reference counts). Every command sent through any
+/// clone runs concurrently with the others over the one connection. The
+/// connection closes when every clone and every [`ResponseStream`] is dropped.
+#[derive(Clone)]
+pub struct MikrotikDevice {
+    requests: Sender<Request>,
+    shared: Arc<Shared>,
+    buffer: BufferPolicy,
+}
+
+impl fmt::Debug for MikrotikDevice {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MikrotikDevice")
+            .field("in_flight", &self.in_flight())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl MikrotikDevice {
+    /// Connects to `address` (`"host:port"`; port 8728 when omitted) and logs in,
+    /// on Tokio if a Tokio runtime is current, otherwise on async-io.
+    ///
+    /// For TLS, timeouts, keepalive and other options use [`builder`](Self::builder).
+    pub async fn connect(address: &str, user: &str, password: Option<&str>) -> Result<Self> {
+        Self::builder(address)
+            .credentials(user, password)
+            .connect()
+            .await
+    }
+
+    /// A builder for a connection to `address`.
+    pub fn builder(address: impl Into<String>) -> DeviceBuilder {
+        DeviceBuilder::new(address.into())
+    }
+
+    pub(crate) fn from_parts(
+        requests: Sender<Request>,
+        shared: Arc<Shared>,
+        options: ConnectionOptions,
+    ) -> Self {
+        Self {
+            requests,
+            shared,
+            buffer: options.buffer,
+        }
+    }
+
+    /// Sends `command` and returns the stream of its replies.
+    ///
+    /// The command's tag is registered before its bytes are written, so no
+    /// reply can arrive too early. Fails at once if the connection has ended.
+    pub async fn send_command(&self, command: Command) -> Result<ResponseStream> {
+        self.send_command_with(command, self.buffer).await
+    }
+
+    /// Like [`send_command`](Self::send_command), with this command's own buffer policy.
+    pub async fn send_command_with(
+        &self,
+        command: Command,
+        policy: BufferPolicy,
+    ) -> Result<ResponseStream> {
+        let tag = command.tag();
+        let (replies, receiver) = async_channel::unbounded();
+        let oldest = matches!(policy, BufferPolicy::KeepLatest(_)).then(|| receiver.clone());
+        let request = Request::Send {
+            command,
+            replies,
+            policy,
+            oldest,
+        };
+        match self.requests.try_send(request) {
+            Ok(()) => Ok(ResponseStream::new(tag, receiver, self.requests.clone())),
+            Err(_) => Err(self.gone()),
+        }
+    }
+
+    /// Logs in: the 6.43+ method first, then the MD5 challenge–response if the
+    /// router answers with a challenge (pre-6.43).
+    ///
+    /// [`connect`](Self::connect) and the builder already do this; call it
+    /// yourself only with [`connection::new`](crate::connection::new).
+    pub async fn login(&self, user: &str, password: Option<&str>) -> Result<()> {
+        let password = password.unwrap_or_default();
+        let challenge = self.login_step(login::login(user, password)).await?;
+        if let Some(challenge) = challenge {
+            let response = login::legacy_login(user, password, &challenge)?;
+            self.login_step(response).await?;
+        }
+        Ok(())
+    }
+
+    /// Runs one login command; returns the `=ret=` challenge if there was one.
+    async fn login_step(&self, command: Command) -> Result<Option<String>> {
+        let mut replies = self
+            .send_command_with(command, BufferPolicy::Unbounded)
+            .await?;
+        let mut refused = None;
+        while let Some(reply) = replies.recv().await {
+            match reply? {
+                CommandResponse::Trap(trap) => refused = Some(trap.message),
+                CommandResponse::Done(done) => {
+                    return match refused {
+                        Some(message) => Err(Error::Authentication { message }),
+                        None => Ok(done.ret().map(str::to_owned)),
+                    };
+                }
+                CommandResponse::Fatal(reason) => {
+                    return Err(Error::Authentication { message: reason });
+                }
+                CommandResponse::Reply(_) | CommandResponse::Empty(_) => {}
+            }
+        }
+        Err(self.gone())
+    }
+
+    /// Whether the connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.shared.failure().is_some() || self.requests.is_closed()
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn closed_reason(&self) -> Option<Error> {
+        self.shared.failure().cloned()
+    }
+
+    fn gone(&self) -> Error {
+        self.closed_reason().unwrap_or(Error::Closed)
+    }
+
+    /// Commands in flight on the connection, including internal ones
+    /// (`/cancel`, keepalive probes) until the router finishes them.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight()
+    }
+}

@@ -1,0 +1,11 @@
+//! The device handle users hold, and the builder that connects it.
+
+mod address;
+mod builder;
+mod credentials;
+mod handle;
+
+pub use builder::DeviceBuilder;
+pub use handle::MikrotikDevice;
+
+pub(crate) use credentials::Password;
