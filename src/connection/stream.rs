@@ -31,7 +31,7 @@ impl fmt::Debug for ResponseStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseStream")
             .field("tag", &self.tag)
-            .field("buffered", &self.replies.len())
+            .field("unread", &self.replies.len())
             .field("finished", &self.finished)
             .finish()
     }
@@ -60,7 +60,7 @@ impl ResponseStream {
     }
 
     /// Replies received and not read yet.
-    pub fn buffered(&self) -> usize {
+    pub fn unread(&self) -> usize {
         self.replies.len()
     }
 
