@@ -1,0 +1,10 @@
+use mikrotik_rs::command;
+
+fn main() {
+    let _cmd = command!(
+        "/interface/set",
+        numbers = "0",
+        mtu = "1500",
+        "numbers" = "1"
+    );
+}

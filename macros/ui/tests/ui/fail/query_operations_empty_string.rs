@@ -1,0 +1,5 @@
+use mikrotik_rs::command;
+
+fn main() {
+    let _cmd = command!("/interface/print", ?type = "ether", ?# "");
+}
