@@ -1,0 +1,50 @@
+//! Where the examples connect: the router named by `MIKROTIK_ADDR`,
+//! `MIKROTIK_USER` and `MIKROTIK_PASSWORD`, or, when none is set, the built-in
+//! MockRouter started in this process.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use mikrotik_rs::testing::MockRouter;
+
+/// The router to talk to, and the mock that serves it when there is no real one.
+pub struct Target {
+    pub address: String,
+    pub user: String,
+    pub password: Option<String>,
+    /// Keeps the mock running as long as the example needs it.
+    _mock: Option<MockRouter>,
+}
+
+/// Reads the environment, or starts the mock, and says which on the first line.
+pub fn target() -> Target {
+    match std::env::var("MIKROTIK_ADDR") {
+        Ok(address) => {
+            let user = std::env::var("MIKROTIK_USER").unwrap_or_else(|_| "admin".into());
+            let password = std::env::var("MIKROTIK_PASSWORD").ok();
+            println!("Connecting to the router at {address} as {user}");
+            Target {
+                address,
+                user,
+                password,
+                _mock: None,
+            }
+        }
+        Err(_) => {
+            let mock = MockRouter::builder()
+                .monitor_interval(Duration::from_millis(250))
+                .start();
+            println!(
+                "MIKROTIK_ADDR is not set: running against the built-in mock router at {} \
+                 (set MIKROTIK_ADDR, MIKROTIK_USER, MIKROTIK_PASSWORD to use a real one)",
+                mock.address()
+            );
+            Target {
+                address: mock.address(),
+                user: "admin".into(),
+                password: None,
+                _mock: Some(mock),
+            }
+        }
+    }
+}
