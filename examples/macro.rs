@@ -23,7 +23,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Queries: ethernet or VLAN interfaces, only some properties
     let wanted = "ether";
-    let query = command!("/interface/print", ?type = wanted, ?type = "vlan", ?# "|", ".proplist" = "name,type");
+    let query = command!("/interface/print", ?type = wanted, ?type = "vlan", ?#|, ".proplist" = "name,type");
     let mut rows = device.send_command(query).await?;
     while let Some(row) = rows.recv().await {
         if let CommandResponse::Reply(row) = row? {

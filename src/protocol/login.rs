@@ -50,7 +50,7 @@ pub fn challenge_response(password: &[u8], challenge_hex: &str) -> Result<String
 }
 
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if text.is_empty() || text.len() % 2 != 0 {
+    if text.is_empty() || !text.len().is_multiple_of(2) {
         return None;
     }
     text.as_bytes()

@@ -114,6 +114,7 @@ pub fn default_runtime() -> Option<Arc<dyn Runtime>> {
 /// Turns on `TCP_NODELAY` (commands are small and latency-bound) and TCP
 /// keepalive (a cut link is noticed by the kernel even when the
 /// application keepalive is off).
+#[cfg_attr(not(any(feature = "tokio", feature = "async-io")), allow(dead_code))]
 pub(crate) fn tune_socket<'s>(socket: impl Into<socket2::SockRef<'s>>) -> io::Result<()> {
     let socket = socket.into();
     socket.set_tcp_nodelay(true)?;
