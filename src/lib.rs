@@ -10,6 +10,8 @@ pub mod connection;
 mod device;
 mod error;
 pub mod runtime;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};

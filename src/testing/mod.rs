@@ -1,0 +1,751 @@
+//! A mock RouterOS API server on `127.0.0.1`, for testing code that talks to routers.
+//!
+//! Enabled by the `testing` feature. A [`MockRouter`] speaks the real wire
+//! protocol byte for byte (as a RouterOS 7 router does, or RouterOS 6 with
+//! [`MockRouterBuilder::routeros6`]): login (the 6.43+ form and the older
+//! MD5 challenge), tags, interleaved replies of concurrent commands, the
+//! `/cancel` reply order, `!empty` (7.18+), `!fatal`, `/quit`, in-memory
+//! menus with `print`/`getall` (queries, `.proplist`, `count-only`, `follow`),
+//! `add`/`set`/`remove`/`listen`, and streaming monitors.
+//!
+//! It runs on its own background thread (async-io), so tests may use it from
+//! Tokio, smol, async-std or plain threads: [`MockRouter::start`] binds a free
+//! port and returns at once. Dropping the router closes every session.
+//!
+//! # Starting it
+//!
+//! ```no_run
+//! use std::time::Duration;
+//! use mikrotik_rs::testing::{MockRouter, Reply, Script};
+//!
+//! let router = MockRouter::builder()
+//!     .user("admin", "secret")
+//!     // Replace the built-in answer of a command path.
+//!     .script(
+//!         "/tool/fetch",
+//!         Reply::new()
+//!             .row([("status", "finished"), (".section", "0")])
+//!             .into(),
+//!     )
+//!     // 200,000 identical rows, as fast as the socket takes them.
+//!     .script("/log/print", Script::bulk(200_000, [("message", "hello")]))
+//!     .monitor_interval(Duration::from_millis(100))
+//!     .start();
+//! let address = router.address(); // "127.0.0.1:<port>": connect your client here
+//! # let _ = address;
+//! ```
+//!
+//! # What it answers
+//!
+//! - Menus, preloaded with plausible data: `/interface` (ether1–ether5,
+//!   bridge, vlan10), `/ip/address`, `/user`, and the single-row menus
+//!   `/system/identity` and `/system/resource`. Rows of list menus carry
+//!   `=.id=*N`; single-row menus have no ids (as on RouterOS). Changes made by
+//!   one session are seen by every session (`listen`, `print =follow=`).
+//! - `/interface/monitor-traffic =interface=ether1` and
+//!   `/interface/ethernet/monitor =numbers=ether1`: a row per interval until
+//!   cancelled, or one row and `!done` with `=once=`.
+//! - `/system/package/update/check-for-updates`: a few progress rows, `!done`.
+//! - An unknown path: `!trap =category=0 =message=no such command prefix`, `!done`.
+//!
+//! # Scripted replies
+//!
+//! [`Script`] replaces the built-in behaviour of one command path: fixed rows
+//! with traps and `=ret=` ([`Reply`]), a cheap bulk stream ([`Script::Bulk`]),
+//! silence, raw bytes for bad-input tests, `!fatal`, or a closure.
+//!
+//! # Fault injection
+//!
+//! - [`MockRouterBuilder::write_chunk_size`] / [`MockRouter::set_write_chunk_size`]:
+//!   every write is split into pieces of N bytes (down to 1), each flushed.
+//! - [`MockRouterBuilder::close_after_bytes`]: the connection closes after the
+//!   session wrote N bytes of replies, counted from the end of the successful
+//!   login (so a cut can fall mid-sentence of the first command's replies);
+//!   [`MockRouterBuilder::close_after_bytes_from_start`] counts from the first byte.
+//! - [`MockRouterBuilder::never_answer`]: accept, read, never write anything.
+//! - [`MockRouter::set_silent`]: stop (or resume) answering without closing sockets.
+//! - [`MockRouter::drop_connections`]: close every session now.
+//!
+//! # Observing the client
+//!
+//! Every sentence the router receives is logged ([`MockRouter::received`],
+//! bounded by [`MockRouterBuilder::received_capacity`]); [`MockRouter::wait_for`]
+//! waits for a condition on that log under any async runtime;
+//! [`MockRouter::session_count`] and [`MockRouter::running_commands`] tell
+//! what is still open.
+
+mod db;
+mod query;
+mod session;
+#[cfg(test)]
+mod tests;
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt;
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock};
+use std::time::{Duration, Instant};
+
+use async_io::{Async, Timer};
+
+use crate::protocol::Sentence;
+use crate::runtime::BackgroundExecutor;
+
+pub(crate) use session::serve_session;
+
+/// Locks a mutex, ignoring poisoning (the mock never panics while holding one).
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A scripted answer to one command path, replacing the built-in behaviour.
+///
+/// Replies carry the command's `.tag` (right after the reply word) unless
+/// noted otherwise.
+#[derive(Clone)]
+#[non_exhaustive]
+pub enum Script {
+    /// Fixed rows, then traps, then `!done` (with `=ret=` if set).
+    Reply(Reply),
+    /// `count` identical `!re` rows of `attributes`, then `!done`. The row is
+    /// encoded once and written in large chunks: fast enough for benchmarks.
+    Bulk {
+        /// How many rows.
+        count: usize,
+        /// The attributes of every row, as `(key, value)`.
+        attributes: Vec<(String, String)>,
+    },
+    /// Never answers the command (it counts as running until cancelled; a
+    /// `/cancel` gets the usual interrupted trap and `!done`s).
+    Silent,
+    /// Writes exactly these bytes, nothing else (no tag is added). For
+    /// bad-input tests: control bytes, absurd length prefixes, foreign tags.
+    Raw(Vec<u8>),
+    /// Writes `!fatal` with this bare-word reason, then closes the connection.
+    Fatal(String),
+    /// Calls the closure with the received command; writes the sentences it
+    /// returns (each a list of words) exactly, adding nothing, not even the tag.
+    Custom(Arc<dyn Fn(&Sentence) -> Vec<Vec<Vec<u8>>> + Send + Sync>),
+}
+
+impl Script {
+    /// [`Script::Bulk`] from any `(key, value)` pairs.
+    pub fn bulk<K: Into<String>, V: Into<String>>(
+        count: usize,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        Self::Bulk {
+            count,
+            attributes: attributes
+                .into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        }
+    }
+
+    /// [`Script::Custom`] from a closure.
+    pub fn custom(f: impl Fn(&Sentence) -> Vec<Vec<Vec<u8>>> + Send + Sync + 'static) -> Self {
+        Self::Custom(Arc::new(f))
+    }
+
+    /// A plain `!done`.
+    pub fn done() -> Self {
+        Self::Reply(Reply::new())
+    }
+}
+
+impl From<Reply> for Script {
+    fn from(reply: Reply) -> Self {
+        Self::Reply(reply)
+    }
+}
+
+impl fmt::Debug for Script {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Reply(r) => f.debug_tuple("Reply").field(r).finish(),
+            Self::Bulk { count, attributes } => f
+                .debug_struct("Bulk")
+                .field("count", count)
+                .field("attributes", attributes)
+                .finish(),
+            Self::Silent => f.write_str("Silent"),
+            Self::Raw(bytes) => f
+                .debug_tuple("Raw")
+                .field(&bytes.escape_ascii().to_string())
+                .finish(),
+            Self::Fatal(reason) => f.debug_tuple("Fatal").field(reason).finish(),
+            Self::Custom(_) => f.write_str("Custom(..)"),
+        }
+    }
+}
+
+/// Fixed replies: rows, then traps, then `!done`, optionally after a delay.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reply {
+    /// `!re` rows, each a list of `(key, value)` attributes as raw bytes.
+    pub rows: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
+    /// `!trap`s: optional category and message.
+    pub traps: Vec<(Option<u32>, Vec<u8>)>,
+    /// The `=ret=` of the final `!done`.
+    pub ret: Option<Vec<u8>>,
+    /// Wait this long before answering (the command counts as running and
+    /// can be cancelled meanwhile).
+    pub delay: Option<Duration>,
+}
+
+impl Reply {
+    /// A reply that is just `!done`.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a `!re` row (values are raw bytes: any encoding, even 0x00).
+    pub fn row<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        mut self,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> Self {
+        self.rows.push(
+            attributes
+                .into_iter()
+                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+                .collect(),
+        );
+        self
+    }
+
+    /// Adds a `!trap` (sent after the rows, before `!done`).
+    pub fn trap(mut self, category: Option<u32>, message: impl AsRef<[u8]>) -> Self {
+        self.traps.push((category, message.as_ref().to_vec()));
+        self
+    }
+
+    /// Sets the `=ret=` of `!done`.
+    pub fn ret(mut self, value: impl AsRef<[u8]>) -> Self {
+        self.ret = Some(value.as_ref().to_vec());
+        self
+    }
+
+    /// Answers only after `delay`.
+    pub fn delay(mut self, delay: Duration) -> Self {
+        self.delay = Some(delay);
+        self
+    }
+}
+
+/// One sentence the mock received from a client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReceivedSentence {
+    /// Which session it came on (numbered from 1 in accept order).
+    pub session: u64,
+    /// When it was decoded.
+    pub at: Instant,
+    /// The sentence as received.
+    pub sentence: Sentence,
+}
+
+impl ReceivedSentence {
+    /// The command path (first word), or `""` when it is not UTF-8.
+    pub fn path(&self) -> &str {
+        self.sentence
+            .word(0)
+            .and_then(|w| std::str::from_utf8(w).ok())
+            .unwrap_or("")
+    }
+
+    /// The value of the first `=key=value` attribute named `key`.
+    pub fn attribute(&self, key: &str) -> Option<&[u8]> {
+        self.sentence.words().find_map(|w| {
+            let rest = w.strip_prefix(b"=")?.strip_prefix(key.as_bytes())?;
+            rest.strip_prefix(b"=")
+        })
+    }
+
+    /// The `.tag` of the sentence, if any (and UTF-8).
+    pub fn tag(&self) -> Option<&str> {
+        self.sentence
+            .words()
+            .find_map(|w| w.strip_prefix(b".tag="))
+            .and_then(|t| std::str::from_utf8(t).ok())
+    }
+}
+
+/// Where [`MockRouterBuilder::close_after_bytes`] starts counting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cut {
+    AfterLogin(u64),
+    FromStart(u64),
+}
+
+#[derive(Debug, Clone)]
+struct Config {
+    users: Vec<(String, String)>,
+    legacy_login: bool,
+    v6: bool,
+    empty_replies: bool,
+    monitor_interval: Duration,
+    received_capacity: usize,
+}
+
+/// State shared by the accept loop, every session, and the [`MockRouter`] handle.
+pub(crate) struct Shared {
+    config: Config,
+    scripts: RwLock<HashMap<Vec<u8>, Script>>,
+    db: Mutex<db::Db>,
+    received: Mutex<VecDeque<ReceivedSentence>>,
+    received_version: AtomicU64,
+    silent: AtomicBool,
+    write_chunk: AtomicUsize,
+    cut: Mutex<Option<Cut>>,
+    sessions_open: AtomicUsize,
+    sessions_total: AtomicU64,
+    running: Arc<AtomicUsize>,
+    kills: Mutex<HashMap<u64, async_channel::Sender<()>>>,
+    shutdown: AtomicBool,
+}
+
+impl fmt::Debug for Shared {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Shared")
+            .field("config", &self.config)
+            .field("sessions_open", &self.sessions_open)
+            .field("running", &self.running)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Shared {
+    fn log(&self, session: u64, sentence: &Sentence) {
+        let capacity = self.config.received_capacity;
+        if capacity == 0 {
+            return;
+        }
+        let mut log = lock(&self.received);
+        while log.len() >= capacity {
+            log.pop_front();
+        }
+        log.push_back(ReceivedSentence {
+            session,
+            at: Instant::now(),
+            sentence: sentence.clone(),
+        });
+        self.received_version.fetch_add(1, Ordering::Release);
+    }
+
+    fn script(&self, path: &[u8]) -> Option<Script> {
+        let scripts = self.scripts.read().unwrap_or_else(|e| e.into_inner());
+        scripts.get(path).cloned()
+    }
+}
+
+/// Configures and starts a [`MockRouter`].
+#[derive(Debug, Clone)]
+pub struct MockRouterBuilder {
+    config: Config,
+    users_set: bool,
+    scripts: HashMap<Vec<u8>, Script>,
+    write_chunk: usize,
+    cut: Option<Cut>,
+    silent: bool,
+}
+
+impl Default for MockRouterBuilder {
+    fn default() -> Self {
+        Self {
+            config: Config {
+                users: vec![("admin".into(), String::new())],
+                legacy_login: false,
+                v6: false,
+                empty_replies: false,
+                monitor_interval: Duration::from_secs(1),
+                received_capacity: 50_000,
+            },
+            users_set: false,
+            scripts: HashMap::new(),
+            write_chunk: 0,
+            cut: None,
+            silent: false,
+        }
+    }
+}
+
+impl MockRouterBuilder {
+    /// Accepts this user. Without any call, the only user is `admin` with an
+    /// empty password; the first call replaces that default.
+    pub fn user(mut self, name: impl Into<String>, password: impl Into<String>) -> Self {
+        if !self.users_set {
+            self.config.users.clear();
+            self.users_set = true;
+        }
+        let name = name.into();
+        self.config.users.retain(|(n, _)| *n != name);
+        self.config.users.push((name, password.into()));
+        self
+    }
+
+    /// Behaves like a router before 6.43: every `/login` without a
+    /// `=response=` gets `!done =ret=<challenge>`, and only the MD5
+    /// challenge–response logs in.
+    pub fn legacy_login(mut self, on: bool) -> Self {
+        self.config.legacy_login = on;
+        self
+    }
+
+    /// Speaks like RouterOS 6: booleans are `yes`/`no` (also `=.dead=yes`).
+    pub fn routeros6(mut self, on: bool) -> Self {
+        self.config.v6 = on;
+        self
+    }
+
+    /// Behaves like RouterOS 7.18+: a print that matches nothing answers
+    /// `!empty` then `!done` (instead of a plain `!done`).
+    pub fn empty_replies(mut self, on: bool) -> Self {
+        self.config.empty_replies = on;
+        self
+    }
+
+    /// The interval of streaming monitors (default one second).
+    pub fn monitor_interval(mut self, interval: Duration) -> Self {
+        self.config.monitor_interval = interval;
+        self
+    }
+
+    /// Answers `path` (e.g. `/interface/print`) with `script` instead of the
+    /// built-in behaviour. `/login` may be scripted too.
+    pub fn script(mut self, path: impl AsRef<[u8]>, script: Script) -> Self {
+        self.scripts.insert(path.as_ref().to_vec(), script);
+        self
+    }
+
+    /// Splits every write into pieces of `bytes` (at least 1), each flushed.
+    pub fn write_chunk_size(mut self, bytes: usize) -> Self {
+        self.write_chunk = bytes.max(1);
+        self
+    }
+
+    /// Closes each connection once the session has written `bytes` bytes of
+    /// replies counted from the end of its successful login (the login's
+    /// `!done` excluded). The cut may fall anywhere, even inside a prefix.
+    pub fn close_after_bytes(mut self, bytes: u64) -> Self {
+        self.cut = Some(Cut::AfterLogin(bytes));
+        self
+    }
+
+    /// Like [`close_after_bytes`](Self::close_after_bytes), counted from the
+    /// first byte the session writes (login replies included).
+    pub fn close_after_bytes_from_start(mut self, bytes: u64) -> Self {
+        self.cut = Some(Cut::FromStart(bytes));
+        self
+    }
+
+    /// Accepts connections and reads (and logs) what clients send, but never
+    /// writes a byte, not even to a login: for connect and login timeouts.
+    /// [`MockRouter::set_silent`]`(false)` turns answering on again.
+    pub fn never_answer(mut self) -> Self {
+        self.silent = true;
+        self
+    }
+
+    /// How many received sentences the log keeps (oldest dropped first;
+    /// default 50,000; 0 keeps none).
+    pub fn received_capacity(mut self, sentences: usize) -> Self {
+        self.config.received_capacity = sentences;
+        self
+    }
+
+    /// Binds `127.0.0.1:0` and starts serving on a background thread.
+    ///
+    /// # Panics
+    /// If no loopback port can be bound (use [`try_start`](Self::try_start)
+    /// to get the error instead).
+    pub fn start(self) -> MockRouter {
+        match self.try_start() {
+            Ok(router) => router,
+            Err(e) => panic!("the mock router could not listen on 127.0.0.1: {e}"),
+        }
+    }
+
+    /// Binds `127.0.0.1:0` and starts serving on a background thread.
+    pub fn try_start(self) -> io::Result<MockRouter> {
+        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
+        socket.bind(&addr.into())?;
+        // A deep backlog: tests open thousands of sessions at once.
+        socket.listen(4096)?;
+        let listener = Async::new(TcpListener::from(socket))?;
+        let addr = listener.get_ref().local_addr()?;
+        let v6 = self.config.v6;
+        let shared = Arc::new(Shared {
+            config: self.config,
+            scripts: RwLock::new(self.scripts),
+            db: Mutex::new(db::Db::preloaded(v6)),
+            received: Mutex::new(VecDeque::new()),
+            received_version: AtomicU64::new(0),
+            silent: AtomicBool::new(self.silent),
+            write_chunk: AtomicUsize::new(self.write_chunk),
+            cut: Mutex::new(self.cut),
+            sessions_open: AtomicUsize::new(0),
+            sessions_total: AtomicU64::new(0),
+            running: Arc::new(AtomicUsize::new(0)),
+            kills: Mutex::new(HashMap::new()),
+            shutdown: AtomicBool::new(false),
+        });
+        let executor = BackgroundExecutor::start("mikrotik-mock");
+        let (stop, stopped) = async_channel::bounded::<()>(1);
+        executor.spawn(Box::pin(accept_loop(
+            listener,
+            Arc::clone(&shared),
+            stopped,
+            executor.clone(),
+        )));
+        Ok(MockRouter {
+            addr,
+            shared,
+            _stop: stop,
+            _executor: executor,
+        })
+    }
+}
+
+async fn accept_loop(
+    listener: Async<TcpListener>,
+    shared: Arc<Shared>,
+    stopped: async_channel::Receiver<()>,
+    executor: BackgroundExecutor,
+) {
+    let accept = async {
+        loop {
+            match listener.accept().await {
+                Ok((stream, _)) => {
+                    let _ = stream.get_ref().set_nodelay(true);
+                    executor.spawn(Box::pin(serve_session(stream, Arc::clone(&shared))));
+                }
+                // Out of descriptors, or a connection reset before accept: go on.
+                Err(_) => {
+                    Timer::after(Duration::from_millis(5)).await;
+                }
+            }
+        }
+    };
+    session::race(accept, async {
+        let _ = stopped.recv().await;
+    })
+    .await;
+}
+
+/// A mock RouterOS API server on `127.0.0.1`; see the [module docs](self).
+///
+/// Dropping it stops accepting connections and closes every session.
+pub struct MockRouter {
+    addr: SocketAddr,
+    shared: Arc<Shared>,
+    _stop: async_channel::Sender<()>,
+    _executor: BackgroundExecutor,
+}
+
+impl fmt::Debug for MockRouter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockRouter")
+            .field("addr", &self.addr)
+            .field("sessions", &self.session_count())
+            .field("running_commands", &self.running_commands())
+            .finish()
+    }
+}
+
+impl Drop for MockRouter {
+    fn drop(&mut self) {
+        self.shared.shutdown.store(true, Ordering::SeqCst);
+        self.drop_connections();
+    }
+}
+
+impl MockRouter {
+    /// Starts a router with the default settings (user `admin`, empty password).
+    pub fn start() -> Self {
+        Self::builder().start()
+    }
+
+    /// A builder for the other settings.
+    pub fn builder() -> MockRouterBuilder {
+        MockRouterBuilder::default()
+    }
+
+    /// The address it listens on (`127.0.0.1`, a free port).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The address as `"127.0.0.1:<port>"`.
+    pub fn address(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// Every sentence received (all sessions, in arrival order), up to the
+    /// configured capacity.
+    pub fn received(&self) -> Vec<ReceivedSentence> {
+        lock(&self.shared.received).iter().cloned().collect()
+    }
+
+    /// The command paths of every sentence received, in order.
+    pub fn received_paths(&self) -> Vec<String> {
+        lock(&self.shared.received)
+            .iter()
+            .map(|r| r.path().to_owned())
+            .collect()
+    }
+
+    /// Forgets every received sentence.
+    pub fn clear_received(&self) {
+        lock(&self.shared.received).clear();
+        self.shared.received_version.fetch_add(1, Ordering::Release);
+    }
+
+    /// Waits until `predicate` holds for the received log, or `timeout`
+    /// passes; returns whether it held. Works under any async runtime.
+    pub async fn wait_for<F>(&self, mut predicate: F, timeout: Duration) -> bool
+    where
+        F: FnMut(&[ReceivedSentence]) -> bool,
+    {
+        let deadline = Instant::now() + timeout;
+        let mut seen = None;
+        loop {
+            let version = self.shared.received_version.load(Ordering::Acquire);
+            if seen != Some(version) {
+                seen = Some(version);
+                let mut log = lock(&self.shared.received);
+                if predicate(log.make_contiguous()) {
+                    return true;
+                }
+            }
+            if Instant::now() >= deadline {
+                return false;
+            }
+            Timer::after(Duration::from_millis(1)).await;
+        }
+    }
+
+    /// Sessions currently open.
+    pub fn session_count(&self) -> usize {
+        self.shared.sessions_open.load(Ordering::SeqCst)
+    }
+
+    /// Sessions accepted since start.
+    pub fn sessions_accepted(&self) -> u64 {
+        self.shared.sessions_total.load(Ordering::SeqCst)
+    }
+
+    /// Commands still running, over all sessions: streaming commands
+    /// (`listen`, `follow`, monitors, bulk or delayed scripts) and
+    /// [`Script::Silent`] ones that have not ended or been cancelled.
+    pub fn running_commands(&self) -> usize {
+        self.shared.running.load(Ordering::SeqCst)
+    }
+
+    /// Stops (`true`) or resumes answering, without closing anything:
+    /// received sentences are logged but not executed, and pending output is
+    /// discarded while silent.
+    pub fn set_silent(&self, silent: bool) {
+        self.shared.silent.store(silent, Ordering::SeqCst);
+    }
+
+    /// Splits every later write into pieces of `bytes` (`None`: whole writes).
+    pub fn set_write_chunk_size(&self, bytes: Option<usize>) {
+        let n = bytes.map_or(0, |b| b.max(1));
+        self.shared.write_chunk.store(n, Ordering::SeqCst);
+    }
+
+    /// Like [`MockRouterBuilder::close_after_bytes`], for sessions accepted
+    /// from now on (`None` turns it off).
+    pub fn set_close_after_bytes(&self, bytes: Option<u64>) {
+        *lock(&self.shared.cut) = bytes.map(Cut::AfterLogin);
+    }
+
+    /// Adds or replaces the script of `path` (for commands received from now on).
+    pub fn set_script(&self, path: impl AsRef<[u8]>, script: Script) {
+        let mut scripts = self
+            .shared
+            .scripts
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        scripts.insert(path.as_ref().to_vec(), script);
+    }
+
+    /// Removes the script of `path`, restoring the built-in behaviour.
+    pub fn remove_script(&self, path: impl AsRef<[u8]>) {
+        let mut scripts = self
+            .shared
+            .scripts
+            .write()
+            .unwrap_or_else(|e| e.into_inner());
+        scripts.remove(path.as_ref());
+    }
+
+    /// Closes every open session now (no `!fatal`, just the TCP close).
+    /// New connections are still accepted.
+    pub fn drop_connections(&self) {
+        let kills = std::mem::take(&mut *lock(&self.shared.kills));
+        drop(kills);
+    }
+
+    /// Adds a row to a list menu (e.g. `/interface`) as if a client had; every
+    /// `listen` sees it. Returns the new id, or `None` if the menu is unknown,
+    /// single-row, or the name is taken.
+    pub fn add_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        menu: &str,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> Option<String> {
+        let attrs = attributes
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+            .collect();
+        let id = lock(&self.shared.db).add(menu, attrs).ok()?;
+        Some(String::from_utf8_lossy(&id).into_owned())
+    }
+
+    /// Sets attributes of the row `id` (an id like `*1` or a name) of `menu`;
+    /// returns whether it exists.
+    pub fn set_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        menu: &str,
+        id: &str,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> bool {
+        let attrs: Vec<_> = attributes
+            .into_iter()
+            .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+            .collect();
+        lock(&self.shared.db)
+            .set(menu, id.as_bytes(), &attrs)
+            .is_ok()
+    }
+
+    /// Removes the row `id` of `menu`; returns whether it existed.
+    pub fn remove_item(&self, menu: &str, id: &str) -> bool {
+        lock(&self.shared.db).remove(menu, id.as_bytes()).is_ok()
+    }
+
+    /// The rows of `menu` as `(key, value)` lists (`.id` first on list menus).
+    pub fn items(&self, menu: &str) -> Vec<Vec<(String, Vec<u8>)>> {
+        let db = lock(&self.shared.db);
+        db.menus.get(menu).map_or_else(Vec::new, |m| {
+            m.items
+                .iter()
+                .map(|item| {
+                    item.attrs
+                        .iter()
+                        .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.clone()))
+                        .collect()
+                })
+                .collect()
+        })
+    }
+}

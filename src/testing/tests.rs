@@ -1,0 +1,817 @@
+//! The mock against a tiny blocking client written here (the crate's own
+//! client is tested against the mock elsewhere).
+
+use std::collections::VecDeque;
+use std::io::{ErrorKind, Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use super::*;
+use crate::protocol::login::challenge_response;
+use crate::protocol::{Decoder, encode_sentence};
+
+const TIMEOUT: Duration = Duration::from_secs(5);
+
+type Words = Vec<String>;
+
+struct Client {
+    stream: TcpStream,
+    decoder: Decoder,
+    pending: VecDeque<Words>,
+    eof: bool,
+}
+
+impl Client {
+    fn connect(router: &MockRouter) -> Self {
+        let stream = TcpStream::connect_timeout(&router.addr(), TIMEOUT).unwrap();
+        stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        stream.set_write_timeout(Some(TIMEOUT)).unwrap();
+        Self {
+            stream,
+            decoder: Decoder::default(),
+            pending: VecDeque::new(),
+            eof: false,
+        }
+    }
+
+    fn logged_in(router: &MockRouter) -> Self {
+        let mut client = Self::connect(router);
+        client.send(&["/login", "=name=admin", "=password="]);
+        assert_eq!(client.recv(), Some(words(&["!done"])));
+        client
+    }
+
+    fn send(&mut self, words: &[&str]) {
+        let mut out = Vec::new();
+        encode_sentence(words, &mut out);
+        self.stream.write_all(&out).unwrap();
+    }
+
+    fn send_raw(&mut self, bytes: &[u8]) {
+        self.stream.write_all(bytes).unwrap();
+    }
+
+    /// Reads raw bytes until EOF (or `limit` bytes), bounded by the read timeout.
+    fn read_to_end(&mut self) -> Vec<u8> {
+        let mut all = Vec::new();
+        self.stream.read_to_end(&mut all).unwrap();
+        all
+    }
+
+    /// The next sentence, `None` at EOF. Panics after the timeout.
+    fn recv(&mut self) -> Option<Words> {
+        let mut buf = [0u8; 65536];
+        loop {
+            if let Some(s) = self.pending.pop_front() {
+                return Some(s);
+            }
+            if self.eof {
+                return None;
+            }
+            let n = match self.stream.read(&mut buf) {
+                Ok(n) => n,
+                Err(e) if e.kind() == ErrorKind::ConnectionReset => 0,
+                Err(e) => panic!("no reply within {TIMEOUT:?}: {e}"),
+            };
+            if n == 0 {
+                self.eof = true;
+                assert!(!self.decoder.is_mid_sentence(), "EOF inside a sentence");
+                continue;
+            }
+            let mut input = &buf[..n];
+            while let Some(s) = self.decoder.decode(&mut input).unwrap() {
+                self.pending.push_back(
+                    s.words()
+                        .map(|w| String::from_utf8_lossy(w).into_owned())
+                        .collect(),
+                );
+            }
+        }
+    }
+
+    /// Whether nothing arrives for `wait`.
+    fn quiet_for(&mut self, wait: Duration) -> bool {
+        if !self.pending.is_empty() {
+            return false;
+        }
+        self.stream.set_read_timeout(Some(wait)).unwrap();
+        let mut byte = [0u8; 1];
+        let quiet = match self.stream.peek(&mut byte) {
+            Ok(_) => false,
+            Err(e) => matches!(e.kind(), ErrorKind::WouldBlock | ErrorKind::TimedOut),
+        };
+        self.stream.set_read_timeout(Some(TIMEOUT)).unwrap();
+        quiet
+    }
+
+    /// Every sentence up to and including the `!done` tagged `tag`.
+    fn until_done(&mut self, tag: &str) -> Vec<Words> {
+        let tag_word = format!(".tag={tag}");
+        let mut got = Vec::new();
+        loop {
+            let s = self.recv().expect("connection closed before !done");
+            let end = s[0] == "!done" && s.contains(&tag_word);
+            got.push(s);
+            if end {
+                return got;
+            }
+        }
+    }
+
+    /// The `name`s of the rows of a print.
+    fn names(&mut self, command: &[&str]) -> Vec<String> {
+        let mut words = command.to_vec();
+        words.push(".tag=names");
+        self.send(&words);
+        self.until_done("names")
+            .iter()
+            .filter(|s| s[0] == "!re")
+            .filter_map(|s| value(s, "name").map(str::to_owned))
+            .collect()
+    }
+}
+
+fn words(list: &[&str]) -> Words {
+    list.iter().map(|w| (*w).to_owned()).collect()
+}
+
+fn value<'a>(sentence: &'a [String], key: &str) -> Option<&'a str> {
+    let prefix = format!("={key}=");
+    sentence
+        .iter()
+        .find_map(|w| w.strip_prefix(prefix.as_str()))
+}
+
+fn wait_until(mut condition: impl FnMut() -> bool) -> bool {
+    let deadline = Instant::now() + TIMEOUT;
+    while Instant::now() < deadline {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    false
+}
+
+#[test]
+fn modern_login_accepts_and_refuses() {
+    let router = MockRouter::builder().user("admin", "secret").start();
+    let mut c = Client::connect(&router);
+    c.send(&["/login", "=name=admin", "=password=wrong", ".tag=1"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!trap",
+            ".tag=1",
+            "=message=invalid user name or password (6)"
+        ]))
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=1"])));
+    c.send(&["/login", "=name=nobody", "=password=secret"]);
+    assert_eq!(c.recv().unwrap()[0], "!trap");
+    assert_eq!(c.recv().unwrap()[0], "!done");
+    c.send(&["/login", "=name=admin", "=password=secret", ".tag=2"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=2"])));
+    assert_eq!(c.names(&["/system/identity/print"]), ["MikroTik"]);
+}
+
+#[test]
+fn commands_before_login_are_fatal() {
+    let router = MockRouter::start();
+    let mut c = Client::connect(&router);
+    c.send(&["/interface/print", ".tag=1"]);
+    assert_eq!(c.recv(), Some(words(&["!fatal", "not logged in"])));
+    assert_eq!(c.recv(), None);
+}
+
+#[test]
+fn legacy_login_challenge_and_response() {
+    let router = MockRouter::builder()
+        .user("admin", "pw")
+        .legacy_login(true)
+        .start();
+    let mut c = Client::connect(&router);
+    // The modern form gets a challenge, as on a pre-6.43 router.
+    c.send(&["/login", "=name=admin", "=password=pw", ".tag=a"]);
+    let reply = c.recv().unwrap();
+    assert_eq!(reply[..2], words(&["!done", ".tag=a"]));
+    let challenge = value(&reply, "ret").unwrap().to_owned();
+    assert_eq!(challenge.len(), 32);
+    assert!(challenge.bytes().all(|b| b.is_ascii_hexdigit()));
+    // A wrong password is refused.
+    let bad = challenge_response(b"nope", &challenge).unwrap();
+    c.send(&["/login", "=name=admin", &format!("=response={bad}")]);
+    assert_eq!(c.recv(), Some(words(&["!trap", "=message=cannot log in"])));
+    assert_eq!(c.recv(), Some(words(&["!done"])));
+    // A fresh challenge, answered right.
+    c.send(&["/login"]);
+    let challenge = value(&c.recv().unwrap(), "ret").unwrap().to_owned();
+    let good = challenge_response(b"pw", &challenge).unwrap();
+    c.send(&[
+        "/login",
+        "=name=admin",
+        &format!("=response={good}"),
+        ".tag=b",
+    ]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=b"])));
+    assert_eq!(c.names(&["/user/print"]), ["admin"]);
+}
+
+#[test]
+fn every_reply_carries_the_tag_right_after_the_reply_word() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/print", ".tag=xyz"]);
+    let replies = c.until_done("xyz");
+    assert_eq!(replies.len(), 8, "{replies:?}");
+    for s in &replies {
+        assert_eq!(s[1], ".tag=xyz");
+        if s[0] == "!re" {
+            assert!(value(s, ".id").unwrap().starts_with('*'));
+        }
+    }
+    // Untagged commands get untagged replies.
+    c.send(&["/system/identity/print"]);
+    assert_eq!(c.recv(), Some(words(&["!re", "=name=MikroTik"])));
+    assert_eq!(c.recv(), Some(words(&["!done"])));
+}
+
+#[test]
+fn cancel_replies_in_the_documented_order() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/listen", ".tag=L"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&["/cancel", "=tag=L", ".tag=C"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!trap",
+            ".tag=L",
+            "=category=2",
+            "=message=interrupted"
+        ]))
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=C"])));
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=L"])));
+    assert_eq!(router.running_commands(), 0);
+    // Nothing more for L, even when the menu changes.
+    router.add_item("/interface", [("name", "after-cancel")]);
+    assert!(c.quiet_for(Duration::from_millis(100)));
+    // Cancelling it again: it is unknown now.
+    c.send(&["/cancel", "=tag=L", ".tag=D"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!trap",
+            ".tag=D",
+            "=category=0",
+            "=message=no such command"
+        ]))
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=D"])));
+}
+
+#[test]
+fn cancel_without_tag_stops_everything() {
+    let router = MockRouter::builder()
+        .monitor_interval(Duration::from_millis(10))
+        .script("/tool/sniffer/quick", Script::Silent)
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/monitor-traffic", "=interface=ether1", ".tag=m"]);
+    c.send(&["/tool/sniffer/quick", ".tag=s"]);
+    assert!(wait_until(|| router.running_commands() == 2));
+    c.send(&["/cancel", ".tag=all"]);
+    let replies = c.until_done("all");
+    let interrupted: Vec<_> = replies
+        .iter()
+        .filter(|s| s[0] == "!trap")
+        .map(|s| s[1].clone())
+        .collect();
+    assert_eq!(interrupted.len(), 2, "{replies:?}");
+    let mut done = vec![c.recv().unwrap()[1].clone(), c.recv().unwrap()[1].clone()];
+    done.sort();
+    assert_eq!(done, [".tag=m", ".tag=s"]);
+    assert_eq!(router.running_commands(), 0);
+    assert!(c.quiet_for(Duration::from_millis(50)));
+}
+
+#[test]
+fn empty_replies_only_in_7_18_mode() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/print", "?name=nothing", ".tag=1"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=1"])));
+    let router = MockRouter::builder().empty_replies(true).start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/print", "?name=nothing", ".tag=1"]);
+    assert_eq!(c.recv(), Some(words(&["!empty", ".tag=1"])));
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=1"])));
+    // A print with rows has no !empty.
+    assert_eq!(c.names(&["/system/identity/print"]), ["MikroTik"]);
+}
+
+#[test]
+fn queries_proplist_and_count_only() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    let ethers = ["ether1", "ether2", "ether3", "ether4", "ether5"];
+    let mut either: Vec<_> = ethers.to_vec();
+    either.push("vlan10");
+    assert_eq!(
+        c.names(&["/interface/print", "?type=ether", "?type=vlan", "?#|"]),
+        either
+    );
+    assert_eq!(
+        c.names(&["/interface/print", "?type=ether", "?type=vlan", "?#|!"]),
+        ["bridge"]
+    );
+    assert_eq!(c.names(&["/interface/print", "?>mtu=1500"]), ["ether5"]);
+    assert_eq!(
+        c.names(&["/interface/print", "?-comment"]),
+        ["ether2", "ether3", "ether4", "ether5", "vlan10"]
+    );
+    assert_eq!(c.names(&["/interface/getall", "?=type=bridge"]), ["bridge"]);
+    // .proplist: only those properties.
+    c.send(&[
+        "/interface/print",
+        "=.proplist=name,mtu",
+        "?name=ether1",
+        ".tag=p",
+    ]);
+    assert_eq!(
+        c.until_done("p"),
+        [
+            words(&["!re", ".tag=p", "=name=ether1", "=mtu=1500"]),
+            words(&["!done", ".tag=p"])
+        ]
+    );
+    c.send(&["/interface/print", "=count-only=", "?type=ether", ".tag=n"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=n", "=ret=5"])));
+    // A malformed query is a trap, not a crash.
+    c.send(&["/interface/print", "?#x", ".tag=bad"]);
+    let replies = c.until_done("bad");
+    assert_eq!(replies[0][0], "!trap");
+}
+
+#[test]
+fn add_set_remove_seen_by_listen_of_another_session() {
+    let router = MockRouter::start();
+    let mut watcher = Client::logged_in(&router);
+    watcher.send(&["/ip/address/listen", ".tag=w"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    let mut c = Client::logged_in(&router);
+    c.send(&[
+        "/ip/address/add",
+        "=address=10.9.9.1/24",
+        "=interface=ether2",
+        ".tag=a",
+    ]);
+    let done = c.recv().unwrap();
+    assert_eq!(done[..2], words(&["!done", ".tag=a"]));
+    let id = value(&done, "ret").unwrap().to_owned();
+    assert_eq!(id, "*3");
+    let added = watcher.recv().unwrap();
+    assert_eq!(added[..2], words(&["!re", ".tag=w"]));
+    assert_eq!(value(&added, ".id"), Some("*3"));
+    assert_eq!(value(&added, "address"), Some("10.9.9.1/24"));
+
+    c.send(&[
+        "/ip/address/set",
+        &format!("=.id={id}"),
+        "=comment=lab",
+        ".tag=s",
+    ]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=s"])));
+    let changed = watcher.recv().unwrap();
+    assert_eq!(value(&changed, "comment"), Some("lab"));
+
+    c.send(&["/ip/address/set", "=numbers=*99", "=comment=x", ".tag=u"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!trap",
+            ".tag=u",
+            "=category=0",
+            "=message=no such item"
+        ]))
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=u"])));
+
+    c.send(&["/ip/address/remove", &format!("=numbers={id},*1"), ".tag=r"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=r"])));
+    let mut dead = Vec::new();
+    for _ in 0..2 {
+        let row = watcher.recv().unwrap();
+        assert_eq!(value(&row, ".dead"), Some("true"), "{row:?}");
+        dead.push(value(&row, ".id").unwrap().to_owned());
+    }
+    dead.sort();
+    assert_eq!(dead, ["*1", "*3"]);
+    assert_eq!(
+        c.names(&["/ip/address/print", "=.proplist=address"]).len(),
+        0
+    );
+    assert_eq!(router.items("/ip/address").len(), 1);
+
+    // Duplicate names are refused.
+    c.send(&["/interface/add", "=name=ether1", ".tag=d"]);
+    assert_eq!(c.recv().unwrap()[0], "!trap");
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=d"])));
+}
+
+#[test]
+fn routeros6_dead_rows_say_yes() {
+    let router = MockRouter::builder().routeros6(true).start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/listen", ".tag=w"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    assert!(router.remove_item("/interface", "ether3"));
+    let row = c.recv().unwrap();
+    assert_eq!(value(&row, ".dead"), Some("yes"));
+    assert_eq!(value(&row, "running"), Some("yes"));
+}
+
+#[test]
+fn follow_prints_rows_then_changes_and_follow_only_just_changes() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/ip/address/print", "=follow=", ".tag=f"]);
+    c.send(&[
+        "/ip/address/print",
+        "=follow-only=",
+        "?interface=ether4",
+        ".tag=o",
+    ]);
+    for _ in 0..2 {
+        let row = c.recv().unwrap();
+        assert_eq!(row[..2], words(&["!re", ".tag=f"]));
+    }
+    assert!(wait_until(|| router.running_commands() == 2));
+    router.add_item(
+        "/ip/address",
+        [("address", "1.1.1.1/32"), ("interface", "ether4")],
+    );
+    let mut tags: Vec<_> = (0..2).map(|_| c.recv().unwrap()[1].clone()).collect();
+    tags.sort();
+    assert_eq!(tags, [".tag=f", ".tag=o"]);
+    router.add_item(
+        "/ip/address",
+        [("address", "2.2.2.2/32"), ("interface", "ether3")],
+    );
+    let row = c.recv().unwrap();
+    assert_eq!(row[1], ".tag=f", "the query of o filters it");
+    assert!(c.quiet_for(Duration::from_millis(50)));
+}
+
+#[test]
+fn monitors_once_and_streaming() {
+    let router = MockRouter::builder()
+        .monitor_interval(Duration::from_millis(20))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&[
+        "/interface/monitor-traffic",
+        "=interface=ether1,ether2",
+        "=once=",
+        ".tag=1",
+    ]);
+    let replies = c.until_done("1");
+    assert_eq!(replies.len(), 3);
+    assert_eq!(value(&replies[1], "name"), Some("ether2"));
+    assert!(value(&replies[0], "rx-bits-per-second").is_some());
+
+    c.send(&["/interface/ethernet/monitor", "=numbers=ether1", ".tag=e"]);
+    let started = Instant::now();
+    for _ in 0..3 {
+        let row = c.recv().unwrap();
+        assert_eq!(row[..2], words(&["!re", ".tag=e"]));
+        assert_eq!(value(&row, "status"), Some("link-ok"));
+        assert_eq!(value(&row, "rate"), Some("1Gbps"));
+    }
+    assert!(started.elapsed() >= Duration::from_millis(40));
+    c.send(&["/cancel", "=tag=e", ".tag=c"]);
+    let mut rest = c.until_done("e");
+    // Rows already on the way may precede the interrupted trap.
+    rest.retain(|s| s[0] != "!re");
+    assert_eq!(rest.len(), 3, "{rest:?}");
+    assert_eq!(rest[0][0], "!trap");
+    assert_eq!(rest[1], words(&["!done", ".tag=c"]));
+
+    c.send(&[
+        "/interface/monitor-traffic",
+        "=interface=nope",
+        "=once=",
+        ".tag=x",
+    ]);
+    assert_eq!(c.recv().unwrap()[0], "!trap");
+
+    c.send(&["/system/package/update/check-for-updates", ".tag=u"]);
+    let replies = c.until_done("u");
+    assert!(replies.len() >= 3);
+    assert_eq!(
+        value(&replies[replies.len() - 2], "status"),
+        Some("New version is available")
+    );
+}
+
+#[test]
+fn quit_is_fatal_then_closed() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/quit", ".tag=q"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&["!fatal", "session terminated on request"]))
+    );
+    assert_eq!(c.recv(), None);
+    assert!(wait_until(|| router.session_count() == 0));
+}
+
+#[test]
+fn one_byte_writes_carry_a_whole_session() {
+    let router = MockRouter::builder().write_chunk_size(1).start();
+    let mut c = Client::logged_in(&router);
+    assert_eq!(c.names(&["/interface/print"]).len(), 7);
+    router.set_write_chunk_size(Some(3));
+    assert_eq!(c.names(&["/interface/print"]).len(), 7);
+}
+
+#[test]
+fn close_after_bytes_cuts_mid_sentence_counting_from_login() {
+    let router = MockRouter::builder().close_after_bytes(10).start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/print", ".tag=abcdef"]);
+    let bytes = c.read_to_end();
+    assert_eq!(bytes.len(), 10);
+    assert_eq!(&bytes[..4], b"\x03!re");
+
+    let router = MockRouter::builder()
+        .close_after_bytes_from_start(3)
+        .start();
+    let mut c = Client::connect(&router);
+    c.send(&["/login", "=name=admin", "=password="]);
+    assert_eq!(c.read_to_end(), b"\x05!d");
+}
+
+#[test]
+fn bulk_streams_exactly_count_rows() {
+    let attributes: Vec<_> = (0..10)
+        .map(|i| (format!("key{i}"), "0123456789abcdef".to_owned()))
+        .collect();
+    let router = MockRouter::builder()
+        .script(
+            "/log/print",
+            Script::Bulk {
+                count: 200_000,
+                attributes,
+            },
+        )
+        .script("/x/none", Script::bulk(0, [("a", "b")]))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/log/print", ".tag=b"]);
+    let mut rows = 0;
+    loop {
+        let s = c.recv().unwrap();
+        assert_eq!(s[1], ".tag=b");
+        match s[0].as_str() {
+            "!re" => {
+                rows += 1;
+                assert_eq!(s.len(), 12);
+            }
+            "!done" => break,
+            other => panic!("{other}"),
+        }
+    }
+    assert_eq!(rows, 200_000);
+    c.send(&["/x/none", ".tag=n"]);
+    assert_eq!(c.until_done("n"), [words(&["!done", ".tag=n"])]);
+    assert_eq!(router.running_commands(), 0);
+}
+
+#[test]
+fn unknown_paths_are_trapped() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/nothing/here/print", ".tag=1"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!trap",
+            ".tag=1",
+            "=category=0",
+            "=message=no such command prefix"
+        ]))
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=1"])));
+    c.send(&["/interface/explode", ".tag=2"]);
+    assert_eq!(c.recv().unwrap()[3], "=message=no such command");
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=2"])));
+}
+
+#[test]
+fn scripted_replies() {
+    let router = MockRouter::builder()
+        .script(
+            "/interface/print",
+            Reply::new()
+                .row([("name", &b"caf\xe9"[..]), ("nul", b"a\x00b")])
+                .trap(Some(1), "bad value")
+                .ret("*7")
+                .into(),
+        )
+        .script("/raw", Script::Raw(vec![0xF8, 0x01]))
+        .script(
+            "/custom",
+            Script::custom(|s| {
+                vec![vec![
+                    b"!re".to_vec(),
+                    s.word(1).unwrap_or_default().to_vec(),
+                ]]
+            }),
+        )
+        .script(
+            "/slow",
+            Reply::new()
+                .row([("a", "1")])
+                .delay(Duration::from_millis(30))
+                .into(),
+        )
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/print", ".tag=s"]);
+    assert_eq!(
+        c.until_done("s"),
+        [
+            words(&["!re", ".tag=s", "=name=caf\u{fffd}", "=nul=a\0b"]),
+            words(&["!trap", ".tag=s", "=category=1", "=message=bad value"]),
+            words(&["!done", ".tag=s", "=ret=*7"]),
+        ]
+    );
+    c.send(&["/custom", "=x=y"]);
+    assert_eq!(c.recv(), Some(words(&["!re", "=x=y"])));
+    c.send(&["/slow", ".tag=d"]);
+    assert_eq!(c.until_done("d").len(), 2);
+    router.set_script(
+        "/slow",
+        Reply::new()
+            .row([("a", "1")])
+            .delay(Duration::from_millis(300))
+            .into(),
+    );
+    // Both in one write: the cancel surely comes before the delay ends.
+    let mut both = Vec::new();
+    encode_sentence(["/slow", ".tag=d2"], &mut both);
+    encode_sentence(["/cancel", "=tag=d2", ".tag=c"], &mut both);
+    c.send_raw(&both);
+    assert_eq!(
+        c.recv().unwrap()[..3],
+        words(&["!trap", ".tag=d2", "=category=2"])
+    );
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=c"])));
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=d2"])));
+    assert!(
+        c.quiet_for(Duration::from_millis(400)),
+        "the delayed reply is gone"
+    );
+    router.set_script("/custom", Script::Fatal("going down".into()));
+    c.send(&["/custom"]);
+    assert_eq!(c.recv(), Some(words(&["!fatal", "going down"])));
+    assert_eq!(c.recv(), None);
+    let mut c = Client::logged_in(&router);
+    c.send(&["/raw"]);
+    let mut got = [0u8; 2];
+    c.stream.read_exact(&mut got).unwrap();
+    assert_eq!(got, [0xF8, 0x01]);
+    assert!(
+        c.quiet_for(Duration::from_millis(50)),
+        "nothing else, and still open"
+    );
+}
+
+#[test]
+fn raw_script_bytes_are_exact() {
+    let router = MockRouter::builder()
+        .script("/raw", Script::Raw(vec![0xF0, 0xFF, 0xFF, 0xFF, 0xF0]))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/raw"]);
+    c.stream
+        .set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut got = [0u8; 16];
+    let n = c.stream.read(&mut got).unwrap();
+    assert_eq!(got[..n], [0xF0, 0xFF, 0xFF, 0xFF, 0xF0]);
+}
+
+#[test]
+fn received_log_and_wait_for_under_several_runtimes() {
+    let router = MockRouter::builder().received_capacity(3).start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/system/identity/print", ".tag=1"]);
+    c.until_done("1");
+    let seen = async_io::block_on(
+        router.wait_for(|log| log.iter().any(|r| r.tag() == Some("1")), TIMEOUT),
+    );
+    assert!(seen);
+    let log = router.received();
+    assert_eq!(log[0].path(), "/login");
+    assert_eq!(log[0].attribute("name"), Some(&b"admin"[..]));
+    assert_eq!(log[1].path(), "/system/identity/print");
+    for i in 0..5 {
+        let tag = format!(".tag=t{i}");
+        c.send(&["/system/identity/print", &tag]);
+    }
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let last = tokio.block_on(router.wait_for(
+        |log| log.last().is_some_and(|r| r.tag() == Some("t4")),
+        TIMEOUT,
+    ));
+    assert!(last);
+    assert_eq!(router.received().len(), 3, "bounded");
+    router.clear_received();
+    assert!(router.received_paths().is_empty());
+    let never = smol::block_on(router.wait_for(|log| !log.is_empty(), Duration::from_millis(20)));
+    assert!(!never);
+}
+
+#[test]
+fn silence_and_never_answer() {
+    let router = MockRouter::builder().never_answer().start();
+    let mut c = Client::connect(&router);
+    c.send(&["/login", "=name=admin", "=password="]);
+    assert!(c.quiet_for(Duration::from_millis(100)));
+    assert!(wait_until(|| router.received().len() == 1));
+
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    router.set_silent(true);
+    c.send(&["/system/identity/print", ".tag=k"]);
+    assert!(c.quiet_for(Duration::from_millis(100)));
+    assert_eq!(router.session_count(), 1);
+    router.set_silent(false);
+    assert_eq!(c.names(&["/system/identity/print"]), ["MikroTik"]);
+}
+
+#[test]
+fn dropping_connections_and_the_router_closes_sessions() {
+    let router = MockRouter::start();
+    let mut a = Client::logged_in(&router);
+    let mut b = Client::logged_in(&router);
+    assert!(wait_until(|| router.session_count() == 2));
+    router.drop_connections();
+    assert_eq!(a.recv(), None);
+    assert_eq!(b.recv(), None);
+    assert!(wait_until(|| router.session_count() == 0));
+    // New connections still work.
+    let mut c = Client::logged_in(&router);
+    c.send(&["/interface/listen", ".tag=l"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    drop(router);
+    assert_eq!(c.recv(), None);
+}
+
+#[test]
+fn garbage_from_the_client_is_fatal_not_a_panic() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    c.send_raw(&[0x01, b'x', 0xFF, 0x00]);
+    let fatal = c.recv().unwrap();
+    assert_eq!(fatal[0], "!fatal");
+    assert_eq!(c.recv(), None);
+    // Odd sentences that do frame well.
+    let mut c = Client::logged_in(&router);
+    c.send(&["=a=b", ".tag=1"]);
+    assert_eq!(c.until_done("1")[0][0], "!trap");
+    c.send(&["/", ".tag=2"]);
+    assert_eq!(c.until_done("2")[0][0], "!trap");
+    c.send(&["/cancel", ".tag=3"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=3"])));
+    c.send(&["/interface/set", "=name=x", ".tag=4"]);
+    assert_eq!(c.until_done("4")[0][0], "!trap");
+}
+
+#[test]
+fn many_concurrent_sessions() {
+    let router = MockRouter::start();
+    let mut clients: Vec<_> = (0..1000).map(|_| Client::connect(&router)).collect();
+    for c in &mut clients {
+        c.send(&["/login", "=name=admin", "=password=", ".tag=l"]);
+    }
+    for c in &mut clients {
+        assert_eq!(c.recv(), Some(words(&["!done", ".tag=l"])));
+        c.send(&["/system/resource/print", ".tag=r"]);
+    }
+    for c in &mut clients {
+        let replies = c.until_done("r");
+        assert_eq!(value(&replies[0], "uptime"), Some("1w2d3h4m5s"));
+    }
+    assert_eq!(router.session_count(), 1000);
+    drop(clients);
+    assert!(wait_until(|| router.session_count() == 0));
+}
