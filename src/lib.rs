@@ -12,6 +12,8 @@ mod error;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+pub mod tls;
 
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};

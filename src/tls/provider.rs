@@ -1,0 +1,36 @@
+//! The one place that decides which rustls crypto provider is used.
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+
+/// The crypto provider for every TLS configuration this crate builds.
+///
+/// In order: the process-wide default, if the application installed one with
+/// [`CryptoProvider::install_default`]; otherwise `ring` when the `tls`
+/// feature is enabled; otherwise `aws-lc-rs` (feature `tls-aws-lc-rs`).
+///
+/// rustls's own `ClientConfig::builder()` panics when a dependency tree
+/// enables both providers and none is installed; this function never does,
+/// and every configuration here is built with
+/// `ClientConfig::builder_with_provider(crypto_provider())`. Use it too when
+/// building a [`TlsOptions::client_config`](super::TlsOptions::client_config)
+/// of your own.
+pub fn crypto_provider() -> Arc<CryptoProvider> {
+    if let Some(installed) = CryptoProvider::get_default() {
+        return Arc::clone(installed);
+    }
+    feature_provider()
+}
+
+/// The provider the enabled features select, ignoring any process default.
+#[cfg(feature = "tls")]
+fn feature_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The provider the enabled features select, ignoring any process default.
+#[cfg(not(feature = "tls"))]
+fn feature_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
+}
