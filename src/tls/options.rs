@@ -61,8 +61,11 @@ impl TlsOptions {
     /// certificate must name the host you connect to (DNS name, or IP
     /// address as an IP subject alternative name), and be within its dates.
     ///
-    /// A lone self-signed router certificate is better pinned
-    /// ([`TlsOptions::pinned_sha256`]).
+    /// A router's self-signed certificate may be given as its own CA, unless
+    /// it is marked as a CA itself (RouterOS does that when `key-cert-sign`
+    /// is among its key usages; verification then refuses it). Pinning
+    /// ([`TlsOptions::pinned_sha256`]) has neither that limit nor the name
+    /// and date checks.
     ///
     /// # Errors
     ///
