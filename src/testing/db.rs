@@ -61,7 +61,7 @@ pub(crate) struct Db {
     subscribers: Vec<async_channel::Sender<Arc<Change>>>,
 }
 
-fn pairs<'a>(list: &[(&str, &'a str)]) -> Vec<Attr> {
+fn pairs(list: &[(&str, &str)]) -> Vec<Attr> {
     list.iter()
         .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
         .collect()
@@ -229,10 +229,10 @@ impl Db {
         if m.single {
             return Err(NOT_A_LIST);
         }
-        if let Some((_, name)) = attrs.iter().find(|(k, _)| k == b"name") {
-            if m.items.iter().any(|i| i.get(b"name") == Some(name)) {
-                return Err(DUPLICATE);
-            }
+        if let Some((_, name)) = attrs.iter().find(|(k, _)| k == b"name")
+            && m.items.iter().any(|i| i.get(b"name") == Some(name))
+        {
+            return Err(DUPLICATE);
         }
         let (id, item) = self.add_unchecked(menu, attrs);
         self.publish(menu, item, false);

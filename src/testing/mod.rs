@@ -83,7 +83,7 @@ mod tests;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -91,7 +91,7 @@ use std::time::{Duration, Instant};
 use async_io::{Async, Timer};
 
 use crate::protocol::Sentence;
-use crate::runtime::BackgroundExecutor;
+use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 
 pub(crate) use session::serve_session;
 
@@ -99,6 +99,10 @@ pub(crate) use session::serve_session;
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
+
+/// The closure of [`Script::Custom`]: the received command in, the reply
+/// sentences (each a list of words) out.
+pub type ScriptFn = dyn Fn(&Sentence) -> Vec<Vec<Vec<u8>>> + Send + Sync;
 
 /// A scripted answer to one command path, replacing the built-in behaviour.
 ///
@@ -127,7 +131,7 @@ pub enum Script {
     Fatal(String),
     /// Calls the closure with the received command; writes the sentences it
     /// returns (each a list of words) exactly, adding nothing, not even the tag.
-    Custom(Arc<dyn Fn(&Sentence) -> Vec<Vec<Vec<u8>>> + Send + Sync>),
+    Custom(Arc<ScriptFn>),
 }
 
 impl Script {
@@ -340,8 +344,13 @@ impl Shared {
     }
 }
 
+/// Turns an accepted TCP connection into the stream a session runs over
+/// (e.g. a TLS handshake); `None` drops the connection.
+pub(crate) type Acceptor =
+    Arc<dyn Fn(Async<TcpStream>) -> BoxFuture<Option<BoxedStream>> + Send + Sync>;
+
 /// Configures and starts a [`MockRouter`].
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct MockRouterBuilder {
     config: Config,
     users_set: bool,
@@ -349,6 +358,20 @@ pub struct MockRouterBuilder {
     write_chunk: usize,
     cut: Option<Cut>,
     silent: bool,
+    acceptor: Option<Acceptor>,
+}
+
+impl fmt::Debug for MockRouterBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockRouterBuilder")
+            .field("config", &self.config)
+            .field("scripts", &self.scripts)
+            .field("write_chunk", &self.write_chunk)
+            .field("cut", &self.cut)
+            .field("silent", &self.silent)
+            .field("acceptor", &self.acceptor.is_some())
+            .finish()
+    }
 }
 
 impl Default for MockRouterBuilder {
@@ -367,6 +390,7 @@ impl Default for MockRouterBuilder {
             write_chunk: 0,
             cut: None,
             silent: false,
+            acceptor: None,
         }
     }
 }
@@ -455,6 +479,15 @@ impl MockRouterBuilder {
         self
     }
 
+    /// Wraps every accepted connection before its session starts: the entry
+    /// point for a TLS (API-SSL) mock. Sessions then run over the returned
+    /// stream exactly as over plain TCP.
+    #[allow(dead_code)]
+    pub(crate) fn acceptor(mut self, acceptor: Acceptor) -> Self {
+        self.acceptor = Some(acceptor);
+        self
+    }
+
     /// Binds `127.0.0.1:0` and starts serving on a background thread.
     ///
     /// # Panics
@@ -499,6 +532,7 @@ impl MockRouterBuilder {
             Arc::clone(&shared),
             stopped,
             executor.clone(),
+            self.acceptor,
         )));
         Ok(MockRouter {
             addr,
@@ -514,13 +548,25 @@ async fn accept_loop(
     shared: Arc<Shared>,
     stopped: async_channel::Receiver<()>,
     executor: BackgroundExecutor,
+    acceptor: Option<Acceptor>,
 ) {
     let accept = async {
         loop {
             match listener.accept().await {
                 Ok((stream, _)) => {
                     let _ = stream.get_ref().set_nodelay(true);
-                    executor.spawn(Box::pin(serve_session(stream, Arc::clone(&shared))));
+                    let shared = Arc::clone(&shared);
+                    match &acceptor {
+                        None => executor.spawn(Box::pin(serve_session(stream, shared))),
+                        Some(acceptor) => {
+                            let handshake = acceptor(stream);
+                            executor.spawn(Box::pin(async move {
+                                if let Some(stream) = handshake.await {
+                                    serve_session(stream, shared).await;
+                                }
+                            }));
+                        }
+                    }
                 }
                 // Out of descriptors, or a connection reset before accept: go on.
                 Err(_) => {

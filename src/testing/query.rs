@@ -116,7 +116,7 @@ impl Stack {
         self.0
             .len()
             .checked_sub(depth + 1)
-            .map_or(true, |i| self.0[i])
+            .is_none_or(|i| self.0[i])
     }
 }
 

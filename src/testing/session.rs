@@ -601,7 +601,12 @@ impl Session {
                 return false;
             }
             Script::Custom(f) => {
-                let sentences = f(sentence);
+                // A panicking user closure must not take the mock's thread down.
+                let call = std::panic::AssertUnwindSafe(|| f(sentence));
+                let Ok(sentences) = std::panic::catch_unwind(call) else {
+                    self.fatal(b"script panicked").await;
+                    return false;
+                };
                 let mut out = Vec::new();
                 for words in &sentences {
                     for word in words {
@@ -1028,7 +1033,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
         }
         if shared.silent.load(Ordering::SeqCst) {
             buf.clear();
-        } else if !buf.is_empty() {
+        } else if !buf.is_empty() || cut_at.is_some_and(|at| at <= written) {
             let mut limit = buf.len();
             let mut cut_now = false;
             if let Some(at) = cut_at {

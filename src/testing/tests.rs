@@ -763,11 +763,15 @@ fn dropping_connections_and_the_router_closes_sessions() {
     let router = MockRouter::start();
     let mut a = Client::logged_in(&router);
     let mut b = Client::logged_in(&router);
-    assert!(wait_until(|| router.session_count() == 2));
+    b.send(&["/interface/listen", ".tag=l"]);
+    assert!(wait_until(
+        || router.session_count() == 2 && router.running_commands() == 1
+    ));
     router.drop_connections();
     assert_eq!(a.recv(), None);
     assert_eq!(b.recv(), None);
     assert!(wait_until(|| router.session_count() == 0));
+    assert_eq!(router.running_commands(), 0, "nothing left running");
     // New connections still work.
     let mut c = Client::logged_in(&router);
     c.send(&["/interface/listen", ".tag=l"]);
@@ -814,4 +818,48 @@ fn many_concurrent_sessions() {
     assert_eq!(router.session_count(), 1000);
     drop(clients);
     assert!(wait_until(|| router.session_count() == 0));
+}
+
+#[test]
+fn an_acceptor_wraps_each_connection() {
+    // Stands in for a TLS acceptor: it just boxes the TCP stream.
+    let router = MockRouter::builder()
+        .acceptor(Arc::new(|tcp| {
+            Box::pin(async move { Some(Box::new(tcp) as crate::runtime::BoxedStream) })
+        }))
+        .start();
+    let mut c = Client::logged_in(&router);
+    assert_eq!(c.names(&["/system/identity/print"]), ["MikroTik"]);
+}
+
+#[test]
+fn a_panicking_script_is_fatal_for_its_session_only() {
+    let router = MockRouter::builder()
+        .script("/boom", Script::custom(|_| panic!("scripted panic")))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/boom"]);
+    assert_eq!(c.recv(), Some(words(&["!fatal", "script panicked"])));
+    assert_eq!(c.recv(), None);
+    let mut c = Client::logged_in(&router);
+    assert_eq!(c.names(&["/system/identity/print"]), ["MikroTik"]);
+}
+
+#[test]
+fn handles_and_futures_can_cross_threads() {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    fn send<T: Send>(_: &T) {}
+    let router = MockRouter::start();
+    send_sync(&router);
+    send_sync(&MockRouter::builder());
+    let wait = router.wait_for(|_| true, TIMEOUT);
+    send(&wait);
+    assert!(async_io::block_on(wait));
+}
+
+#[test]
+fn close_after_zero_bytes_closes_right_after_login() {
+    let router = MockRouter::builder().close_after_bytes(0).start();
+    let mut c = Client::logged_in(&router);
+    assert_eq!(c.recv(), None);
 }
