@@ -78,6 +78,26 @@ pub enum Error {
     /// The builder's options do not fit together.
     #[error("invalid configuration: {0}")]
     Config(String),
+    /// A reply's value could not be decoded into the type asked for (typed
+    /// rows of [`api`](crate::api), or a missing `=ret=` id).
+    #[error("cannot decode {}: {reason}", decode_subject(.key.as_deref(), .value.as_deref()))]
+    Decode {
+        /// The attribute, when the error is about one (`tx-byte`, `.id`, `ret`).
+        key: Option<String>,
+        /// The attribute's value as the router sent it (lossy UTF-8), when there was one.
+        value: Option<String>,
+        /// Why it did not decode, e.g. `invalid digit found in string`.
+        reason: String,
+    },
+}
+
+fn decode_subject(key: Option<&str>, value: Option<&str>) -> String {
+    match (key, value) {
+        (Some(key), Some(value)) => format!("`{key}` = {value:?}"),
+        (Some(key), None) => format!("`{key}`"),
+        (None, Some(value)) => format!("{value:?}"),
+        (None, None) => "a row".to_owned(),
+    }
 }
 
 fn trap_list(traps: &[TrapResponse]) -> String {

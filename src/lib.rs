@@ -6,6 +6,8 @@ extern crate self as mikrotik_rs;
 
 pub mod protocol;
 
+pub mod api;
+
 pub mod connection;
 mod device;
 mod error;

@@ -127,6 +127,9 @@ pub enum Script {
     /// Writes exactly these bytes, nothing else (no tag is added). For
     /// bad-input tests: control bytes, absurd length prefixes, foreign tags.
     Raw(Vec<u8>),
+    /// Writes exactly these bytes, then closes the connection: EOF at a
+    /// chosen point (inside a length prefix, a word, between sentences).
+    RawThenClose(Vec<u8>),
     /// Writes `!fatal` with this bare-word reason, then closes the connection.
     Fatal(String),
     /// Calls the closure with the received command; writes the sentences it
@@ -178,6 +181,10 @@ impl fmt::Debug for Script {
             Self::Silent => f.write_str("Silent"),
             Self::Raw(bytes) => f
                 .debug_tuple("Raw")
+                .field(&bytes.escape_ascii().to_string())
+                .finish(),
+            Self::RawThenClose(bytes) => f
+                .debug_tuple("RawThenClose")
                 .field(&bytes.escape_ascii().to_string())
                 .finish(),
             Self::Fatal(reason) => f.debug_tuple("Fatal").field(reason).finish(),

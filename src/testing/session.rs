@@ -596,6 +596,11 @@ impl Session {
             Script::Raw(bytes) => {
                 self.reply(bytes).await;
             }
+            Script::RawThenClose(bytes) => {
+                self.reply(bytes).await;
+                self.send(Out::Close).await;
+                return false;
+            }
             Script::Fatal(reason) => {
                 self.fatal(reason.as_bytes()).await;
                 return false;

@@ -863,3 +863,21 @@ fn close_after_zero_bytes_closes_right_after_login() {
     let mut c = Client::logged_in(&router);
     assert_eq!(c.recv(), None);
 }
+
+#[test]
+fn raw_then_close_ends_the_stream_where_asked() {
+    let router = MockRouter::builder()
+        .script(
+            "/cut",
+            Script::RawThenClose(vec![0x03, b'!', b'r', b'e', 0x81]),
+        )
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/cut", ".tag=1"]);
+    assert_eq!(
+        c.read_to_end(),
+        [0x03, b'!', b'r', b'e', 0x81],
+        "EOF inside a prefix"
+    );
+    assert!(wait_until(|| router.session_count() == 0));
+}

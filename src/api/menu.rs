@@ -1,0 +1,344 @@
+//! [`Menu`]: print, add, set, remove and listen on one menu path.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use super::Changes;
+use super::collect::Collected;
+use crate::protocol::ReplyResponse;
+use crate::protocol::command::{Cmd, Command, CommandBuilder, QueryOperator};
+use crate::{Error, MikrotikDevice, Result};
+
+/// One menu of the router, such as `/ip/address`: the everyday operations on its items.
+///
+/// Made by [`MikrotikDevice::menu`]; cheap to clone (it holds a device
+/// handle). Every operation runs one command to its end, except
+/// [`listen`](Self::listen) and [`Print::follow`], which stream. A `!trap` from
+/// the router is an [`Error::Trap`].
+///
+/// ```no_run
+/// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
+/// let addresses = device.menu("/ip/address");
+/// let id = addresses.add(&[("address", "10.0.0.1/24"), ("interface", "ether1")]).await?;
+/// addresses.set(&id, &[("comment", "lab")]).await?;
+/// for row in addresses.print().query_equal("interface", "ether1").await? {
+///     println!("{:?} {:?}", row.get(".id"), row.get("address"));
+/// }
+/// addresses.remove(&id).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Menu {
+    device: MikrotikDevice,
+    path: String,
+}
+
+impl MikrotikDevice {
+    /// The menu at `path`, e.g. `"/ip/address"` or `"/interface/bridge/port"`.
+    ///
+    /// The path is written as the API writes it: starting with `/`, segments
+    /// separated by `/` (not spaces), no trailing `/`. A malformed path is
+    /// reported as [`Error::Config`] by each operation, before anything is sent.
+    pub fn menu(&self, path: impl Into<String>) -> Menu {
+        Menu {
+            device: self.clone(),
+            path: path.into(),
+        }
+    }
+}
+
+/// Why `path` is not a menu path, if it is not.
+fn check_path(path: &str) -> Result<(), String> {
+    let problem = if !path.starts_with('/') {
+        "must start with `/`"
+    } else if path.len() == 1 {
+        "must name a menu"
+    } else if path.ends_with('/') {
+        "must not end with `/`"
+    } else if path.contains("//") {
+        "has an empty segment"
+    } else if path
+        .bytes()
+        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'=' || b == b'?')
+    {
+        "separates segments with `/` and has no spaces, `=` or `?`"
+    } else {
+        return Ok(());
+    };
+    Err(format!("menu path {path:?} {problem}"))
+}
+
+impl Menu {
+    /// The menu's path, as given.
+    pub fn path(&self) -> &str {
+        &self.path
+    }
+
+    /// The device this menu runs its commands on.
+    pub fn device(&self) -> &MikrotikDevice {
+        &self.device
+    }
+
+    /// A builder for `<path>/<verb>`, once the path is known to be valid.
+    ///
+    /// For commands of this menu that have no helper (`enable`, `disable`,
+    /// `monitor`, `reset-counters`…); run it with [`MikrotikDevice::collect`].
+    pub fn command(&self, verb: &str) -> Result<CommandBuilder<Cmd>> {
+        check_path(&self.path).map_err(Error::Config)?;
+        Ok(CommandBuilder::new().command(&format!("{}/{verb}", self.path)))
+    }
+
+    /// Starts a `print`: add queries and a `.proplist`, then `.await` it for
+    /// the raw rows, or call `typed` (feature `serde`), [`follow`](Print::follow)….
+    pub fn print(&self) -> Print {
+        Print {
+            device: self.device.clone(),
+            builder: self.command("print"),
+        }
+    }
+
+    /// The item with this `.id`, or `None` if there is none.
+    pub async fn get(&self, id: &str) -> Result<Option<ReplyResponse>> {
+        let rows = self.print().query_equal(".id", id).rows().await?;
+        Ok(rows.into_iter().next())
+    }
+
+    /// Adds an item with these properties and returns its new `.id` (e.g. `*1A`).
+    ///
+    /// A refused item (a duplicate name, a bad value) is an [`Error::Trap`];
+    /// an `!done` without `=ret=` is an [`Error::Decode`] about `ret`.
+    pub async fn add(&self, properties: &[(&str, &str)]) -> Result<String> {
+        let command = with_properties(self.command("add")?, properties);
+        match self.device.run(command).await? {
+            Some(id) => Ok(id),
+            None => Err(Error::Decode {
+                key: Some("ret".to_owned()),
+                value: None,
+                reason: "`add` returned no id".to_owned(),
+            }),
+        }
+    }
+
+    /// Sets these properties on the item `id` (a `.id` such as `*1A`; some menus
+    /// also accept a name). An empty value unsets a property.
+    pub async fn set(&self, id: &str, properties: &[(&str, &str)]) -> Result<()> {
+        let command = self.command("set")?.attribute(".id", Some(id));
+        self.device
+            .run(with_properties(command, properties))
+            .await
+            .map(drop)
+    }
+
+    /// Removes the item `id`. An unknown id is an [`Error::Trap`] (`no such item`).
+    pub async fn remove(&self, id: &str) -> Result<()> {
+        let command = self.command("remove")?.attribute(".id", Some(id));
+        self.device.run(command).await.map(drop)
+    }
+
+    /// Removes several items with one command (`=numbers=*1,*2`); sends
+    /// nothing when `ids` is empty.
+    ///
+    /// RouterOS checks the ids first: if one is unknown, the command fails
+    /// with an [`Error::Trap`].
+    pub async fn remove_many(&self, ids: &[&str]) -> Result<()> {
+        let command = self.command("remove")?;
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let numbers = ids.join(",");
+        self.device
+            .run(command.attribute("numbers", Some(&numbers)))
+            .await
+            .map(drop)
+    }
+
+    /// Streams the menu's changes (`listen`): an [`Upsert`](super::Change::Upsert)
+    /// for each added or changed item, a [`Removed`](super::Change::Removed)
+    /// for each removed one. Existing items are not reported; for those
+    /// first, use [`print().follow()`](Print::follow).
+    ///
+    /// Runs until the stream is dropped, which cancels it on the router.
+    ///
+    /// ```no_run
+    /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
+    /// use mikrotik_rs::api::Change;
+    /// let mut changes = device.menu("/ip/address").listen().await?;
+    /// while let Some(change) = changes.recv().await {
+    ///     match change? {
+    ///         Change::Upsert(row) => println!("now {:?}", row.get("address")),
+    ///         Change::Removed { id, .. } => println!("{id} removed"),
+    ///     }
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn listen(&self) -> Result<Changes> {
+        let command = self.command("listen")?;
+        Ok(Changes::new(
+            self.device.send_command(command.build()).await?,
+        ))
+    }
+}
+
+fn with_properties(
+    mut command: CommandBuilder<Cmd>,
+    properties: &[(&str, &str)],
+) -> CommandBuilder<Cmd> {
+    for (key, value) in properties {
+        command = command.attribute(key, Some(value));
+    }
+    command
+}
+
+/// A `print` of a [`Menu`] being built: queries, `.proplist`, attributes.
+///
+/// `.await` it for every matching row as [`ReplyResponse`]s (an `!empty`
+/// reply gives no rows), or finish it with `typed` (feature `serde`),
+/// [`count`](Self::count), [`follow`](Self::follow) or
+/// [`follow_only`](Self::follow_only). Queries follow the API's rules: each
+/// `query_*` pushes one condition, conditions are ANDed unless
+/// [`query_operations`](Self::query_operations) combines them otherwise.
+#[must_use = "a print does nothing until it is awaited"]
+#[derive(Debug)]
+pub struct Print {
+    device: MikrotikDevice,
+    builder: Result<CommandBuilder<Cmd>>,
+}
+
+impl Print {
+    fn map(mut self, f: impl FnOnce(CommandBuilder<Cmd>) -> CommandBuilder<Cmd>) -> Self {
+        self.builder = self.builder.map(f);
+        self
+    }
+
+    /// Only items whose `key` equals `value` (`?key=value`).
+    pub fn query_equal(self, key: &str, value: &str) -> Self {
+        self.map(|b| b.query_equal(key, value))
+    }
+
+    /// Only items whose `key` is greater than `value` (`?>key=value`).
+    pub fn query_gt(self, key: &str, value: &str) -> Self {
+        self.map(|b| b.query_gt(key, value))
+    }
+
+    /// Only items whose `key` is less than `value` (`?<key=value`).
+    pub fn query_lt(self, key: &str, value: &str) -> Self {
+        self.map(|b| b.query_lt(key, value))
+    }
+
+    /// Only items that have `key` (`?key`).
+    pub fn query_is_present(self, key: &str) -> Self {
+        self.map(|b| b.query_is_present(key))
+    }
+
+    /// Only items that lack `key` (`?-key`).
+    pub fn query_not_present(self, key: &str) -> Self {
+        self.map(|b| b.query_not_present(key))
+    }
+
+    /// Combines the previous conditions with stack operations (`?#…`), e.g.
+    /// `[QueryOperator::Or]` for "either of the last two".
+    pub fn query_operations(self, operations: impl IntoIterator<Item = QueryOperator>) -> Self {
+        self.map(|b| b.query_operations(operations.into_iter()))
+    }
+
+    /// Returns only these properties (`=.proplist=a,b`); the router may still
+    /// add others, and a row may lack some.
+    pub fn proplist<'a>(self, properties: impl IntoIterator<Item = &'a str>) -> Self {
+        self.map(|b| b.proplist(properties))
+    }
+
+    /// Adds `=key=value` (`None`: `=key=`), for print options such as `stats`
+    /// or `without-paging`.
+    pub fn attribute(self, key: &str, value: Option<&str>) -> Self {
+        self.map(|b| b.attribute(key, value))
+    }
+
+    /// The command this print would send (an [`Error::Config`] for a bad path).
+    pub fn into_command(self) -> Result<Command> {
+        self.builder.map(CommandBuilder::build)
+    }
+
+    /// Runs the print; the matching rows, raw.
+    pub async fn rows(self) -> Result<Vec<ReplyResponse>> {
+        let device = self.device.clone();
+        let command = self.into_command()?;
+        device.collect(command).await.map(Collected::into_rows)
+    }
+
+    /// Runs the print and decodes each row into `T` (feature `serde`; see
+    /// [`from_reply`](super::from_reply)). Name the fields in a
+    /// [`proplist`](Self::proplist) to fetch only what `T` needs.
+    #[cfg(feature = "serde")]
+    pub async fn typed<T: serde::de::DeserializeOwned>(self) -> Result<Vec<T>> {
+        let device = self.device.clone();
+        device.collect_as(self.into_command()?).await
+    }
+
+    /// Counts the matching items instead of returning them (`count-only`).
+    pub async fn count(self) -> Result<u64> {
+        let this = self.attribute("count-only", None);
+        let device = this.device.clone();
+        let ret = device.run(this.into_command()?).await?;
+        let ret = ret.unwrap_or_default();
+        ret.parse().map_err(|_| Error::Decode {
+            key: Some("ret".to_owned()),
+            value: Some(ret.clone()),
+            reason: "`count-only` returned no number".to_owned(),
+        })
+    }
+
+    /// Streams the matching items that exist now, then every change
+    /// (`=follow=`). Runs until dropped; see [`Menu::listen`].
+    pub async fn follow(self) -> Result<Changes> {
+        self.stream("follow").await
+    }
+
+    /// Streams only changes from now on (`=follow-only=`). Runs until dropped.
+    pub async fn follow_only(self) -> Result<Changes> {
+        self.stream("follow-only").await
+    }
+
+    async fn stream(self, mode: &str) -> Result<Changes> {
+        let device = self.device.clone();
+        let command = self.attribute(mode, None).into_command()?;
+        Ok(Changes::new(device.send_command(command).await?))
+    }
+}
+
+impl IntoFuture for Print {
+    type Output = Result<Vec<ReplyResponse>>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.rows())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::check_path;
+
+    #[test]
+    fn paths() {
+        for good in [
+            "/ip/address",
+            "/interface",
+            "/interface/bridge/port",
+            "/system/resource",
+        ] {
+            assert_eq!(check_path(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("ip/address", "start with"),
+            ("/", "name a menu"),
+            ("", "start with"),
+            ("/ip/address/", "end with"),
+            ("/ip//address", "empty segment"),
+            ("/ip address", "no spaces"),
+            ("/ip/address=x", "no spaces"),
+        ] {
+            let err = check_path(bad).unwrap_err();
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+    }
+}

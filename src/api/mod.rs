@@ -1,0 +1,51 @@
+//! The everyday API: run a command to its end, read rows into structs, change
+//! a menu's items, and watch a menu for changes.
+//!
+//! Built on [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
+//! and its [`ResponseStream`](crate::ResponseStream); use those directly for
+//! anything these helpers do not cover.
+//!
+//! | what | how |
+//! |---|---|
+//! | rows and `=ret=` of any command | [`MikrotikDevice::collect`](crate::MikrotikDevice::collect) → [`Collected`] |
+//! | only the `=ret=` | [`MikrotikDevice::run`](crate::MikrotikDevice::run) |
+//! | rows into your structs (feature `serde`) | `MikrotikDevice::collect_as`, `Print::typed`, `Changes::typed`, `from_reply` |
+//! | print / add / set / remove on a menu | [`MikrotikDevice::menu`](crate::MikrotikDevice::menu) → [`Menu`] |
+//! | changes of a menu | [`Menu::listen`], [`Print::follow`], [`Print::follow_only`] → [`Changes`] of [`Change`] |
+//! | RouterOS durations (`1w2d3h`, `14ms612us`, `00:01:02`) | [`parse_duration`], [`RouterOsDuration`] |
+//!
+//! Errors: a `!trap` becomes [`Error::Trap`](crate::Error::Trap) carrying every
+//! trap of the command (category and message); a value that does not decode
+//! becomes [`Error::Decode`](crate::Error::Decode) naming the key and the value.
+//!
+//! ```no_run
+//! # #[cfg(feature = "serde")]
+//! # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
+//! use mikrotik_rs::api::RouterOsDuration;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Resource {
+//!     uptime: RouterOsDuration,
+//!     cpu_load: u8,
+//!     board_name: String,
+//! }
+//! let [resource] = &device.menu("/system/resource").print().typed::<Resource>().await?[..] else {
+//!     unreachable!("one row")
+//! };
+//! println!("{} up {}", resource.board_name, resource.uptime);
+//! # Ok(()) }
+//! ```
+
+mod changes;
+mod collect;
+#[cfg(feature = "serde")]
+mod de;
+mod duration;
+mod menu;
+
+pub use changes::{Change, Changes};
+pub use collect::Collected;
+#[cfg(feature = "serde")]
+pub use de::{from_attributes, from_reply};
+pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
+pub use menu::{Menu, Print};
