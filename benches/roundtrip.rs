@@ -1,0 +1,136 @@
+//! 20,000 sequential short commands (`/system/identity/print`: one `!re`, then
+//! `!done`), each awaited before the next is sent: commands/s on Tokio and on
+//! smol (async-io), beside a bare-socket request/response loop (write the
+//! sentence, walk the reply's length prefixes to `!done`) and beside
+//! `mikrotik-rs` 0.6.1 (Tokio only), against the MockRouter on 127.0.0.1.
+//!
+//! `cargo bench --bench roundtrip` (add `-- --quick`, or set `CI`, for a smoke run).
+//! `BENCH_ONLY=tokio` (or `bare`, `smol`, `legacy`, comma-separated) runs only those.
+//!
+//! The mock runs in a child process; contenders alternate round by round and
+//! each figure is the median of its rounds.
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::*;
+use mikrotik_rs::MikrotikDevice;
+use mikrotik_rs::protocol::CommandResponse;
+use mikrotik_rs::protocol::command::CommandBuilder;
+
+async fn ours(device: &MikrotikDevice, commands: usize) {
+    for _ in 0..commands {
+        let command = CommandBuilder::new().command(SHORT_PATH).build();
+        let mut replies = device.send_command(command).await.expect("send");
+        while let Some(reply) = replies.recv().await {
+            match reply.expect("reply") {
+                CommandResponse::Reply(row) => {
+                    black_box(&row);
+                }
+                CommandResponse::Done(_) => {}
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}
+
+async fn legacy(device: &mikrotik_rs_061::MikrotikDevice, commands: usize) {
+    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
+    for _ in 0..commands {
+        let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
+            .command(SHORT_PATH)
+            .build();
+        let mut replies = device.send_command(command).await.expect("send");
+        while let Some(reply) = replies.recv().await {
+            match reply.expect("reply") {
+                Legacy::Reply(row) => {
+                    black_box(&row);
+                }
+                Legacy::Done(_) => break,
+                other => panic!("unexpected {other:?}"),
+            }
+        }
+    }
+}
+
+fn main() {
+    run_mock_child_if_asked();
+    let quick = quick();
+    let commands = if quick { 500 } else { 20_000 };
+    let rounds = if quick { 2 } else { 5 };
+    let mock = MockChild::start(0);
+
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let on_tokio = tokio
+        .block_on(MikrotikDevice::connect(&mock.address, "admin", None))
+        .expect("connect on tokio");
+    let on_smol = smol::block_on(MikrotikDevice::connect(&mock.address, "admin", None))
+        .expect("connect on smol");
+    let old = tokio
+        .block_on(mikrotik_rs_061::MikrotikDevice::connect(
+            mock.address.as_str(),
+            "admin",
+            None,
+        ))
+        .expect("connect 0.6.1");
+    let mut bare = BareClient::connect(&mock.address);
+    let bare_command = BareClient::command(&[SHORT_PATH, ".tag=b"]);
+
+    let per_s = |start: Instant| commands as f64 / start.elapsed().as_secs_f64();
+    let (mut t_bare, mut t_tokio, mut t_smol, mut t_old) = (vec![], vec![], vec![], vec![]);
+    for _ in 0..rounds {
+        if wanted("bare") {
+            let start = Instant::now();
+            for _ in 0..commands {
+                bare.send(&bare_command);
+                assert_eq!(bare.until_done(), 2);
+            }
+            t_bare.push(per_s(start));
+        }
+        if wanted("tokio") {
+            let start = Instant::now();
+            tokio.block_on(ours(&on_tokio, commands));
+            t_tokio.push(per_s(start));
+        }
+        if wanted("smol") {
+            let start = Instant::now();
+            smol::block_on(ours(&on_smol, commands));
+            t_smol.push(per_s(start));
+        }
+        if wanted("legacy") {
+            let start = Instant::now();
+            tokio.block_on(legacy(&old, commands));
+            t_old.push(per_s(start));
+        }
+    }
+    let (bare, tokio_r, smol_r, old_r) = (
+        median(t_bare),
+        median(t_tokio),
+        median(t_smol),
+        median(t_old),
+    );
+    println!(
+        "roundtrip: {commands} sequential {SHORT_PATH}, medians of {rounds} alternating rounds"
+    );
+    report("bare socket loop", bare, "commands/s");
+    report("mikrotik-rs tokio", tokio_r, "commands/s");
+    report("mikrotik-rs smol", smol_r, "commands/s");
+    report("mikrotik-rs 0.6.1 tokio", old_r, "commands/s");
+    println!(
+        "ratio tokio / bare socket: {:.3} (target >= 0.85)",
+        tokio_r / bare
+    );
+    println!(
+        "ratio smol / bare socket: {:.3} (target >= 0.85)",
+        smol_r / bare
+    );
+    println!("ratio 0.6.1 / bare socket: {:.3}", old_r / bare);
+    println!("ratio tokio / 0.6.1: {:.2}", tokio_r / old_r);
+    println!("ratio smol / 0.6.1: {:.2}", smol_r / old_r);
+    drop(mock);
+}

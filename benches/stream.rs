@@ -1,0 +1,146 @@
+//! One command streaming 200,000 `!re` rows (10 attributes × 16-byte values)
+//! from the MockRouter on 127.0.0.1, consumed to `!done` as parsed
+//! `CommandResponse`s: replies/s on Tokio and on smol (async-io), beside a
+//! bare socket that only walks the length prefixes of the same bytes, and
+//! beside `mikrotik-rs` 0.6.1 (Tokio only).
+//!
+//! `cargo bench --bench stream` (add `-- --quick`, or set `CI`, for a smoke run).
+//!
+//! The mock runs in a child process. The contenders run alternately, round
+//! after round, against the same mock, and each figure is the median of its
+//! rounds, so the noise of a shared machine hits them alike. Tokio runs a
+//! current-thread runtime (like the bare loop, one client thread); smol runs
+//! the caller on the main thread and the connection on the crate's
+//! background executor (its default without a spawner).
+
+mod common;
+
+use std::hint::black_box;
+use std::time::Instant;
+
+use common::*;
+use mikrotik_rs::protocol::CommandResponse;
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::{BufferPolicy, MikrotikDevice};
+
+async fn ours(device: &MikrotikDevice) -> usize {
+    let command = CommandBuilder::new().command(STREAM_PATH).build();
+    // Unbounded: the default `Bounded(8192)` is a guard for slow readers;
+    // here the reader keeps up on average but may fall 8,192 rows behind
+    // between two of its polls (see README, Performance).
+    let mut replies = device
+        .send_command_with(command, BufferPolicy::Unbounded)
+        .await
+        .expect("send");
+    let mut rows = 0;
+    while let Some(reply) = replies.recv().await {
+        match reply.expect("reply") {
+            CommandResponse::Reply(row) => {
+                black_box(&row);
+                rows += 1;
+            }
+            CommandResponse::Done(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    rows
+}
+
+async fn legacy(device: &mikrotik_rs_061::MikrotikDevice) -> usize {
+    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
+    let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
+        .command(STREAM_PATH)
+        .build();
+    let mut replies = device.send_command(command).await.expect("send");
+    let mut rows = 0;
+    while let Some(reply) = replies.recv().await {
+        match reply.expect("reply") {
+            Legacy::Reply(row) => {
+                black_box(&row);
+                rows += 1;
+            }
+            Legacy::Done(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    rows
+}
+
+fn main() {
+    run_mock_child_if_asked();
+    let quick = quick();
+    let rows = if quick { 5_000 } else { 200_000 };
+    let rounds = if quick { 2 } else { 9 };
+    // 0.6.1 is ~70× slower: fewer rounds of it keep the run short.
+    let legacy_rounds = if quick { 1 } else { 3 };
+    let mock = MockChild::start(rows);
+
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let on_tokio = tokio
+        .block_on(MikrotikDevice::connect(&mock.address, "admin", None))
+        .expect("connect on tokio");
+    let on_smol = smol::block_on(MikrotikDevice::connect(&mock.address, "admin", None))
+        .expect("connect on smol");
+    let old = tokio
+        .block_on(mikrotik_rs_061::MikrotikDevice::connect(
+            mock.address.as_str(),
+            "admin",
+            None,
+        ))
+        .expect("connect 0.6.1");
+    let mut bare = BareClient::connect(&mock.address);
+    let bare_command = BareClient::command(&[STREAM_PATH, ".tag=b"]);
+
+    let (mut t_bare, mut t_tokio, mut t_smol, mut t_old) = (vec![], vec![], vec![], vec![]);
+    for round in 0..rounds {
+        if wanted("bare") {
+            let start = Instant::now();
+            bare.send(&bare_command);
+            assert_eq!(bare.until_done(), rows + 1);
+            t_bare.push(rows as f64 / start.elapsed().as_secs_f64());
+        }
+        if wanted("tokio") {
+            let start = Instant::now();
+            assert_eq!(tokio.block_on(ours(&on_tokio)), rows);
+            t_tokio.push(rows as f64 / start.elapsed().as_secs_f64());
+        }
+        if wanted("smol") {
+            let start = Instant::now();
+            assert_eq!(smol::block_on(ours(&on_smol)), rows);
+            t_smol.push(rows as f64 / start.elapsed().as_secs_f64());
+        }
+        if round < legacy_rounds && wanted("legacy") {
+            let start = Instant::now();
+            assert_eq!(tokio.block_on(legacy(&old)), rows);
+            t_old.push(rows as f64 / start.elapsed().as_secs_f64());
+        }
+    }
+    let (bare, tokio_r, smol_r, old_r) = (
+        median(t_bare),
+        median(t_tokio),
+        median(t_smol),
+        median(t_old),
+    );
+    println!(
+        "stream: {rows} rows of 10 × 16-byte attributes, medians of {rounds} alternating rounds \
+         ({legacy_rounds} for 0.6.1)"
+    );
+    report("bare socket (prefix walk)", bare, "replies/s");
+    report("mikrotik-rs tokio", tokio_r, "replies/s");
+    report("mikrotik-rs smol", smol_r, "replies/s");
+    report("mikrotik-rs 0.6.1 tokio", old_r, "replies/s");
+    println!(
+        "ratio tokio / bare socket: {:.3} (target >= 0.4)",
+        tokio_r / bare
+    );
+    println!(
+        "ratio smol / bare socket: {:.3} (target >= 0.4)",
+        smol_r / bare
+    );
+    println!("ratio tokio / 0.6.1: {:.1} (target >= 20)", tokio_r / old_r);
+    println!("ratio smol / 0.6.1: {:.1} (target >= 20)", smol_r / old_r);
+    drop(mock);
+}
