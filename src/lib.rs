@@ -1,4 +1,4 @@
-//! An asynchronous, runtime-agnostic client for the MikroTik RouterOS API.
+#![doc = include_str!("crate-docs.md")]
 #![warn(missing_docs, missing_debug_implementations)]
 
 // Lets `command!` name `::mikrotik_rs` from inside this crate too.
@@ -17,7 +17,13 @@ pub mod testing;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
+pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
 pub use mikrotik_rs_macros::command;
+
+/// The README's examples are compiled as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -503,3 +503,24 @@ on_every_runtime![
     command_deadline_ends_one_command_only,
     a_silent_peer_is_found_by_the_keepalive,
 ];
+
+/// A reader that keeps up is never overflowed, even when it shares one thread
+/// with the connection (Tokio's current-thread runtime, smol's block_on).
+async fn a_fast_stream_with_the_default_buffer_never_overflows() {
+    let router = MockRouter::builder()
+        .script("/bulk", Script::bulk(200_000, [("k", "0123456789abcdef")]))
+        .start();
+    let device = connect(&router).await;
+    let mut stream = device.send_command(cmd("/bulk")).await.unwrap();
+    let mut rows = 0;
+    while let Some(item) = stream.recv().await {
+        match item.unwrap() {
+            CommandResponse::Reply(_) => rows += 1,
+            CommandResponse::Done(_) => break,
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(rows, 200_000);
+}
+
+on_every_runtime![a_fast_stream_with_the_default_buffer_never_overflows];

@@ -32,9 +32,13 @@ const MIN_READ_BUF: usize = 4 << 10;
 const MAX_READ_BUF: usize = 64 << 10;
 /// Stop taking requests while this much is waiting to be written.
 const WRITE_HIGH_WATER: usize = 256 << 10;
-/// Rounds of read/write per poll before yielding to other tasks, so that
-/// readers on the same thread get to drain their buffers.
+/// Rounds of read/write per poll before yielding to other tasks.
 const ROUNDS_PER_POLL: usize = 16;
+/// Replies routed per poll before yielding. A reader on the same thread gets
+/// its turn before its buffer can fill: Tokio's current-thread scheduler, for
+/// one, polls a self-waking task up to 61 times before its `block_on` future,
+/// and 61 × 64 stays far below the default buffer of 8192.
+const REPLIES_PER_POLL: usize = 64;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
@@ -54,9 +58,17 @@ pub struct Connection<S> {
     requests: Pin<Box<Receiver<Request>>>,
     decoder: Decoder,
     read_buf: Vec<u8>,
+    /// `read_buf[read_start..read_end]` was read but not decoded yet (the
+    /// reply budget of the last poll ran out).
+    read_start: usize,
+    read_end: usize,
+    /// Replies routed in the current poll.
+    routed: usize,
     write_buf: Vec<u8>,
     written: usize,
     needs_flush: bool,
+    /// The write buffer holds a secret (a login): wipe it once written.
+    write_buf_sensitive: bool,
     routes: Routes,
     shared: Arc<Shared>,
     runtime: Arc<dyn Runtime>,
@@ -94,9 +106,13 @@ impl<S: AsyncStream> Connection<S> {
             requests: Box::pin(requests),
             decoder: Decoder::new(options.limits),
             read_buf: vec![0; MIN_READ_BUF],
+            read_start: 0,
+            read_end: 0,
+            routed: 0,
             write_buf: Vec::new(),
             written: 0,
             needs_flush: false,
+            write_buf_sensitive: false,
             routes: Routes::default(),
             shared,
             runtime,
@@ -111,6 +127,7 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        self.routed = 0;
         for _ in 0..ROUNDS_PER_POLL {
             let mut progress = false;
             if self.phase == Phase::Running
@@ -130,6 +147,9 @@ impl<S: AsyncStream> Connection<S> {
             self.shared.set_in_flight(self.routes.len());
             if !progress {
                 return Poll::Pending;
+            }
+            if self.routed >= REPLIES_PER_POLL {
+                break;
             }
         }
         cx.waker().wake_by_ref();
@@ -174,6 +194,7 @@ impl<S: AsyncStream> Connection<S> {
                         .push(Reverse((Instant::now() + after, tag, after)));
                 }
                 self.write_buf.extend_from_slice(command.as_bytes());
+                self.write_buf_sensitive |= command.is_sensitive();
             }
             Request::Cancel { tag } => {
                 if self.routes.finish_early(tag, None) == Next::Cancel {
@@ -208,6 +229,9 @@ impl<S: AsyncStream> Connection<S> {
             }
         }
         if !self.write_buf.is_empty() {
+            if std::mem::take(&mut self.write_buf_sensitive) {
+                self.write_buf.fill(0);
+            }
             self.written = 0;
             self.write_buf.clear();
             if self.write_buf.capacity() > WRITE_HIGH_WATER {
@@ -228,33 +252,43 @@ impl<S: AsyncStream> Connection<S> {
         Ok(progress)
     }
 
-    /// Reads once and routes every sentence the read completed.
+    /// Reads once (unless bytes of an earlier read are left) and routes the
+    /// sentences completed, up to the reply budget of this poll.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        let n = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
-            Poll::Pending => return Ok(false),
-            Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
-            Poll::Ready(Err(e)) => return Err(e.into()),
-            Poll::Ready(Ok(0)) => {
-                return Err(Error::ConnectionClosed {
-                    mid_sentence: self.decoder.is_mid_sentence(),
-                });
+        if self.read_start == self.read_end {
+            let n = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+                Poll::Pending => return Ok(false),
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
+                Poll::Ready(Err(e)) => return Err(e.into()),
+                Poll::Ready(Ok(0)) => {
+                    return Err(Error::ConnectionClosed {
+                        mid_sentence: self.decoder.is_mid_sentence(),
+                    });
+                }
+                Poll::Ready(Ok(n)) => n,
+            };
+            if self.options.keepalive.is_some() {
+                self.last_read = Instant::now();
             }
-            Poll::Ready(Ok(n)) => n,
-        };
-        if self.options.keepalive.is_some() {
-            self.last_read = Instant::now();
+            (self.read_start, self.read_end) = (0, n);
+            if n == self.read_buf.len() && n < MAX_READ_BUF {
+                self.read_buf.resize(n * 2, 0);
+            }
         }
         let buf = std::mem::take(&mut self.read_buf);
-        let result = self.route_all(&buf[..n]);
+        let mut input = &buf[self.read_start..self.read_end];
+        let result = self.route_some(&mut input);
+        self.read_start = self.read_end - input.len();
         self.read_buf = buf;
-        if n == self.read_buf.len() && n < MAX_READ_BUF {
-            self.read_buf.resize(n * 2, 0);
-        }
         result.map(|()| true)
     }
 
-    fn route_all(&mut self, mut input: &[u8]) -> Result<(), Error> {
-        while let Some(sentence) = self.decoder.decode(&mut input)? {
+    fn route_some(&mut self, input: &mut &[u8]) -> Result<(), Error> {
+        while self.routed < REPLIES_PER_POLL {
+            let Some(sentence) = self.decoder.decode(input)? else {
+                break;
+            };
+            self.routed += 1;
             self.route(sentence)?;
         }
         Ok(())

@@ -13,6 +13,8 @@ use crate::{Error, Result};
 
 /// The plain API port.
 pub const API_PORT: u16 = 8728;
+/// The API-SSL (TLS) port.
+pub const API_SSL_PORT: u16 = 8729;
 
 /// Options for a connection to one router. Made by [`MikrotikDevice::builder`].
 ///
@@ -39,6 +41,8 @@ pub struct DeviceBuilder {
     connect_timeout: Option<Duration>,
     login_timeout: Option<Duration>,
     options: ConnectionOptions,
+    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    tls: Option<crate::tls::TlsOptions>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -51,6 +55,7 @@ impl fmt::Debug for DeviceBuilder {
             .field("connect_timeout", &self.connect_timeout)
             .field("login_timeout", &self.login_timeout)
             .field("options", &self.options)
+            .field("tls", &self.uses_tls())
             .finish_non_exhaustive()
     }
 }
@@ -66,6 +71,8 @@ impl DeviceBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             login_timeout: Some(Duration::from_secs(10)),
             options: ConnectionOptions::default(),
+            #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+            tls: None,
         }
     }
 
@@ -90,7 +97,7 @@ impl DeviceBuilder {
         self
     }
 
-    /// Limit for the TCP (and TLS) connect; default 10 s, `None` waits forever.
+    /// Limit for the TCP connect and TLS handshake; default 10 s, `None` waits forever.
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
@@ -129,6 +136,32 @@ impl DeviceBuilder {
         self
     }
 
+    /// Speaks API-SSL: TLS over the connection, verified as `options` says.
+    /// The default port becomes 8729. A failed verification is an error, never
+    /// a fallback to plain text.
+    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
+        self.tls = Some(options);
+        self
+    }
+
+    fn uses_tls(&self) -> bool {
+        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        return self.tls.is_some();
+        #[cfg(not(any(feature = "tls", feature = "tls-aws-lc-rs")))]
+        false
+    }
+
+    /// Wraps the connected stream in TLS when that was asked for.
+    async fn secure(&self, stream: BoxedStream, address: &Address) -> Result<BoxedStream> {
+        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        if let Some(options) = &self.tls {
+            return crate::tls::connect(stream, &address.host, options).await;
+        }
+        let _ = address;
+        Ok(stream)
+    }
+
     fn runtime_or_default(&self) -> Result<Arc<dyn Runtime>> {
         let runtime = match &self.runtime {
             Some(runtime) => Arc::clone(runtime),
@@ -148,9 +181,17 @@ impl DeviceBuilder {
     /// Connects, logs in, and returns the device.
     pub async fn connect(self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
-        let address = Address::parse(&self.address, API_PORT)?;
+        let default_port = if self.uses_tls() {
+            API_SSL_PORT
+        } else {
+            API_PORT
+        };
+        let address = Address::parse(&self.address, default_port)?;
         let deadline = self.connect_timeout.map(|t| Instant::now() + t);
-        let connecting = connect_tcp(&*runtime, &address);
+        let connecting = async {
+            self.secure(connect_tcp(&*runtime, &address).await?, &address)
+                .await
+        };
         let timeout = || {
             Err(Error::Timeout {
                 what: "connect",

@@ -74,6 +74,8 @@ pub struct Command {
     tag: Uuid,
     data: Vec<u8>,
     timeout: Option<Duration>,
+    /// Carries a secret (a login): its bytes are wiped when dropped.
+    sensitive: bool,
 }
 
 /// Writes one word made of `parts` (prefix first, then the parts back to back).
@@ -213,6 +215,7 @@ impl CommandBuilder<Cmd> {
             tag: self.tag,
             data: self.data,
             timeout: None,
+            sensitive: false,
         }
     }
 }
@@ -263,9 +266,31 @@ impl Command {
         self
     }
 
+    /// Marks the command as carrying a secret: its bytes (and the connection's
+    /// copy of them) are overwritten once written, instead of lingering in
+    /// freed memory.
+    pub fn sensitive(mut self) -> Self {
+        self.sensitive = true;
+        self
+    }
+
+    /// Whether the command carries a secret (see [`sensitive`](Self::sensitive)).
+    pub fn is_sensitive(&self) -> bool {
+        self.sensitive
+    }
+
     /// The deadline set with [`with_timeout`](Self::with_timeout), if any.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
+    }
+}
+
+impl Drop for Command {
+    fn drop(&mut self) {
+        if self.sensitive {
+            self.data.fill(0);
+            std::hint::black_box(&self.data);
+        }
     }
 }
 

@@ -15,6 +15,7 @@ pub fn login(user: &str, password: &str) -> Command {
         .attribute("name", Some(user))
         .attribute("password", Some(password))
         .build()
+        .sensitive()
 }
 
 /// `/login =name=<user> =response=<response>` answering a pre-6.43 challenge.
@@ -28,7 +29,8 @@ pub fn legacy_login(
         .command("/login")
         .attribute("name", Some(user))
         .attribute("response", Some(&response))
-        .build())
+        .build()
+        .sensitive())
 }
 
 /// `"00"` followed by hex(md5(0x00 ‖ password ‖ challenge)), the challenge
