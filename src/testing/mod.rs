@@ -77,6 +77,8 @@
 mod db;
 mod query;
 mod session;
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+mod tls;
 #[cfg(test)]
 mod tests;
 
@@ -489,7 +491,7 @@ impl MockRouterBuilder {
     /// Wraps every accepted connection before its session starts: the entry
     /// point for a TLS (API-SSL) mock. Sessions then run over the returned
     /// stream exactly as over plain TCP.
-    #[allow(dead_code)]
+    #[cfg_attr(not(any(feature = "tls", feature = "tls-aws-lc-rs")), allow(dead_code))]
     pub(crate) fn acceptor(mut self, acceptor: Acceptor) -> Self {
         self.acceptor = Some(acceptor);
         self
