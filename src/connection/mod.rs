@@ -2,11 +2,11 @@
 //! command over it.
 //!
 //! [`new`] turns any futures-io stream (plain TCP, TLS, an in-memory pipe) into
-//! a [`MikrotikDevice`](crate::MikrotikDevice) handle and a [`Connection`]
+//! a [`MikrotikDevice`] handle and a [`Connection`]
 //! future. The future is the actor: spawn it on any executor (or let
 //! [`DeviceBuilder`](crate::DeviceBuilder) do it); it ends by itself when the
 //! connection fails or every handle and stream is gone. It has no
-//! runtime-specific code: time reaches it through [`Runtime`](crate::runtime::Runtime).
+//! runtime-specific code: time reaches it through [`Runtime`].
 
 mod driver;
 mod options;
