@@ -1,8 +1,9 @@
 //! The everyday API (`mikrotik_rs::api`) against the MockRouter: collect, run,
 //! menus (print / add / set / remove) and listen / follow. Every test runs
-//! under Tokio (`#[tokio::test]`) and smol (`smol::block_on`), bounded in time.
+//! under Tokio (multi- and current-thread) and smol, bounded in time.
 
-use std::future::Future;
+mod common;
+
 use std::time::Duration;
 
 use futures_util::StreamExt;
@@ -12,42 +13,9 @@ use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{Error, MikrotikDevice};
 
-const LIMIT: Duration = Duration::from_secs(20);
 const WAIT: Duration = Duration::from_secs(5);
 
-/// Runs `body`, failing if it takes longer than [`LIMIT`] (async-io's timer
-/// works under any executor).
-async fn bounded(body: impl Future<Output = ()>) {
-    let timer = async {
-        async_io::Timer::after(LIMIT).await;
-        panic!("test did not finish within {LIMIT:?}");
-    };
-    futures_util::future::select(std::pin::pin!(body), std::pin::pin!(timer)).await;
-}
-
-/// Declares each async test body once per runtime.
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod on_tokio {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::bounded(super::$name()).await;
-                }
-            )*
-        }
-        mod on_smol {
-            $(
-                #[test]
-                fn $name() {
-                    smol::block_on(super::bounded(super::$name()));
-                }
-            )*
-        }
-    };
-}
-
-on_both_runtimes!(
+on_every_runtime!(
     collect_returns_rows_and_ret,
     collect_maps_a_trap_to_an_error,
     collect_keeps_two_traps_and_waits_for_done,

@@ -1,8 +1,9 @@
 //! Typed rows (feature `serde`) against the MockRouter speaking RouterOS 6 and
-//! 7 style values; each test under Tokio (`#[tokio::test]`) and smol.
+//! 7 style values; each test under Tokio (multi- and current-thread) and smol.
 #![cfg(feature = "serde")]
 
-use std::future::Future;
+mod common;
+
 use std::time::Duration;
 
 use mikrotik_rs::api::{Change, RouterOsDuration};
@@ -11,39 +12,9 @@ use mikrotik_rs::testing::{MockRouter, Reply};
 use mikrotik_rs::{Error, MikrotikDevice};
 use serde::Deserialize;
 
-const LIMIT: Duration = Duration::from_secs(20);
 const WAIT: Duration = Duration::from_secs(5);
 
-async fn bounded(body: impl Future<Output = ()>) {
-    let timer = async {
-        async_io::Timer::after(LIMIT).await;
-        panic!("test did not finish within {LIMIT:?}");
-    };
-    futures_util::future::select(std::pin::pin!(body), std::pin::pin!(timer)).await;
-}
-
-macro_rules! on_both_runtimes {
-    ($($name:ident),* $(,)?) => {
-        mod on_tokio {
-            $(
-                #[tokio::test]
-                async fn $name() {
-                    super::bounded(super::$name()).await;
-                }
-            )*
-        }
-        mod on_smol {
-            $(
-                #[test]
-                fn $name() {
-                    smol::block_on(super::bounded(super::$name()));
-                }
-            )*
-        }
-    };
-}
-
-on_both_runtimes!(
+on_every_runtime!(
     resource_v7,
     resource_v6,
     interfaces_v6_and_v7_decode_alike,
