@@ -61,18 +61,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let on_tokio = tokio
-        .block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on tokio");
-    let on_smol = smol::block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on smol");
-    let old = tokio
-        .block_on(mikrotik_rs_061::MikrotikDevice::connect(
-            mock.address.as_str(),
-            "admin",
-            None,
-        ))
-        .expect("connect 0.6.1");
+    let Contenders {
+        on_tokio,
+        on_smol,
+        old,
+    } = Contenders::connect(&tokio, &mock.address);
 
     let per_s = |start: Instant| commands as f64 / start.elapsed().as_secs_f64();
     let (mut t_tokio, mut t_smol, mut t_old) = (vec![], vec![], vec![]);

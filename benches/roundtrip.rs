@@ -66,18 +66,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let on_tokio = tokio
-        .block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on tokio");
-    let on_smol = smol::block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on smol");
-    let old = tokio
-        .block_on(mikrotik_rs_061::MikrotikDevice::connect(
-            mock.address.as_str(),
-            "admin",
-            None,
-        ))
-        .expect("connect 0.6.1");
+    let Contenders {
+        on_tokio,
+        on_smol,
+        old,
+    } = Contenders::connect(&tokio, &mock.address);
     let mut bare = BareClient::connect(&mock.address);
     let bare_command = BareClient::command(&[SHORT_PATH, ".tag=b"]);
 

@@ -19,19 +19,14 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use common::*;
+use mikrotik_rs::MikrotikDevice;
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::CommandBuilder;
-use mikrotik_rs::{BufferPolicy, MikrotikDevice};
 
 async fn ours(device: &MikrotikDevice) -> usize {
     let command = CommandBuilder::new().command(STREAM_PATH).build();
-    // Unbounded: the default `Bounded(8192)` is a guard for slow readers;
-    // here the reader keeps up on average but may fall 8,192 rows behind
-    // between two of its polls (see README, Performance).
-    let mut replies = device
-        .send_command_with(command, BufferPolicy::Unbounded)
-        .await
-        .expect("send");
+    // The default buffer policy: a reader that keeps up never overflows it.
+    let mut replies = device.send_command(command).await.expect("send");
     let mut rows = 0;
     while let Some(reply) = replies.recv().await {
         match reply.expect("reply") {
@@ -79,18 +74,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let on_tokio = tokio
-        .block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on tokio");
-    let on_smol = smol::block_on(MikrotikDevice::connect(&mock.address, "admin", None))
-        .expect("connect on smol");
-    let old = tokio
-        .block_on(mikrotik_rs_061::MikrotikDevice::connect(
-            mock.address.as_str(),
-            "admin",
-            None,
-        ))
-        .expect("connect 0.6.1");
+    let Contenders {
+        on_tokio,
+        on_smol,
+        old,
+    } = Contenders::connect(&tokio, &mock.address);
     let mut bare = BareClient::connect(&mock.address);
     let bare_command = BareClient::command(&[STREAM_PATH, ".tag=b"]);
 

@@ -365,3 +365,32 @@ pub async fn identity(device: &mikrotik_rs::MikrotikDevice) {
 pub async fn sleep(duration: Duration) {
     async_io::Timer::after(duration).await;
 }
+
+/// One connection per contender to the same mock: ours on Tokio (on the
+/// given runtime) and on smol, and the 0.6.1 release on Tokio.
+pub struct Contenders {
+    pub on_tokio: mikrotik_rs::MikrotikDevice,
+    pub on_smol: mikrotik_rs::MikrotikDevice,
+    pub old: mikrotik_rs_061::MikrotikDevice,
+}
+
+impl Contenders {
+    pub fn connect(tokio: &tokio::runtime::Runtime, address: &str) -> Self {
+        use mikrotik_rs::MikrotikDevice;
+        let on_tokio = tokio
+            .block_on(MikrotikDevice::connect(address, "admin", None))
+            .expect("connect on tokio");
+        let on_smol = smol::block_on(MikrotikDevice::connect(address, "admin", None))
+            .expect("connect on smol");
+        let old = tokio
+            .block_on(mikrotik_rs_061::MikrotikDevice::connect(
+                address, "admin", None,
+            ))
+            .expect("connect 0.6.1");
+        Self {
+            on_tokio,
+            on_smol,
+            old,
+        }
+    }
+}
