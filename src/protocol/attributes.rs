@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::sync::Arc;
 
-use super::sentence::Sentence;
+use super::sentence::{Sentence, WireWords};
 
 /// Splits `=key=value` at the second `=`; a word with no second `=` is a key with an empty value.
 fn split_attribute(word: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -15,8 +15,9 @@ fn split_attribute(word: &[u8]) -> Option<(&[u8], &[u8])> {
     })
 }
 
-fn pairs(sentence: &Sentence) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-    sentence.words().filter_map(split_attribute)
+/// The `=key=value` pairs of a sentence's prefixed words, in order.
+fn pairs(wire: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
+    WireWords(wire).filter_map(split_attribute)
 }
 
 /// The attributes of one reply as raw bytes, in the order the router sent them.
@@ -25,7 +26,8 @@ fn pairs(sentence: &Sentence) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
 /// stored (often cp1252, sometimes UTF-8, possibly 0x00). Duplicate keys are kept.
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawAttributes {
-    sentence: Arc<Sentence>,
+    /// The sentence's prefixed words (shared with the other view).
+    wire: Arc<[u8]>,
 }
 
 /// The attributes of one reply as text, in the order the router sent them.
@@ -34,24 +36,23 @@ pub struct RawAttributes {
 /// `None` for a value that is not UTF-8, which is then still readable raw.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Attributes {
-    sentence: Arc<Sentence>,
+    /// The sentence's prefixed words (shared with the other view).
+    wire: Arc<[u8]>,
 }
 
-/// Both views of one sentence, sharing its buffer.
-pub(crate) fn views(sentence: Arc<Sentence>) -> (Attributes, RawAttributes) {
+/// Both views of one sentence, sharing its buffer (no allocation, no copy).
+pub(crate) fn views(sentence: Sentence) -> (Attributes, RawAttributes) {
+    let wire = sentence.into_wire();
     (
         Attributes {
-            sentence: Arc::clone(&sentence),
+            wire: Arc::clone(&wire),
         },
-        RawAttributes { sentence },
+        RawAttributes { wire },
     )
 }
 
-fn get_all<'s, 'k>(
-    sentence: &'s Sentence,
-    key: &'k str,
-) -> impl Iterator<Item = &'s [u8]> + use<'s, 'k> {
-    pairs(sentence)
+fn get_all<'s, 'k>(wire: &'s [u8], key: &'k str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'k> {
+    pairs(wire)
         .filter(move |(k, _)| *k == key.as_bytes())
         .map(|(_, v)| v)
 }
@@ -59,12 +60,12 @@ fn get_all<'s, 'k>(
 impl RawAttributes {
     /// The value of the first attribute named `key`.
     pub fn get(&self, key: &str) -> Option<&[u8]> {
-        get_all(&self.sentence, key).next()
+        get_all(&self.wire, key).next()
     }
 
     /// The values of every attribute named `key` (RouterOS may repeat a key).
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = &'a [u8]> + 'a {
-        get_all(&self.sentence, key)
+        get_all(&self.wire, key)
     }
 
     /// Whether an attribute named `key` is present.
@@ -74,7 +75,7 @@ impl RawAttributes {
 
     /// Every `(key, value)` pair in wire order.
     pub fn iter(&self) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
-        pairs(&self.sentence)
+        pairs(&self.wire)
     }
 
     /// The number of attributes.
@@ -91,41 +92,39 @@ impl RawAttributes {
 impl Attributes {
     /// The value of the first attribute named `key`, if present and valid UTF-8.
     pub fn get(&self, key: &str) -> Option<&str> {
-        get_all(&self.sentence, key)
+        get_all(&self.wire, key)
             .next()
             .and_then(|v| std::str::from_utf8(v).ok())
     }
 
     /// The values of every attribute named `key`, invalid UTF-8 replaced by U+FFFD.
     pub fn get_all<'a>(&'a self, key: &'a str) -> impl Iterator<Item = Cow<'a, str>> + 'a {
-        get_all(&self.sentence, key).map(String::from_utf8_lossy)
+        get_all(&self.wire, key).map(String::from_utf8_lossy)
     }
 
     /// The value of `key` with invalid UTF-8 replaced by U+FFFD.
     pub fn get_lossy(&self, key: &str) -> Option<Cow<'_, str>> {
-        get_all(&self.sentence, key)
-            .next()
-            .map(String::from_utf8_lossy)
+        get_all(&self.wire, key).next().map(String::from_utf8_lossy)
     }
 
     /// Whether an attribute named `key` is present (whatever its bytes).
     pub fn contains_key(&self, key: &str) -> bool {
-        get_all(&self.sentence, key).next().is_some()
+        get_all(&self.wire, key).next().is_some()
     }
 
     /// Every `(key, value)` pair in wire order, invalid UTF-8 replaced by U+FFFD.
     pub fn iter(&self) -> impl Iterator<Item = (Cow<'_, str>, Cow<'_, str>)> + '_ {
-        pairs(&self.sentence).map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
+        pairs(&self.wire).map(|(k, v)| (String::from_utf8_lossy(k), String::from_utf8_lossy(v)))
     }
 
     /// The number of attributes.
     pub fn len(&self) -> usize {
-        pairs(&self.sentence).count()
+        pairs(&self.wire).count()
     }
 
     /// Whether there are no attributes.
     pub fn is_empty(&self) -> bool {
-        pairs(&self.sentence).next().is_none()
+        pairs(&self.wire).next().is_none()
     }
 }
 

@@ -1,14 +1,19 @@
 //! The incremental sentence decoder.
 //!
 //! Feed it whatever a read returned, from one byte to megabytes, and take out
-//! complete sentences. Every input byte is looked at once: a partial prefix is
-//! kept in a five-byte scratch, word bytes go straight into the sentence being
-//! built, so the total work is linear in the input whatever the split. Memory
-//! grows only with bytes actually received, never with what a prefix claims.
+//! complete sentences. A sentence that lies whole in the input is found by
+//! walking its prefixes and copied once, straight into its own buffer. One
+//! that spans reads is collected in a reusable scratch buffer (a partial
+//! prefix in a five-byte scratch), then copied into its own buffer at its end.
+//! Either way every sentence costs one allocation, the total work is linear in
+//! the input whatever the split, and memory grows only with bytes actually
+//! received, never with what a prefix claims.
+
+use std::sync::Arc;
 
 use super::ProtocolError;
-use super::length::{MAX_PREFIX_LEN, decode_prefix, prefix_len};
-use super::sentence::{Sentence, Span};
+use super::length::{MAX_PREFIX_LEN, decode_prefix, encode_length, encoded_len, prefix_len};
+use super::sentence::Sentence;
 
 /// Bounds on what the decoder accepts from the router.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,9 +36,13 @@ impl Default for DecoderLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// A scratch buffer larger than this is not kept once its sentence is out
+/// (idle connections stay small).
+const KEEP_SCRATCH: usize = 4 << 10;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum State {
-    /// Collecting a length prefix; `have` of its bytes are in `scratch`.
+    /// Collecting a length prefix; `have` of its bytes are in `prefix`.
     Prefix { have: u8 },
     /// Copying a word of which `remaining` bytes are still to come.
     Word { remaining: u32 },
@@ -47,12 +56,17 @@ enum State {
 pub struct Decoder {
     limits: DecoderLimits,
     state: State,
-    scratch: [u8; MAX_PREFIX_LEN],
-    current: Sentence,
-    /// Payload size of the previous sentence, to size the next one's buffer.
+    prefix: [u8; MAX_PREFIX_LEN],
+    /// The words so far of a sentence that spans reads, in wire form
+    /// (re-encoded with shortest prefixes).
+    scratch: Vec<u8>,
+    /// Words started in `scratch`.
+    words: usize,
+    /// Payload bytes (without prefixes) announced for `scratch`'s words.
+    payload: usize,
+    /// Wire size of the previous sentence that spanned reads, to size the
+    /// scratch again after a large one was let go.
     last_len: usize,
-    /// Word count of the previous sentence, to size the next one's spans.
-    last_words: usize,
     failed: Option<ProtocolError>,
 }
 
@@ -68,17 +82,18 @@ impl Decoder {
         Self {
             limits,
             state: State::Prefix { have: 0 },
-            scratch: [0; MAX_PREFIX_LEN],
-            current: Sentence::default(),
+            prefix: [0; MAX_PREFIX_LEN],
+            scratch: Vec::new(),
+            words: 0,
+            payload: 0,
             last_len: 0,
-            last_words: 0,
             failed: None,
         }
     }
 
     /// Whether the decoder holds part of a sentence (bytes received since the last one ended).
     pub fn is_mid_sentence(&self) -> bool {
-        !self.current.is_empty() || !matches!(self.state, State::Prefix { have: 0 })
+        self.words > 0 || self.state != State::Prefix { have: 0 }
     }
 
     /// Consumes bytes from the front of `input` until a sentence is complete
@@ -90,11 +105,59 @@ impl Decoder {
         if let Some(error) = &self.failed {
             return Err(error.clone());
         }
+        if !self.is_mid_sentence() {
+            // Empty sentences.
+            while let [0, rest @ ..] = *input {
+                *input = rest;
+            }
+            if let Some((len, count)) = self.whole_sentence(input) {
+                let sentence = Sentence::from_wire(Arc::from(&input[..len]), count);
+                *input = &input[len + 1..];
+                return Ok(Some(sentence));
+            }
+        }
         let result = self.decode_inner(input);
         if let Err(error) = &result {
             self.failed = Some(error.clone());
         }
         result
+    }
+
+    /// The fast path: when `input` starts with a whole sentence whose words
+    /// are within the limits and have shortest-form prefixes (so it already is
+    /// in the form a [`Sentence`] keeps), its length without the terminator
+    /// and its word count. Anything else (a sentence cut by the end of the
+    /// input, an error, a longer prefix form) is left to [`Self::decode_inner`].
+    fn whole_sentence(&self, input: &[u8]) -> Option<(usize, usize)> {
+        let limits = &self.limits;
+        // `at` never passes the end of `input`; `prefixes` counts prefix bytes.
+        let (mut at, mut count, mut prefixes) = (0usize, 0usize, 0usize);
+        loop {
+            let first = *input.get(at)?;
+            let (len, n) = if first < 0x80 {
+                if first == 0 {
+                    break;
+                }
+                (usize::from(first), 1)
+            } else {
+                let n = prefix_len(first).ok()?;
+                let len = decode_prefix(input.get(at..at + n)?);
+                if encoded_len(len) != n {
+                    return None;
+                }
+                (len as usize, n)
+            };
+            if len > limits.max_word_len || len > input.len() - at - n {
+                return None;
+            }
+            at += n + len;
+            prefixes += n;
+            count += 1;
+        }
+        // Both only grow word by word, so checking the totals is enough.
+        let payload = at - prefixes;
+        let within = count <= limits.max_words && payload <= limits.max_sentence_len;
+        (count > 0 && within).then_some((at, count))
     }
 
     fn decode_inner(&mut self, input: &mut &[u8]) -> Result<Option<Sentence>, ProtocolError> {
@@ -103,16 +166,13 @@ impl Decoder {
                 State::Word { remaining } => {
                     let take = input.len().min(remaining as usize);
                     let (head, rest) = input.split_at(take);
-                    self.current.data.extend_from_slice(head);
+                    self.scratch.extend_from_slice(head);
                     *input = rest;
                     let remaining = remaining - take as u32;
                     if remaining > 0 {
                         self.state = State::Word { remaining };
                         return Ok(None);
                     }
-                    let end = self.current.data.len() as u32;
-                    let start = self.current.words.last().map_or(0, |w| w.end);
-                    self.current.words.push(Span { start, end });
                     self.state = State::Prefix { have: 0 };
                 }
                 State::Prefix { have } => {
@@ -120,12 +180,10 @@ impl Decoder {
                         return Ok(None);
                     };
                     if len == 0 {
-                        if self.current.is_empty() {
+                        if self.words == 0 {
                             continue;
                         }
-                        self.last_len = self.current.data.len();
-                        self.last_words = self.current.words.len();
-                        return Ok(Some(std::mem::take(&mut self.current)));
+                        return Ok(Some(self.finish_sentence()));
                     }
                     self.start_word(len)?;
                 }
@@ -133,7 +191,21 @@ impl Decoder {
         }
     }
 
-    /// Reads the rest of a prefix of which `have` bytes are already in `scratch`.
+    /// Moves the collected sentence into its own buffer.
+    fn finish_sentence(&mut self) -> Sentence {
+        let sentence = Sentence::from_wire(Arc::from(&self.scratch[..]), self.words);
+        self.last_len = self.scratch.len();
+        if self.scratch.capacity() > KEEP_SCRATCH {
+            self.scratch = Vec::new();
+        } else {
+            self.scratch.clear();
+        }
+        self.words = 0;
+        self.payload = 0;
+        sentence
+    }
+
+    /// Reads the rest of a prefix of which `have` bytes are already in `prefix`.
     fn take_prefix(&mut self, have: u8, input: &mut &[u8]) -> Result<Option<u32>, ProtocolError> {
         let have = have as usize;
         // The common case: a whole prefix in the input, nothing buffered.
@@ -148,10 +220,10 @@ impl Decoder {
                 return Ok(Some(len));
             }
         }
-        let first = if have == 0 { input[0] } else { self.scratch[0] };
+        let first = if have == 0 { input[0] } else { self.prefix[0] };
         let need = prefix_len(first)?;
         let take = (need - have).min(input.len());
-        self.scratch[have..have + take].copy_from_slice(&input[..take]);
+        self.prefix[have..have + take].copy_from_slice(&input[..take]);
         *input = &input[take..];
         if have + take < need {
             self.state = State::Prefix {
@@ -160,9 +232,11 @@ impl Decoder {
             return Ok(None);
         }
         self.state = State::Prefix { have: 0 };
-        Ok(Some(decode_prefix(&self.scratch[..need])))
+        Ok(Some(decode_prefix(&self.prefix[..need])))
     }
 
+    /// Checks a word's prefix against the limits, before any of its bytes is
+    /// stored, then stores the prefix (shortest form).
     fn start_word(&mut self, len: u32) -> Result<(), ProtocolError> {
         let limits = &self.limits;
         if len as usize > limits.max_word_len {
@@ -171,26 +245,27 @@ impl Decoder {
                 limit: limits.max_word_len,
             });
         }
-        let total = self.current.data.len() as u64 + u64::from(len);
+        let total = self.payload as u64 + u64::from(len);
         if total > limits.max_sentence_len as u64 {
             return Err(ProtocolError::SentenceTooLong {
                 len: total,
                 limit: limits.max_sentence_len,
             });
         }
-        if self.current.words.len() >= limits.max_words {
+        if self.words >= limits.max_words {
             return Err(ProtocolError::TooManyWords {
                 limit: limits.max_words,
             });
         }
-        if self.current.data.capacity() == 0 {
-            // Size the new sentence like the previous one: bounded by bytes
-            // that really arrived, and it saves the doubling reallocations.
-            self.current.data.reserve(self.last_len);
-            // Likewise the spans: a row of 10 attributes would otherwise
-            // grow them 4 → 8 → 16, two reallocations per sentence.
-            self.current.words.reserve(self.last_words.min(self.limits.max_words));
+        if self.words == 0 && self.scratch.capacity() < self.last_len {
+            // Size the scratch like the previous sentence that needed it
+            // (bounded by bytes that really arrived): a large sentence after
+            // a large one then grows it without a chain of reallocations.
+            self.scratch.reserve(self.last_len);
         }
+        self.words += 1;
+        self.payload = total as usize;
+        encode_length(len, &mut self.scratch);
         self.state = State::Word { remaining: len };
         Ok(())
     }
@@ -228,7 +303,7 @@ mod tests {
         Ok(out)
     }
 
-    fn words(sentences: &[&[&[u8]]]) -> Vec<Vec<Vec<u8>>> {
+    fn words_of(sentences: &[&[&[u8]]]) -> Vec<Vec<Vec<u8>>> {
         sentences
             .iter()
             .map(|s| s.iter().map(|w| w.to_vec()).collect())
@@ -246,7 +321,7 @@ mod tests {
         let got = decode_all(&mut Decoder::default(), &bytes).unwrap();
         assert_eq!(
             got,
-            words(&[
+            words_of(&[
                 &[b"!re", b"=name=ether1", b".tag=a"],
                 &[b"!done", b".tag=a"]
             ])
@@ -261,7 +336,7 @@ mod tests {
             let got = decode_all(&mut Decoder::default(), &bytes).unwrap();
             assert_eq!(
                 got,
-                words(&[&[b"!re", &big], &[b"!done"]]),
+                words_of(&[&[b"!re", &big], &[b"!done"]]),
                 "word of {len} bytes"
             );
         }
@@ -301,9 +376,9 @@ mod tests {
         let mut input: &[u8] = &[0xF0, 0xFF, 0xFF, 0xFF, 0xF0, b'a', b'b'];
         assert_eq!(d.decode(&mut input), Ok(None));
         assert!(
-            d.current.data.capacity() < 1024,
+            d.scratch.capacity() < 1024,
             "capacity {}",
-            d.current.data.capacity()
+            d.scratch.capacity()
         );
         assert!(d.is_mid_sentence());
     }
@@ -357,6 +432,115 @@ mod tests {
         }
     }
 
+    /// `word` behind a prefix of `width` bytes (at least its shortest form).
+    fn wide_word(word: &[u8], width: usize, out: &mut Vec<u8>) {
+        let len = word.len() as u32;
+        let width = width.max(crate::protocol::length::encoded_len(len));
+        match width {
+            1 => out.push(len as u8),
+            2 => out.extend_from_slice(&(len as u16 | 0x8000).to_be_bytes()),
+            3 => out.extend_from_slice(&(len | 0xC0_0000).to_be_bytes()[1..]),
+            4 => out.extend_from_slice(&(len | 0xE000_0000).to_be_bytes()),
+            _ => {
+                out.push(0xF0);
+                out.extend_from_slice(&len.to_be_bytes());
+            }
+        }
+        out.extend_from_slice(word);
+    }
+
+    #[test]
+    fn longer_prefix_forms_decode_to_the_same_sentence() {
+        let words: [&[u8]; 3] = [b"!re", b"=a=1", &[b'x'; 200]];
+        for width in 1..=5 {
+            let mut bytes = Vec::new();
+            for w in words {
+                wide_word(w, width, &mut bytes);
+            }
+            bytes.push(0);
+            // Whole in one input, and cut after every byte.
+            for cut in 0..=bytes.len() {
+                let mut d = Decoder::default();
+                let mut got = decode_all(&mut d, &bytes[..cut]).unwrap();
+                got.extend(decode_all(&mut d, &bytes[cut..]).unwrap());
+                assert_eq!(got, words_of(&[&words]), "width {width}, cut {cut}");
+            }
+            let s = Decoder::default().decode(&mut &bytes[..]).unwrap().unwrap();
+            assert_eq!(s, Sentence::from_words(words), "width {width}");
+            let mut wire = Vec::new();
+            s.encode_into(&mut wire);
+            assert_eq!(wire, self::wire(&[&words]), "kept in the shortest form");
+        }
+    }
+
+    #[test]
+    fn a_long_form_zero_length_ends_the_sentence() {
+        let bytes = [
+            3, b'!', b'r', b'e', 0x80, 0x00, 5, b'!', b'd', b'o', b'n', b'e', 0,
+        ];
+        let got = decode_all(&mut Decoder::default(), &bytes).unwrap();
+        assert_eq!(got, words_of(&[&[b"!re"], &[b"!done"]]));
+    }
+
+    #[test]
+    fn the_scratch_is_reused_and_a_large_one_let_go() {
+        let mut d = Decoder::default();
+        let small = wire(&[&[b"!re", &[b'a'; 100]]]);
+        for _ in 0..3 {
+            let (a, b) = small.split_at(50);
+            assert_eq!(decode_all(&mut d, a).unwrap().len(), 0);
+            assert_eq!(decode_all(&mut d, b).unwrap().len(), 1);
+        }
+        let kept = d.scratch.capacity();
+        assert!((100..=KEEP_SCRATCH).contains(&kept));
+        let big = vec![b'b'; 3 * KEEP_SCRATCH];
+        let large = wire(&[&[b"!re", &big]]);
+        let (a, b) = large.split_at(1000);
+        assert_eq!(decode_all(&mut d, a).unwrap().len(), 0);
+        assert_eq!(decode_all(&mut d, b).unwrap(), words_of(&[&[b"!re", &big]]));
+        assert!(d.scratch.capacity() <= KEEP_SCRATCH);
+        // Sentences whole in one input never touch the scratch.
+        let mut fresh = Decoder::default();
+        assert_eq!(decode_all(&mut fresh, &large).unwrap().len(), 1);
+        assert_eq!(fresh.scratch.capacity(), 0);
+    }
+
+    #[test]
+    fn limits_are_the_same_whole_or_cut() {
+        let limits = DecoderLimits {
+            max_word_len: 8,
+            max_sentence_len: 12,
+            max_words: 3,
+        };
+        let cases: [(&[&[u8]], Option<ProtocolError>); 4] = [
+            (
+                &[b"123456789"],
+                Some(ProtocolError::WordTooLong { len: 9, limit: 8 }),
+            ),
+            (
+                &[b"12345678", b"12345"],
+                Some(ProtocolError::SentenceTooLong { len: 13, limit: 12 }),
+            ),
+            (
+                &[b"a", b"b", b"c", b"d"],
+                Some(ProtocolError::TooManyWords { limit: 3 }),
+            ),
+            (&[b"12345678", b"1234"], None),
+        ];
+        for (words, error) in cases {
+            let bytes = wire(&[words]);
+            for cut in 0..=bytes.len() {
+                let mut d = Decoder::new(limits);
+                let got = decode_all(&mut d, &bytes[..cut])
+                    .and_then(|_| decode_all(&mut d, &bytes[cut..]));
+                match &error {
+                    Some(e) => assert_eq!(got.as_ref(), Err(e), "cut {cut}"),
+                    None => assert!(got.is_ok(), "cut {cut}"),
+                }
+            }
+        }
+    }
+
     fn arb_sentences() -> impl Strategy<Value = Vec<Vec<Vec<u8>>>> {
         let word = prop_oneof![
             prop::collection::vec(any::<u8>(), 1..20),
@@ -390,6 +574,25 @@ mod tests {
             }
             prop_assert_eq!(got, sentences);
             prop_assert!(!d.is_mid_sentence());
+        }
+
+        #[test]
+        fn any_prefix_form_over_any_split(
+            sentences in arb_sentences(),
+            widths in prop::collection::vec(1usize..=5, 36),
+            cut in any::<prop::sample::Index>(),
+        ) {
+            let mut bytes = Vec::new();
+            let mut widths = widths.iter().cycle();
+            for s in &sentences {
+                for w in s { wide_word(w, *widths.next().unwrap(), &mut bytes); }
+                bytes.push(0);
+            }
+            let cut = cut.index(bytes.len() + 1);
+            let mut d = Decoder::default();
+            let mut got = decode_all(&mut d, &bytes[..cut]).unwrap();
+            got.extend(decode_all(&mut d, &bytes[cut..]).unwrap());
+            prop_assert_eq!(got, sentences);
         }
 
         #[test]

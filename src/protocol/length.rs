@@ -22,6 +22,31 @@ pub fn encode_length(len: u32, out: &mut Vec<u8>) {
     }
 }
 
+/// How many bytes the shortest prefix of `len` has (what [`encode_length`] writes).
+pub(crate) fn encoded_len(len: u32) -> usize {
+    match len {
+        0..=0x7F => 1,
+        0x80..=0x3FFF => 2,
+        0x4000..=0x1F_FFFF => 3,
+        0x20_0000..=0xFFF_FFFF => 4,
+        _ => 5,
+    }
+}
+
+/// Splits the first prefixed word off `wire`: the word's bytes and what follows it.
+///
+/// `None` when `wire` is empty or does not start with a whole, valid word.
+/// Never panics, whatever the bytes.
+pub(crate) fn split_word(wire: &[u8]) -> Option<(&[u8], &[u8])> {
+    let n = prefix_len(*wire.first()?).ok()?;
+    let len = usize::try_from(decode_prefix(wire.get(..n)?)).ok()?;
+    let rest = wire.get(n..)?;
+    if len > rest.len() {
+        return None;
+    }
+    Some(rest.split_at(len))
+}
+
 /// How many bytes the prefix that starts with `first` has in total.
 ///
 /// First bytes 0xF8–0xFF are reserved control bytes, and 0xF1–0xF7 are read
@@ -122,11 +147,48 @@ mod tests {
         assert_eq!(decode_length(&[0xF0, 1, 2, 3]), Ok(None));
     }
 
+    #[test]
+    fn split_word_walks_every_prefix_form_and_refuses_short_input() {
+        for len in [0usize, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000] {
+            let word = vec![b'w'; len];
+            let mut wire = Vec::new();
+            crate::protocol::encode_word(&word, &mut wire);
+            wire.extend_from_slice(b"\x01z");
+            let (got, rest) = split_word(&wire).expect("a whole word");
+            assert_eq!(got, &word[..], "word of {len} bytes");
+            assert_eq!(rest, b"\x01z");
+            // Any truncation is refused, never a panic.
+            if len > 0 {
+                for cut in [0, 1, wire.len() - 3] {
+                    assert_eq!(split_word(&wire[..cut]), None, "cut at {cut} of {len}");
+                }
+            }
+        }
+        // The 5-byte form, claiming more than there is.
+        assert_eq!(split_word(&[0xF0, 0, 0, 0, 2, b'a']), None);
+        assert_eq!(
+            split_word(&[0xF0, 0, 0, 0, 2, b'a', b'b']),
+            Some((&b"ab"[..], &[][..]))
+        );
+        // Reserved first bytes are no word.
+        assert_eq!(split_word(&[0xF8, 0]), None);
+        assert_eq!(split_word(&[0xF1, 0, 0, 0, 0]), None);
+        assert_eq!(split_word(&[0xF0, 0xFF, 0xFF, 0xFF, 0xFF]), None);
+    }
+
     proptest! {
         #[test]
         fn round_trip_over_the_whole_u32_range(len in any::<u32>()) {
             let bytes = encoded(len);
             prop_assert_eq!(decode_length(&bytes).unwrap(), Some((len, bytes.len())));
+            prop_assert_eq!(encoded_len(len), bytes.len());
+        }
+
+        #[test]
+        fn split_word_never_panics(bytes in prop::collection::vec(any::<u8>(), 0..40)) {
+            if let Some((word, rest)) = split_word(&bytes) {
+                prop_assert!(word.len() + rest.len() < bytes.len());
+            }
         }
 
         #[test]

@@ -1,7 +1,6 @@
 //! The router's replies: `!re`, `!done`, `!trap`, `!empty` and `!fatal`.
 
 use std::fmt;
-use std::sync::Arc;
 
 use uuid::Uuid;
 
@@ -157,28 +156,34 @@ pub struct InvalidReply {
 impl CommandResponse {
     /// Reads a decoded sentence as a reply.
     pub fn parse(sentence: Sentence) -> Result<Self, InvalidReply> {
-        let kind = sentence.word(0).unwrap_or_default();
-        if kind == b"!fatal" {
+        // One walk over the words: the reply word, then up to the first `.tag=`.
+        let mut words = sentence.words();
+        let first = words.next().unwrap_or_default();
+        if first == b"!fatal" {
             return Ok(Self::Fatal(fatal_reason(&sentence)));
         }
-        let tag = find_tag(&sentence).map_err(|error| InvalidReply { tag: None, error })?;
-        let word = || String::from_utf8_lossy(kind).into_owned();
-        let kind = match kind {
+        let tag = match first.strip_prefix(b".tag=") {
+            Some(value) => Some(value),
+            None => words.find_map(|w| w.strip_prefix(b".tag=")),
+        };
+        drop(words);
+        let tag = tag
+            .map(parse_tag)
+            .transpose()
+            .map_err(|error| InvalidReply { tag: None, error })?;
+        let kind = match first {
             b"!re" => Kind::Reply,
             b"!done" => Kind::Done,
             b"!trap" => Kind::Trap,
             b"!empty" => Kind::Empty,
-            [b'!', ..] => {
-                return Err(InvalidReply {
-                    tag,
-                    error: ProtocolError::UnknownReplyWord(word()),
-                });
-            }
             _ => {
-                return Err(InvalidReply {
-                    tag,
-                    error: ProtocolError::MissingReplyWord(word()),
-                });
+                let word = String::from_utf8_lossy(first).into_owned();
+                let error = if first.starts_with(b"!") {
+                    ProtocolError::UnknownReplyWord(word)
+                } else {
+                    ProtocolError::MissingReplyWord(word)
+                };
+                return Err(InvalidReply { tag, error });
             }
         };
         let Some(tag) = tag else {
@@ -188,7 +193,7 @@ impl CommandResponse {
         if kind == Kind::Empty {
             return Ok(Self::Empty(EmptyResponse { tag }));
         }
-        let (attributes, attributes_raw) = views(Arc::new(sentence));
+        let (attributes, attributes_raw) = views(sentence);
         Ok(match kind {
             Kind::Reply => Self::Reply(ReplyResponse {
                 tag,
@@ -258,13 +263,9 @@ impl Kind {
     }
 }
 
-/// Finds `.tag=` anywhere in the sentence; a tag we could not have sent is an error.
-fn find_tag(sentence: &Sentence) -> Result<Option<Uuid>, ProtocolError> {
-    let Some(value) = sentence.words().find_map(|w| w.strip_prefix(b".tag=")) else {
-        return Ok(None);
-    };
+/// Reads a `.tag=` value; a tag we could not have sent is an error.
+fn parse_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
     Uuid::try_parse_ascii(value)
-        .map(Some)
         .map_err(|_| ProtocolError::UnknownTag(String::from_utf8_lossy(value).into_owned()))
 }
 
