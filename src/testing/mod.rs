@@ -75,6 +75,8 @@
 //! what is still open.
 
 mod db;
+#[doc(hidden)]
+pub mod fuzz;
 mod query;
 mod session;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
