@@ -295,7 +295,7 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn route(&mut self, sentence: Sentence) -> Result<(), Error> {
-        let (tag, item, last) = match CommandResponse::parse(sentence) {
+        let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 self.routes
                     .close_all(|| Ok(CommandResponse::Fatal(reason.clone())));

@@ -9,6 +9,7 @@ use uuid::Uuid;
 
 use super::{BufferPolicy, Item};
 use crate::Error;
+use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
 
 /// Tags are random UUIDs we chose, so their first 8 bytes already are a good hash.
 #[derive(Default)]
@@ -55,9 +56,45 @@ pub(crate) enum Next {
 #[derive(Default)]
 pub(crate) struct Routes {
     map: HashMap<Uuid, Route, BuildHasherDefault<TagHasher>>,
+    last_tag: LastTag,
+}
+
+/// The last `.tag=` value read in its usual 36-byte form, and its UUID: the
+/// replies of a streaming command repeat it, so it is compared, not parsed.
+struct LastTag {
+    text: [u8; 36],
+    tag: Option<Uuid>,
+}
+
+impl Default for LastTag {
+    fn default() -> Self {
+        Self {
+            text: [0; 36],
+            tag: None,
+        }
+    }
+}
+
+impl LastTag {
+    fn read(&mut self, value: &[u8]) -> Result<Uuid, ProtocolError> {
+        match self.tag {
+            Some(tag) if value == self.text => return Ok(tag),
+            _ => {}
+        }
+        let tag = CommandResponse::read_tag(value)?;
+        if let Ok(text) = value.try_into() {
+            (self.text, self.tag) = (text, Some(tag));
+        }
+        Ok(tag)
+    }
 }
 
 impl Routes {
+    /// Reads a decoded sentence as a reply, remembering the last tag read.
+    pub(crate) fn parse(&mut self, sentence: Sentence) -> Result<CommandResponse, InvalidReply> {
+        CommandResponse::parse_with(sentence, |value| self.last_tag.read(value))
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
@@ -170,5 +207,52 @@ impl Sink {
         }
         // Unbounded channel: fails only when the stream was dropped.
         self.replies.try_send(item).map_err(drop)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_last_tag_is_remembered_and_reads_like_a_parse() {
+        let mut last = LastTag::default();
+        let a = Uuid::new_v4();
+        let b = Uuid::new_v4();
+        let text_a = a.hyphenated().to_string();
+        for _ in 0..3 {
+            assert_eq!(last.read(text_a.as_bytes()), Ok(a));
+        }
+        assert_eq!(last.read(b.hyphenated().to_string().as_bytes()), Ok(b));
+        assert_eq!(last.read(text_a.to_uppercase().as_bytes()), Ok(a));
+        // Other forms are parsed, not remembered; errors stay errors.
+        assert_eq!(last.read(a.simple().to_string().as_bytes()), Ok(a));
+        assert_eq!(last.read(text_a.as_bytes()), Ok(a));
+        for bad in [&b"login"[..], b"", &[0u8; 36]] {
+            assert_eq!(last.read(bad), CommandResponse::read_tag(bad));
+            assert!(last.read(bad).is_err());
+        }
+        assert_eq!(last.read(text_a.as_bytes()), Ok(a));
+    }
+
+    #[test]
+    fn parse_through_the_routes_equals_parse() {
+        let mut routes = Routes::default();
+        let tag = Uuid::new_v4();
+        let tag_word = format!(".tag={tag}");
+        let sentences: [&[&str]; 5] = [
+            &["!re", &tag_word, "=a=1"],
+            &["!re", "=a=2", &tag_word],
+            &["!done", &tag_word],
+            &["!re", ".tag=nope"],
+            &["!fatal", "bye"],
+        ];
+        for words in sentences {
+            let sentence = Sentence::from_words(words);
+            assert_eq!(
+                routes.parse(sentence.clone()),
+                CommandResponse::parse(sentence)
+            );
+        }
     }
 }

@@ -156,6 +156,21 @@ pub struct InvalidReply {
 impl CommandResponse {
     /// Reads a decoded sentence as a reply.
     pub fn parse(sentence: Sentence) -> Result<Self, InvalidReply> {
+        Self::parse_with(sentence, Self::read_tag)
+    }
+
+    /// Reads a `.tag=` value; a tag we could not have sent is an error.
+    pub(crate) fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
+        Uuid::try_parse_ascii(value)
+            .map_err(|_| ProtocolError::UnknownTag(String::from_utf8_lossy(value).into_owned()))
+    }
+
+    /// [`parse`](Self::parse) with the `.tag=` value read by `read_tag`, which
+    /// must do what [`read_tag`](Self::read_tag) does (it may remember tags).
+    pub(crate) fn parse_with(
+        sentence: Sentence,
+        read_tag: impl FnOnce(&[u8]) -> Result<Uuid, ProtocolError>,
+    ) -> Result<Self, InvalidReply> {
         // One walk over the words: the reply word, then up to the first `.tag=`.
         let mut words = sentence.words();
         let first = words.next().unwrap_or_default();
@@ -168,7 +183,7 @@ impl CommandResponse {
         };
         drop(words);
         let tag = tag
-            .map(parse_tag)
+            .map(read_tag)
             .transpose()
             .map_err(|error| InvalidReply { tag: None, error })?;
         let kind = match first {
@@ -261,12 +276,6 @@ impl Kind {
             Self::Empty => "!empty",
         }
     }
-}
-
-/// Reads a `.tag=` value; a tag we could not have sent is an error.
-fn parse_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
-    Uuid::try_parse_ascii(value)
-        .map_err(|_| ProtocolError::UnknownTag(String::from_utf8_lossy(value).into_owned()))
 }
 
 /// `!fatal` carries its reason as a bare word; accept `=message=` too.
