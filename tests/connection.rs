@@ -317,7 +317,8 @@ async fn a_slow_reader_overflows_alone() {
         .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(100))
         .await
         .unwrap();
-    // Another command completes while the slow one is not read at all.
+    // The reader takes nothing: at 8 × the capacity the command overflows and
+    // is cancelled on the router, while another command completes.
     assert!(
         router
             .wait_for(
@@ -343,14 +344,75 @@ async fn a_slow_reader_overflows_alone() {
             other => last = Some(other),
         }
     }
-    assert_eq!(
-        rows, 100,
-        "exactly the buffer's worth of rows, then the error"
+    assert!(
+        (100..=800).contains(&rows),
+        "{rows} rows buffered before the overflow"
     );
     assert!(
         matches!(last, Some(Err(Error::Overflow { capacity: 100 }))),
         "{last:?}"
     );
+}
+
+async fn a_stuck_reader_overflows_after_a_second() {
+    let router = MockRouter::builder()
+        .monitor_interval(Duration::from_millis(50))
+        .start();
+    let device = connect(&router).await;
+    let monitor = CommandBuilder::new()
+        .command("/interface/monitor-traffic")
+        .attribute("interface", Some("ether1"))
+        .build();
+    let stuck = device
+        .send_command_with(monitor, BufferPolicy::Bounded(5))
+        .await
+        .unwrap();
+    let start = Instant::now();
+    assert!(
+        router
+            .wait_for(
+                |log| log.iter().any(|s| s.path() == "/cancel"),
+                Duration::from_secs(10)
+            )
+            .await,
+        "overflow cancels on the router"
+    );
+    // Full after ~250 ms, overflowing a second later, before the hard limit
+    // of 40 replies (~2 s) is reached.
+    assert!(
+        start.elapsed() >= Duration::from_secs(1),
+        "overflowed before the reader had a second"
+    );
+    let items = drain(stuck).await;
+    assert!(items.len() < 40, "{} items", items.len());
+    assert!(
+        matches!(items.last(), Some(Err(Error::Overflow { capacity: 5 }))),
+        "{:?}",
+        items.last()
+    );
+}
+
+async fn a_reader_that_keeps_taking_never_overflows() {
+    let router = MockRouter::builder()
+        .monitor_interval(Duration::from_millis(5))
+        .start();
+    let device = connect(&router).await;
+    let monitor = CommandBuilder::new()
+        .command("/interface/monitor-traffic")
+        .attribute("interface", Some("ether1"))
+        .build();
+    let mut stream = device
+        .send_command_with(monitor, BufferPolicy::Bounded(3))
+        .await
+        .unwrap();
+    // Slower than the router but never stuck: it stays behind, within the hard limit.
+    for _ in 0..60 {
+        assert!(matches!(
+            stream.recv().await,
+            Some(Ok(CommandResponse::Reply(_)))
+        ));
+        async_io::Timer::after(Duration::from_millis(8)).await;
+    }
 }
 
 async fn keep_latest_keeps_the_newest() {
@@ -497,6 +559,8 @@ on_every_runtime![
     a_cut_mid_sentence_ends_every_stream_with_an_error,
     fatal_reaches_every_stream_then_sends_fail_at_once,
     a_slow_reader_overflows_alone,
+    a_stuck_reader_overflows_after_a_second,
+    a_reader_that_keeps_taking_never_overflows,
     keep_latest_keeps_the_newest,
     dropping_every_handle_closes_the_connection,
     one_byte_writes_for_a_whole_session,

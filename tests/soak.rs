@@ -126,16 +126,17 @@ async fn one(device: &MikrotikDevice, i: usize) -> Kind {
                 .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(4))
                 .await
                 .unwrap();
-            // Read nothing until the buffer has overflowed: 4 rows and the error.
+            // Read nothing until the buffer has overflowed: a reader that takes
+            // nothing overflows at 8 × the capacity, so 32 rows and the error.
             let start = Instant::now();
-            while stream.unread() < 5 {
+            while stream.unread() < 33 {
                 assert!(start.elapsed() < Duration::from_secs(20), "no overflow");
                 sleep(2).await;
             }
             let items = drain(stream).await;
-            assert_eq!(items.len(), 5, "{items:?}");
+            assert_eq!(items.len(), 33, "{items:?}");
             assert!(
-                matches!(items[4], Err(Error::Overflow { capacity: 4 })),
+                matches!(items[32], Err(Error::Overflow { capacity: 4 })),
                 "{items:?}"
             );
             Kind::Overflowed

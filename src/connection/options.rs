@@ -11,9 +11,12 @@ use crate::protocol::DecoderLimits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BufferPolicy {
-    /// Keep up to this many unread replies; one more ends the command with
-    /// [`Error::Overflow`](crate::Error::Overflow) as its last item and cancels
-    /// it on the router. Nothing is dropped silently.
+    /// Keep up to this many unread replies while the reader is stuck. When this
+    /// many wait and the reader has taken none for a second — or, however busy
+    /// it is, it falls 8 times this far behind — the next reply ends the
+    /// command with [`Error::Overflow`](crate::Error::Overflow) as its last
+    /// item and cancels it on the router. Nothing is dropped silently, and a
+    /// reader that is only briefly descheduled never loses its command.
     Bounded(usize),
     /// Keep the newest this many replies, dropping the oldest: for monitors
     /// where only the latest reading matters.

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
+use std::time::{Duration, Instant};
 
 use async_channel::{Receiver, Sender};
 use uuid::Uuid;
@@ -34,7 +35,25 @@ struct Sink {
     policy: BufferPolicy,
     /// For [`BufferPolicy::KeepLatest`]: a receiver to drop the oldest reply with.
     oldest: Option<Box<Receiver<Item>>>,
+    /// For [`BufferPolicy::Bounded`]: since when the reader has taken nothing
+    /// while at least `capacity` replies wait (boxed: rare, and routes stay small).
+    stall: Option<Box<Stall>>,
 }
+
+/// A reader that may have stopped reading.
+struct Stall {
+    since: Instant,
+    /// How many replies would be unread now if the reader took none since `since`.
+    unread: usize,
+}
+
+/// A full buffer overflows only when its reader has taken nothing for this
+/// long: a reader that is merely descheduled (a loaded machine, another
+/// thread) catches up without losing its command.
+const STALL_PATIENCE: Duration = Duration::from_secs(1);
+/// However alive the reader, a command never buffers more than this many
+/// times its capacity.
+const HARD_LIMIT_FACTOR: usize = 8;
 
 /// One command in flight.
 struct Route {
@@ -120,6 +139,7 @@ impl Routes {
                     replies,
                     policy,
                     oldest,
+                    stall: None,
                 }),
                 cancelled: false,
             },
@@ -140,7 +160,7 @@ impl Routes {
     /// Hands `item` to the stream of `tag`. `None` when no command has that tag.
     pub(crate) fn deliver(&mut self, tag: Uuid, item: Item, last: bool) -> Option<Next> {
         let route = self.map.get_mut(&tag)?;
-        let next = match &route.sink {
+        let next = match &mut route.sink {
             None => Next::Nothing,
             Some(sink) => match sink.push(item, last) {
                 Ok(()) => Next::Nothing,
@@ -191,14 +211,14 @@ impl Routes {
 impl Sink {
     /// Queues `item`; `Err` when the stream is finished early (its reader is
     /// gone, or its buffer overflowed and got the overflow error).
-    fn push(&self, item: Item, last: bool) -> Result<(), ()> {
-        let full = |capacity: usize| self.replies.len() >= capacity;
-        match self.policy {
-            BufferPolicy::Bounded(capacity) if !last && full(capacity) => {
+    fn push(&mut self, item: Item, last: bool) -> Result<(), ()> {
+        let policy = self.policy;
+        match policy {
+            BufferPolicy::Bounded(capacity) if !last && self.reader_stalled(capacity) => {
                 let _ = self.replies.try_send(Err(Error::Overflow { capacity }));
                 return Err(());
             }
-            BufferPolicy::KeepLatest(capacity) if full(capacity.max(1)) => {
+            BufferPolicy::KeepLatest(capacity) if self.replies.len() >= capacity.max(1) => {
                 if let Some(oldest) = &self.oldest {
                     let _ = oldest.try_recv();
                 }
@@ -207,6 +227,36 @@ impl Sink {
         }
         // Unbounded channel: fails only when the stream was dropped.
         self.replies.try_send(item).map_err(drop)
+    }
+
+    /// Whether one more reply would overflow: `capacity` replies wait and the
+    /// reader has taken none for [`STALL_PATIENCE`], or it is
+    /// [`HARD_LIMIT_FACTOR`] times behind.
+    fn reader_stalled(&mut self, capacity: usize) -> bool {
+        let unread = self.replies.len();
+        if unread < capacity {
+            self.stall = None;
+            return false;
+        }
+        if unread >= capacity.saturating_mul(HARD_LIMIT_FACTOR) {
+            return true;
+        }
+        let now = Instant::now();
+        match &mut self.stall {
+            // Nothing taken since the last reply: the stall goes on.
+            Some(stall) if unread >= stall.unread => {
+                stall.unread = unread + 1;
+                now.duration_since(stall.since) >= STALL_PATIENCE
+            }
+            // First time full, or the reader took some: (re)start the clock.
+            _ => {
+                self.stall = Some(Box::new(Stall {
+                    since: now,
+                    unread: unread + 1,
+                }));
+                false
+            }
+        }
     }
 }
 
