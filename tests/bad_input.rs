@@ -682,7 +682,6 @@ fn errors_say_what_went_wrong() {
 /// multi-thread runtime a reader can see its error and still read the old
 /// count. Racy by nature: this tries many times.
 #[test]
-#[ignore = "bug: in_flight() is published after the streams get the connection error (Connection::finish)"]
 fn in_flight_is_zero_once_a_stream_has_the_connection_error() {
     common::on_tokio(async {
         let router = router();

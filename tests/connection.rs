@@ -261,7 +261,13 @@ async fn a_cut_mid_sentence_ends_every_stream_with_an_error() {
     .await;
     let cut = results.iter().map(|(_, items)| items.len()).max().unwrap();
     assert!(cut > 1, "the bulk command got rows before the cut");
-    for (_, items) in &results {
+    for (start, items) in &results {
+        // The cut comes within milliseconds of the command; so must the errors.
+        assert!(
+            start.elapsed() < Duration::from_secs(1),
+            "a stream took {:?} to end",
+            start.elapsed()
+        );
         match items.last() {
             Some(Err(Error::ConnectionClosed { mid_sentence: true })) => {}
             other => panic!("stream ended with {other:?}"),

@@ -399,7 +399,9 @@ impl<S> Connection<S> {
     /// Ends the connection: every open stream and every queued request gets `error`.
     fn finish(&mut self, error: Error) {
         self.phase = Phase::Finished;
+        // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
+        self.shared.set_in_flight(0);
         self.requests.close();
         self.routes.close_all(|| Err(error.clone()));
         while let Ok(request) = self.requests.try_recv() {

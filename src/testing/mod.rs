@@ -79,10 +79,10 @@ mod db;
 pub mod fuzz;
 mod query;
 mod session;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
-mod tls;
 #[cfg(test)]
 mod tests;
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+mod tls;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -567,13 +567,16 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     let _ = stream.get_ref().set_nodelay(true);
                     let shared = Arc::clone(&shared);
+                    // A second handle on the socket, to send FIN when the
+                    // session ends (async-io's `close` only flushes).
+                    let socket = stream.get_ref().try_clone().ok();
                     match &acceptor {
-                        None => executor.spawn(Box::pin(serve_session(stream, shared))),
+                        None => executor.spawn(Box::pin(serve_session(stream, socket, shared))),
                         Some(acceptor) => {
                             let handshake = acceptor(stream);
                             executor.spawn(Box::pin(async move {
                                 if let Some(stream) = handshake.await {
-                                    serve_session(stream, shared).await;
+                                    serve_session(stream, socket, shared).await;
                                 }
                             }));
                         }
