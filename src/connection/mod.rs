@@ -23,6 +23,8 @@ pub use stream::ResponseStream;
 
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
+#[cfg(feature = "testing")]
+pub(crate) use stream::is_last;
 
 use crate::MikrotikDevice;
 use crate::runtime::{AsyncStream, Runtime};

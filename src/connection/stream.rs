@@ -68,8 +68,8 @@ impl ResponseStream {
     pub fn cancel(self) {}
 }
 
-/// Whether nothing more can follow this item.
-fn is_last(item: &Item) -> bool {
+/// Whether nothing more can follow this item on a command's stream.
+pub(crate) fn is_last(item: &Item) -> bool {
     match item {
         Ok(response) => matches!(
             response,

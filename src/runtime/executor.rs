@@ -35,7 +35,7 @@ impl BackgroundExecutor {
         let (tasks, incoming) = async_channel::unbounded::<BoxFuture>();
         std::thread::Builder::new()
             .name(name.to_owned())
-            .spawn(move || ::async_io::block_on(run(incoming)))
+            .spawn(move || ::async_io::block_on(run_all(incoming)))
             .expect("the operating system refused to start a thread");
         Self { tasks }
     }
@@ -54,7 +54,9 @@ impl BackgroundExecutor {
     }
 }
 
-async fn run(incoming: async_channel::Receiver<BoxFuture>) {
+/// Runs every future received on `incoming`, polling only those woken;
+/// completes once `incoming` is closed and every future has finished.
+pub(crate) async fn run_all(incoming: async_channel::Receiver<BoxFuture>) {
     let mut incoming = std::pin::pin!(incoming);
     let mut tasks = FuturesUnordered::new();
     let mut open = true;

@@ -18,7 +18,7 @@ use uuid::Uuid;
 
 use super::lock;
 use crate::Error;
-use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream};
+use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream, is_last};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{
     CommandResponse, Decoder, DecoderLimits, ProtocolError, Sentence, encode_word,
@@ -637,19 +637,6 @@ pub fn run_session(session: Session) -> Outcome {
     }
 }
 
-/// Whether `item` is a stream's last (nothing may follow it).
-fn is_final(item: &Result<CommandResponse, Error>) -> bool {
-    match item {
-        Ok(response) => matches!(
-            response,
-            CommandResponse::Done(_) | CommandResponse::Fatal(_)
-        ),
-        // A malformed sentence of one command: the command goes on.
-        Err(Error::Protocol(e)) => e.is_framing(),
-        Err(_) => true,
-    }
-}
-
 /// Checks what every session must satisfy, whatever the router did: each
 /// stream got only its own replies, nothing after its last item, and every
 /// stream not dropped ended.
@@ -664,7 +651,7 @@ pub fn check_outcome(outcome: &Outcome) {
                 );
             }
             assert!(
-                !is_final(item) || k + 1 == items.len(),
+                !is_last(item) || k + 1 == items.len(),
                 "stream {i} got items after its last one: {items:?}"
             );
         }

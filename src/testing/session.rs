@@ -14,15 +14,15 @@ use std::time::Duration;
 
 use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
+use futures_util::FutureExt;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
-use futures_util::stream::{FuturesUnordered, Stream, StreamExt};
 
 use super::db::{Attr, Item};
 use super::query;
 use super::{Cut, Reply, Script, Shared, lock};
 use crate::protocol::login::challenge_response;
 use crate::protocol::{Decoder, Sentence, encode_length};
-use crate::runtime::BoxFuture;
+use crate::runtime::{BoxFuture, run_all};
 
 /// Output messages in flight to the writer (bounds the memory of a session
 /// whose client does not read).
@@ -1070,25 +1070,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
 }
 
-/// Runs the session's streaming commands; never completes by itself.
-async fn pool(incoming: async_channel::Receiver<BoxFuture>) {
-    let mut incoming = pin!(incoming);
-    let mut tasks = FuturesUnordered::new();
-    let mut open = true;
-    std::future::poll_fn(|cx| {
-        while open {
-            match incoming.as_mut().poll_next(cx) {
-                Poll::Ready(Some(task)) => tasks.push(task),
-                Poll::Ready(None) => open = false,
-                Poll::Pending => break,
-            }
-        }
-        while let Poll::Ready(Some(())) = tasks.poll_next_unpin(cx) {}
-        Poll::<()>::Pending
-    })
-    .await
-}
-
 struct SessionGuard {
     shared: Arc<Shared>,
     id: u64,
@@ -1144,7 +1125,8 @@ where
         let _ = kill_rx.recv().await;
     });
     let mut writer = pin!(write_loop(writer, out_rx, Arc::clone(&shared)));
-    let mut pool = pin!(pool(task_rx));
+    // The session's streaming commands (fused: polled again after it ends, it stays pending).
+    let mut pool = pin!(run_all(task_rx).fuse());
     let event = {
         let mut read = pin!(session.read_loop(&mut reader));
         std::future::poll_fn(|cx| {
