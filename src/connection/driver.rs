@@ -113,7 +113,7 @@ impl<S: AsyncStream> Connection<S> {
             written: 0,
             needs_flush: false,
             write_buf_sensitive: false,
-            routes: Routes::default(),
+            routes: Routes::new(Arc::clone(&shared)),
             shared,
             runtime,
             options,
@@ -144,7 +144,6 @@ impl<S: AsyncStream> Connection<S> {
                 progress |= self.poll_read(cx)?;
             }
             progress |= self.poll_timers(cx)?;
-            self.shared.set_in_flight(self.routes.len());
             if !progress {
                 return Poll::Pending;
             }
@@ -297,9 +296,13 @@ impl<S: AsyncStream> Connection<S> {
     fn route(&mut self, sentence: Sentence) -> Result<(), Error> {
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
+                // The connection is over before any stream hears of it.
+                let error = Error::Fatal(reason.clone());
+                self.shared.fail(error.clone());
+                self.requests.close();
                 self.routes
                     .close_all(|| Ok(CommandResponse::Fatal(reason.clone())));
-                return Err(Error::Fatal(reason));
+                return Err(error);
             }
             Ok(response) => {
                 let tag = response.tag().expect("every reply but !fatal has a tag");
@@ -401,7 +404,6 @@ impl<S> Connection<S> {
         self.phase = Phase::Finished;
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
-        self.shared.set_in_flight(0);
         self.requests.close();
         self.routes.close_all(|| Err(error.clone()));
         while let Ok(request) = self.requests.try_recv() {
@@ -409,7 +411,6 @@ impl<S> Connection<S> {
                 let _ = replies.try_send(Err::<CommandResponse, _>(error.clone()) as Item);
             }
         }
-        self.shared.set_in_flight(0);
     }
 }
 

@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use async_channel::{Receiver, Sender};
 use uuid::Uuid;
 
-use super::{BufferPolicy, Item};
+use std::sync::Arc;
+
+use super::{BufferPolicy, Item, Shared};
 use crate::Error;
 use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
 
@@ -72,10 +74,12 @@ pub(crate) enum Next {
     Cancel,
 }
 
-#[derive(Default)]
 pub(crate) struct Routes {
     map: HashMap<Uuid, Route, BuildHasherDefault<TagHasher>>,
     last_tag: LastTag,
+    /// Where the number of commands in flight is published, always before a
+    /// stream can see the item that ended its command.
+    shared: Arc<Shared>,
 }
 
 /// The last `.tag=` value read in its usual 36-byte form, and its UUID: the
@@ -114,6 +118,18 @@ impl Routes {
         CommandResponse::parse_with(sentence, |value| self.last_tag.read(value))
     }
 
+    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+        Self {
+            map: HashMap::default(),
+            last_tag: LastTag::default(),
+            shared,
+        }
+    }
+
+    fn publish(&self) {
+        self.shared.set_in_flight(self.map.len());
+    }
+
     pub(crate) fn len(&self) -> usize {
         self.map.len()
     }
@@ -144,6 +160,7 @@ impl Routes {
                 cancelled: false,
             },
         );
+        self.publish();
     }
 
     /// Registers an internal command (cancel, keepalive) whose replies nobody reads.
@@ -155,25 +172,31 @@ impl Routes {
                 cancelled: true,
             },
         );
+        self.publish();
     }
 
     /// Hands `item` to the stream of `tag`. `None` when no command has that tag.
     pub(crate) fn deliver(&mut self, tag: Uuid, item: Item, last: bool) -> Option<Next> {
-        let route = self.map.get_mut(&tag)?;
-        let next = match &mut route.sink {
-            None => Next::Nothing,
-            Some(sink) => match sink.push(item, last) {
-                Ok(()) => Next::Nothing,
-                Err(()) => {
-                    route.sink = None;
-                    Self::needs_cancel(route, last)
-                }
-            },
-        };
         if last {
-            self.map.remove(&tag);
+            // Forget the command before its stream can see the end.
+            let mut route = self.map.remove(&tag)?;
+            self.publish();
+            if let Some(sink) = &mut route.sink {
+                let _ = sink.push(item, true);
+            }
+            return Some(Next::Nothing);
         }
-        Some(next)
+        let route = self.map.get_mut(&tag)?;
+        let Some(sink) = &mut route.sink else {
+            return Some(Next::Nothing);
+        };
+        Some(match sink.push(item, false) {
+            Ok(()) => Next::Nothing,
+            Err(()) => {
+                route.sink = None;
+                Self::needs_cancel(route)
+            }
+        })
     }
 
     /// Ends the stream of `tag` early, giving it `error` as its last item.
@@ -187,11 +210,11 @@ impl Routes {
         if let Some(error) = error {
             let _ = sink.replies.try_send(Err(error));
         }
-        Self::needs_cancel(route, false)
+        Self::needs_cancel(route)
     }
 
-    fn needs_cancel(route: &mut Route, last: bool) -> Next {
-        if last || route.cancelled {
+    fn needs_cancel(route: &mut Route) -> Next {
+        if route.cancelled {
             return Next::Nothing;
         }
         route.cancelled = true;
@@ -200,7 +223,9 @@ impl Routes {
 
     /// Gives `item` to every open stream and forgets every command.
     pub(crate) fn close_all(&mut self, item: impl Fn() -> Item) {
-        for (_, route) in self.map.drain() {
+        let routes = std::mem::take(&mut self.map);
+        self.publish();
+        for (_, route) in routes {
             if let Some(sink) = route.sink {
                 let _ = sink.replies.try_send(item());
             }
@@ -287,7 +312,7 @@ mod tests {
 
     #[test]
     fn parse_through_the_routes_equals_parse() {
-        let mut routes = Routes::default();
+        let mut routes = Routes::new(Arc::default());
         let tag = Uuid::new_v4();
         let tag_word = format!(".tag={tag}");
         let sentences: [&[&str]; 5] = [
