@@ -79,6 +79,7 @@ mod db;
 pub mod fuzz;
 mod query;
 mod session;
+mod socket;
 #[cfg(test)]
 mod tests;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
@@ -87,7 +88,7 @@ mod tls;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener, TcpStream};
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -98,6 +99,7 @@ use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 
 pub(crate) use session::serve_session;
+use socket::SharedSocket;
 
 /// Locks a mutex, ignoring poisoning (the mock never panics while holding one).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -358,7 +360,7 @@ impl Shared {
 /// Turns an accepted TCP connection into the stream a session runs over
 /// (e.g. a TLS handshake); `None` drops the connection.
 pub(crate) type Acceptor =
-    Arc<dyn Fn(Async<TcpStream>) -> BoxFuture<Option<BoxedStream>> + Send + Sync>;
+    Arc<dyn Fn(SharedSocket) -> BoxFuture<Option<BoxedStream>> + Send + Sync>;
 
 /// Configures and starts a [`MockRouter`].
 #[derive(Clone)]
@@ -567,13 +569,13 @@ async fn accept_loop(
                 Ok((stream, _)) => {
                     let _ = stream.get_ref().set_nodelay(true);
                     let shared = Arc::clone(&shared);
-                    // A second handle on the socket, to send FIN when the
-                    // session ends (async-io's `close` only flushes).
-                    let socket = stream.get_ref().try_clone().ok();
+                    let socket = SharedSocket::new(stream);
                     match &acceptor {
-                        None => executor.spawn(Box::pin(serve_session(stream, socket, shared))),
+                        None => {
+                            executor.spawn(Box::pin(serve_session(socket.clone(), socket, shared)))
+                        }
                         Some(acceptor) => {
-                            let handshake = acceptor(stream);
+                            let handshake = acceptor(socket.clone());
                             executor.spawn(Box::pin(async move {
                                 if let Some(stream) = handshake.await {
                                     serve_session(stream, socket, shared).await;

@@ -5,7 +5,6 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::TcpStream;
 use std::pin::pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -19,6 +18,7 @@ use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::db::{Attr, Item};
 use super::query;
+use super::socket::SharedSocket;
 use super::{Cut, Reply, Script, Shared, lock};
 use crate::protocol::login::challenge_response;
 use crate::protocol::{Decoder, Sentence, encode_length};
@@ -1091,7 +1091,7 @@ enum Event {
 /// Serves one client connection until it closes, the session ends it, or
 /// the router drops it. Any byte stream works (plain TCP, or a TLS stream
 /// from an acceptor wrapped around the accepted socket).
-pub(crate) async fn serve_session<S>(stream: S, socket: Option<TcpStream>, shared: Arc<Shared>)
+pub(crate) async fn serve_session<S>(stream: S, socket: SharedSocket, shared: Arc<Shared>)
 where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
 {
@@ -1166,9 +1166,7 @@ where
     drop(session);
     // End our direction now: the client sees EOF at once, even while we
     // drain what it still sends.
-    if let Some(socket) = &socket {
-        let _ = socket.shutdown(std::net::Shutdown::Write);
-    }
+    socket.shutdown_write();
     if drain {
         // Read until the client closes (briefly): closing a socket with
         // unread input would reset the connection and could destroy the
