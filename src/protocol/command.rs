@@ -97,7 +97,7 @@ impl Default for CommandBuilder<NoCmd> {
 impl CommandBuilder<NoCmd> {
     /// A builder with a fresh random (UUID v4) tag.
     pub fn new() -> Self {
-        Self::with_tag(Uuid::new_v4())
+        Self::with_tag(super::tag::fresh_tag())
     }
 
     /// A builder whose command will carry `tag`. Tags must be unique among the

@@ -11,6 +11,7 @@ mod length;
 pub mod login;
 mod response;
 mod sentence;
+mod tag;
 
 pub use attributes::{Attributes, RawAttributes};
 pub use decoder::{Decoder, DecoderLimits};
