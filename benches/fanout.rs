@@ -17,36 +17,13 @@ use std::time::Instant;
 
 use common::*;
 use mikrotik_rs::MikrotikDevice;
-use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::CommandBuilder;
 
 async fn one(device: MikrotikDevice) -> usize {
-    let command = CommandBuilder::new().command(SHORT_PATH).build();
-    let mut replies = device.send_command(command).await.expect("send");
-    let mut rows = 0;
-    while let Some(reply) = replies.recv().await {
-        if let CommandResponse::Reply(_) = reply.expect("reply") {
-            rows += 1;
-        }
-    }
-    rows
+    count_rows(&device, SHORT_PATH).await
 }
 
 async fn one_legacy(device: mikrotik_rs_061::MikrotikDevice) -> usize {
-    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
-    let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
-        .command(SHORT_PATH)
-        .build();
-    let mut replies = device.send_command(command).await.expect("send");
-    let mut rows = 0;
-    while let Some(reply) = replies.recv().await {
-        match reply.expect("reply") {
-            Legacy::Reply(_) => rows += 1,
-            Legacy::Done(_) => break,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    rows
+    legacy_count_rows(&device, SHORT_PATH).await
 }
 
 fn main() {

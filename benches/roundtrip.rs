@@ -12,46 +12,20 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::time::Instant;
 
 use common::*;
 use mikrotik_rs::MikrotikDevice;
-use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::CommandBuilder;
 
 async fn ours(device: &MikrotikDevice, commands: usize) {
     for _ in 0..commands {
-        let command = CommandBuilder::new().command(SHORT_PATH).build();
-        let mut replies = device.send_command(command).await.expect("send");
-        while let Some(reply) = replies.recv().await {
-            match reply.expect("reply") {
-                CommandResponse::Reply(row) => {
-                    black_box(&row);
-                }
-                CommandResponse::Done(_) => {}
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        count_rows(device, SHORT_PATH).await;
     }
 }
 
 async fn legacy(device: &mikrotik_rs_061::MikrotikDevice, commands: usize) {
-    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
     for _ in 0..commands {
-        let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
-            .command(SHORT_PATH)
-            .build();
-        let mut replies = device.send_command(command).await.expect("send");
-        while let Some(reply) = replies.recv().await {
-            match reply.expect("reply") {
-                Legacy::Reply(row) => {
-                    black_box(&row);
-                }
-                Legacy::Done(_) => break,
-                other => panic!("unexpected {other:?}"),
-            }
-        }
+        legacy_count_rows(device, SHORT_PATH).await;
     }
 }
 

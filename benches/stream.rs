@@ -15,51 +15,9 @@
 
 mod common;
 
-use std::hint::black_box;
 use std::time::Instant;
 
 use common::*;
-use mikrotik_rs::MikrotikDevice;
-use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::CommandBuilder;
-
-async fn ours(device: &MikrotikDevice) -> usize {
-    let command = CommandBuilder::new().command(STREAM_PATH).build();
-    // The default buffer policy: a reader that keeps up never overflows it.
-    let mut replies = device.send_command(command).await.expect("send");
-    let mut rows = 0;
-    while let Some(reply) = replies.recv().await {
-        match reply.expect("reply") {
-            CommandResponse::Reply(row) => {
-                black_box(&row);
-                rows += 1;
-            }
-            CommandResponse::Done(_) => {}
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    rows
-}
-
-async fn legacy(device: &mikrotik_rs_061::MikrotikDevice) -> usize {
-    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
-    let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
-        .command(STREAM_PATH)
-        .build();
-    let mut replies = device.send_command(command).await.expect("send");
-    let mut rows = 0;
-    while let Some(reply) = replies.recv().await {
-        match reply.expect("reply") {
-            Legacy::Reply(row) => {
-                black_box(&row);
-                rows += 1;
-            }
-            Legacy::Done(_) => break,
-            other => panic!("unexpected {other:?}"),
-        }
-    }
-    rows
-}
 
 fn main() {
     run_mock_child_if_asked();
@@ -92,17 +50,17 @@ fn main() {
         }
         if wanted("tokio") {
             let start = Instant::now();
-            assert_eq!(tokio.block_on(ours(&on_tokio)), rows);
+            assert_eq!(tokio.block_on(count_rows(&on_tokio, STREAM_PATH)), rows);
             t_tokio.push(rows as f64 / start.elapsed().as_secs_f64());
         }
         if wanted("smol") {
             let start = Instant::now();
-            assert_eq!(smol::block_on(ours(&on_smol)), rows);
+            assert_eq!(smol::block_on(count_rows(&on_smol, STREAM_PATH)), rows);
             t_smol.push(rows as f64 / start.elapsed().as_secs_f64());
         }
         if round < legacy_rounds && wanted("legacy") {
             let start = Instant::now();
-            assert_eq!(tokio.block_on(legacy(&old)), rows);
+            assert_eq!(tokio.block_on(legacy_count_rows(&old, STREAM_PATH)), rows);
             t_old.push(rows as f64 / start.elapsed().as_secs_f64());
         }
     }

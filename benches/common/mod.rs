@@ -350,15 +350,51 @@ pub async fn connect_many(
         .await
 }
 
-/// Sends `/system/identity/print` and reads it to the end.
-pub async fn identity(device: &mikrotik_rs::MikrotikDevice) {
+/// Runs `path` on our client and reads it to its `!done`: the rows it got.
+pub async fn count_rows(device: &mikrotik_rs::MikrotikDevice, path: &str) -> usize {
+    use mikrotik_rs::protocol::CommandResponse;
     let command = mikrotik_rs::protocol::command::CommandBuilder::new()
-        .command(SHORT_PATH)
+        .command(path)
         .build();
     let mut replies = device.send_command(command).await.expect("send");
+    let mut rows = 0;
     while let Some(reply) = replies.recv().await {
-        reply.expect("reply");
+        match reply.expect("reply") {
+            CommandResponse::Reply(row) => {
+                std::hint::black_box(&row);
+                rows += 1;
+            }
+            CommandResponse::Done(_) => {}
+            other => panic!("unexpected {other:?}"),
+        }
     }
+    rows
+}
+
+/// The same through mikrotik-rs 0.6.1, whose streams end only when told.
+pub async fn legacy_count_rows(device: &mikrotik_rs_061::MikrotikDevice, path: &str) -> usize {
+    use mikrotik_rs_061::protocol::CommandResponse as Legacy;
+    let command = mikrotik_rs_061::protocol::command::CommandBuilder::new()
+        .command(path)
+        .build();
+    let mut replies = device.send_command(command).await.expect("send");
+    let mut rows = 0;
+    while let Some(reply) = replies.recv().await {
+        match reply.expect("reply") {
+            Legacy::Reply(row) => {
+                std::hint::black_box(&row);
+                rows += 1;
+            }
+            Legacy::Done(_) => break,
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+    rows
+}
+
+/// Sends `/system/identity/print` and reads it to the end.
+pub async fn identity(device: &mikrotik_rs::MikrotikDevice) {
+    count_rows(device, SHORT_PATH).await;
 }
 
 /// Sleeps (any runtime: async-io's timer works under Tokio too).
