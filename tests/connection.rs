@@ -408,17 +408,24 @@ async fn a_reader_that_keeps_taking_never_overflows() {
         .attribute("interface", Some("ether1"))
         .build();
     let mut stream = device
-        .send_command_with(monitor, BufferPolicy::Bounded(3))
+        .send_command_with(monitor, BufferPolicy::Bounded(10))
         .await
         .unwrap();
-    // Slower than the router but never stuck: it stays behind, within the hard limit.
-    for _ in 0..60 {
+    // Slower than the router (10 ms a row against 5 ms) but never stuck: it
+    // falls past the capacity of 10 and stays inside the hard limit of 80.
+    let mut most_unread = 0;
+    for _ in 0..30 {
         assert!(matches!(
             stream.recv().await,
             Some(Ok(CommandResponse::Reply(_)))
         ));
-        async_io::Timer::after(Duration::from_millis(8)).await;
+        most_unread = most_unread.max(stream.unread());
+        async_io::Timer::after(Duration::from_millis(10)).await;
     }
+    assert!(
+        most_unread > 10,
+        "the reader never fell behind ({most_unread})"
+    );
 }
 
 async fn keep_latest_keeps_the_newest() {
@@ -523,7 +530,7 @@ async fn command_deadline_ends_one_command_only() {
 async fn a_silent_peer_is_found_by_the_keepalive() {
     let router = MockRouter::start();
     let device = MikrotikDevice::builder(router.address())
-        .keepalive(Duration::from_millis(100), Duration::from_millis(200))
+        .keepalive(Duration::from_millis(100), Duration::from_millis(500))
         .connect()
         .await
         .unwrap();
