@@ -439,13 +439,20 @@ impl Session {
         }
     }
 
-    /// Executes one sentence; `false` when the session must close.
+    /// Executes one sentence, then logs it; `false` when the session must close.
+    ///
+    /// Logging after executing means that a test which sees a command in the
+    /// log may rely on its effects (a `listen` is subscribed before a change
+    /// is made). Its replies still cannot reach the client before the log
+    /// entry: the writer runs on this thread, only when this task yields.
     async fn handle(&mut self, sentence: Sentence) -> bool {
+        let go_on = self.shared.silent.load(Ordering::SeqCst) || self.execute(&sentence).await;
         self.shared.log(self.id, &sentence);
-        if self.shared.silent.load(Ordering::SeqCst) {
-            return true;
-        }
-        let cmd = Parsed::new(&sentence);
+        go_on
+    }
+
+    async fn execute(&mut self, sentence: &Sentence) -> bool {
+        let cmd = Parsed::new(sentence);
         if !self.logged_in && cmd.path != b"/login" && cmd.path != b"/quit" {
             self.fatal(b"not logged in").await;
             return false;
