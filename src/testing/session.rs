@@ -465,7 +465,7 @@ impl Session {
             }
         }
         if let Some(script) = self.shared.script(cmd.path) {
-            return self.run_script(&cmd, &sentence, script).await;
+            return self.run_script(&cmd, sentence, script).await;
         }
         match cmd.path {
             b"/quit" => {
