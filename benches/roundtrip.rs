@@ -75,29 +75,10 @@ fn main() {
             t_old.push(per_s(start));
         }
     }
-    let (bare, tokio_r, smol_r, old_r) = (
-        median(t_bare),
-        median(t_tokio),
-        median(t_smol),
-        median(t_old),
-    );
+    let standings = Standings::new(t_bare, t_tokio, t_smol, t_old);
     println!(
         "roundtrip: {commands} sequential {SHORT_PATH}, medians of {rounds} alternating rounds"
     );
-    report("bare socket loop", bare, "commands/s");
-    report("mikrotik-rs tokio", tokio_r, "commands/s");
-    report("mikrotik-rs smol", smol_r, "commands/s");
-    report("mikrotik-rs 0.6.1 tokio", old_r, "commands/s");
-    println!(
-        "ratio tokio / bare socket: {:.3} (target >= 0.85)",
-        tokio_r / bare
-    );
-    println!(
-        "ratio smol / bare socket: {:.3} (target >= 0.85)",
-        smol_r / bare
-    );
-    println!("ratio 0.6.1 / bare socket: {:.3}", old_r / bare);
-    println!("ratio tokio / 0.6.1: {:.2}", tokio_r / old_r);
-    println!("ratio smol / 0.6.1: {:.2}", smol_r / old_r);
+    standings.print("bare socket loop", "commands/s", 0.85, None);
     drop(mock);
 }

@@ -64,29 +64,11 @@ fn main() {
             t_old.push(rows as f64 / start.elapsed().as_secs_f64());
         }
     }
-    let (bare, tokio_r, smol_r, old_r) = (
-        median(t_bare),
-        median(t_tokio),
-        median(t_smol),
-        median(t_old),
-    );
+    let standings = Standings::new(t_bare, t_tokio, t_smol, t_old);
     println!(
         "stream: {rows} rows of 10 × 16-byte attributes, medians of {rounds} alternating rounds \
          ({legacy_rounds} for 0.6.1)"
     );
-    report("bare socket (prefix walk)", bare, "replies/s");
-    report("mikrotik-rs tokio", tokio_r, "replies/s");
-    report("mikrotik-rs smol", smol_r, "replies/s");
-    report("mikrotik-rs 0.6.1 tokio", old_r, "replies/s");
-    println!(
-        "ratio tokio / bare socket: {:.3} (target >= 0.4)",
-        tokio_r / bare
-    );
-    println!(
-        "ratio smol / bare socket: {:.3} (target >= 0.4)",
-        smol_r / bare
-    );
-    println!("ratio tokio / 0.6.1: {:.1} (target >= 20)", tokio_r / old_r);
-    println!("ratio smol / 0.6.1: {:.1} (target >= 20)", smol_r / old_r);
+    standings.print("bare socket (prefix walk)", "replies/s", 0.4, Some(20.0));
     drop(mock);
 }

@@ -268,6 +268,45 @@ pub fn report(name: &str, value: f64, unit: &str) {
     println!("{name:>28}: {value:>14.0} {unit}");
 }
 
+/// Median rates of the four contenders of a run (samples in, medians out),
+/// printed with their ratios to the bare socket and to 0.6.1.
+pub struct Standings {
+    pub bare: f64,
+    pub tokio: f64,
+    pub smol: f64,
+    pub old: f64,
+}
+
+impl Standings {
+    pub fn new(bare: Vec<f64>, tokio: Vec<f64>, smol: Vec<f64>, old: Vec<f64>) -> Self {
+        Self {
+            bare: median(bare),
+            tokio: median(tokio),
+            smol: median(smol),
+            old: median(old),
+        }
+    }
+
+    /// `bare_label` names the baseline; the targets are the ratios.
+    pub fn print(&self, bare_label: &str, unit: &str, bare_target: f64, old_target: Option<f64>) {
+        report(bare_label, self.bare, unit);
+        report("mikrotik-rs tokio", self.tokio, unit);
+        report("mikrotik-rs smol", self.smol, unit);
+        report("mikrotik-rs 0.6.1 tokio", self.old, unit);
+        for (name, value) in [("tokio", self.tokio), ("smol", self.smol)] {
+            println!(
+                "ratio {name} / bare socket: {:.3} (target >= {bare_target})",
+                value / self.bare
+            );
+        }
+        println!("ratio 0.6.1 / bare socket: {:.3}", self.old / self.bare);
+        let target = old_target.map_or_else(String::new, |t| format!(" (target >= {t})"));
+        for (name, value) in [("tokio", self.tokio), ("smol", self.smol)] {
+            println!("ratio {name} / 0.6.1: {:.2}{target}", value / self.old);
+        }
+    }
+}
+
 /// Which runtime a measuring child uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rt {
