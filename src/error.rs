@@ -75,6 +75,19 @@ pub enum Error {
         /// Why it is not usable.
         reason: String,
     },
+    /// A command that cannot be sent as it is; nothing was written.
+    #[error("invalid command: {reason}")]
+    InvalidCommand {
+        /// What is wrong with it.
+        reason: String,
+    },
+    /// A bug in this crate: the connection task panicked. Only that
+    /// connection ends; others go on.
+    #[error("internal error: the connection task panicked ({message}); please report this bug")]
+    Internal {
+        /// The panic's message.
+        message: String,
+    },
     /// The builder's options do not fit together.
     #[error("invalid configuration: {0}")]
     Config(String),

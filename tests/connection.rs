@@ -442,7 +442,13 @@ async fn keep_latest_keeps_the_newest() {
         async_io::Timer::after(Duration::from_millis(5)).await;
     }
     let items = drain(slow).await;
-    assert_eq!(items.len(), 10);
+    // The newest 10 rows survive; the `!done` is never dropped.
+    assert_eq!(items.len(), 11);
+    assert!(
+        items[..10]
+            .iter()
+            .all(|i| matches!(i, Ok(CommandResponse::Reply(_))))
+    );
     assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
 }
 

@@ -222,3 +222,39 @@ on_every_runtime![
     tls_to_a_plain_port_fails_instead_of_talking_plain_text,
     the_default_port_is_8729_with_tls,
 ];
+
+/// A router that drops the TCP connection without TLS's close_notify: the
+/// streams see a close by the router, as over plain TCP, not an I/O error.
+async fn close_without_close_notify_reads_as_a_close() {
+    let pki = Pki::new(&["127.0.0.1"], |_| {});
+    let router = pki.router();
+    let pin = pki.fingerprint().to_string();
+    let device = connect(&router, TlsOptions::pinned_sha256(&pin).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(identity(&device).await, "MikroTik");
+    let mut listen = device
+        .send_command(CommandBuilder::new().command("/interface/listen").build())
+        .await
+        .unwrap();
+    assert!(
+        router
+            .wait_for(
+                |log| log.iter().any(|s| s.path() == "/interface/listen"),
+                Duration::from_secs(10)
+            )
+            .await
+    );
+    router.drop_connections();
+    let last = listen.recv().await;
+    assert!(
+        matches!(last, Some(Err(Error::ConnectionClosed { .. }))),
+        "{last:?}"
+    );
+    assert!(matches!(
+        device.closed_reason(),
+        Some(Error::ConnectionClosed { .. })
+    ));
+}
+
+on_every_runtime![close_without_close_notify_reads_as_a_close];

@@ -3,23 +3,35 @@
 //! One `poll` does everything that is ready, in a loop: take new requests
 //! (registering each tag before its bytes reach the write buffer), write,
 //! read and decode everything the read returned, fire timers. There are no
-//! inner tasks and no locks; the only synchronisation is the channels.
+//! inner tasks; the only synchronisation is the request channel and each
+//! command's reply queue.
+//!
+//! Who wakes whom, and what holds between polls:
+//! - the actor is woken by the request channel, the stream and its one timer;
+//! - it wakes a command's reader at most once per poll (at its end), and only
+//!   if that reader is parked;
+//! - every route's tag was registered before its bytes entered the write
+//!   buffer; `in_flight` equals the routes in the table;
+//! - the timer is armed for the earliest deadline, keepalive event, cancel
+//!   patience or close linger, whenever one exists.
 
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
 use std::fmt;
 use std::future::Future;
 use std::io;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use async_channel::Receiver;
 use futures_util::Stream;
 use uuid::Uuid;
 
-use super::routes::{Next, Routes};
+use super::deadlines::Deadlines;
+use super::queue::Entry;
+use super::routes::{Delivered, Next, Routes};
+use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Request, Shared};
 use crate::Error;
 use crate::protocol::command::{Command, CommandBuilder};
@@ -43,8 +55,12 @@ const REPLIES_PER_POLL: usize = 64;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Running,
-    /// Every handle is gone: `/quit` is being written, then the stream closed.
-    Closing,
+    /// Every handle is gone: what is queued (cancels, `/quit`) is written,
+    /// then the router's replies are read and discarded until it closes or
+    /// the linger ends (`None`: no linger bound), then the stream is closed.
+    Closing {
+        until: Option<Instant>,
+    },
     Finished,
 }
 
@@ -64,20 +80,17 @@ pub struct Connection<S> {
     read_end: usize,
     /// Replies routed in the current poll.
     routed: usize,
-    write_buf: Vec<u8>,
-    written: usize,
-    needs_flush: bool,
-    /// The write buffer holds a secret (a login): wipe it once written.
-    write_buf_sensitive: bool,
+    write: WriteBuffer,
     routes: Routes,
     shared: Arc<Shared>,
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
     timer: Option<Pin<Box<dyn Timer>>>,
     timer_at: Option<Instant>,
-    /// Command deadlines, earliest first; entries of finished commands are skipped.
-    deadlines: BinaryHeap<Reverse<(Instant, Uuid, Duration)>>,
+    deadlines: Deadlines,
     last_read: Instant,
+    /// The time at the start of the current round of the poll loop.
+    now: Instant,
     /// When the outstanding keepalive probe was sent.
     probe_sent: Option<Instant>,
     phase: Phase,
@@ -88,7 +101,7 @@ impl<S> fmt::Debug for Connection<S> {
         f.debug_struct("Connection")
             .field("phase", &self.phase)
             .field("in_flight", &self.routes.len())
-            .field("unwritten", &(self.write_buf.len() - self.written))
+            .field("unwritten", &self.write.unwritten())
             .finish_non_exhaustive()
     }
 }
@@ -109,40 +122,37 @@ impl<S: AsyncStream> Connection<S> {
             read_start: 0,
             read_end: 0,
             routed: 0,
-            write_buf: Vec::new(),
-            written: 0,
-            needs_flush: false,
-            write_buf_sensitive: false,
-            routes: Routes::new(Arc::clone(&shared)),
+            write: WriteBuffer::default(),
+            routes: Routes::new(Arc::clone(&shared), &options),
             shared,
             runtime,
             options,
             timer: None,
             timer_at: None,
-            deadlines: BinaryHeap::new(),
+            deadlines: Deadlines::default(),
             last_read: Instant::now(),
+            now: Instant::now(),
             probe_sent: None,
             phase: Phase::Running,
         }
     }
 
     fn poll_inner(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        if let Phase::Closing { until } = self.phase {
+            return self.poll_closing(cx, until);
+        }
         self.routed = 0;
         for _ in 0..ROUNDS_PER_POLL {
+            self.now = Instant::now();
             let mut progress = false;
-            if self.phase == Phase::Running
-                && self.write_buf.len() - self.written < WRITE_HIGH_WATER
-            {
+            if self.write.unwritten() < WRITE_HIGH_WATER {
                 progress |= self.poll_requests(cx);
             }
-            progress |= self.poll_write(cx)?;
-            if self.phase == Phase::Closing {
-                if self.write_buf.is_empty() && !self.needs_flush {
-                    return Pin::new(&mut self.io).poll_close(cx).map(|_| Ok(()));
-                }
-            } else {
-                progress |= self.poll_read(cx)?;
+            if let Phase::Closing { until } = self.phase {
+                return self.poll_closing(cx, until);
             }
+            progress |= self.write.poll_write(&mut self.io, cx)?;
+            progress |= self.poll_read(cx)?;
             progress |= self.poll_timers(cx)?;
             if !progress {
                 return Poll::Pending;
@@ -155,20 +165,59 @@ impl<S: AsyncStream> Connection<S> {
         Poll::Pending
     }
 
+    /// Every handle and stream is gone. Writes what is queued, and reads on
+    /// (discarding) until the router closes, so it never sees a reset for
+    /// replies left unread; gives up on the router after the linger.
+    fn poll_closing(
+        &mut self,
+        cx: &mut Context<'_>,
+        until: Option<Instant>,
+    ) -> Poll<Result<(), Error>> {
+        for _ in 0..ROUNDS_PER_POLL {
+            self.routed = 0;
+            self.now = Instant::now();
+            let wrote = match self.write.poll_write(&mut self.io, cx) {
+                Ok(progress) => progress,
+                Err(_) => return self.poll_close(cx),
+            };
+            let read = match self.poll_read(cx) {
+                Ok(progress) => progress,
+                // EOF, `!fatal` (the answer to `/quit`) or a broken stream: the router is done.
+                Err(_) => return self.poll_close(cx),
+            };
+            if let Some(until) = until
+                && self.poll_timer_at(cx, until)
+            {
+                return self.poll_close(cx);
+            }
+            if !wrote && !read {
+                return Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    }
+
+    fn poll_close(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
+        Pin::new(&mut self.io).poll_close(cx).map(|_| Ok(()))
+    }
+
     /// Takes every request that is ready.
     fn poll_requests(&mut self, cx: &mut Context<'_>) -> bool {
         let mut progress = false;
-        while self.write_buf.len() - self.written < WRITE_HIGH_WATER {
+        while self.write.unwritten() < WRITE_HIGH_WATER {
             match self.requests.as_mut().poll_next(cx) {
                 Poll::Ready(Some(request)) => {
                     self.handle(request);
                     progress = true;
                 }
                 Poll::Ready(None) => {
-                    // Every handle and stream is gone: say goodbye and close.
-                    self.phase = Phase::Closing;
+                    // Every handle and stream is gone (every cancel was taken
+                    // before this): say goodbye, then close.
                     let quit = CommandBuilder::new().command("/quit").build();
-                    self.write_buf.extend_from_slice(quit.as_bytes());
+                    self.write.push(quit.as_bytes(), false);
+                    let until = self.now.checked_add(self.options.close_linger);
+                    self.phase = Phase::Closing { until };
                     return true;
                 }
                 Poll::Pending => break,
@@ -183,20 +232,22 @@ impl<S: AsyncStream> Connection<S> {
                 command,
                 replies,
                 policy,
-                oldest,
             } => {
                 let tag = command.tag();
                 // Register first: a fast router may answer before the write returns.
-                self.routes.insert(tag, replies, policy, oldest);
-                if let Some(after) = command.timeout().or(self.options.command_timeout) {
-                    self.deadlines
-                        .push(Reverse((Instant::now() + after, tag, after)));
+                if self.routes.insert(tag, replies, policy).is_err() {
+                    // Its tag is in flight: the stream got the error; write nothing.
+                    return;
                 }
-                self.write_buf.extend_from_slice(command.as_bytes());
-                self.write_buf_sensitive |= command.is_sensitive();
+                if let Some(after) = command.timeout().or(self.options.command_timeout) {
+                    self.deadlines.add(self.now, tag, after);
+                    let routes = &self.routes;
+                    self.deadlines.compact(routes.len(), |t| routes.is_open(t));
+                }
+                self.write.push(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
-                if self.routes.finish_early(tag, None) == Next::Cancel {
+                if self.routes.finish_early(tag, None, self.now) == Next::Cancel {
                     self.write_cancel(tag);
                 }
             }
@@ -204,51 +255,12 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn write_internal(&mut self, command: &Command) {
-        self.routes.insert_internal(command.tag());
-        self.write_buf.extend_from_slice(command.as_bytes());
+        self.routes.insert_internal(command.tag(), self.now);
+        self.write.push(command.as_bytes(), false);
     }
 
     fn write_cancel(&mut self, tag: Uuid) {
         self.write_internal(&Command::cancel(tag));
-    }
-
-    /// Writes what is buffered, then flushes.
-    fn poll_write(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        let mut progress = false;
-        while self.written < self.write_buf.len() {
-            match Pin::new(&mut self.io).poll_write(cx, &self.write_buf[self.written..]) {
-                Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
-                Poll::Ready(Ok(n)) => {
-                    self.written += n;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Poll::Ready(Err(e)) => return Err(e.into()),
-                Poll::Pending => return Ok(progress),
-            }
-        }
-        if !self.write_buf.is_empty() {
-            if std::mem::take(&mut self.write_buf_sensitive) {
-                self.write_buf.fill(0);
-            }
-            self.written = 0;
-            self.write_buf.clear();
-            if self.write_buf.capacity() > WRITE_HIGH_WATER {
-                self.write_buf = Vec::new();
-            }
-            self.needs_flush = true;
-        }
-        if self.needs_flush {
-            match Pin::new(&mut self.io).poll_flush(cx) {
-                Poll::Ready(Ok(())) => {
-                    self.needs_flush = false;
-                    progress = true;
-                }
-                Poll::Ready(Err(e)) => return Err(e.into()),
-                Poll::Pending => {}
-            }
-        }
-        Ok(progress)
     }
 
     /// Reads once (unless bytes of an earlier read are left) and routes the
@@ -258,6 +270,12 @@ impl<S: AsyncStream> Connection<S> {
             let n = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
                 Poll::Pending => return Ok(false),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
+                // TLS closed without close_notify: a close like any other.
+                Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::UnexpectedEof => {
+                    return Err(Error::ConnectionClosed {
+                        mid_sentence: self.decoder.is_mid_sentence(),
+                    });
+                }
                 Poll::Ready(Err(e)) => return Err(e.into()),
                 Poll::Ready(Ok(0)) => {
                     return Err(Error::ConnectionClosed {
@@ -267,7 +285,7 @@ impl<S: AsyncStream> Connection<S> {
                 Poll::Ready(Ok(n)) => n,
             };
             if self.options.keepalive.is_some() {
-                self.last_read = Instant::now();
+                self.last_read = self.now;
             }
             (self.read_start, self.read_end) = (0, n);
             if n == self.read_buf.len() && n < MAX_READ_BUF {
@@ -294,6 +312,7 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn route(&mut self, sentence: Sentence) -> Result<(), Error> {
+        let bytes = sentence.wire_len();
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
@@ -316,85 +335,100 @@ impl<S: AsyncStream> Connection<S> {
             }) if self.routes.contains(&tag) => (tag, Err(Error::Protocol(error)), false),
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
-        match self.routes.deliver(tag, item, last) {
-            Some(Next::Nothing) => Ok(()),
-            Some(Next::Cancel) => {
+        let entry = Entry { item, bytes };
+        match self.routes.deliver(tag, entry, last, self.now) {
+            Delivered::To(Next::Nothing) => Ok(()),
+            Delivered::To(Next::Cancel) => {
                 self.write_cancel(tag);
                 Ok(())
             }
-            None => Err(ProtocolError::UnknownTag(tag.hyphenated().to_string()).into()),
+            Delivered::UnknownTag => {
+                Err(ProtocolError::UnknownTag(tag.hyphenated().to_string()).into())
+            }
         }
     }
 
-    /// Ends commands past their deadline, runs the keepalive, and arms the
-    /// timer for the next of those events.
+    /// Ends commands past their deadline, gives up on cancels the router
+    /// never finished, runs the keepalive, and arms the timer for the next
+    /// of those events.
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        if self.deadlines.is_empty() && self.options.keepalive.is_none() {
-            return Ok(false);
-        }
-        let now = Instant::now();
+        let now = self.now;
         let mut progress = false;
-        while let Some(&Reverse((at, tag, after))) = self.deadlines.peek() {
-            if at > now {
-                break;
-            }
-            self.deadlines.pop();
+        while let Some((tag, after)) = self.deadlines.pop_expired(now) {
             let timeout = Error::Timeout {
                 what: "command",
                 after,
             };
-            if self.routes.finish_early(tag, Some(timeout)) == Next::Cancel {
+            if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {
                 self.write_cancel(tag);
                 progress = true;
             }
         }
-        let mut next = self.deadlines.peek().map(|Reverse((at, ..))| *at);
+        let mut next = self.deadlines.next();
+        let mut sooner = |at: Option<Instant>| {
+            if let Some(at) = at {
+                next = Some(next.map_or(at, |n| n.min(at)));
+            }
+        };
+        sooner(self.routes.expire_swallowing(now));
         if let Some(keepalive) = self.options.keepalive {
+            // Deadlines too far away to represent never come.
             let wake = match self.probe_sent {
                 Some(sent) if self.last_read >= sent => {
                     self.probe_sent = None;
-                    self.last_read + keepalive.interval
+                    self.last_read.checked_add(keepalive.interval)
                 }
-                Some(sent) if now >= sent + keepalive.timeout => {
-                    return Err(Error::Timeout {
-                        what: "keepalive",
-                        after: keepalive.timeout,
-                    });
-                }
-                Some(sent) => sent + keepalive.timeout,
-                None if now >= self.last_read + keepalive.interval => {
-                    self.write_internal(
-                        &CommandBuilder::new()
-                            .command("/system/identity/print")
-                            .build(),
-                    );
-                    self.probe_sent = Some(now);
-                    progress = true;
-                    now + keepalive.timeout
-                }
-                None => self.last_read + keepalive.interval,
+                Some(sent) => match sent.checked_add(keepalive.timeout) {
+                    Some(until) if now >= until => {
+                        return Err(Error::Timeout {
+                            what: "keepalive",
+                            after: keepalive.timeout,
+                        });
+                    }
+                    until => until,
+                },
+                None => match self.last_read.checked_add(keepalive.interval) {
+                    Some(at) if now >= at => {
+                        self.write_internal(
+                            &CommandBuilder::new()
+                                .command("/system/identity/print")
+                                .build(),
+                        );
+                        self.probe_sent = Some(now);
+                        progress = true;
+                        now.checked_add(keepalive.timeout)
+                    }
+                    at => at,
+                },
             };
-            next = Some(next.map_or(wake, |n| n.min(wake)));
+            sooner(wake);
         }
-        let Some(next) = next else {
-            return Ok(progress);
-        };
-        let timer = match &mut self.timer {
-            Some(timer) => {
-                if self.timer_at != Some(next) {
-                    timer.as_mut().reset(next);
-                }
-                timer
-            }
-            None => self.timer.insert(self.runtime.timer(next)),
-        };
-        self.timer_at = Some(next);
-        if timer.as_mut().poll_expired(cx).is_ready() {
-            // Re-arm on the next round, which handles what expired.
-            self.timer_at = None;
+        if let Some(next) = next
+            && self.poll_timer_at(cx, next)
+        {
             progress = true;
         }
         Ok(progress)
+    }
+
+    /// Arms the one timer for `at`; `true` once `at` has passed (the caller
+    /// handles what expired; the timer is re-armed on the next call).
+    fn poll_timer_at(&mut self, cx: &mut Context<'_>, at: Instant) -> bool {
+        let timer = match &mut self.timer {
+            Some(timer) => {
+                if self.timer_at != Some(at) {
+                    timer.as_mut().reset(at);
+                }
+                timer
+            }
+            None => self.timer.insert(self.runtime.timer(at)),
+        };
+        self.timer_at = Some(at);
+        if timer.as_mut().poll_expired(cx).is_ready() {
+            self.timer_at = None;
+            return true;
+        }
+        false
     }
 }
 
@@ -406,11 +440,24 @@ impl<S> Connection<S> {
         self.shared.fail(error.clone());
         self.requests.close();
         self.routes.close_all(|| Err(error.clone()));
+        let mut wakes = Vec::new();
         while let Ok(request) = self.requests.try_recv() {
             if let Request::Send { replies, .. } = request {
-                let _ = replies.try_send(Err::<CommandResponse, _>(error.clone()) as Item);
+                replies.end_with(Err::<CommandResponse, _>(error.clone()) as Item, &mut wakes);
             }
         }
+        wakes.into_iter().for_each(std::task::Waker::wake);
+    }
+}
+
+/// The message of a caught panic.
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(message) = payload.downcast_ref::<&str>() {
+        (*message).to_owned()
+    } else if let Some(message) = payload.downcast_ref::<String>() {
+        message.clone()
+    } else {
+        "a panic without a message".to_owned()
     }
 }
 
@@ -422,10 +469,19 @@ impl<S: AsyncStream> Future for Connection<S> {
         if this.phase == Phase::Finished {
             return Poll::Ready(());
         }
-        let error = match this.poll_inner(cx) {
-            Poll::Pending => return Poll::Pending,
-            Poll::Ready(Ok(())) => Error::Closed,
-            Poll::Ready(Err(error)) => error,
+        // A bug here must end this connection only, never the executor (and
+        // every other connection on it).
+        let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.poll_inner(cx)));
+        let error = match polled {
+            Ok(Poll::Pending) => {
+                this.routes.wake_readers();
+                return Poll::Pending;
+            }
+            Ok(Poll::Ready(Ok(()))) => Error::Closed,
+            Ok(Poll::Ready(Err(error))) => error,
+            Err(panic) => Error::Internal {
+                message: panic_message(&*panic),
+            },
         };
         this.finish(error);
         Poll::Ready(())

@@ -8,12 +8,15 @@
 //! connection fails or every handle and stream is gone. It has no
 //! runtime-specific code: time reaches it through [`Runtime`].
 
+mod deadlines;
 mod driver;
 mod options;
+mod queue;
 mod request;
 mod routes;
 mod shared;
 mod stream;
+mod write_buffer;
 
 use std::sync::Arc;
 
@@ -21,6 +24,7 @@ pub use driver::Connection;
 pub use options::{BufferPolicy, ConnectionOptions, Keepalive};
 pub use stream::ResponseStream;
 
+pub(crate) use queue::queue as reply_queue;
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
 #[cfg(feature = "testing")]

@@ -11,15 +11,23 @@ use crate::protocol::DecoderLimits;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum BufferPolicy {
-    /// Keep up to this many unread replies while the reader is stuck. When this
-    /// many wait and the reader has taken none for a second — or, however busy
-    /// it is, it falls 8 times this far behind — the next reply ends the
-    /// command with [`Error::Overflow`](crate::Error::Overflow) as its last
-    /// item and cancels it on the router. Nothing is dropped silently, and a
+    /// Keep up to this many unread replies — and up to the connection's
+    /// [`max_unread_bytes`](ConnectionOptions::max_unread_bytes) of them —
+    /// while the reader is stuck. When either bound is reached and the reader
+    /// has taken nothing for a second, the next reply ends the command with
+    /// [`Error::Overflow`](crate::Error::Overflow) as its last item and
+    /// cancels it on the router. A reader that keeps taking can fall further
+    /// behind, but never past 8 times either bound: that is the most that
+    /// ever waits for it (besides the batch it has taken and not read yet:
+    /// readers take what waits in one go). A reader parked in `recv()` is
+    /// waiting, not stuck: up to 256 replies (one poll's worth with room to
+    /// spare) reach it whatever the bound. `Bounded(0)` is `Bounded(1)`. Nothing is dropped silently, and a
     /// reader that is only briefly descheduled never loses its command.
     Bounded(usize),
-    /// Keep the newest this many replies, dropping the oldest: for monitors
-    /// where only the latest reading matters.
+    /// Keep the newest this many data rows (`!re`), dropping the oldest: for
+    /// monitors where only the latest reading matters. Only rows are ever
+    /// dropped: `!trap`, `!empty`, `!done` and errors always reach the
+    /// reader, in order. `KeepLatest(0)` is `KeepLatest(1)`.
     KeepLatest(usize),
     /// No bound. Memory grows as long as the reader lags.
     Unbounded,
@@ -42,7 +50,7 @@ pub struct Keepalive {
 }
 
 /// Options of one connection; the device builder fills them in.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct ConnectionOptions {
     /// Bounds on words and sentences from the router.
@@ -53,4 +61,31 @@ pub struct ConnectionOptions {
     pub command_timeout: Option<Duration>,
     /// The application keepalive (`None`: off).
     pub keepalive: Option<Keepalive>,
+    /// The byte bound of [`BufferPolicy::Bounded`] commands: unread replies
+    /// of one command may hold this many bytes while its reader is stuck
+    /// (default 4 MiB; 8 times that at most, however alive the reader).
+    pub max_unread_bytes: usize,
+    /// How long a cancelled command may go unfinished by the router (no
+    /// `!done` after `/cancel`) before its route is given up on and counted
+    /// in [`MikrotikDevice::abandoned`](crate::MikrotikDevice::abandoned)
+    /// (default 30 s). The same bound applies to internal commands.
+    pub cancel_patience: Duration,
+    /// After every handle and stream is gone and `/quit` is written, how long
+    /// to keep reading (and discarding) before closing, so that the router
+    /// gets a clean close instead of a reset (default 2 s).
+    pub close_linger: Duration,
+}
+
+impl Default for ConnectionOptions {
+    fn default() -> Self {
+        Self {
+            limits: DecoderLimits::default(),
+            buffer: BufferPolicy::default(),
+            command_timeout: None,
+            keepalive: None,
+            max_unread_bytes: 4 << 20,
+            cancel_patience: Duration::from_secs(30),
+            close_linger: Duration::from_secs(2),
+        }
+    }
 }

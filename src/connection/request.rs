@@ -1,9 +1,9 @@
 //! Messages from device handles and streams to the connection actor.
 
-use async_channel::{Receiver, Sender};
 use uuid::Uuid;
 
 use super::BufferPolicy;
+use super::queue::QueueWriter;
 use crate::Error;
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
@@ -16,10 +16,8 @@ pub(crate) enum Request {
     /// Register the command's route, then write it.
     Send {
         command: Command,
-        replies: Sender<Item>,
+        replies: QueueWriter,
         policy: BufferPolicy,
-        /// A second receiver of the stream, for [`BufferPolicy::KeepLatest`] to drop the oldest reply.
-        oldest: Option<Receiver<Item>>,
     },
     /// The stream of `tag` was dropped before its end: cancel it on the router.
     Cancel { tag: Uuid },

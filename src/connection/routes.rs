@@ -1,16 +1,16 @@
 //! The routing table: which stream each tag's replies go to, and what a full
 //! or abandoned stream means for its command.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::Arc;
+use std::task::Waker;
 use std::time::{Duration, Instant};
 
-use async_channel::{Receiver, Sender};
 use uuid::Uuid;
 
-use std::sync::Arc;
-
-use super::{BufferPolicy, Item, Shared};
+use super::queue::{Admit, Backlog, Entry, Pushed, QueueWriter};
+use super::{BufferPolicy, ConnectionOptions, Item, Shared};
 use crate::Error;
 use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
 
@@ -31,39 +31,62 @@ impl Hasher for TagHasher {
     }
 }
 
-/// Where a command's replies go.
-struct Sink {
-    replies: Sender<Item>,
-    policy: BufferPolicy,
-    /// For [`BufferPolicy::KeepLatest`]: a receiver to drop the oldest reply with.
-    oldest: Option<Box<Receiver<Item>>>,
-    /// For [`BufferPolicy::Bounded`]: since when the reader has taken nothing
-    /// while at least `capacity` replies wait (boxed: rare, and routes stay small).
-    stall: Option<Box<Stall>>,
-}
-
-/// A reader that may have stopped reading.
-struct Stall {
-    since: Instant,
-    /// How many replies would be unread now if the reader took none since `since`.
-    unread: usize,
-}
-
 /// A full buffer overflows only when its reader has taken nothing for this
 /// long: a reader that is merely descheduled (a loaded machine, another
 /// thread) catches up without losing its command.
 const STALL_PATIENCE: Duration = Duration::from_secs(1);
 /// However alive the reader, a command never buffers more than this many
-/// times its capacity.
+/// times its bounds (replies and bytes)…
 const HARD_LIMIT_FACTOR: usize = 8;
+/// …except that a reader parked in `recv()`, whose wake-up comes at the end
+/// of the actor's poll, is never overflowed below this many replies: one
+/// poll's worth always fits.
+const WAITING_READER_LIMIT: usize = 256;
+/// Tags of routes given up on, remembered so that a late reply to one is
+/// swallowed instead of failing the connection as an unknown tag.
+const FORGOTTEN_TAGS: usize = 4096;
 
-/// One command in flight.
-struct Route {
-    /// `None` once the command's stream is finished early (dropped, overflowed,
-    /// timed out) or for internal commands: replies are then swallowed until `!done`.
-    sink: Option<Sink>,
-    /// Whether `/cancel` was sent for it.
-    cancelled: bool,
+/// One command in flight, in one of its states.
+///
+/// ```text
+///   insert ──> Open ──!done──> (removed: the last item is queued)
+///               │
+///               │ stream dropped / overflow / timeout / reader gone
+///               v
+///           Cancelled ──!done──> (removed)
+///               │
+///               │ no !done within the cancel patience
+///               v
+///          (removed, counted as abandoned, tag remembered)
+///
+///   insert_internal ──> Internal ──!done──> (removed)
+///                          └── no !done within the patience ──> (removed, counted)
+/// ```
+/// Connection end removes every route; open ones get the error as their last item.
+enum Route {
+    /// A user command whose stream is open: replies go to its queue.
+    Open(Sink),
+    /// Finished early on this side; `/cancel` was written at `since`.
+    /// Replies are swallowed until its `!done`.
+    Cancelled { since: Instant },
+    /// An internal command (`/cancel`, keepalive probe) written at `since`,
+    /// whose replies nobody reads.
+    Internal { since: Instant },
+}
+
+/// Where an open command's replies go.
+struct Sink {
+    queue: QueueWriter,
+    policy: BufferPolicy,
+    /// For [`BufferPolicy::Bounded`]: since when the backlog is over its
+    /// bound, and the reader's progress then.
+    stall: Option<Stall>,
+}
+
+#[derive(Clone, Copy)]
+struct Stall {
+    since: Instant,
+    taken: u64,
 }
 
 /// What the actor must do after a delivery.
@@ -74,12 +97,44 @@ pub(crate) enum Next {
     Cancel,
 }
 
+/// The tag of a command to register is already in flight.
+#[derive(Debug)]
+pub(crate) struct TagInUse;
+
 pub(crate) struct Routes {
     map: HashMap<Uuid, Route, BuildHasherDefault<TagHasher>>,
     last_tag: LastTag,
     /// Where the number of commands in flight is published, always before a
     /// stream can see the item that ended its command.
     shared: Arc<Shared>,
+    /// Cancelled and internal routes in the order they started swallowing,
+    /// for the patience bound (stale entries are skipped).
+    swallowing: VecDeque<(Instant, Uuid)>,
+    forgotten: Forgotten,
+    /// Wakers of readers that got replies in this poll, woken at its end.
+    wakes: Vec<Waker>,
+    max_unread_bytes: usize,
+    cancel_patience: Duration,
+}
+
+/// A bounded set of tags given up on.
+#[derive(Default)]
+struct Forgotten {
+    tags: HashSet<Uuid, BuildHasherDefault<TagHasher>>,
+    order: VecDeque<Uuid>,
+}
+
+impl Forgotten {
+    fn remember(&mut self, tag: Uuid) {
+        if self.tags.insert(tag) {
+            self.order.push_back(tag);
+            if self.order.len() > FORGOTTEN_TAGS
+                && let Some(old) = self.order.pop_front()
+            {
+                self.tags.remove(&old);
+            }
+        }
+    }
 }
 
 /// The last `.tag=` value read in its usual 36-byte form, and its UUID: the
@@ -112,17 +167,31 @@ impl LastTag {
     }
 }
 
+/// What became of a reply handed to [`Routes::deliver`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Delivered {
+    /// Routed (or swallowed for a cancelled command); then do this.
+    To(Next),
+    /// No command has that tag.
+    UnknownTag,
+}
+
 impl Routes {
     /// Reads a decoded sentence as a reply, remembering the last tag read.
     pub(crate) fn parse(&mut self, sentence: Sentence) -> Result<CommandResponse, InvalidReply> {
         CommandResponse::parse_with(sentence, |value| self.last_tag.read(value))
     }
 
-    pub(crate) fn new(shared: Arc<Shared>) -> Self {
+    pub(crate) fn new(shared: Arc<Shared>, options: &ConnectionOptions) -> Self {
         Self {
             map: HashMap::default(),
             last_tag: LastTag::default(),
             shared,
+            swallowing: VecDeque::new(),
+            forgotten: Forgotten::default(),
+            wakes: Vec::new(),
+            max_unread_bytes: options.max_unread_bytes.max(1),
+            cancel_patience: options.cancel_patience,
         }
     }
 
@@ -134,152 +203,233 @@ impl Routes {
         self.map.len()
     }
 
+    /// Whether `tag` is an open user command (deadlines of others are stale).
+    pub(crate) fn is_open(&self, tag: &Uuid) -> bool {
+        matches!(self.map.get(tag), Some(Route::Open(_)))
+    }
+
     pub(crate) fn contains(&self, tag: &Uuid) -> bool {
         self.map.contains_key(tag)
     }
 
     /// Registers a user command. Must happen before its bytes are written.
-    /// `oldest` is a clone of the stream's receiver, needed by [`BufferPolicy::KeepLatest`].
+    /// A tag already in flight is refused: the new command's stream ends with
+    /// an error and the command must not be written.
     pub(crate) fn insert(
         &mut self,
         tag: Uuid,
-        replies: Sender<Item>,
+        queue: QueueWriter,
         policy: BufferPolicy,
-        oldest: Option<Receiver<Item>>,
-    ) {
-        let oldest = oldest.map(Box::new);
+    ) -> Result<(), TagInUse> {
+        if self.map.contains_key(&tag) {
+            let error = Error::InvalidCommand {
+                reason: format!(
+                    "tag {tag} is already used by a command in flight on this connection"
+                ),
+            };
+            queue.end_with(Err(error), &mut self.wakes);
+            return Err(TagInUse);
+        }
+        self.forgotten.tags.remove(&tag);
         self.map.insert(
             tag,
-            Route {
-                sink: Some(Sink {
-                    replies,
-                    policy,
-                    oldest,
-                    stall: None,
-                }),
-                cancelled: false,
-            },
+            Route::Open(Sink {
+                queue,
+                policy,
+                stall: None,
+            }),
         );
         self.publish();
+        Ok(())
     }
 
     /// Registers an internal command (cancel, keepalive) whose replies nobody reads.
-    pub(crate) fn insert_internal(&mut self, tag: Uuid) {
-        self.map.insert(
-            tag,
-            Route {
-                sink: None,
-                cancelled: true,
-            },
-        );
+    pub(crate) fn insert_internal(&mut self, tag: Uuid, now: Instant) {
+        self.map.insert(tag, Route::Internal { since: now });
+        self.swallowing.push_back((now, tag));
         self.publish();
     }
 
-    /// Hands `item` to the stream of `tag`. `None` when no command has that tag.
-    pub(crate) fn deliver(&mut self, tag: Uuid, item: Item, last: bool) -> Option<Next> {
+    /// Hands `entry` to the stream of `tag`; `last` removes the route first.
+    pub(crate) fn deliver(
+        &mut self,
+        tag: Uuid,
+        entry: Entry,
+        last: bool,
+        now: Instant,
+    ) -> Delivered {
         if last {
             // Forget the command before its stream can see the end.
-            let mut route = self.map.remove(&tag)?;
+            let Some(route) = self.map.remove(&tag) else {
+                return self.late_reply(tag, true);
+            };
             self.publish();
-            if let Some(sink) = &mut route.sink {
-                let _ = sink.push(item, true);
+            if let Route::Open(sink) = route {
+                sink.queue
+                    .push(entry, true, |_| Admit::Push, &mut self.wakes);
             }
-            return Some(Next::Nothing);
+            return Delivered::To(Next::Nothing);
         }
-        let route = self.map.get_mut(&tag)?;
-        let Some(sink) = &mut route.sink else {
-            return Some(Next::Nothing);
+        let Some(route) = self.map.get_mut(&tag) else {
+            return self.late_reply(tag, false);
         };
-        Some(match sink.push(item, false) {
-            Ok(()) => Next::Nothing,
-            Err(()) => {
-                route.sink = None;
-                Self::needs_cancel(route)
-            }
+        let Route::Open(sink) = route else {
+            return Delivered::To(Next::Nothing);
+        };
+        let max_bytes = self.max_unread_bytes;
+        let policy = sink.policy;
+        let is_row = matches!(entry.item, Ok(CommandResponse::Reply(_)));
+        let stall = &mut sink.stall;
+        let pushed = sink.queue.push(
+            entry,
+            false,
+            |backlog| {
+                if is_row {
+                    admit_row(policy, max_bytes, stall, backlog, now)
+                } else {
+                    // Traps, `!empty` and errors are small and carry meaning:
+                    // never dropped, never the cause of an overflow.
+                    Admit::Push
+                }
+            },
+            &mut self.wakes,
+        );
+        Delivered::To(match pushed {
+            Pushed::Queued => Next::Nothing,
+            Pushed::Ended | Pushed::ReaderGone => self.cancel(tag, now),
         })
     }
 
+    /// A reply whose route is gone: swallowed if the route was given up on.
+    fn late_reply(&mut self, tag: Uuid, last: bool) -> Delivered {
+        if !self.forgotten.tags.contains(&tag) {
+            return Delivered::UnknownTag;
+        }
+        if last {
+            self.forgotten.tags.remove(&tag);
+        }
+        Delivered::To(Next::Nothing)
+    }
+
     /// Ends the stream of `tag` early, giving it `error` as its last item.
-    pub(crate) fn finish_early(&mut self, tag: Uuid, error: Option<Error>) -> Next {
-        let Some(route) = self.map.get_mut(&tag) else {
-            return Next::Nothing;
-        };
-        let Some(sink) = route.sink.take() else {
+    pub(crate) fn finish_early(&mut self, tag: Uuid, error: Option<Error>, now: Instant) -> Next {
+        let Some(Route::Open(sink)) = self.map.get(&tag) else {
             return Next::Nothing;
         };
         if let Some(error) = error {
-            let _ = sink.replies.try_send(Err(error));
+            sink.queue.end_with(Err(error), &mut self.wakes);
         }
-        Self::needs_cancel(route)
+        self.cancel(tag, now)
     }
 
-    fn needs_cancel(route: &mut Route) -> Next {
-        if route.cancelled {
-            return Next::Nothing;
-        }
-        route.cancelled = true;
+    /// Open → Cancelled: the caller writes `/cancel`.
+    fn cancel(&mut self, tag: Uuid, now: Instant) -> Next {
+        // Dropping the sink ends its queue.
+        self.map.insert(tag, Route::Cancelled { since: now });
+        self.swallowing.push_back((now, tag));
         Next::Cancel
+    }
+
+    /// Gives up on cancelled and internal commands the router has not
+    /// finished within the patience: their routes go (counted as abandoned),
+    /// their tags are remembered so late replies are swallowed. Returns when
+    /// the next one would be given up on.
+    pub(crate) fn expire_swallowing(&mut self, now: Instant) -> Option<Instant> {
+        let mut removed = false;
+        while let Some(&(since, tag)) = self.swallowing.front() {
+            let route_since = match self.map.get(&tag) {
+                Some(Route::Cancelled { since } | Route::Internal { since }) => Some(*since),
+                _ => None,
+            };
+            if route_since != Some(since) {
+                // Finished, or swallowing since later: a stale entry.
+                self.swallowing.pop_front();
+                continue;
+            }
+            let until = since.checked_add(self.cancel_patience)?;
+            if until > now {
+                return Some(until);
+            }
+            self.swallowing.pop_front();
+            self.map.remove(&tag);
+            self.forgotten.remember(tag);
+            self.shared.count_abandoned();
+            removed = true;
+        }
+        if removed {
+            self.publish();
+        }
+        None
     }
 
     /// Gives `item` to every open stream and forgets every command.
     pub(crate) fn close_all(&mut self, item: impl Fn() -> Item) {
         let routes = std::mem::take(&mut self.map);
+        self.swallowing.clear();
         self.publish();
         for (_, route) in routes {
-            if let Some(sink) = route.sink {
-                let _ = sink.replies.try_send(item());
+            if let Route::Open(sink) = route {
+                sink.queue.end_with(item(), &mut self.wakes);
             }
         }
+        self.wake_readers();
+    }
+
+    /// Wakes the readers that got replies since the last call: once per
+    /// reader per batch.
+    pub(crate) fn wake_readers(&mut self) {
+        self.wakes.drain(..).for_each(Waker::wake);
     }
 }
 
-impl Sink {
-    /// Queues `item`; `Err` when the stream is finished early (its reader is
-    /// gone, or its buffer overflowed and got the overflow error).
-    fn push(&mut self, item: Item, last: bool) -> Result<(), ()> {
-        let policy = self.policy;
-        match policy {
-            BufferPolicy::Bounded(capacity) if !last && self.reader_stalled(capacity) => {
-                let _ = self.replies.try_send(Err(Error::Overflow { capacity }));
-                return Err(());
+/// Decides on a new data row for a command of `policy` given its backlog.
+fn admit_row(
+    policy: BufferPolicy,
+    max_bytes: usize,
+    stall: &mut Option<Stall>,
+    backlog: Backlog,
+    now: Instant,
+) -> Admit {
+    match policy {
+        BufferPolicy::Unbounded => Admit::Push,
+        BufferPolicy::KeepLatest(capacity) => {
+            if backlog.rows >= capacity.max(1) {
+                Admit::ReplaceOldestRow
+            } else {
+                Admit::Push
             }
-            BufferPolicy::KeepLatest(capacity) if self.replies.len() >= capacity.max(1) => {
-                if let Some(oldest) = &self.oldest {
-                    let _ = oldest.try_recv();
+        }
+        BufferPolicy::Bounded(capacity) => {
+            let capacity = capacity.max(1);
+            let over = backlog.len >= capacity || backlog.bytes >= max_bytes;
+            if !over {
+                *stall = None;
+                return Admit::Push;
+            }
+            let mut hard_len = capacity.saturating_mul(HARD_LIMIT_FACTOR);
+            if backlog.reader_waiting {
+                hard_len = hard_len.max(WAITING_READER_LIMIT);
+            }
+            let hard = backlog.len >= hard_len
+                || backlog.bytes >= max_bytes.saturating_mul(HARD_LIMIT_FACTOR);
+            let stalled = match stall {
+                // The reader took nothing since the backlog went over: the stall goes on.
+                Some(s) if s.taken == backlog.taken => {
+                    now.saturating_duration_since(s.since) >= STALL_PATIENCE
                 }
-            }
-            _ => {}
-        }
-        // Unbounded channel: fails only when the stream was dropped.
-        self.replies.try_send(item).map_err(drop)
-    }
-
-    /// Whether one more reply would overflow: `capacity` replies wait and the
-    /// reader has taken none for [`STALL_PATIENCE`], or it is
-    /// [`HARD_LIMIT_FACTOR`] times behind.
-    fn reader_stalled(&mut self, capacity: usize) -> bool {
-        let unread = self.replies.len();
-        if unread < capacity {
-            self.stall = None;
-            return false;
-        }
-        if unread >= capacity.saturating_mul(HARD_LIMIT_FACTOR) {
-            return true;
-        }
-        let now = Instant::now();
-        match &mut self.stall {
-            // Nothing taken since the last reply: the stall goes on.
-            Some(stall) if unread >= stall.unread => {
-                stall.unread = unread + 1;
-                now.duration_since(stall.since) >= STALL_PATIENCE
-            }
-            // First time full, or the reader took some: (re)start the clock.
-            _ => {
-                self.stall = Some(Box::new(Stall {
-                    since: now,
-                    unread: unread + 1,
-                }));
-                false
+                // First time over, or the reader took some: (re)start the clock.
+                _ => {
+                    *stall = Some(Stall {
+                        since: now,
+                        taken: backlog.taken,
+                    });
+                    false
+                }
+            };
+            if hard || stalled {
+                Admit::EndWith(Err(Error::Overflow { capacity }))
+            } else {
+                Admit::Push
             }
         }
     }
@@ -312,7 +462,7 @@ mod tests {
 
     #[test]
     fn parse_through_the_routes_equals_parse() {
-        let mut routes = Routes::new(Arc::default());
+        let mut routes = Routes::new(Arc::default(), &ConnectionOptions::default());
         let tag = Uuid::new_v4();
         let tag_word = format!(".tag={tag}");
         let sentences: [&[&str]; 5] = [

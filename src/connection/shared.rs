@@ -1,7 +1,7 @@
 //! State the actor publishes to device handles.
 
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 use crate::Error;
 
@@ -12,6 +12,8 @@ pub(crate) struct Shared {
     failure: OnceLock<Error>,
     /// Commands in the routing table (user and internal).
     in_flight: AtomicUsize,
+    /// Cancelled or internal commands given up on: the router never finished them.
+    abandoned: AtomicU64,
 }
 
 impl Shared {
@@ -29,5 +31,13 @@ impl Shared {
 
     pub(crate) fn in_flight(&self) -> usize {
         self.in_flight.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn count_abandoned(&self) {
+        self.abandoned.fetch_add(1, Ordering::Relaxed);
+    }
+
+    pub(crate) fn abandoned(&self) -> u64 {
+        self.abandoned.load(Ordering::Relaxed)
     }
 }

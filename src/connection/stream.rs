@@ -4,10 +4,11 @@ use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
-use async_channel::{Receiver, Sender};
+use async_channel::Sender;
 use futures_util::Stream;
 use uuid::Uuid;
 
+use super::queue::{QueueReader, Taken};
 use super::{Item, Request};
 use crate::Error;
 use crate::protocol::CommandResponse;
@@ -16,13 +17,15 @@ use crate::protocol::CommandResponse;
 ///
 /// Read it with [`recv`](Self::recv) or as a [`Stream`]. Replies wait in this
 /// command's own buffer (see [`BufferPolicy`](super::BufferPolicy)), so an
-/// unread stream never holds up other commands.
+/// unread stream never holds up other commands. They are handed over in
+/// batches: a reader that is draining its buffer is not woken again, and a
+/// parked one is woken once per batch.
 ///
 /// **Dropping it before the end cancels the command on the router at once**
 /// (`/cancel`), whether or not the router is sending anything.
 pub struct ResponseStream {
     tag: Uuid,
-    replies: Pin<Box<Receiver<Item>>>,
+    replies: QueueReader,
     requests: Sender<Request>,
     finished: bool,
 }
@@ -31,17 +34,17 @@ impl fmt::Debug for ResponseStream {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResponseStream")
             .field("tag", &self.tag)
-            .field("unread", &self.replies.len())
+            .field("unread", &self.replies.unread())
             .field("finished", &self.finished)
             .finish()
     }
 }
 
 impl ResponseStream {
-    pub(crate) fn new(tag: Uuid, replies: Receiver<Item>, requests: Sender<Request>) -> Self {
+    pub(crate) fn new(tag: Uuid, replies: QueueReader, requests: Sender<Request>) -> Self {
         Self {
             tag,
-            replies: Box::pin(replies),
+            replies,
             requests,
             finished: false,
         }
@@ -50,6 +53,9 @@ impl ResponseStream {
     /// The next reply, or `None` after the last one.
     ///
     /// Errors (connection lost, overflow, timeout) come as the last item.
+    ///
+    /// Cancel-safe: dropping the future (in `select!`, say) before it is
+    /// ready loses nothing; the next call gets the same reply.
     pub async fn recv(&mut self) -> Option<Result<CommandResponse, Error>> {
         std::future::poll_fn(|cx| Pin::new(&mut *self).poll_next(cx)).await
     }
@@ -61,7 +67,13 @@ impl ResponseStream {
 
     /// Replies received and not read yet.
     pub fn unread(&self) -> usize {
-        self.replies.len()
+        self.replies.unread()
+    }
+
+    /// Bytes of the replies received and not read yet (what
+    /// [`ConnectionOptions::max_unread_bytes`](super::ConnectionOptions::max_unread_bytes) bounds).
+    pub fn unread_bytes(&self) -> usize {
+        self.replies.unread_bytes()
     }
 
     /// Cancels the command on the router (the same as dropping the stream).
@@ -88,13 +100,19 @@ impl Stream for ResponseStream {
         if self.finished && self.replies.is_empty() {
             return Poll::Ready(None);
         }
-        let polled = self.replies.as_mut().poll_next(cx);
-        match &polled {
-            Poll::Ready(Some(item)) if is_last(item) => self.finished = true,
-            Poll::Ready(None) => self.finished = true,
-            _ => {}
+        match self.replies.take(cx.waker()) {
+            Taken::Entry(entry) => {
+                if is_last(&entry.item) {
+                    self.finished = true;
+                }
+                Poll::Ready(Some(entry.item))
+            }
+            Taken::Parked => Poll::Pending,
+            Taken::Ended => {
+                self.finished = true;
+                Poll::Ready(None)
+            }
         }
-        polled
     }
 }
 

@@ -130,6 +130,14 @@ impl DeviceBuilder {
         self
     }
 
+    /// The byte bound of [`BufferPolicy::Bounded`] commands: how many bytes
+    /// of unread replies one command may hold while its reader is stuck
+    /// (default 4 MiB; never more than 8 times this, however alive the reader).
+    pub fn max_unread_bytes(mut self, bytes: usize) -> Self {
+        self.options.max_unread_bytes = bytes;
+        self
+    }
+
     /// Limits on what the router may send (word, sentence size, words per sentence).
     pub fn limits(mut self, limits: DecoderLimits) -> Self {
         self.options.limits = limits;

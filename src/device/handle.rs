@@ -6,7 +6,7 @@ use std::sync::Arc;
 use async_channel::Sender;
 
 use super::DeviceBuilder;
-use crate::connection::{BufferPolicy, ConnectionOptions, Request, ResponseStream, Shared};
+use crate::connection::{self, BufferPolicy, ConnectionOptions, Request, ResponseStream, Shared};
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
@@ -77,13 +77,11 @@ impl MikrotikDevice {
         policy: BufferPolicy,
     ) -> Result<ResponseStream> {
         let tag = command.tag();
-        let (replies, receiver) = async_channel::unbounded();
-        let oldest = matches!(policy, BufferPolicy::KeepLatest(_)).then(|| receiver.clone());
+        let (replies, receiver) = connection::reply_queue();
         let request = Request::Send {
             command,
             replies,
             policy,
-            oldest,
         };
         match self.requests.try_send(request) {
             Ok(()) => Ok(ResponseStream::new(tag, receiver, self.requests.clone())),
@@ -148,5 +146,13 @@ impl MikrotikDevice {
     /// (`/cancel`, keepalive probes) until the router finishes them.
     pub fn in_flight(&self) -> usize {
         self.shared.in_flight()
+    }
+
+    /// Cancelled (or internal) commands the router never finished within
+    /// [`ConnectionOptions::cancel_patience`]: their routes were given up on,
+    /// so that [`in_flight`](Self::in_flight) returns to 0 even when a
+    /// `/cancel` goes unanswered.
+    pub fn abandoned(&self) -> u64 {
+        self.shared.abandoned()
     }
 }

@@ -69,6 +69,11 @@ impl Sentence {
         }
     }
 
+    /// Bytes the sentence occupies in memory (its prefixed words).
+    pub(crate) fn wire_len(&self) -> usize {
+        self.wire.len()
+    }
+
     /// Total payload bytes of all words.
     pub fn payload_len(&self) -> usize {
         WireWords(&self.wire).map(<[u8]>::len).sum()
