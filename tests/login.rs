@@ -81,7 +81,6 @@ async fn wrong_password_is_an_authentication_error() {
 
 async fn a_router_that_never_answers_times_out_the_login() {
     let router = MockRouter::builder().never_answer().start();
-    let start = Instant::now();
     let result = MikrotikDevice::builder(router.address())
         .login_timeout(Duration::from_millis(300))
         .connect()
@@ -90,7 +89,6 @@ async fn a_router_that_never_answers_times_out_the_login() {
         matches!(result, Err(Error::Timeout { what: "login", .. })),
         "{result:?}"
     );
-    assert!(start.elapsed() < Duration::from_secs(2));
 }
 
 async fn an_unreachable_address_fails_or_times_out_the_connect() {

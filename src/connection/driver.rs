@@ -114,6 +114,7 @@ impl<S: AsyncStream> Connection<S> {
         runtime: Arc<dyn Runtime>,
         options: ConnectionOptions,
     ) -> Self {
+        let now = runtime.now();
         Self {
             io,
             requests: Box::pin(requests),
@@ -130,8 +131,8 @@ impl<S: AsyncStream> Connection<S> {
             timer: None,
             timer_at: None,
             deadlines: Deadlines::default(),
-            last_read: Instant::now(),
-            now: Instant::now(),
+            last_read: now,
+            now,
             probe_sent: None,
             phase: Phase::Running,
         }
@@ -143,7 +144,7 @@ impl<S: AsyncStream> Connection<S> {
         }
         self.routed = 0;
         for _ in 0..ROUNDS_PER_POLL {
-            self.now = Instant::now();
+            self.now = self.runtime.now();
             let mut progress = false;
             if self.write.unwritten() < WRITE_HIGH_WATER {
                 progress |= self.poll_requests(cx);
@@ -175,7 +176,7 @@ impl<S: AsyncStream> Connection<S> {
     ) -> Poll<Result<(), Error>> {
         for _ in 0..ROUNDS_PER_POLL {
             self.routed = 0;
-            self.now = Instant::now();
+            self.now = self.runtime.now();
             let wrote = match self.write.poll_write(&mut self.io, cx) {
                 Ok(progress) => progress,
                 Err(_) => return self.poll_close(cx),

@@ -71,6 +71,12 @@ pub trait Runtime: Send + Sync + fmt::Debug + 'static {
     fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>>;
     /// Opens a TCP connection with `TCP_NODELAY` and, where possible, TCP keepalive on.
     fn connect(&self, addr: SocketAddr) -> BoxFuture<io::Result<BoxedStream>>;
+    /// The time now. Connections read the time only through this, so that a
+    /// runtime with a virtual clock (tests) drives deadlines, keepalives and
+    /// backoff without waiting for them.
+    fn now(&self) -> Instant {
+        Instant::now()
+    }
 }
 
 /// A runtime whose spawning is replaced by a user's spawner.
@@ -97,6 +103,9 @@ impl Runtime for WithSpawner {
     }
     fn connect(&self, addr: SocketAddr) -> BoxFuture<io::Result<BoxedStream>> {
         self.inner.connect(addr)
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
     }
 }
 

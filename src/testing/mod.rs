@@ -84,6 +84,9 @@ mod socket;
 mod tests;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 mod tls;
+mod virtual_time;
+
+pub use virtual_time::VirtualTime;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
