@@ -5,6 +5,7 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::ProtocolError;
+use super::quote::quote;
 use super::attributes::{Attributes, RawAttributes, views};
 use super::sentence::Sentence;
 
@@ -21,7 +22,9 @@ pub enum CommandResponse {
     Done(DoneResponse),
     /// `!trap`: an error or exceptional condition; `!done` still follows.
     Trap(TrapResponse),
-    /// `!fatal`: the router is closing the connection, for the reason given.
+    /// `!fatal`: the router is closing the connection, for the reason given
+    /// (at most [`QUOTE_LIMIT`](super::QUOTE_LIMIT) bytes of it, then
+    /// `… (N bytes)` with its full length).
     Fatal(String),
     /// `!empty` (RouterOS 7.18+): the command had no data; `!done` still follows.
     Empty(EmptyResponse),
@@ -162,7 +165,7 @@ impl CommandResponse {
     /// Reads a `.tag=` value; a tag we could not have sent is an error.
     pub(crate) fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
         Uuid::try_parse_ascii(value)
-            .map_err(|_| ProtocolError::UnknownTag(String::from_utf8_lossy(value).into_owned()))
+            .map_err(|_| ProtocolError::UnknownTag(quote(value)))
     }
 
     /// [`parse`](Self::parse) with the `.tag=` value read by `read_tag`, which
@@ -192,7 +195,7 @@ impl CommandResponse {
             b"!trap" => Kind::Trap,
             b"!empty" => Kind::Empty,
             _ => {
-                let word = String::from_utf8_lossy(first).into_owned();
+                let word = quote(first);
                 let error = if first.starts_with(b"!") {
                     ProtocolError::UnknownReplyWord(word)
                 } else {
@@ -279,13 +282,14 @@ impl Kind {
 }
 
 /// `!fatal` carries its reason as a bare word; accept `=message=` too.
+/// Quoted short (see [`quote`]): the reason reaches every open stream.
 fn fatal_reason(sentence: &Sentence) -> String {
     let bare = sentence
         .words()
         .skip(1)
         .find(|w| !w.starts_with(b"=") && !w.starts_with(b"."));
     let reason = bare.or_else(|| sentence.words().find_map(|w| w.strip_prefix(b"=message=")));
-    String::from_utf8_lossy(reason.unwrap_or_default()).into_owned()
+    quote(reason.unwrap_or_default())
 }
 
 impl ReplyResponse {
