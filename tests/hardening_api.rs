@@ -80,9 +80,8 @@ async fn the_background_executor_survives_a_panicking_task() {
     let router = MockRouter::start();
     // Connections on async-io run on the process-wide background executor,
     // whatever runtime the test itself runs on.
-    let on_async_io = || {
-        MikrotikDevice::builder(router.address()).runtime(Arc::new(AsyncIoRuntime::new()))
-    };
+    let on_async_io =
+        || MikrotikDevice::builder(router.address()).runtime(Arc::new(AsyncIoRuntime::new()));
     let before = on_async_io().connect().await.expect("connect");
     assert_works(&before).await;
     let (done, panicked) = async_channel::bounded::<()>(1);
@@ -140,7 +139,10 @@ async fn a_four_mib_fatal_reason_reaches_every_stream_short() {
     assert_eq!(results.len(), 201);
     for items in &results {
         let Some(Ok(CommandResponse::Fatal(reason))) = items.last() else {
-            panic!("every stream ends with the fatal reason: {:?}", items.last().map(|_| ()))
+            panic!(
+                "every stream ends with the fatal reason: {:?}",
+                items.last().map(|_| ())
+            )
         };
         assert!(reason.len() <= SHORT, "{} bytes of reason", reason.len());
         assert!(reason.starts_with("xxxx"));
@@ -267,10 +269,17 @@ async fn misused_builders_are_refused_before_anything_is_written() {
         "{added:?}"
     );
     let printed = addresses.print().query_equal("a=b", "c").await;
-    assert!(matches!(printed, Err(Error::InvalidCommand { .. })), "{printed:?}");
+    assert!(
+        matches!(printed, Err(Error::InvalidCommand { .. })),
+        "{printed:?}"
+    );
     let set = addresses.set("*1", &[("", "x")]).await;
     assert!(matches!(set, Err(Error::InvalidCommand { .. })), "{set:?}");
-    assert_eq!(router.items("/ip/address"), before, "nothing was added or changed");
+    assert_eq!(
+        router.items("/ip/address"),
+        before,
+        "nothing was added or changed"
+    );
     // Nothing reached the router, and the connection still works.
     assert_works(&device).await;
     assert_eq!(router.received_paths(), ["/system/identity/print"]);
@@ -288,7 +297,12 @@ fn trap_then_silence(message: &'static str) -> Script {
             .unwrap_or_default()
             .to_vec();
         let message = format!("=message={message}").into_bytes();
-        vec![vec![b"!trap".to_vec(), tag, b"=category=1".to_vec(), message]]
+        vec![vec![
+            b"!trap".to_vec(),
+            tag,
+            b"=category=1".to_vec(),
+            message,
+        ]]
     })
 }
 
@@ -303,7 +317,9 @@ async fn a_trap_then_silence_ends_collect_with_the_trap() {
         device.run(stuck()).await.map(drop),
     ] {
         let error = result.expect_err("the command failed");
-        let traps = error.traps().unwrap_or_else(|| panic!("not the trap: {error}"));
+        let traps = error
+            .traps()
+            .unwrap_or_else(|| panic!("not the trap: {error}"));
         assert_eq!(traps.len(), 1);
         assert_eq!(traps[0].message, "no such item");
     }
@@ -314,7 +330,10 @@ async fn a_trap_then_silence_ends_collect_with_the_trap() {
         .await
         .unwrap();
     let error = device.collect(cmd("/tool/stuck")).await.unwrap_err();
-    assert_eq!(error.traps().map(|t| t[0].message.as_str()), Some("no such item"));
+    assert_eq!(
+        error.traps().map(|t| t[0].message.as_str()),
+        Some("no such item")
+    );
     // Without a trap, a deadline is still a timeout.
     router.set_script("/tool/silent", Script::Silent);
     let error = device.collect(cmd("/tool/silent")).await.unwrap_err();
@@ -324,7 +343,10 @@ async fn a_trap_then_silence_ends_collect_with_the_trap() {
 
 async fn a_refused_login_then_silence_is_an_authentication_error() {
     let router = MockRouter::builder()
-        .script("/login", trap_then_silence("invalid user name or password (6)"))
+        .script(
+            "/login",
+            trap_then_silence("invalid user name or password (6)"),
+        )
         .start();
     let result = MikrotikDevice::builder(router.address())
         .credentials("admin", Some("wrong"))

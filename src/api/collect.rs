@@ -248,11 +248,7 @@ mod tests {
                 after: std::time::Duration::from_secs(1),
             })
         };
-        let err = fold(vec![
-            reply(&["!trap", "=message=no such item"]),
-            timeout(),
-        ])
-        .unwrap_err();
+        let err = fold(vec![reply(&["!trap", "=message=no such item"]), timeout()]).unwrap_err();
         let traps = err.traps().expect("the trap, not the timeout");
         assert_eq!(traps[0].message, "no such item");
         // Without a trap, a timeout stays a timeout; other errors stay themselves.

@@ -645,8 +645,16 @@ mod tests {
         assert_eq!(copy.tag().get_version_num(), 4);
         assert_eq!(copy.timeout(), original.timeout());
         assert_eq!(words(&copy)[..2], words(&original)[..2]);
-        assert_eq!(words(&copy)[2], tag_word(copy.tag()), "the wire carries the new tag");
-        assert_eq!(words(&original)[2], tag_word(original.tag()), "the original is untouched");
+        assert_eq!(
+            words(&copy)[2],
+            tag_word(copy.tag()),
+            "the wire carries the new tag"
+        );
+        assert_eq!(
+            words(&original)[2],
+            tag_word(original.tag()),
+            "the original is untouched"
+        );
         assert_eq!(copy.as_bytes().len(), original.as_bytes().len());
         // A builder's chosen tag is not copied either.
         let chosen = Uuid::new_v4();
@@ -665,36 +673,79 @@ mod tests {
             .build();
         assert_eq!(fine.invalid(), None, "`=` in a value is fine");
         let cases: Vec<(Command, &str)> = vec![
-            (CommandBuilder::new().command("/x").word(b"").build(), "word 2: empty word"),
-            (CommandBuilder::new().command("").build(), "word 1: the command path is empty"),
             (
-                CommandBuilder::new().command("/x").attribute("a=b", Some("c")).build(),
+                CommandBuilder::new().command("/x").word(b"").build(),
+                "word 2: empty word",
+            ),
+            (
+                CommandBuilder::new().command("").build(),
+                "word 1: the command path is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .attribute("a=b", Some("c"))
+                    .build(),
                 "word 2: attribute key \"a\"… contains `=`",
             ),
             (
-                CommandBuilder::new().command("/x").attribute_raw("", None).build(),
+                CommandBuilder::new()
+                    .command("/x")
+                    .attribute_raw("", None)
+                    .build(),
                 "word 2: attribute key is empty",
             ),
             (
-                CommandBuilder::new().command("/x").query_equal("a=b", "c").build(),
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_equal("a=b", "c")
+                    .build(),
                 "word 2: query key \"a\"… contains `=`",
             ),
-            (CommandBuilder::new().command("/x").query_gt("", "1").build(), "query key is empty"),
-            (CommandBuilder::new().command("/x").query_lt("=", "1").build(), "contains `=`"),
-            (CommandBuilder::new().command("/x").query_is_present("").build(), "key is empty"),
             (
-                CommandBuilder::new().command("/x").query_not_present("a=").build(),
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_gt("", "1")
+                    .build(),
+                "query key is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_lt("=", "1")
+                    .build(),
+                "contains `=`",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_is_present("")
+                    .build(),
+                "key is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_not_present("a=")
+                    .build(),
                 "contains `=`",
             ),
         ];
         for (cmd, expected) in cases {
             let reason = cmd.invalid().expect("refused");
-            assert!(reason.contains(expected), "{reason:?} should contain {expected:?}");
+            assert!(
+                reason.contains(expected),
+                "{reason:?} should contain {expected:?}"
+            );
             // What was encoded is still one well-formed sentence, without the bad word.
             let words = cmd.words();
             assert!(words.iter().all(|w| !w.is_empty()), "{words:?}");
             assert_eq!(words.last().unwrap(), tag_word(cmd.tag()).as_bytes());
-            assert_eq!(cmd.clone().invalid(), Some(reason), "a clone keeps the reason");
+            assert_eq!(
+                cmd.clone().invalid(),
+                Some(reason),
+                "a clone keeps the reason"
+            );
         }
         // Only the first misuse is reported, and a value never shows up in it.
         let cmd = CommandBuilder::new()
@@ -703,14 +754,21 @@ mod tests {
             .word(b"")
             .build();
         let reason = cmd.invalid().unwrap();
-        assert!(reason.starts_with("word 2:") && !reason.contains("hunter2"), "{reason}");
+        assert!(
+            reason.starts_with("word 2:") && !reason.contains("hunter2"),
+            "{reason}"
+        );
     }
 
     #[test]
     fn a_builder_sized_for_its_words_never_reallocates() {
         for len in [0, 1, 117, 118, 127, 128, 300, 16_383, 16_384, 70_000] {
             let value = "v".repeat(len);
-            let words = [b"/login".len(), b"=name=".len() + 5, b"=password=".len() + len];
+            let words = [
+                b"/login".len(),
+                b"=name=".len() + 5,
+                b"=password=".len() + len,
+            ];
             let builder = CommandBuilder::exactly_for(words);
             let before = (builder.data.as_ptr(), builder.data.capacity());
             let builder = builder
@@ -718,8 +776,16 @@ mod tests {
                 .attribute("name", Some("admin"))
                 .attribute("password", Some(&value));
             let cmd = builder.build();
-            assert_eq!((cmd.data.as_ptr(), cmd.data.capacity()), before, "len {len}");
-            assert_eq!(cmd.data.len(), cmd.data.capacity(), "len {len}: sized exactly");
+            assert_eq!(
+                (cmd.data.as_ptr(), cmd.data.capacity()),
+                before,
+                "len {len}"
+            );
+            assert_eq!(
+                cmd.data.len(),
+                cmd.data.capacity(),
+                "len {len}: sized exactly"
+            );
         }
     }
 

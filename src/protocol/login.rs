@@ -56,8 +56,9 @@ pub fn legacy_login(
 /// `"00"` followed by hex(md5(0x00 ‖ password ‖ challenge)), the challenge
 /// given as the hex text of `=ret=`.
 pub fn challenge_response(password: &[u8], challenge_hex: &str) -> Result<String, ProtocolError> {
-    let challenge = decode_hex(challenge_hex)
-        .ok_or_else(|| ProtocolError::InvalidChallenge(super::quote::quote(challenge_hex.as_bytes())))?;
+    let challenge = decode_hex(challenge_hex).ok_or_else(|| {
+        ProtocolError::InvalidChallenge(super::quote::quote(challenge_hex.as_bytes()))
+    })?;
     let mut md5 = Md5::new();
     md5.update([0u8]);
     md5.update(password);
@@ -134,7 +135,9 @@ mod tests {
     #[test]
     fn login_commands_are_sized_exactly_and_never_grow() {
         // Lengths around each prefix size boundary (1, 2, 3 byte prefixes).
-        for len in [0, 1, 100, 117, 118, 127, 128, 1_000, 16_373, 16_374, 16_384, 100_000] {
+        for len in [
+            0, 1, 100, 117, 118, 127, 128, 1_000, 16_373, 16_374, 16_384, 100_000,
+        ] {
             let password = "p".repeat(len);
             for user in ["", "admin", &"u".repeat(200)] {
                 let cmd = login(user, &password);
@@ -144,7 +147,8 @@ mod tests {
                 assert_eq!(cmd.capacity(), cmd.as_bytes().len(), "{len} {}", user.len());
                 assert_eq!(cmd.words()[2].len(), 10 + len);
                 assert!(cmd.is_sensitive());
-                let legacy = legacy_login(user, &password, "00000000000000000000000000000000").unwrap();
+                let legacy =
+                    legacy_login(user, &password, "00000000000000000000000000000000").unwrap();
                 assert_eq!(legacy.capacity(), legacy.as_bytes().len());
                 assert!(legacy.is_sensitive());
             }

@@ -45,7 +45,10 @@ mod tests {
     #[test]
     fn long_text_is_cut_and_says_how_long_it_was() {
         let quoted = quote(&vec![b'x'; 4 << 20]);
-        assert_eq!(quoted, format!("{}… (4194304 bytes)", "x".repeat(QUOTE_LIMIT)));
+        assert_eq!(
+            quoted,
+            format!("{}… (4194304 bytes)", "x".repeat(QUOTE_LIMIT))
+        );
     }
 
     #[test]

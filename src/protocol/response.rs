@@ -5,8 +5,8 @@ use std::fmt;
 use uuid::Uuid;
 
 use super::ProtocolError;
-use super::quote::quote;
 use super::attributes::{Attributes, RawAttributes, views};
+use super::quote::quote;
 use super::sentence::Sentence;
 
 /// One reply from the router, routed to the command whose tag it carries.
@@ -164,8 +164,7 @@ impl CommandResponse {
 
     /// Reads a `.tag=` value; a tag we could not have sent is an error.
     pub(crate) fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
-        Uuid::try_parse_ascii(value)
-            .map_err(|_| ProtocolError::UnknownTag(quote(value)))
+        Uuid::try_parse_ascii(value).map_err(|_| ProtocolError::UnknownTag(quote(value)))
     }
 
     /// [`parse`](Self::parse) with the `.tag=` value read by `read_tag`, which

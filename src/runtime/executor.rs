@@ -81,7 +81,9 @@ pub(crate) async fn run_all(incoming: async_channel::Receiver<BoxFuture>) {
             if outcome.is_err() {
                 // The panic hook has already printed the message and where it
                 // came from; say only what became of the task.
-                eprintln!("mikrotik-rs: a background task panicked; it was stopped, the others go on");
+                eprintln!(
+                    "mikrotik-rs: a background task panicked; it was stopped, the others go on"
+                );
             }
         }
         if !open && tasks.is_empty() {
@@ -137,7 +139,11 @@ mod tests {
             .map(|_| rx.recv_timeout(Duration::from_secs(10)).unwrap())
             .collect();
         got.sort_unstable();
-        assert_eq!(got, (0..10).collect::<Vec<_>>(), "the waiting tasks went on");
+        assert_eq!(
+            got,
+            (0..10).collect::<Vec<_>>(),
+            "the waiting tasks went on"
+        );
         // …and tasks spawned after it still run.
         let tx = tx.clone();
         executor.spawn(Box::pin(async move { tx.send(99).unwrap() }));
