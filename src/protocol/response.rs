@@ -494,6 +494,44 @@ mod tests {
     }
 
     #[test]
+    fn huge_router_text_is_quoted_short() {
+        let huge = vec![b'x'; 1 << 20];
+        let short = |text: &str| text.len() < 300 && text.ends_with("(1048576 bytes)");
+        let CommandResponse::Fatal(reason) = parse(&[b"!fatal", &huge]).unwrap() else {
+            panic!()
+        };
+        assert!(short(&reason), "{}", reason.len());
+        let mut word = huge.clone();
+        word[0] = b'!';
+        let Err(InvalidReply {
+            error: ProtocolError::UnknownReplyWord(quoted),
+            ..
+        }) = parse(&[&word])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted), "{}", quoted.len());
+        let Err(InvalidReply {
+            error: ProtocolError::MissingReplyWord(quoted),
+            ..
+        }) = parse(&[&huge])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted));
+        let mut tag = b".tag=".to_vec();
+        tag.extend_from_slice(&huge);
+        let Err(InvalidReply {
+            error: ProtocolError::UnknownTag(quoted),
+            ..
+        }) = parse(&[b"!re", &tag])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted));
+    }
+
+    #[test]
     fn malformed_replies_are_typed_errors_with_their_tag() {
         let t = tag_word();
         let err = parse(&[b"!future", &t]).unwrap_err();
