@@ -56,8 +56,11 @@ pub enum Error {
     #[error("router error: {}", trap_list(.0))]
     Trap(Arc<[TrapResponse]>),
     /// The router is closing the connection (`!fatal`) for the reason given.
+    ///
+    /// The reason is quoted short (as [`CommandResponse::Fatal`](crate::protocol::CommandResponse::Fatal))
+    /// and shared: every stream of the connection holds the same allocation.
     #[error("router closed the session: {0}")]
-    Fatal(String),
+    Fatal(Arc<str>),
     /// A command's buffer was full because its stream was not read fast
     /// enough; the command was cancelled on the router.
     #[error(
@@ -75,10 +78,14 @@ pub enum Error {
         /// Why it is not usable.
         reason: String,
     },
-    /// A command that cannot be sent as it is; nothing was written.
+    /// A command that must not be sent: its builder was misused (an empty
+    /// word, a key that is empty or contains `=`; see
+    /// [`Command::invalid`](crate::protocol::command::Command::invalid)), or
+    /// its tag is already used by a command in flight. Nothing was written;
+    /// the connection goes on.
     #[error("invalid command: {reason}")]
     InvalidCommand {
-        /// What is wrong with it.
+        /// Which word is wrong, and why.
         reason: String,
     },
     /// A bug in this crate: the connection task panicked. Only that

@@ -514,7 +514,7 @@ async fn connection_errors_propagate() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, Error::Fatal(reason) if reason == "out of memory"),
+        matches!(&err, Error::Fatal(reason) if &**reason == "out of memory"),
         "{err:?}"
     );
 }

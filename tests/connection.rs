@@ -305,7 +305,7 @@ async fn fatal_reaches_every_stream_then_sends_fail_at_once() {
     }
     let later = device.send_command(cmd("/system/identity/print")).await;
     assert!(
-        matches!(later, Err(Error::Fatal(ref r)) if r == "out of memory"),
+        matches!(later, Err(Error::Fatal(ref r)) if &**r == "out of memory"),
         "{later:?}"
     );
 }

@@ -77,8 +77,14 @@ pub(crate) enum Step {
 
 /// Folds one item of a response stream, keeping traps until `!done` arrives:
 /// RouterOS may send several `!trap`s before the one `!done` of a command.
+///
+/// A deadline that hits after a trap ends it with the traps, not the timeout:
+/// the router has said why the command failed, only its `!done` is missing.
 pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>) -> Step {
     match item {
+        Err(Error::Timeout { .. }) if !traps.is_empty() => {
+            Step::Done(Err(Error::Trap(Arc::from(std::mem::take(traps)))))
+        }
         Err(error) => Step::Done(Err(error)),
         Ok(CommandResponse::Reply(row)) => Step::Row(row),
         Ok(CommandResponse::Trap(trap)) => {
@@ -91,7 +97,7 @@ pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>)
         } else {
             Err(Error::Trap(Arc::from(std::mem::take(traps))))
         }),
-        Ok(CommandResponse::Fatal(reason)) => Step::Done(Err(Error::Fatal(reason))),
+        Ok(CommandResponse::Fatal(reason)) => Step::Done(Err(Error::Fatal(reason.into()))),
     }
 }
 
@@ -116,7 +122,11 @@ impl MikrotikDevice {
     /// Runs `command` to its end and returns its rows and `=ret=`.
     ///
     /// - `!trap` → [`Error::Trap`] with every trap of the command (RouterOS may
-    ///   send several before its `!done`, which is awaited);
+    ///   send several before its `!done`, which is awaited); if the command's
+    ///   deadline ([`Command::with_timeout`] or the device's command timeout)
+    ///   passes after a trap but before `!done`, still [`Error::Trap`] with the
+    ///   traps seen, since the router's message says more than the timeout
+    ///   (the command is cancelled on the router as on any timeout);
     /// - `!empty` → no rows;
     /// - connection errors, timeouts and `!fatal` → that error.
     ///
@@ -231,10 +241,29 @@ mod tests {
     }
 
     #[test]
+    fn a_deadline_after_a_trap_keeps_the_trap() {
+        let timeout = || {
+            Err(Error::Timeout {
+                what: "command",
+                after: std::time::Duration::from_secs(1),
+            })
+        };
+        let err = fold(vec![reply(&["!trap", "=message=no such item"]), timeout()]).unwrap_err();
+        let traps = err.traps().expect("the trap, not the timeout");
+        assert_eq!(traps[0].message, "no such item");
+        // Without a trap, a timeout stays a timeout; other errors stay themselves.
+        assert!(fold(vec![timeout()]).unwrap_err().is_timeout());
+        assert!(matches!(
+            fold(vec![reply(&["!trap", "=message=x"]), Err(Error::Closed)]),
+            Err(Error::Closed)
+        ));
+    }
+
+    #[test]
     fn fatal_and_errors_end_it() {
         assert!(matches!(
             fold(vec![Ok(CommandResponse::Fatal("bye".into()))]),
-            Err(Error::Fatal(reason)) if reason == "bye"
+            Err(Error::Fatal(reason)) if &*reason == "bye"
         ));
         assert!(matches!(fold(vec![Err(Error::Closed)]), Err(Error::Closed)));
     }

@@ -14,7 +14,9 @@ use crate::{Error, MikrotikDevice, Result};
 /// Made by [`MikrotikDevice::menu`]; cheap to clone (it holds a device
 /// handle). Every operation runs one command to its end, except
 /// [`listen`](Self::listen) and [`Print::follow`], which stream. A `!trap` from
-/// the router is an [`Error::Trap`].
+/// the router is an [`Error::Trap`]. A property or query key that is empty
+/// or contains `=` (`("comment=disabled", "yes")`) is an
+/// [`Error::InvalidCommand`], returned before anything is sent.
 ///
 /// ```no_run
 /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
@@ -253,9 +255,16 @@ impl Print {
         self.map(|b| b.attribute(key, value))
     }
 
-    /// The command this print would send (an [`Error::Config`] for a bad path).
+    /// The command this print would send (an [`Error::Config`] for a bad
+    /// path, an [`Error::InvalidCommand`] for a bad key).
     pub fn into_command(self) -> Result<Command> {
-        self.builder.map(CommandBuilder::build)
+        let command = self.builder?.build();
+        match command.invalid() {
+            Some(reason) => Err(Error::InvalidCommand {
+                reason: reason.to_owned(),
+            }),
+            None => Ok(command),
+        }
     }
 
     /// Runs the print; the matching rows, raw.

@@ -317,7 +317,7 @@ impl<S: AsyncStream> Connection<S> {
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
-                let error = Error::Fatal(reason.clone());
+                let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
                 self.requests.close();
                 self.routes

@@ -1,8 +1,8 @@
 //! `DeviceBuilder`: every option of a connection, then `connect`.
 
 use std::fmt;
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use super::address::Address;
 use super::{MikrotikDevice, Password};
@@ -97,13 +97,19 @@ impl DeviceBuilder {
         self
     }
 
-    /// Limit for the TCP connect and TLS handshake; default 10 s, `None` waits forever.
+    /// Limit for the TCP connect and TLS handshake; default 10 s, `None` waits
+    /// forever (as does a limit too large for the clock, e.g. `Duration::MAX`).
     pub fn connect_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.connect_timeout = timeout.into();
         self
     }
 
-    /// Limit for the login exchange; default 10 s, `None` waits forever.
+    /// Limit for the login exchange; default 10 s, `None` waits forever (as
+    /// does a limit too large for the clock, e.g. `Duration::MAX`).
+    ///
+    /// If the router refused the credentials (`!trap`) but never finished the
+    /// login with `!done`, the limit ends it with [`Error::Authentication`]
+    /// carrying the router's message, not with a timeout.
     pub fn login_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.login_timeout = timeout.into();
         self
@@ -195,7 +201,9 @@ impl DeviceBuilder {
             API_PORT
         };
         let address = Address::parse(&self.address, default_port)?;
-        let deadline = self.connect_timeout.map(|t| Instant::now() + t);
+        let deadline = self
+            .connect_timeout
+            .and_then(|t| runtime::deadline_in(&*runtime, t));
         let connecting = async {
             self.secure(connect_tcp(&*runtime, &address).await?, &address)
                 .await
@@ -225,14 +233,20 @@ impl DeviceBuilder {
         let (device, connection) =
             connection::new(stream, Arc::clone(&runtime), self.options.clone());
         runtime.spawn(Box::pin(connection));
-        let deadline = self.login_timeout.map(|t| Instant::now() + t);
+        let deadline = self
+            .login_timeout
+            .and_then(|t| runtime::deadline_in(&*runtime, t));
         let password = self.password.as_ref().map(Password::expose);
-        let login = device.login(&self.user, password);
-        let timeout = || {
-            Err(Error::Timeout {
+        let refusal = Mutex::new(None);
+        let login = device.login_noting_refusal(&self.user, password, &refusal);
+        // A router that refused the login and then fell silent has said why:
+        // report that, not the timeout.
+        let timeout = || match super::handle::take_refusal(&refusal) {
+            Some(message) => Err(Error::Authentication { message }),
+            None => Err(Error::Timeout {
                 what: "login",
                 after: self.login_timeout.unwrap_or_default(),
-            })
+            }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout).await?;
         Ok(device)

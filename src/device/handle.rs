@@ -1,7 +1,7 @@
 //! `MikrotikDevice`: the cheap, cloneable handle to one connection.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use async_channel::Sender;
 
@@ -65,7 +65,10 @@ impl MikrotikDevice {
     /// Sends `command` and returns the stream of its replies.
     ///
     /// The command's tag is registered before its bytes are written, so no
-    /// reply can arrive too early. Fails at once if the connection has ended.
+    /// reply can arrive too early. Fails at once if the connection has ended,
+    /// and with [`Error::InvalidCommand`] (nothing written, the connection
+    /// unharmed) if the command's builder was misused
+    /// ([`Command::invalid`]).
     pub async fn send_command(&self, command: Command) -> Result<ResponseStream> {
         self.send_command_with(command, self.buffer).await
     }
@@ -76,6 +79,11 @@ impl MikrotikDevice {
         command: Command,
         policy: BufferPolicy,
     ) -> Result<ResponseStream> {
+        if let Some(reason) = command.invalid() {
+            return Err(Error::InvalidCommand {
+                reason: reason.to_owned(),
+            });
+        }
         let tag = command.tag();
         let (replies, receiver) = connection::reply_queue();
         let request = Request::Send {
@@ -95,26 +103,46 @@ impl MikrotikDevice {
     /// [`connect`](Self::connect) and the builder already do this; call it
     /// yourself only with [`connection::new`](crate::connection::new).
     pub async fn login(&self, user: &str, password: Option<&str>) -> Result<()> {
+        self.login_noting_refusal(user, password, &Mutex::new(None))
+            .await
+    }
+
+    /// [`login`](Self::login), leaving the router's refusal (a `!trap`
+    /// message) in `refusal` as soon as it arrives, so that a caller whose
+    /// deadline passes before the router's `!done` can still report it.
+    pub(crate) async fn login_noting_refusal(
+        &self,
+        user: &str,
+        password: Option<&str>,
+        refusal: &Mutex<Option<String>>,
+    ) -> Result<()> {
         let password = password.unwrap_or_default();
-        let challenge = self.login_step(login::login(user, password)).await?;
+        let challenge = self
+            .login_step(login::login(user, password), refusal)
+            .await?;
         if let Some(challenge) = challenge {
             let response = login::legacy_login(user, password, &challenge)?;
-            self.login_step(response).await?;
+            self.login_step(response, refusal).await?;
         }
         Ok(())
     }
 
     /// Runs one login command; returns the `=ret=` challenge if there was one.
-    async fn login_step(&self, command: Command) -> Result<Option<String>> {
+    async fn login_step(
+        &self,
+        command: Command,
+        refusal: &Mutex<Option<String>>,
+    ) -> Result<Option<String>> {
         let mut replies = self
             .send_command_with(command, BufferPolicy::Unbounded)
             .await?;
-        let mut refused = None;
         while let Some(reply) = replies.recv().await {
             match reply? {
-                CommandResponse::Trap(trap) => refused = Some(trap.message),
+                CommandResponse::Trap(trap) => {
+                    *refusal.lock().unwrap_or_else(|e| e.into_inner()) = Some(trap.message);
+                }
                 CommandResponse::Done(done) => {
-                    return match refused {
+                    return match take_refusal(refusal) {
                         Some(message) => Err(Error::Authentication { message }),
                         None => Ok(done.ret().map(str::to_owned)),
                     };
@@ -155,4 +183,10 @@ impl MikrotikDevice {
     pub fn abandoned(&self) -> u64 {
         self.shared.abandoned()
     }
+}
+
+/// The router's refusal of a login, if one arrived (see
+/// [`MikrotikDevice::login_noting_refusal`]).
+pub(crate) fn take_refusal(refusal: &Mutex<Option<String>>) -> Option<String> {
+    refusal.lock().unwrap_or_else(|e| e.into_inner()).take()
 }

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::length::encode_length;
+use super::length::{encode_length, encoded_len};
 
 /// Builder state before the command path is set.
 #[derive(Debug)]
@@ -33,10 +33,36 @@ pub struct Cmd;
 ///     .attribute("once", None)
 ///     .build();
 /// ```
+///
+/// # Misuse is remembered, not written
+///
+/// A word the protocol cannot carry is never encoded: an empty word (it would
+/// end the sentence early, so the router would run half a command and then
+/// a second, untagged one), or an attribute or query key that is empty or
+/// contains `=` (`attribute("comment=disabled", Some("yes"))` would set
+/// `comment` to `disabled=yes`). The builder remembers the first such misuse,
+/// the built [`Command`] reports it with [`Command::invalid`], and
+/// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
+/// refuses it with [`Error::InvalidCommand`](crate::Error::InvalidCommand)
+/// before anything is written. (The `command!` macro refuses the same
+/// mistakes at compile time.)
+///
+/// ```
+/// use mikrotik_rs::protocol::command::CommandBuilder;
+/// let cmd = CommandBuilder::new()
+///     .command("/ip/address/add")
+///     .attribute("comment=disabled", Some("yes"))
+///     .build();
+/// assert!(cmd.invalid().unwrap().contains("contains `=`"));
+/// ```
 #[derive(Debug)]
 pub struct CommandBuilder<State = NoCmd> {
     tag: Uuid,
     data: Vec<u8>,
+    /// Words written so far (the path is word 1), to say where a misuse is.
+    words: usize,
+    /// The first misuse, if any; the command carries it and is never sent.
+    invalid: Option<Box<str>>,
     state: PhantomData<State>,
 }
 
@@ -69,13 +95,69 @@ impl QueryOperator {
 }
 
 /// A command encoded for the wire, with the `.tag` its replies will carry.
-#[derive(Clone, PartialEq, Eq)]
+///
+/// Cloning gives a *new* command: the same words under a fresh tag, so the
+/// original and its clones may all be sent, even at the same time, and each
+/// gets its own replies (a tag must be unique among the commands running on
+/// one connection). Compare clones by [`words`](Self::words), not with `==`,
+/// which includes the tag.
+#[derive(PartialEq, Eq)]
 pub struct Command {
     tag: Uuid,
     data: Vec<u8>,
     timeout: Option<Duration>,
     /// Carries a secret (a login): its bytes are wiped when dropped.
     sensitive: bool,
+    /// Why the command must not be sent (see [`Command::invalid`]).
+    invalid: Option<Box<str>>,
+}
+
+/// The bytes of a hyphenated tag (`0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11`).
+const TAG_LEN: usize = uuid::fmt::Hyphenated::LENGTH;
+/// The tag word as the builder writes it: a one-byte prefix, `.tag=`, the tag.
+const TAG_WORD_LEN: usize = 1 + b".tag=".len() + TAG_LEN;
+
+/// How many bytes one word of `len` bytes takes on the wire, prefix included.
+fn wire_len(len: usize) -> usize {
+    encoded_len(u32::try_from(len).unwrap_or(u32::MAX)) + len
+}
+
+/// Where the tag's 36 bytes sit in an encoded command: just before the
+/// terminating 0x00, after `.tag=` (the builder always writes the tag last).
+fn tag_bytes(data: &mut [u8]) -> Option<&mut [u8]> {
+    let end = data.len().checked_sub(1)?;
+    let start = end.checked_sub(TAG_LEN)?;
+    let word = start.checked_sub(b".tag=".len())?;
+    if &data[word..start] == b".tag=" {
+        Some(&mut data[start..end])
+    } else {
+        None
+    }
+}
+
+impl Clone for Command {
+    /// The same words under a fresh tag (see [`Command`]). The timeout, the
+    /// [`sensitive`](Command::sensitive) mark and any
+    /// [`invalid`](Command::invalid) reason are kept.
+    fn clone(&self) -> Self {
+        let mut data = self.data.clone();
+        let tag = match tag_bytes(&mut data) {
+            Some(bytes) => {
+                let tag = super::tag::fresh_tag();
+                tag.hyphenated().encode_lower(bytes);
+                tag
+            }
+            // Unreachable: every command is built with its tag last.
+            None => self.tag,
+        };
+        Self {
+            tag,
+            data,
+            timeout: self.timeout,
+            sensitive: self.sensitive,
+            invalid: self.invalid.clone(),
+        }
+    }
 }
 
 /// Writes one word made of `parts` (prefix first, then the parts back to back).
@@ -101,38 +183,103 @@ impl CommandBuilder<NoCmd> {
     }
 
     /// A builder whose command will carry `tag`. Tags must be unique among the
-    /// commands running on one connection.
+    /// commands running on one connection. (A [`clone`](Command::clone) of
+    /// the built command gets a fresh tag, not this one.)
     pub fn with_tag(tag: Uuid) -> Self {
+        Self::with_tag_and_capacity(tag, 64)
+    }
+
+    fn with_tag_and_capacity(tag: Uuid, capacity: usize) -> Self {
         Self {
             tag,
-            data: Vec::with_capacity(64),
+            data: Vec::with_capacity(capacity),
+            words: 0,
+            invalid: None,
             state: PhantomData,
         }
     }
 
+    /// A builder whose buffer holds exactly a command of words of these
+    /// lengths (path first, tag excluded), so it never grows while they are
+    /// added: a growing buffer leaves freed, unwiped copies of what it held,
+    /// which matters for a password.
+    pub(crate) fn exactly_for(word_lens: impl IntoIterator<Item = usize>) -> Self {
+        let words: usize = word_lens.into_iter().map(wire_len).sum();
+        Self::with_tag_and_capacity(super::tag::fresh_tag(), words + TAG_WORD_LEN + 1)
+    }
+
     /// Sets the command path, e.g. `/interface/print`.
+    ///
+    /// An empty path is refused (see [Misuse](CommandBuilder#misuse-is-remembered-not-written)).
     pub fn command(mut self, path: &str) -> CommandBuilder<Cmd> {
-        encode_parts(&[path.as_bytes()], &mut self.data);
+        self.words += 1;
+        if path.is_empty() {
+            self.refuse(|| "the command path is empty".to_owned());
+        } else {
+            encode_parts(&[path.as_bytes()], &mut self.data);
+        }
         CommandBuilder {
             tag: self.tag,
             data: self.data,
+            words: self.words,
+            invalid: self.invalid,
             state: PhantomData,
         }
     }
 }
 
+impl<State> CommandBuilder<State> {
+    /// Remembers the first misuse; later ones are not worth a second report.
+    fn refuse(&mut self, problem: impl FnOnce() -> String) {
+        if self.invalid.is_none() {
+            let reason = format!("word {}: {}", self.words, problem());
+            self.invalid = Some(reason.into_boxed_str());
+        }
+    }
+
+    /// Whether `key` can be the key of a `kind` word (non-empty, no `=`);
+    /// remembers why not.
+    fn key_ok(&mut self, kind: &str, key: &str) -> bool {
+        if key.is_empty() {
+            self.refuse(|| format!("{kind} key is empty"));
+            return false;
+        }
+        if let Some(end) = key.find('=') {
+            // Quote only what comes before the `=`: the rest was meant as a
+            // value, and values may be secret.
+            let start = &key[..end];
+            self.refuse(|| {
+                format!(
+                    "{kind} key {start:?}… contains `=` (a key ends at the first `=`; \
+                     put the rest in the value)"
+                )
+            });
+            return false;
+        }
+        true
+    }
+}
+
 impl CommandBuilder<Cmd> {
     /// Adds `=key=value`; `None` sends `=key=` (a flag such as `once`).
+    ///
+    /// A key that is empty or contains `=` is refused (see
+    /// [Misuse](CommandBuilder#misuse-is-remembered-not-written)); the value
+    /// may hold anything.
     pub fn attribute(self, key: &str, value: Option<&str>) -> Self {
         self.attribute_raw(key, value.map(str::as_bytes))
     }
 
-    /// Adds `=key=value` with a value of arbitrary bytes.
+    /// Adds `=key=value` with a value of arbitrary bytes. Keys as for
+    /// [`attribute`](Self::attribute).
     pub fn attribute_raw(mut self, key: &str, value: Option<&[u8]>) -> Self {
-        encode_parts(
-            &[b"=", key.as_bytes(), b"=", value.unwrap_or_default()],
-            &mut self.data,
-        );
+        self.words += 1;
+        if self.key_ok("attribute", key) {
+            encode_parts(
+                &[b"=", key.as_bytes(), b"=", value.unwrap_or_default()],
+                &mut self.data,
+            );
+        }
         self
     }
 
@@ -143,52 +290,66 @@ impl CommandBuilder<Cmd> {
     }
 
     /// Adds a raw word as is (for API words this builder has no method for).
+    ///
+    /// An empty word is refused (see
+    /// [Misuse](CommandBuilder#misuse-is-remembered-not-written)): on the
+    /// wire it would end the sentence.
     pub fn word(mut self, word: &[u8]) -> Self {
-        encode_parts(&[word], &mut self.data);
+        self.words += 1;
+        if word.is_empty() {
+            self.refuse(|| "empty word (it would end the sentence here)".to_owned());
+        } else {
+            encode_parts(&[word], &mut self.data);
+        }
+        self
+    }
+
+    /// Appends a query word `prefix key [= value]` once `key` is fit for it.
+    fn query(mut self, prefix: &[u8], key: &str, value: Option<&str>) -> Self {
+        self.words += 1;
+        if self.key_ok("query", key) {
+            match value {
+                Some(value) => encode_parts(
+                    &[prefix, key.as_bytes(), b"=", value.as_bytes()],
+                    &mut self.data,
+                ),
+                None => encode_parts(&[prefix, key.as_bytes()], &mut self.data),
+            }
+        }
         self
     }
 
     /// Query: property `key` equals `value` (`?key=value`).
-    pub fn query_equal(mut self, key: &str, value: &str) -> Self {
-        encode_parts(
-            &[b"?", key.as_bytes(), b"=", value.as_bytes()],
-            &mut self.data,
-        );
-        self
+    ///
+    /// For every `query_*` method, a key that is empty or contains `=` is
+    /// refused (see [Misuse](CommandBuilder#misuse-is-remembered-not-written)).
+    pub fn query_equal(self, key: &str, value: &str) -> Self {
+        self.query(b"?", key, Some(value))
     }
 
     /// Query: property `key` is greater than `value` (`?>key=value`).
-    pub fn query_gt(mut self, key: &str, value: &str) -> Self {
-        encode_parts(
-            &[b"?>", key.as_bytes(), b"=", value.as_bytes()],
-            &mut self.data,
-        );
-        self
+    pub fn query_gt(self, key: &str, value: &str) -> Self {
+        self.query(b"?>", key, Some(value))
     }
 
     /// Query: property `key` is less than `value` (`?<key=value`).
-    pub fn query_lt(mut self, key: &str, value: &str) -> Self {
-        encode_parts(
-            &[b"?<", key.as_bytes(), b"=", value.as_bytes()],
-            &mut self.data,
-        );
-        self
+    pub fn query_lt(self, key: &str, value: &str) -> Self {
+        self.query(b"?<", key, Some(value))
     }
 
     /// Query: property `key` is present (`?key`).
-    pub fn query_is_present(mut self, key: &str) -> Self {
-        encode_parts(&[b"?", key.as_bytes()], &mut self.data);
-        self
+    pub fn query_is_present(self, key: &str) -> Self {
+        self.query(b"?", key, None)
     }
 
     /// Query: property `key` is absent (`?-key`).
-    pub fn query_not_present(mut self, key: &str) -> Self {
-        encode_parts(&[b"?-", key.as_bytes()], &mut self.data);
-        self
+    pub fn query_not_present(self, key: &str) -> Self {
+        self.query(b"?-", key, None)
     }
 
     /// Query: stack operations combining the previous query words (`?#…`).
     pub fn query_operations(mut self, operations: impl Iterator<Item = QueryOperator>) -> Self {
+        self.words += 1;
         let mut word = b"?#".to_vec();
         let mut previous_was_index = false;
         for op in operations {
@@ -206,8 +367,10 @@ impl CommandBuilder<Cmd> {
     }
 
     /// Finishes the command: appends `.tag=<tag>` and the end of the sentence.
+    ///
+    /// The tag is always the last word ([`Command::clone`] relies on it).
     pub fn build(mut self) -> Command {
-        let mut tag = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        let mut tag = [0u8; TAG_LEN];
         self.tag.hyphenated().encode_lower(&mut tag);
         encode_parts(&[b".tag=", &tag], &mut self.data);
         self.data.push(0);
@@ -216,6 +379,7 @@ impl CommandBuilder<Cmd> {
             data: self.data,
             timeout: None,
             sensitive: false,
+            invalid: self.invalid,
         }
     }
 }
@@ -236,9 +400,25 @@ impl Command {
         self.tag
     }
 
+    /// Why this command must not be sent, if it must not: the first misuse
+    /// of its builder (an empty word, a key that is empty or contains `=`),
+    /// and which word it was. Such a word was never encoded, and
+    /// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
+    /// refuses the command with
+    /// [`Error::InvalidCommand`](crate::Error::InvalidCommand).
+    pub fn invalid(&self) -> Option<&str> {
+        self.invalid.as_deref()
+    }
+
     /// The encoded sentence, ready to write.
     pub fn as_bytes(&self) -> &[u8] {
         &self.data
+    }
+
+    /// The capacity of the encoded sentence's buffer (tests of pre-sizing).
+    #[cfg(test)]
+    pub(crate) fn capacity(&self) -> usize {
+        self.data.capacity()
     }
 
     /// The command's words, decoded back (for logs and tests).
@@ -269,6 +449,12 @@ impl Command {
     /// Marks the command as carrying a secret: its bytes (and the connection's
     /// copy of them) are overwritten once written, instead of lingering in
     /// freed memory.
+    ///
+    /// Best effort: only the buffer the command owns when it is dropped is
+    /// wiped. A buffer that grew while words were added left its earlier
+    /// copies to the allocator unwiped, so the login commands of
+    /// [`login`](super::login) are built in a buffer sized exactly in
+    /// advance; a command you build yourself should be, too.
     pub fn sensitive(mut self) -> Self {
         self.sensitive = true;
         self
@@ -445,6 +631,162 @@ mod tests {
                 &tag_word(cancel.tag())
             ]
         );
+    }
+
+    #[test]
+    fn a_clone_is_the_same_command_under_a_fresh_tag() {
+        let original = CommandBuilder::new()
+            .command("/interface/print")
+            .attribute("numbers", Some("0"))
+            .build()
+            .with_timeout(Duration::from_secs(3));
+        let copy = original.clone();
+        assert_ne!(copy.tag(), original.tag());
+        assert_eq!(copy.tag().get_version_num(), 4);
+        assert_eq!(copy.timeout(), original.timeout());
+        assert_eq!(words(&copy)[..2], words(&original)[..2]);
+        assert_eq!(
+            words(&copy)[2],
+            tag_word(copy.tag()),
+            "the wire carries the new tag"
+        );
+        assert_eq!(
+            words(&original)[2],
+            tag_word(original.tag()),
+            "the original is untouched"
+        );
+        assert_eq!(copy.as_bytes().len(), original.as_bytes().len());
+        // A builder's chosen tag is not copied either.
+        let chosen = Uuid::new_v4();
+        let tagged = CommandBuilder::with_tag(chosen).command("/x").build();
+        assert_eq!(tagged.tag(), chosen);
+        assert_ne!(tagged.clone().tag(), chosen);
+        assert!(tagged.clone().as_bytes().ends_with(b"\0"));
+    }
+
+    #[test]
+    fn misuse_is_remembered_and_never_encoded() {
+        let fine = CommandBuilder::new()
+            .command("/x")
+            .attribute("a", Some("b=c"))
+            .query_equal("k", "v=w")
+            .build();
+        assert_eq!(fine.invalid(), None, "`=` in a value is fine");
+        let cases: Vec<(Command, &str)> = vec![
+            (
+                CommandBuilder::new().command("/x").word(b"").build(),
+                "word 2: empty word",
+            ),
+            (
+                CommandBuilder::new().command("").build(),
+                "word 1: the command path is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .attribute("a=b", Some("c"))
+                    .build(),
+                "word 2: attribute key \"a\"… contains `=`",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .attribute_raw("", None)
+                    .build(),
+                "word 2: attribute key is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_equal("a=b", "c")
+                    .build(),
+                "word 2: query key \"a\"… contains `=`",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_gt("", "1")
+                    .build(),
+                "query key is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_lt("=", "1")
+                    .build(),
+                "contains `=`",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_is_present("")
+                    .build(),
+                "key is empty",
+            ),
+            (
+                CommandBuilder::new()
+                    .command("/x")
+                    .query_not_present("a=")
+                    .build(),
+                "contains `=`",
+            ),
+        ];
+        for (cmd, expected) in cases {
+            let reason = cmd.invalid().expect("refused");
+            assert!(
+                reason.contains(expected),
+                "{reason:?} should contain {expected:?}"
+            );
+            // What was encoded is still one well-formed sentence, without the bad word.
+            let words = cmd.words();
+            assert!(words.iter().all(|w| !w.is_empty()), "{words:?}");
+            assert_eq!(words.last().unwrap(), tag_word(cmd.tag()).as_bytes());
+            assert_eq!(
+                cmd.clone().invalid(),
+                Some(reason),
+                "a clone keeps the reason"
+            );
+        }
+        // Only the first misuse is reported, and a value never shows up in it.
+        let cmd = CommandBuilder::new()
+            .command("/x")
+            .attribute("password=hunter2", None)
+            .word(b"")
+            .build();
+        let reason = cmd.invalid().unwrap();
+        assert!(
+            reason.starts_with("word 2:") && !reason.contains("hunter2"),
+            "{reason}"
+        );
+    }
+
+    #[test]
+    fn a_builder_sized_for_its_words_never_reallocates() {
+        for len in [0, 1, 117, 118, 127, 128, 300, 16_383, 16_384, 70_000] {
+            let value = "v".repeat(len);
+            let words = [
+                b"/login".len(),
+                b"=name=".len() + 5,
+                b"=password=".len() + len,
+            ];
+            let builder = CommandBuilder::exactly_for(words);
+            let before = (builder.data.as_ptr(), builder.data.capacity());
+            let builder = builder
+                .command("/login")
+                .attribute("name", Some("admin"))
+                .attribute("password", Some(&value));
+            let cmd = builder.build();
+            assert_eq!(
+                (cmd.data.as_ptr(), cmd.data.capacity()),
+                before,
+                "len {len}"
+            );
+            assert_eq!(
+                cmd.data.len(),
+                cmd.data.capacity(),
+                "len {len}: sized exactly"
+            );
+        }
     }
 
     #[test]

@@ -7,6 +7,11 @@ use thiserror::Error;
 /// Framing errors ([`ControlByte`](Self::ControlByte) to
 /// [`TooManyWords`](Self::TooManyWords)) lose the position in the byte stream,
 /// so they end the connection. The others concern one sentence only.
+///
+/// Variants that quote the router's text keep at most
+/// [`QUOTE_LIMIT`](super::QUOTE_LIMIT) bytes of it, followed by
+/// `… (N bytes)` with the full length: an error may be cloned into every
+/// open stream, and the router chooses how long its words are.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 #[non_exhaustive]
 pub enum ProtocolError {

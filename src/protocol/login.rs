@@ -5,39 +5,60 @@ use md5::{Digest, Md5};
 use super::ProtocolError;
 use super::command::{Command, CommandBuilder};
 
-/// `/login =name=<user> =password=<password>` (RouterOS 6.43 and later).
-///
-/// A pre-6.43 router answers it with `!done =ret=<challenge>`; finish with
-/// [`legacy_login`] on the same connection.
-pub fn login(user: &str, password: &str) -> Command {
-    CommandBuilder::new()
+/// `/login =name=<user> =<key>=<secret>`, in a buffer sized for exactly
+/// these words, so it never grows and leaves no unwiped copy of the secret
+/// behind; the command is [`sensitive`](Command::sensitive), so the buffer
+/// is wiped when dropped.
+fn login_command(user: &str, key: &str, secret: &str) -> Command {
+    let words = [
+        "/login".len(),
+        "=name=".len() + user.len(),
+        key.len() + 2 + secret.len(),
+    ];
+    CommandBuilder::exactly_for(words)
         .command("/login")
         .attribute("name", Some(user))
-        .attribute("password", Some(password))
+        .attribute(key, Some(secret))
         .build()
         .sensitive()
 }
 
+/// `/login =name=<user> =password=<password>` (RouterOS 6.43 and later).
+///
+/// A pre-6.43 router answers it with `!done =ret=<challenge>`; finish with
+/// [`legacy_login`] on the same connection.
+///
+/// The password is copied once, into a buffer of exactly the command's size
+/// that is wiped when the command is dropped. That is best effort: the
+/// caller's own copies, and whatever the operating system does with memory
+/// (swap, core dumps), are out of its reach.
+pub fn login(user: &str, password: &str) -> Command {
+    login_command(user, "password", password)
+}
+
 /// `/login =name=<user> =response=<response>` answering a pre-6.43 challenge.
+///
+/// Secrets are handled as in [`login`]; the response text is wiped too once
+/// it is in the command (the MD5 state that saw the password is not: best effort).
 pub fn legacy_login(
     user: &str,
     password: &str,
     challenge_hex: &str,
 ) -> Result<Command, ProtocolError> {
     let response = challenge_response(password.as_bytes(), challenge_hex)?;
-    Ok(CommandBuilder::new()
-        .command("/login")
-        .attribute("name", Some(user))
-        .attribute("response", Some(&response))
-        .build()
-        .sensitive())
+    let command = login_command(user, "response", &response);
+    let mut response = response.into_bytes();
+    response.fill(0);
+    std::hint::black_box(&response);
+    Ok(command)
 }
 
 /// `"00"` followed by hex(md5(0x00 ‖ password ‖ challenge)), the challenge
 /// given as the hex text of `=ret=`.
 pub fn challenge_response(password: &[u8], challenge_hex: &str) -> Result<String, ProtocolError> {
-    let challenge = decode_hex(challenge_hex)
-        .ok_or_else(|| ProtocolError::InvalidChallenge(challenge_hex.to_owned()))?;
+    let challenge = decode_hex(challenge_hex).ok_or_else(|| {
+        ProtocolError::InvalidChallenge(super::quote::quote(challenge_hex.as_bytes()))
+    })?;
     let mut md5 = Md5::new();
     md5.update([0u8]);
     md5.update(password);
@@ -109,6 +130,39 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn login_commands_are_sized_exactly_and_never_grow() {
+        // Lengths around each prefix size boundary (1, 2, 3 byte prefixes).
+        for len in [
+            0, 1, 100, 117, 118, 127, 128, 1_000, 16_373, 16_374, 16_384, 100_000,
+        ] {
+            let password = "p".repeat(len);
+            for user in ["", "admin", &"u".repeat(200)] {
+                let cmd = login(user, &password);
+                // The buffer is exactly the command's size: what was reserved
+                // was enough (the builder's own test shows that such a buffer
+                // is never reallocated while the words are added).
+                assert_eq!(cmd.capacity(), cmd.as_bytes().len(), "{len} {}", user.len());
+                assert_eq!(cmd.words()[2].len(), 10 + len);
+                assert!(cmd.is_sensitive());
+                let legacy =
+                    legacy_login(user, &password, "00000000000000000000000000000000").unwrap();
+                assert_eq!(legacy.capacity(), legacy.as_bytes().len());
+                assert!(legacy.is_sensitive());
+            }
+        }
+    }
+
+    #[test]
+    fn an_absurd_challenge_is_quoted_short() {
+        let huge = "z".repeat(1 << 20);
+        let Err(ProtocolError::InvalidChallenge(quoted)) = challenge_response(b"x", &huge) else {
+            panic!("not refused")
+        };
+        assert!(quoted.len() < 400, "{}", quoted.len());
+        assert!(quoted.ends_with("(1048576 bytes)"), "{quoted}");
     }
 
     #[test]

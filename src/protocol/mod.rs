@@ -9,6 +9,7 @@ mod decoder;
 mod error;
 mod length;
 pub mod login;
+mod quote;
 mod response;
 mod sentence;
 mod tag;
@@ -17,6 +18,7 @@ pub use attributes::{Attributes, RawAttributes};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
+pub use quote::QUOTE_LIMIT;
 pub use response::{
     CommandResponse, DoneResponse, EmptyResponse, InvalidReply, ReplyResponse, TrapCategory,
     TrapResponse,

@@ -6,6 +6,7 @@ use uuid::Uuid;
 
 use super::ProtocolError;
 use super::attributes::{Attributes, RawAttributes, views};
+use super::quote::quote;
 use super::sentence::Sentence;
 
 /// One reply from the router, routed to the command whose tag it carries.
@@ -21,7 +22,9 @@ pub enum CommandResponse {
     Done(DoneResponse),
     /// `!trap`: an error or exceptional condition; `!done` still follows.
     Trap(TrapResponse),
-    /// `!fatal`: the router is closing the connection, for the reason given.
+    /// `!fatal`: the router is closing the connection, for the reason given
+    /// (at most [`QUOTE_LIMIT`](super::QUOTE_LIMIT) bytes of it, then
+    /// `… (N bytes)` with its full length).
     Fatal(String),
     /// `!empty` (RouterOS 7.18+): the command had no data; `!done` still follows.
     Empty(EmptyResponse),
@@ -161,8 +164,7 @@ impl CommandResponse {
 
     /// Reads a `.tag=` value; a tag we could not have sent is an error.
     pub(crate) fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
-        Uuid::try_parse_ascii(value)
-            .map_err(|_| ProtocolError::UnknownTag(String::from_utf8_lossy(value).into_owned()))
+        Uuid::try_parse_ascii(value).map_err(|_| ProtocolError::UnknownTag(quote(value)))
     }
 
     /// [`parse`](Self::parse) with the `.tag=` value read by `read_tag`, which
@@ -192,7 +194,7 @@ impl CommandResponse {
             b"!trap" => Kind::Trap,
             b"!empty" => Kind::Empty,
             _ => {
-                let word = String::from_utf8_lossy(first).into_owned();
+                let word = quote(first);
                 let error = if first.starts_with(b"!") {
                     ProtocolError::UnknownReplyWord(word)
                 } else {
@@ -279,13 +281,14 @@ impl Kind {
 }
 
 /// `!fatal` carries its reason as a bare word; accept `=message=` too.
+/// Quoted short (see [`quote`]): the reason reaches every open stream.
 fn fatal_reason(sentence: &Sentence) -> String {
     let bare = sentence
         .words()
         .skip(1)
         .find(|w| !w.starts_with(b"=") && !w.starts_with(b"."));
     let reason = bare.or_else(|| sentence.words().find_map(|w| w.strip_prefix(b"=message=")));
-    String::from_utf8_lossy(reason.unwrap_or_default()).into_owned()
+    quote(reason.unwrap_or_default())
 }
 
 impl ReplyResponse {
@@ -488,6 +491,44 @@ mod tests {
             CommandResponse::Fatal("not logged in".into())
         );
         assert_eq!(parse(&[b"!fatal"]).unwrap().tag(), None);
+    }
+
+    #[test]
+    fn huge_router_text_is_quoted_short() {
+        let huge = vec![b'x'; 1 << 20];
+        let short = |text: &str| text.len() < 300 && text.ends_with("(1048576 bytes)");
+        let CommandResponse::Fatal(reason) = parse(&[b"!fatal", &huge]).unwrap() else {
+            panic!()
+        };
+        assert!(short(&reason), "{}", reason.len());
+        let mut word = huge.clone();
+        word[0] = b'!';
+        let Err(InvalidReply {
+            error: ProtocolError::UnknownReplyWord(quoted),
+            ..
+        }) = parse(&[&word])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted), "{}", quoted.len());
+        let Err(InvalidReply {
+            error: ProtocolError::MissingReplyWord(quoted),
+            ..
+        }) = parse(&[&huge])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted));
+        let mut tag = b".tag=".to_vec();
+        tag.extend_from_slice(&huge);
+        let Err(InvalidReply {
+            error: ProtocolError::UnknownTag(quoted),
+            ..
+        }) = parse(&[b"!re", &tag])
+        else {
+            panic!()
+        };
+        assert!(short(&quoted));
     }
 
     #[test]

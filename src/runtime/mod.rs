@@ -11,7 +11,7 @@ use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
@@ -137,7 +137,15 @@ pub(crate) fn tune_socket<'s>(socket: impl Into<socket2::SockRef<'s>>) -> io::Re
     Ok(())
 }
 
-/// Waits for `future`, or fails with `on_timeout` once `deadline` passes.
+/// The instant `timeout` from now, or `None` when that lies beyond what an
+/// [`Instant`] can hold (e.g. `Duration::MAX`): a deadline that far away is
+/// no deadline, and `Instant + Duration` would panic on it.
+pub(crate) fn deadline_in(runtime: &dyn Runtime, timeout: Duration) -> Option<Instant> {
+    runtime.now().checked_add(timeout)
+}
+
+/// Waits for `future`, or fails with `on_timeout` once `deadline` passes
+/// (`None`: waits as long as it takes).
 pub(crate) async fn with_deadline<T>(
     runtime: &dyn Runtime,
     deadline: Option<Instant>,
@@ -157,4 +165,18 @@ pub(crate) async fn with_deadline<T>(
     })
     .await
     .unwrap_or_else(on_timeout)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_deadline_beyond_any_instant_is_none() {
+        let runtime = default_runtime().expect("a runtime feature is on");
+        assert_eq!(deadline_in(&*runtime, Duration::MAX), None);
+        assert_eq!(deadline_in(&*runtime, Duration::from_secs(u64::MAX)), None);
+        let soon = deadline_in(&*runtime, Duration::from_secs(1)).expect("one second fits");
+        assert!(soon > Instant::now() - Duration::from_secs(1));
+    }
 }

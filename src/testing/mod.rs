@@ -679,7 +679,8 @@ impl MockRouter {
     where
         F: FnMut(&[ReceivedSentence]) -> bool,
     {
-        let deadline = Instant::now() + timeout;
+        // A timeout beyond what the clock can hold (`Duration::MAX`) waits forever.
+        let deadline = Instant::now().checked_add(timeout);
         let mut seen = None;
         loop {
             let version = self.shared.received_version.load(Ordering::Acquire);
@@ -690,7 +691,7 @@ impl MockRouter {
                     return true;
                 }
             }
-            if Instant::now() >= deadline {
+            if deadline.is_some_and(|deadline| Instant::now() >= deadline) {
                 return false;
             }
             Timer::after(Duration::from_millis(1)).await;
