@@ -50,9 +50,6 @@ struct State {
     taken: u64,
     /// The reader's waker while it waits for an entry.
     waker: Option<Waker>,
-    /// The reader was parked and its waker taken for a wake-up; it has not
-    /// looked since. A reader in that state is waiting, not stuck.
-    wake_pending: bool,
     /// The reader is gone: nothing pushed is ever read.
     reader_gone: bool,
     /// No entry will follow: the writer pushed the last one or was dropped.
@@ -97,8 +94,6 @@ pub(crate) struct Backlog {
     pub(crate) bytes: usize,
     /// Entries the reader has taken so far: its progress.
     pub(crate) taken: u64,
-    /// The reader was parked and is being woken: it waits, it is not stuck.
-    pub(crate) reader_waiting: bool,
 }
 
 /// What to do with a new entry, decided from the [`Backlog`].
@@ -173,7 +168,6 @@ impl QueueWriter {
             rows: state.rows,
             bytes: state.bytes,
             taken: state.taken,
-            reader_waiting: state.wake_pending || state.waker.is_some(),
         };
         let pushed = match admit(backlog) {
             Admit::Push => Pushed::Queued,
@@ -202,10 +196,7 @@ impl QueueWriter {
     }
 
     fn take_waker(state: &mut State, wake: &mut Vec<Waker>) {
-        if let Some(waker) = state.waker.take() {
-            state.wake_pending = true;
-            wake.push(waker);
-        }
+        wake.extend(state.waker.take());
     }
 
     fn append(state: &mut State, entry: Entry) {
@@ -256,7 +247,6 @@ impl QueueReader {
             return Taken::Entry(entry);
         }
         let mut state = self.queue.lock();
-        state.wake_pending = false;
         if state.entries.is_empty() {
             if state.ended {
                 return Taken::Ended;

@@ -38,10 +38,11 @@ const STALL_PATIENCE: Duration = Duration::from_secs(1);
 /// However alive the reader, a command never buffers more than this many
 /// times its bounds (replies and bytes)…
 const HARD_LIMIT_FACTOR: usize = 8;
-/// …except that a reader parked in `recv()`, whose wake-up comes at the end
-/// of the actor's poll, is never overflowed below this many replies: one
-/// poll's worth always fits.
-const WAITING_READER_LIMIT: usize = 256;
+/// …but a reader that keeps up is never overflowed below this many replies:
+/// it takes what waits in batches, and one poll of the actor routes up to 64
+/// replies before the reader's wake-up, so a small bound must not turn a
+/// live reader's normal lag into an overflow.
+const MIN_HARD_LIMIT: usize = 256;
 /// Tags of routes given up on, remembered so that a late reply to one is
 /// swallowed instead of failing the connection as an unknown tag.
 const FORGOTTEN_TAGS: usize = 4096;
@@ -406,10 +407,9 @@ fn admit_row(
                 *stall = None;
                 return Admit::Push;
             }
-            let mut hard_len = capacity.saturating_mul(HARD_LIMIT_FACTOR);
-            if backlog.reader_waiting {
-                hard_len = hard_len.max(WAITING_READER_LIMIT);
-            }
+            let hard_len = capacity
+                .saturating_mul(HARD_LIMIT_FACTOR)
+                .max(MIN_HARD_LIMIT);
             let hard = backlog.len >= hard_len
                 || backlog.bytes >= max_bytes.saturating_mul(HARD_LIMIT_FACTOR);
             let stalled = match stall {

@@ -230,8 +230,9 @@ impl DeviceBuilder {
         stream: impl AsyncStream,
         runtime: Arc<dyn Runtime>,
     ) -> Result<MikrotikDevice> {
-        let (device, connection) =
+        let (handle, connection) =
             connection::new(stream, Arc::clone(&runtime), self.options.clone());
+        let device = MikrotikDevice::from(handle);
         runtime.spawn(Box::pin(connection));
         let deadline = self
             .login_timeout
