@@ -12,7 +12,7 @@
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::testing::MockRouter;
 use mikrotik_rs::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use mikrotik_rs::tls::{self, CertificateFingerprint, TlsOptions};
+use mikrotik_rs::tls::{CertificateFingerprint, TlsOptions};
 use mikrotik_rs::{MikrotikDevice, command};
 
 /// A mock router on 127.0.0.1 with a self-signed certificate, and that certificate's fingerprint.
@@ -22,7 +22,7 @@ fn tls_mock() -> Result<(MockRouter, String), Box<dyn std::error::Error>> {
         rcgen::CertificateParams::new(vec!["router.lan".to_owned()])?.self_signed(&key)?;
     let fingerprint = CertificateFingerprint::of_certificate(certificate.der()).to_string();
     let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let config = tls::server_config(vec![certificate.der().clone()], key)?;
+    let config = mikrotik_rs::testing::tls_server_config(vec![certificate.der().clone()], key)?;
     Ok((MockRouter::builder().tls(config).start(), fingerprint))
 }
 

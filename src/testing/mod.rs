@@ -100,6 +100,8 @@ use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+pub use tls::tls_server_config;
 
 /// Locks a mutex, ignoring poisoning (the mock never panics while holding one).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {

@@ -85,8 +85,6 @@ mod error;
 mod fingerprint;
 mod options;
 mod provider;
-#[cfg(any(test, feature = "testing"))]
-mod server;
 mod verify;
 
 #[cfg(test)]
@@ -107,8 +105,6 @@ pub use self::error::presented_fingerprint;
 pub use self::fingerprint::CertificateFingerprint;
 pub use self::options::TlsOptions;
 pub use self::provider::crypto_provider;
-#[cfg(any(test, feature = "testing"))]
-pub use self::server::server_config;
 
 /// Re-exported so that callers can build a [`TlsOptions::client_config`] or a
 /// [`rustls::RootCertStore`] with the same rustls version as this crate.
