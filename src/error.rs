@@ -46,6 +46,17 @@ pub enum Error {
         /// Whether the close cut a sentence short.
         mid_sentence: bool,
     },
+    /// The router speaks another protocol than this side: TLS answering a
+    /// plain connection (the API-SSL port, 8729, reached without
+    /// `DeviceBuilder::tls`), for example. The message says which, and what to do.
+    #[error("wrong port or protocol: {message}")]
+    ProtocolMismatch {
+        /// What was seen, and how to fix it.
+        message: String,
+        /// The failure it explains (a close, a protocol error).
+        #[source]
+        source: Option<Arc<Error>>,
+    },
     /// The connection was closed on this side (every handle dropped, or `close` called).
     #[error("connection closed by the client")]
     Closed,
@@ -130,7 +141,8 @@ impl Error {
             | Self::ConnectionClosed { .. }
             | Self::Closed
             | Self::Fatal(_)
-            | Self::Tls { .. } => true,
+            | Self::Tls { .. }
+            | Self::ProtocolMismatch { .. } => true,
             Self::Protocol(e) => e.is_framing(),
             Self::Timeout { what, .. } => *what != "command",
             _ => false,

@@ -48,7 +48,8 @@ impl Pki {
 
     fn router(&self) -> MockRouter {
         let key = PrivateKeyDer::Pkcs8(self.router_key.clone_key());
-        let config = mikrotik_rs::testing::tls_server_config(vec![self.router_der.clone()], key).unwrap();
+        let config =
+            mikrotik_rs::testing::tls_server_config(vec![self.router_der.clone()], key).unwrap();
         MockRouter::builder().tls(config).start()
     }
 

@@ -144,7 +144,8 @@ pub(crate) fn install_self_signed(shared: &Shared) -> Result<(), String> {
     let mut db = lock(&shared.db);
     let mut row = template;
     row.extend(shown);
-    db.add(CERTIFICATES, row).map_err(|(_, why)| why.to_owned())?;
+    db.add(CERTIFICATES, row)
+        .map_err(|(_, why)| why.to_owned())?;
     let certificate = pairs(&[("certificate", SELF_SIGNED_NAME)]);
     db.set(SERVICES, API_SSL, &certificate)
         .map_err(|(_, why)| why.to_owned())?;
@@ -204,7 +205,10 @@ fn find_template(db: &Db, target: &[u8]) -> Result<usize, (u8, String)> {
         .iter()
         .position(|i| i.get(b".id") == Some(target) || i.get(b"name") == Some(target))
         .ok_or((0, "no such item".to_owned()))?;
-    if items[index].get(b"fingerprint").is_some_and(|f| !f.is_empty()) {
+    if items[index]
+        .get(b"fingerprint")
+        .is_some_and(|f| !f.is_empty())
+    {
         return Err((4, "failure: certificate is already signed".to_owned()));
     }
     Ok(index)

@@ -81,8 +81,10 @@
 //! always wins, then `ring` when `tls` is enabled, then `aws-lc-rs`. Both
 //! features may be enabled at once; nothing here panics when they are.
 
+mod bootstrap;
 mod error;
 mod fingerprint;
+mod handshake;
 mod options;
 mod provider;
 mod verify;
@@ -101,10 +103,15 @@ use rustls::pki_types::ServerName;
 use crate::Error;
 use crate::runtime::BoxedStream;
 
+pub use self::bootstrap::{
+    BootstrapOptions, BootstrapStage, BootstrappedCertificate, DEFAULT_CERTIFICATE_NAME,
+    bootstrap_certificate,
+};
 pub use self::error::presented_fingerprint;
 pub use self::fingerprint::CertificateFingerprint;
 pub use self::options::TlsOptions;
 pub use self::provider::crypto_provider;
+pub(crate) use handshake::connect_within;
 
 /// Re-exported so that callers can build a [`TlsOptions::client_config`] or a
 /// [`rustls::RootCertStore`] with the same rustls version as this crate.
