@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::CommandBuilder;
-use mikrotik_rs::testing::MockRouter;
+use mikrotik_rs::testing::{MockRouter, Script};
 use mikrotik_rs::tls::{
     BootstrapOptions, BootstrapStage, DEFAULT_CERTIFICATE_NAME, TlsOptions, bootstrap_certificate,
 };
@@ -78,7 +78,10 @@ async fn bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
-    assert!(error.to_string().contains("bootstrap_certificate"), "{error}");
+    assert!(
+        error.to_string().contains("bootstrap_certificate"),
+        "{error}"
+    );
     assert_eq!(router.api_ssl_fingerprint(), None);
 
     let device = plain(&router.address()).await.unwrap();
@@ -132,7 +135,12 @@ async fn bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse() {
     assert!(!stages.contains(&BootstrapStage::Creating), "{stages:?}");
     assert!(!stages.contains(&BootstrapStage::Assigning), "{stages:?}");
     assert!(
-        router.received_paths().iter().filter(|p| *p == "/certificate/sign").count() == 1,
+        router
+            .received_paths()
+            .iter()
+            .filter(|p| *p == "/certificate/sign")
+            .count()
+            == 1,
         "signed once: {:?}",
         router.received_paths()
     );
@@ -151,7 +159,10 @@ async fn a_bootstrap_past_its_timeout_fails_and_cancels_the_signing() {
     .await
     .unwrap_err();
     assert!(error.is_timeout(), "{error:?}");
-    assert!(error.to_string().contains("certificate bootstrap"), "{error}");
+    assert!(
+        error.to_string().contains("certificate bootstrap"),
+        "{error}"
+    );
     // The sign was cancelled on the router; the template is left unsigned.
     assert!(
         router
@@ -200,6 +211,50 @@ async fn an_interrupted_template_is_signed_by_the_next_run() {
         .await
         .unwrap();
     assert_eq!(identity(&tls_device).await, "MikroTik");
+}
+
+/// A router that answers `/certificate/sign` before the certificate is
+/// signed: the bootstrap listens for the change instead of failing.
+async fn a_sign_answered_early_is_waited_for() {
+    let router = MockRouter::builder()
+        .script("/certificate/sign", Script::done())
+        .start();
+    let device = plain(&router.address()).await.unwrap();
+    let pin = "ab".repeat(32);
+    let signer = async {
+        let listening = router
+            .wait_for(
+                |log| log.iter().any(|s| s.path() == "/certificate/listen"),
+                Duration::from_secs(10),
+            )
+            .await;
+        assert!(
+            listening,
+            "the bootstrap listens: {:?}",
+            router.received_paths()
+        );
+        assert!(router.set_item(
+            "/certificate",
+            DEFAULT_CERTIFICATE_NAME,
+            [("fingerprint", pin.as_str())]
+        ));
+    };
+    let (made, ()) = futures_util::future::join(
+        bootstrap_certificate(&device, BootstrapOptions::new()),
+        signer,
+    )
+    .await;
+    let made = made.unwrap();
+    assert_eq!(made.fingerprint.to_string(), pin);
+    let services = router.items("/ip/service");
+    let api_ssl = services
+        .iter()
+        .find(|row| value(row, "name") == Some("api-ssl"))
+        .unwrap();
+    assert_eq!(
+        value(api_ssl, "certificate"),
+        Some(DEFAULT_CERTIFICATE_NAME)
+    );
 }
 
 async fn an_existing_certificate_is_assigned_and_a_missing_one_is_an_error() {
@@ -265,7 +320,10 @@ async fn a_silent_port_ends_the_handshake_with_an_explanation() {
         .connect()
         .await
         .unwrap_err();
-    assert!(matches!(error, Error::Tls { .. }), "not a bare timeout: {error:?}");
+    assert!(
+        matches!(error, Error::Tls { .. }),
+        "not a bare timeout: {error:?}"
+    );
     let text = error.to_string();
     assert!(text.contains("no answer"), "{text}");
     assert!(text.contains("8728") && text.contains("8729"), "{text}");
@@ -274,21 +332,23 @@ async fn a_silent_port_ends_the_handshake_with_an_explanation() {
 /// Plain to an API-SSL port without a certificate: the alert comes back.
 async fn plain_to_an_api_ssl_port_without_certificate_says_enable_tls() {
     let router = MockRouter::builder().api_ssl().start();
-    let error = plain(&router.api_ssl_address().unwrap())
-        .await
-        .unwrap_err();
+    let error = plain(&router.api_ssl_address().unwrap()).await.unwrap_err();
     assert!(matches!(error, Error::ProtocolMismatch { .. }), "{error:?}");
     let text = error.to_string();
-    assert!(text.contains("API-SSL") && text.contains("Enable TLS"), "{text}");
-    assert!(text.contains("15 03 03"), "the alert's header is shown: {text}");
+    assert!(
+        text.contains("API-SSL") && text.contains("Enable TLS"),
+        "{text}"
+    );
+    assert!(
+        text.contains("15 03 03"),
+        "the alert's header is shown: {text}"
+    );
 }
 
 /// Plain to an API-SSL port with a certificate: rustls's own alert.
 async fn plain_to_an_api_ssl_port_with_certificate_says_enable_tls() {
     let router = MockRouter::builder().api_ssl_self_signed().start();
-    let error = plain(&router.api_ssl_address().unwrap())
-        .await
-        .unwrap_err();
+    let error = plain(&router.api_ssl_address().unwrap()).await.unwrap_err();
     assert!(matches!(error, Error::ProtocolMismatch { .. }), "{error:?}");
     assert!(error.to_string().contains("API-SSL"), "{error}");
     assert!(error.is_connection_error());
@@ -296,7 +356,9 @@ async fn plain_to_an_api_ssl_port_with_certificate_says_enable_tls() {
 
 /// A port that closes before answering the login is explained too.
 async fn a_close_before_the_login_answer_is_explained() {
-    let router = MockRouter::builder().close_after_bytes_from_start(0).start();
+    let router = MockRouter::builder()
+        .close_after_bytes_from_start(0)
+        .start();
     let error = plain(&router.address()).await.unwrap_err();
     assert!(matches!(error, Error::ProtocolMismatch { .. }), "{error:?}");
     assert!(error.to_string().contains("Enable TLS"), "{error}");
@@ -317,6 +379,7 @@ on_every_runtime![
     bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse,
     a_bootstrap_past_its_timeout_fails_and_cancels_the_signing,
     an_interrupted_template_is_signed_by_the_next_run,
+    a_sign_answered_early_is_waited_for,
     an_existing_certificate_is_assigned_and_a_missing_one_is_an_error,
     the_mock_speaks_api_ssl_with_its_own_certificate_in_one_line,
     tls_to_the_plain_port_names_the_api_ssl_port,

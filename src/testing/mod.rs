@@ -66,6 +66,23 @@
 //! - [`MockRouter::set_silent`]: stop (or resume) answering without closing sockets.
 //! - [`MockRouter::drop_connections`]: close every session now.
 //!
+//! # API-SSL
+//!
+//! - `MockRouterBuilder::tls` (features `tls` or `tls-aws-lc-rs`): the one
+//!   port speaks TLS with a server configuration you made (`tls_server_config`).
+//! - With the `testing-tls` feature, `MockRouterBuilder::api_ssl` adds a
+//!   second port for API-SSL, beside the plain one and sharing its menus. It
+//!   presents the certificate assigned to the `api-ssl` service in
+//!   `/ip/service`; with none (the default, as on a router fresh from the
+//!   box) it answers every handshake with the alert a router without a
+//!   certificate gives. The mock's `/certificate/sign` signs for real, so a
+//!   client can bootstrap a certificate over the plain port and then connect
+//!   over API-SSL with its fingerprint. `MockRouterBuilder::api_ssl_self_signed`
+//!   starts with a certificate already made and assigned:
+//!   `MockRouter::api_ssl_tls_options` is pinned to it, and
+//!   `MockRouter::api_ssl_fingerprint` / `api_ssl_certificate_pem` give it
+//!   out, so a test needs no certificate code.
+//!
 //! # Observing the client
 //!
 //! Every sentence the router receives is logged ([`MockRouter::received`],
