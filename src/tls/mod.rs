@@ -86,7 +86,7 @@
 //! TLS to the plain API port (8728) gets no answer: the handshake ends
 //! within the connect timeout with an error that says so and names 8729. The
 //! plain API against the API-SSL port gets a TLS alert (or a close) at login:
-//! [`Error::ProtocolMismatch`](crate::Error::ProtocolMismatch) says to enable TLS.
+//! [`Error::ProtocolMismatch`] says to enable TLS.
 //!
 //! ## Server name
 //!
