@@ -32,7 +32,8 @@ pub enum Error {
     /// Something took longer than its configured limit.
     #[error("timed out: {what} took longer than {after:?}")]
     Timeout {
-        /// What timed out: `connect`, `login`, `command`, `keepalive`.
+        /// What timed out: `connect`, `login`, `command`, `keepalive`,
+        /// `certificate bootstrap`.
         what: &'static str,
         /// The limit that was exceeded.
         after: Duration,
@@ -144,7 +145,7 @@ impl Error {
             | Self::Tls { .. }
             | Self::ProtocolMismatch { .. } => true,
             Self::Protocol(e) => e.is_framing(),
-            Self::Timeout { what, .. } => *what != "command",
+            Self::Timeout { what, .. } => !matches!(*what, "command" | "certificate bootstrap"),
             _ => false,
         }
     }

@@ -163,6 +163,8 @@ async fn a_bootstrap_past_its_timeout_fails_and_cancels_the_signing() {
         error.to_string().contains("certificate bootstrap"),
         "{error}"
     );
+    assert!(!error.is_connection_error(), "the connection is fine");
+    assert_eq!(identity(&device).await, "MikroTik");
     // The sign was cancelled on the router; the template is left unsigned.
     assert!(
         router
@@ -293,6 +295,47 @@ async fn the_mock_speaks_api_ssl_with_its_own_certificate_in_one_line() {
     assert_eq!(identity(&device).await, "MikroTik");
 }
 
+/// As on RouterOS, the default key usage includes `key-cert-sign`, which
+/// makes a certificate a CA: CA verification refuses it as the router's own
+/// (and says why), pinning does not care. The bootstrap's usage avoids that.
+async fn a_certificate_with_the_default_key_usage_is_a_ca_only_pinning_accepts() {
+    let router = MockRouter::builder().api_ssl().start();
+    let device = plain(&router.address()).await.unwrap();
+    let run = |path: &str, attributes: &[(&str, &str)]| {
+        let mut command = CommandBuilder::new().command(path);
+        for (key, value) in attributes {
+            command = command.attribute(key, Some(value));
+        }
+        device.collect(command.build())
+    };
+    let add = [
+        ("name", "by-hand"),
+        ("common-name", "127.0.0.1"),
+        ("subject-alt-name", "IP:127.0.0.1"),
+    ];
+    run("/certificate/add", &add).await.unwrap();
+    run("/certificate/sign", &[("number", "by-hand")])
+        .await
+        .unwrap();
+    let certificate = [("numbers", "api-ssl"), ("certificate", "by-hand")];
+    run("/ip/service/set", &certificate).await.unwrap();
+    let [row] = &certificates(&router)[..] else {
+        panic!("one certificate")
+    };
+    assert_eq!(value(row, "authority"), Some("true"));
+
+    let address = router.api_ssl_address().unwrap();
+    let pem = router.api_ssl_certificate_pem().unwrap();
+    let error = secure(&address, TlsOptions::custom_ca_pem(&pem).unwrap())
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("CA certificate"), "{error}");
+    let device = secure(&address, router.api_ssl_tls_options().unwrap())
+        .await
+        .unwrap();
+    assert_eq!(identity(&device).await, "MikroTik");
+}
+
 /// TLS to the plain port: whatever the plain listener makes of a ClientHello,
 /// the error is a TLS one that names the API-SSL port, and no login went out.
 async fn tls_to_the_plain_port_names_the_api_ssl_port() {
@@ -382,6 +425,7 @@ on_every_runtime![
     a_sign_answered_early_is_waited_for,
     an_existing_certificate_is_assigned_and_a_missing_one_is_an_error,
     the_mock_speaks_api_ssl_with_its_own_certificate_in_one_line,
+    a_certificate_with_the_default_key_usage_is_a_ca_only_pinning_accepts,
     tls_to_the_plain_port_names_the_api_ssl_port,
     a_silent_port_ends_the_handshake_with_an_explanation,
     plain_to_an_api_ssl_port_without_certificate_says_enable_tls,

@@ -453,3 +453,58 @@ fn trap_done(tag: Option<&[u8]>, category: u8, message: &[u8]) -> Vec<u8> {
     encode_sentence(reply_words(b"!done", tag, &[]), &mut out);
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown<'a>(attrs: &'a [Attr], key: &str) -> Option<&'a [u8]> {
+        attrs
+            .iter()
+            .find(|(k, _)| k == key.as_bytes())
+            .map(|(_, v)| &v[..])
+    }
+
+    #[test]
+    fn the_default_key_usage_makes_a_ca_and_a_server_usage_does_not() {
+        let template = pairs(&[("common-name", "router")]);
+        let (_, attrs) = sign_template(&template, ("true", "false")).unwrap();
+        assert_eq!(shown(&attrs, "authority"), Some(&b"true"[..]));
+
+        let template = pairs(&[
+            ("common-name", "router"),
+            ("key-usage", "digital-signature,key-encipherment,tls-server"),
+        ]);
+        let (signed, attrs) = sign_template(&template, ("true", "false")).unwrap();
+        assert_eq!(shown(&attrs, "authority"), Some(&b"false"[..]));
+        let fingerprint = CertificateFingerprint::of_certificate(&signed.der).to_string();
+        assert_eq!(shown(&attrs, "fingerprint"), Some(fingerprint.as_bytes()));
+        assert!(signed.pem.starts_with("-----BEGIN CERTIFICATE-----"));
+    }
+
+    #[test]
+    fn bad_templates_are_refused_with_a_reason() {
+        let no_name = pairs(&[("key-size", "prime256v1")]);
+        let why = sign_template(&no_name, ("yes", "no")).err().unwrap();
+        assert!(why.contains("common-name"), "{why}");
+        let bad_usage = pairs(&[("common-name", "r"), ("key-usage", "fly")]);
+        let why = sign_template(&bad_usage, ("yes", "no")).err().unwrap();
+        assert!(why.contains("fly"), "{why}");
+        let bad_san = pairs(&[("common-name", "r"), ("subject-alt-name", "IP:nope")]);
+        let why = sign_template(&bad_san, ("yes", "no")).err().unwrap();
+        assert!(why.contains("IP:nope"), "{why}");
+    }
+
+    #[test]
+    fn subject_alt_names_in_routeros_syntax() {
+        assert!(matches!(
+            subject_alt_name("IP:10.0.0.1"),
+            Ok(SanType::IpAddress(_))
+        ));
+        assert!(matches!(
+            subject_alt_name("DNS:router.lan"),
+            Ok(SanType::DnsName(_))
+        ));
+        assert!(subject_alt_name("router.lan").is_err());
+    }
+}
