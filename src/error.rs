@@ -32,7 +32,8 @@ pub enum Error {
     /// Something took longer than its configured limit.
     #[error("timed out: {what} took longer than {after:?}")]
     Timeout {
-        /// What timed out: `connect`, `login`, `command`, `keepalive`.
+        /// What timed out: `connect`, `login`, `command`, `keepalive`,
+        /// `certificate bootstrap`.
         what: &'static str,
         /// The limit that was exceeded.
         after: Duration,
@@ -45,6 +46,17 @@ pub enum Error {
     ConnectionClosed {
         /// Whether the close cut a sentence short.
         mid_sentence: bool,
+    },
+    /// The router speaks another protocol than this side: TLS answering a
+    /// plain connection (the API-SSL port, 8729, reached without
+    /// `DeviceBuilder::tls`), for example. The message says which, and what to do.
+    #[error("wrong port or protocol: {message}")]
+    ProtocolMismatch {
+        /// What was seen, and how to fix it.
+        message: String,
+        /// The failure it explains (a close, a protocol error).
+        #[source]
+        source: Option<Arc<Error>>,
     },
     /// The connection was closed on this side (every handle dropped, or `close` called).
     #[error("connection closed by the client")]
@@ -150,9 +162,10 @@ impl Error {
             | Self::ConnectionClosed { .. }
             | Self::Closed
             | Self::Fatal(_)
-            | Self::Tls { .. } => true,
+            | Self::Tls { .. }
+            | Self::ProtocolMismatch { .. } => true,
             Self::Protocol(e) => e.is_framing(),
-            Self::Timeout { what, .. } => *what != "command",
+            Self::Timeout { what, .. } => !matches!(*what, "command" | "certificate bootstrap"),
             _ => false,
         }
     }

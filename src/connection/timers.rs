@@ -134,21 +134,21 @@ mod tests {
         );
         assert_eq!(
             keepalive.step(start).unwrap(),
-            (KeepaliveStep::WakeAt(Some(start + s(30))))
+            KeepaliveStep::WakeAt(Some(start + s(30)))
         );
         assert_eq!(
-            keepalive.step(start + s(30)),
-            Ok(KeepaliveStep::Probe(Some(start + s(40))))
+            keepalive.step(start + s(30)).unwrap(),
+            KeepaliveStep::Probe(Some(start + s(40)))
         );
         // Answered: idle from the answer on.
         keepalive.read_at(start + s(31));
         assert_eq!(
-            keepalive.step(start + s(31)),
-            Ok(KeepaliveStep::WakeAt(Some(start + s(61))))
+            keepalive.step(start + s(31)).unwrap(),
+            KeepaliveStep::WakeAt(Some(start + s(61)))
         );
         assert_eq!(
-            keepalive.step(start + s(61)),
-            Ok(KeepaliveStep::Probe(Some(start + s(71))))
+            keepalive.step(start + s(61)).unwrap(),
+            KeepaliveStep::Probe(Some(start + s(71)))
         );
         assert!(keepalive.step(start + s(71)).is_err());
     }
