@@ -408,4 +408,85 @@ mod tests {
         );
         assert_eq!(writer.queue.lock().entries.len(), 0);
     }
+
+    /// A model of the handoff over every interleaving proptest finds: the
+    /// reader gets exactly what was pushed, in order; a parked reader is
+    /// woken by the next push or the end, once; a draining one never.
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Push,
+            Take,
+            /// The actor's end of a poll: wake who was collected.
+            EndOfPoll,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => Just(Op::Push),
+                3 => Just(Op::Take),
+                1 => Just(Op::EndOfPoll),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn the_handoff_keeps_order_and_wakes_only_parked_readers(
+                ops in proptest::collection::vec(op(), 0..200),
+            ) {
+                let (writer, mut reader) = queue();
+                let counter = Arc::new(CountingWaker::default());
+                let waker = Waker::from(Arc::clone(&counter));
+                let mut wakes = Vec::new();
+                let (mut pushed, mut read) = (0usize, 0usize);
+                let mut parked = false;
+                let mut woken = 0;
+                for op in ops {
+                    match op {
+                        Op::Push => {
+                            let before = wakes.len();
+                            writer.push(row(pushed), false, |_| Admit::Push, &mut wakes);
+                            pushed += 1;
+                            let expected = before + usize::from(parked);
+                            prop_assert_eq!(wakes.len(), expected, "only a parked reader is woken");
+                            parked = false;
+                        }
+                        Op::Take => match reader.take(&waker) {
+                            Taken::Entry(entry) => {
+                                let n: usize = match &entry.item {
+                                    Ok(CommandResponse::Reply(r)) => {
+                                        r.attributes.iter().next().unwrap().0.parse().unwrap()
+                                    }
+                                    other => panic!("{other:?}"),
+                                };
+                                prop_assert_eq!(n, read, "in order, nothing lost");
+                                read += 1;
+                            }
+                            Taken::Parked => {
+                                prop_assert_eq!(read, pushed, "parks only when all is read");
+                                parked = true;
+                            }
+                            Taken::Ended => prop_assert!(false, "not ended yet"),
+                        },
+                        Op::EndOfPoll => {
+                            woken += wakes.len();
+                            wakes.drain(..).for_each(Waker::wake);
+                        }
+                    }
+                }
+                woken += wakes.len();
+                wakes.drain(..).for_each(Waker::wake);
+                prop_assert_eq!(counter.0.load(Ordering::SeqCst), woken);
+                drop(writer);
+                while let Taken::Entry(_) = reader.take(&waker) {
+                    read += 1;
+                }
+                prop_assert_eq!(read, pushed);
+                prop_assert!(matches!(reader.take(&waker), Taken::Ended));
+            }
+        }
+    }
 }
