@@ -76,7 +76,7 @@ pub enum Error {
     /// A command's buffer was full because its stream was not read fast
     /// enough; the command was cancelled on the router.
     #[error(
-        "response buffer overflow: more than {capacity} unread replies; the command was cancelled"
+        "response buffer overflow: the stream was not read (its bound: {capacity} replies, and the connection's `max_unread_bytes`); the command was cancelled"
     )]
     Overflow {
         /// The buffer capacity in replies.

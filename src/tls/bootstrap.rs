@@ -254,7 +254,8 @@ pub async fn bootstrap_certificate(
     }
     let run = Run {
         device,
-        deadline: options.timeout.map(|t| Instant::now() + t),
+        // A timeout too far away to represent is no timeout.
+        deadline: options.timeout.and_then(|t| Instant::now().checked_add(t)),
         options: &options,
     };
     run.bootstrap().await
