@@ -233,6 +233,7 @@ impl<S: AsyncStream> Connection<S> {
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
+                debug_assert!(self.routes.is_open(&tag), "registered before written");
                 self.write.push(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
@@ -245,6 +246,7 @@ impl<S: AsyncStream> Connection<S> {
 
     fn write_internal(&mut self, command: &Command) {
         self.routes.insert_internal(command.tag(), self.now);
+        debug_assert!(self.routes.contains(&command.tag()), "registered before written");
         self.write.push(command.as_bytes(), false);
     }
 
