@@ -246,12 +246,26 @@ impl<S: AsyncStream> Connection<S> {
 
     fn write_internal(&mut self, command: &Command) {
         self.routes.insert_internal(command.tag(), self.now);
-        debug_assert!(self.routes.contains(&command.tag()), "registered before written");
+        debug_assert!(
+            self.routes.contains(&command.tag()),
+            "registered before written"
+        );
         self.write.push(command.as_bytes(), false);
     }
 
     fn write_cancel(&mut self, tag: Uuid) {
         self.write_internal(&Command::cancel(tag));
+    }
+
+    /// Writes the `/cancel`s of commands whose readers the routing table
+    /// found gone; `true` if there were any.
+    fn write_found_cancels(&mut self) -> bool {
+        let mut any = false;
+        while let Some(tag) = self.routes.take_cancels() {
+            self.write_cancel(tag);
+            any = true;
+        }
+        any
     }
 
     /// Reads once (unless bytes of an earlier read are left) and routes the
@@ -305,7 +319,7 @@ impl<S: AsyncStream> Connection<S> {
                 self.shared.fail(error.clone());
                 self.requests.close();
                 self.routes
-                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())));
+                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())), self.now);
                 return Err(error);
             }
             Ok(response) => {
@@ -321,7 +335,9 @@ impl<S: AsyncStream> Connection<S> {
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
         let entry = Entry { item, bytes };
-        match self.routes.deliver(tag, entry, last, self.now) {
+        let delivered = self.routes.deliver(tag, entry, last, self.now);
+        self.write_found_cancels();
+        match delivered {
             Delivered::To(Next::Nothing) => Ok(()),
             Delivered::To(Next::Cancel) => {
                 self.write_cancel(tag);
@@ -386,7 +402,8 @@ impl<S> Connection<S> {
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
         self.requests.close();
-        self.routes.close_all(|| Err(error.clone()));
+        let now = self.now;
+        self.routes.close_all(|| Err(error.clone()), now);
         let mut wakes = Vec::new();
         while let Ok(request) = self.requests.try_recv() {
             if let Request::Send { replies, .. } = request {
@@ -421,7 +438,11 @@ impl<S: AsyncStream> Future for Connection<S> {
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.poll_inner(cx)));
         let error = match polled {
             Ok(Poll::Pending) => {
-                this.routes.wake_readers();
+                this.routes.wake_readers(this.now);
+                // Pushing the last run may have found a reader gone.
+                if this.write_found_cancels() {
+                    cx.waker().wake_by_ref();
+                }
                 debug_assert_eq!(
                     this.shared.in_flight(),
                     this.routes.len(),
