@@ -280,6 +280,18 @@ pub fn report(name: &str, value: f64, unit: &str) {
     println!("{name:>40}: {value:>12.0} {unit}");
 }
 
+/// Prints the median of `samples`, and their spread so the noise shows:
+/// `name: 1234567 per s (min-max of 9: 1200000-1300000)`.
+pub fn report_spread(name: &str, samples: &[f64], unit: &str) {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    println!(
+        "{name:>40}: {:>12.0} {unit} (min-max of {}: {min:.0}-{max:.0})",
+        median(samples.to_vec()),
+        samples.len()
+    );
+}
+
 /// What a configuration's median is divided by in a ratio line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Versus {
@@ -330,20 +342,23 @@ impl Standings {
         unit: &str,
         target: impl Fn(Config, Versus) -> Option<f64>,
     ) {
-        let bare = self.median_of(Versus::Bare);
-        if !bare.is_nan() {
-            report(bare_label, bare, unit);
-        }
-        for config in Config::ALL {
-            let value = median(self.configs[config as usize].clone());
-            if !value.is_nan() {
-                report(&format!("mikrotik-rs {}", config.label()), value, unit);
+        let rows = std::iter::once((bare_label.to_owned(), &self.bare))
+            .chain(Config::ALL.into_iter().map(|c| {
+                (
+                    format!("mikrotik-rs {}", c.label()),
+                    &self.configs[c as usize],
+                )
+            }))
+            .chain(std::iter::once((
+                "mikrotik-rs 0.6.1 (tokio multi-thread)".to_owned(),
+                &self.legacy,
+            )));
+        for (label, samples) in rows {
+            if !samples.is_empty() {
+                report_spread(&label, samples, unit);
             }
         }
-        let legacy = self.median_of(Versus::Legacy);
-        if !legacy.is_nan() {
-            report("mikrotik-rs 0.6.1 (tokio multi-thread)", legacy, unit);
-        }
+        let (bare, legacy) = (self.median_of(Versus::Bare), self.median_of(Versus::Legacy));
         for versus in [Versus::CurrentThread, Versus::Bare, Versus::Legacy] {
             let base = self.median_of(versus);
             let base_label = match versus {
