@@ -34,7 +34,7 @@ fn main() {
     run_mock_child_if_asked();
     let quick = quick();
     let commands = if quick { 500 } else { 10_000 };
-    let rounds = if quick { 2 } else { 5 };
+    let rounds = if quick { 2 } else { 11 };
     let mock = MockChild::start(0);
 
     let contenders = Contenders::connect(&mock.address);

@@ -26,7 +26,7 @@ fn main() {
     let quick = quick();
     let rows = if quick { 5_000 } else { 200_000 };
     let rounds = if quick { 2 } else { 9 };
-    // 0.6.1 is ~10-70× slower: fewer rounds of it keep the run short.
+    // 0.6.1 is 10-25× slower: fewer rounds of it keep the run short.
     let legacy_rounds = if quick { 1 } else { 3 };
     let mock = MockChild::start(rows);
 
