@@ -38,7 +38,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
 
         // 2. The driver future: you open the stream (here plain TCP; a tunnel
         //    or your own TLS works the same) and hold the connection yourself.
-        let stream = smol::net::TcpStream::connect(with_port(&target.address)).await?;
+        //    (`MIKROTIK_ADDR` is `host:port`; the builder would add the port.)
+        let stream = smol::net::TcpStream::connect(&target.address).await?;
         let runtime = Arc::new(AsyncIoRuntime::new());
         let (device, driver) = connection::new(stream, runtime, ConnectionOptions::default());
         let driver = executor.spawn(driver);
@@ -66,23 +67,4 @@ async fn print_identity(device: &MikrotikDevice, how: &str) -> mikrotik_rs::Resu
         }
     }
     Ok(())
-}
-
-/// `host:port`, adding the plain API port 8728 when `address` names none
-/// (the builder does this itself; a socket you open yourself needs it whole).
-fn with_port(address: &str) -> String {
-    let has_port = match address.rsplit_once(':') {
-        // `[v6]:port`, or `host:port` where the host has no colon of its own.
-        Some((host, port)) => {
-            port.parse::<u16>().is_ok() && (host.ends_with(']') || !host.contains(':'))
-        }
-        None => false,
-    };
-    if has_port {
-        address.to_owned()
-    } else if address.contains(':') && !address.starts_with('[') {
-        format!("[{address}]:8728")
-    } else {
-        format!("{address}:8728")
-    }
 }
