@@ -1,7 +1,5 @@
 //! Running a command to its end: [`MikrotikDevice::collect`] and [`MikrotikDevice::run`].
 
-use std::sync::Arc;
-
 use crate::connection::{BufferPolicy, ResponseStream};
 use crate::protocol::command::Command;
 use crate::protocol::{CommandResponse, ReplyResponse, TrapResponse};
@@ -89,7 +87,7 @@ pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>)
         Ok(CommandResponse::Done(done)) => Step::Done(if traps.is_empty() {
             Ok(done.ret().map(str::to_owned))
         } else {
-            Err(Error::Trap(Arc::from(std::mem::take(traps))))
+            Err(Error::Trap(std::mem::take(traps).into()))
         }),
         Ok(CommandResponse::Fatal(reason)) => Step::Done(Err(Error::Fatal(reason))),
     }
@@ -140,10 +138,15 @@ impl MikrotikDevice {
     /// # Ok(()) }
     /// ```
     pub async fn collect(&self, command: impl Into<Command>) -> Result<Collected> {
+        let command = command.into();
+        // For a trap's error message: which command the router refused.
+        let path = command.path();
         let stream = self
-            .send_command_with(command.into(), BufferPolicy::Unbounded)
+            .send_command_with(command, BufferPolicy::Unbounded)
             .await?;
-        read_to_end(self, stream).await
+        read_to_end(self, stream)
+            .await
+            .map_err(|error| error.in_command(&path))
     }
 
     /// Runs `command` to its end and returns only the `=ret=` of its `!done`

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::address::Address;
+use super::addressed;
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
 use crate::protocol::DecoderLimits;
@@ -231,13 +232,14 @@ impl DeviceBuilder {
     }
 }
 
-/// Tries each resolved address in turn; the last error wins.
+/// Tries each resolved address in turn; the last error wins. Errors, then and
+/// for the life of the connection, name the address.
 async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedStream> {
     let mut last_error = None;
     for addr in address.resolve().await? {
         match runtime.connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last_error = Some(e),
+            Ok(stream) => return Ok(Box::new(addressed::AddressedStream::new(stream, addr))),
+            Err(e) => last_error = Some(addressed::at("connecting to ", addr, e)),
         }
     }
     Err(last_error.map_or_else(|| Error::Closed, Error::from))

@@ -38,7 +38,17 @@ impl MikrotikDevice {
     /// on Tokio if a Tokio runtime is current, otherwise on async-io.
     ///
     /// For TLS, timeouts, keepalive and other options use [`builder`](Self::builder).
-    pub async fn connect(address: &str, user: &str, password: Option<&str>) -> Result<Self> {
+    /// The address is taken as [`builder`](Self::builder) takes it: `&str`,
+    /// `String` or `&String`.
+    ///
+    /// Under `#[tokio::main]` without the `tokio` feature, nothing fails: the
+    /// connection runs on async-io and the crate's background thread instead
+    /// of Tokio. Enable `tokio` to run it on Tokio.
+    pub async fn connect(
+        address: impl Into<String>,
+        user: &str,
+        password: Option<&str>,
+    ) -> Result<Self> {
         Self::builder(address)
             .credentials(user, password)
             .connect()
@@ -142,6 +152,31 @@ impl MikrotikDevice {
 
     fn gone(&self) -> Error {
         self.closed_reason().unwrap_or(Error::Closed)
+    }
+
+    /// Closes the connection for every clone, and returns once it is closed.
+    ///
+    /// Every command still running ends with [`Error::Closed`] (their streams
+    /// get it as their last item); `/quit` is written to the router; later
+    /// commands fail at once with [`Error::Closed`]. Returns at once if the
+    /// connection has already ended. Waits for the write of `/quit`: bound it
+    /// with a timeout if the router may have stopped reading.
+    ///
+    /// Without it, the connection closes when every clone and every stream
+    /// is dropped.
+    pub async fn close(&self) {
+        // A route of our own for the `/quit`: when the actor has closed the
+        // stream, it ends every route, and this one's end is our signal.
+        let quit = crate::protocol::command::CommandBuilder::new()
+            .command("/quit")
+            .build();
+        let Ok(mut ended) = self.send_command_with(quit, BufferPolicy::Unbounded).await else {
+            return;
+        };
+        // No new requests from any clone; the actor takes what is queued,
+        // then writes its `/quit` and closes.
+        self.requests.close();
+        while ended.recv().await.is_some() {}
     }
 
     /// Commands in flight on the connection, including internal ones

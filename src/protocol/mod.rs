@@ -12,6 +12,7 @@ pub mod login;
 mod response;
 mod sentence;
 mod tag;
+mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
 pub use decoder::{Decoder, DecoderLimits};
@@ -22,6 +23,7 @@ pub use response::{
     TrapResponse,
 };
 pub use sentence::Sentence;
+pub use traps::Traps;
 
 /// Appends one word (its length prefix, then its bytes) to `out`.
 ///
