@@ -21,11 +21,11 @@ pub mod testing;
 pub mod tls;
 
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
+#[doc(hidden)]
+pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
-#[doc(hidden)]
-pub use command_macro::__command;
 
 /// The README's examples are compiled as doc tests.
 #[cfg(doctest)]

@@ -153,7 +153,8 @@ async fn one_row_prints() {
     assert_eq!(identity.name, "MikroTik");
     let err = device.menu("/interface").print().one().await.unwrap_err();
     assert!(
-        err.to_string().contains("expected exactly one row, the print returned 7"),
+        err.to_string()
+            .contains("expected exactly one row, the print returned 7"),
         "{err}"
     );
 }
@@ -205,7 +206,10 @@ async fn decode_errors_name_the_row_id() {
         .typed::<WrongMtu>()
         .await
         .unwrap_err();
-    assert!(err.to_string().contains("(in the row with .id *1)"), "{err}");
+    assert!(
+        err.to_string().contains("(in the row with .id *1)"),
+        "{err}"
+    );
 }
 
 async fn add_set_and_remove_many_take_owned_strings() {
@@ -233,7 +237,8 @@ async fn add_set_and_remove_many_take_owned_strings() {
         .await
         .unwrap();
     assert!(
-        left.iter().all(|r| !r.get("address").unwrap().starts_with("10.7.")),
+        left.iter()
+            .all(|r| !r.get("address").unwrap().starts_with("10.7.")),
         "{left:?}"
     );
 }
@@ -289,14 +294,23 @@ async fn close_after_the_connection_ended_returns_at_once() {
 async fn recv_dropped_before_ready_loses_nothing() {
     // Cancel safety: a `recv()` future dropped while pending (as in a `select!`
     // whose other branch won) takes no row with it.
-    let rows: Vec<_> = (0..200).map(|i| vec![("n".to_owned(), i.to_string())]).collect();
+    let rows: Vec<_> = (0..200)
+        .map(|i| vec![("n".to_owned(), i.to_string())])
+        .collect();
     let router = MockRouter::builder()
-        .script("/x/print", Script::Reply(rows.into_iter().fold(Reply::new(), |r, row| {
-            r.row(row.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        })))
+        .script(
+            "/x/print",
+            Script::Reply(rows.into_iter().fold(Reply::new(), |r, row| {
+                r.row(row.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            })),
+        )
         .start();
     let device = connect(&router).await;
-    let mut rows = device.send_command(command!("/x/print")).await.unwrap().rows();
+    let mut rows = device
+        .send_command(command!("/x/print"))
+        .await
+        .unwrap()
+        .rows();
     let mut seen = Vec::new();
     let mut pending = 0;
     loop {
@@ -306,7 +320,9 @@ async fn recv_dropped_before_ready_loses_nothing() {
             std::future::poll_fn(|cx| std::task::Poll::Ready(recv.as_mut().poll(cx))).await
         };
         match polled {
-            std::task::Poll::Ready(Some(row)) => seen.push(row.unwrap().get("n").unwrap().to_owned()),
+            std::task::Poll::Ready(Some(row)) => {
+                seen.push(row.unwrap().get("n").unwrap().to_owned())
+            }
             std::task::Poll::Ready(None) => break,
             std::task::Poll::Pending => {
                 pending += 1;
@@ -326,9 +342,14 @@ async fn connect_errors_name_the_address() {
         .connect()
         .await
         .unwrap_err();
-    assert_eq!(err.io_kind(), Some(std::io::ErrorKind::ConnectionRefused), "{err:?}");
+    assert_eq!(
+        err.io_kind(),
+        Some(std::io::ErrorKind::ConnectionRefused),
+        "{err:?}"
+    );
     assert!(
-        err.to_string().contains(&format!("connecting to {address}: ")),
+        err.to_string()
+            .contains(&format!("connecting to {address}: ")),
         "{err}"
     );
 }

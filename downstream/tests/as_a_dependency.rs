@@ -101,7 +101,10 @@ fn scripted_router() -> (String, std::thread::JoinHandle<Vec<String>>) {
                 break;
             }
             if path == "/system/identity/print" {
-                write_sentence(&mut stream, &["!re".into(), "=name=downstream".into(), tag.clone()]);
+                write_sentence(
+                    &mut stream,
+                    &["!re".into(), "=name=downstream".into(), tag.clone()],
+                );
             }
             write_sentence(&mut stream, &["!done".into(), tag]);
         }
@@ -122,7 +125,11 @@ fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
             .await
             .expect("collect");
         assert_eq!(rows.rows[0].get("name"), Some("downstream"));
-        let rows = device.menu("/system/identity").print().await.expect("print");
+        let rows = device
+            .menu("/system/identity")
+            .print()
+            .await
+            .expect("print");
         assert_eq!(rows.len(), 1);
         device.close().await;
         assert!(device.is_closed());
@@ -130,6 +137,11 @@ fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
     let paths = router.join().expect("router thread");
     assert_eq!(
         paths,
-        ["/login", "/system/identity/print", "/system/identity/print", "/quit"]
+        [
+            "/login",
+            "/system/identity/print",
+            "/system/identity/print",
+            "/quit"
+        ]
     );
 }

@@ -46,9 +46,9 @@ fn constant(tokens: &[TokenTree]) -> Option<String> {
         .then(|| text.replace('_', ""))
     };
     match tokens.as_slice() {
-        [TokenTree::Literal(literal)] => {
-            check::string_literal(literal).ok().or_else(|| integer(literal))
-        }
+        [TokenTree::Literal(literal)] => check::string_literal(literal)
+            .ok()
+            .or_else(|| integer(literal)),
         [TokenTree::Punct(minus), TokenTree::Literal(literal)] if minus.as_char() == '-' => {
             integer(literal).map(|digits| format!("-{digits}"))
         }
@@ -129,7 +129,11 @@ pub(crate) fn crate_path(input: TokenStream) -> (TokenStream, TokenStream) {
     }
     let mut absolute = Vec::<TokenTree>::new();
     for c in [':', ':'] {
-        let spacing = if absolute.is_empty() { Spacing::Joint } else { Spacing::Alone };
+        let spacing = if absolute.is_empty() {
+            Spacing::Joint
+        } else {
+            Spacing::Alone
+        };
         let mut punct = proc_macro::Punct::new(c, spacing);
         punct.set_span(Span::mixed_site());
         absolute.push(punct.into());

@@ -89,7 +89,10 @@ fn name_the_row(error: Error, reply: &ReplyResponse) -> Error {
         (Error::Decode { key, value, reason }, Some(id)) => Error::Decode {
             key,
             value,
-            reason: format!("{reason} (in the row with .id {})", String::from_utf8_lossy(id)),
+            reason: format!(
+                "{reason} (in the row with .id {})",
+                String::from_utf8_lossy(id)
+            ),
         },
         (error, _) => error,
     }

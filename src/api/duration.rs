@@ -304,14 +304,19 @@ impl<'de> serde::Deserialize<'de> for RouterOsDuration {
 /// For `#[serde(with = "mikrotik_rs::api::duration")]` on a `std::time::Duration`
 /// field (feature `serde`): reads RouterOS durations (`1w2d3h`, `00:01:02`).
 #[cfg(feature = "serde")]
-pub fn deserialize<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<Duration, D::Error> {
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
     serde::Deserialize::deserialize(deserializer).map(|d: RouterOsDuration| d.0)
 }
 
 /// For `#[serde(with = "mikrotik_rs::api::duration")]` (feature `serde`): writes
 /// the duration as RouterOS does (`1d2h`), so derived `Serialize` works too.
 #[cfg(feature = "serde")]
-pub fn serialize<S: serde::Serializer>(duration: &Duration, serializer: S) -> Result<S::Ok, S::Error> {
+pub fn serialize<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
     serializer.collect_str(&RouterOsDuration(*duration))
 }
 

@@ -217,7 +217,10 @@ impl Menu {
     /// }
     /// # Ok(()) }
     /// ```
-    pub async fn monitor(&self, arguments: impl IntoIterator<Item = impl Property>) -> Result<Rows> {
+    pub async fn monitor(
+        &self,
+        arguments: impl IntoIterator<Item = impl Property>,
+    ) -> Result<Rows> {
         let command = with_properties(self.command("monitor")?, arguments).build();
         let policy = BufferPolicy::KeepLatest(MONITOR_KEEP_LATEST);
         let path = command.path();

@@ -57,10 +57,10 @@ mod property;
 mod rows;
 
 pub use changes::{Change, Changes};
-pub use property::Property;
-pub use rows::Rows;
 pub use collect::Collected;
 #[cfg(feature = "serde")]
 pub use de::{from_attributes, from_reply};
 pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
 pub use menu::{Menu, Print};
+pub use property::Property;
+pub use rows::Rows;

@@ -120,13 +120,22 @@ mod tests {
     #[test]
     fn names_the_address_and_keeps_kind_and_source() {
         let address: SocketAddr = "192.0.2.7:8728".parse().unwrap();
-        let error = at("connecting to ", address, io::ErrorKind::ConnectionRefused.into());
+        let error = at(
+            "connecting to ",
+            address,
+            io::ErrorKind::ConnectionRefused.into(),
+        );
         assert_eq!(error.kind(), io::ErrorKind::ConnectionRefused);
         assert!(
-            error.to_string().starts_with("connecting to 192.0.2.7:8728: "),
+            error
+                .to_string()
+                .starts_with("connecting to 192.0.2.7:8728: "),
             "{error}"
         );
         let source = std::error::Error::source(error.get_ref().unwrap()).unwrap();
-        assert_eq!(source.to_string(), io::Error::from(io::ErrorKind::ConnectionRefused).to_string());
+        assert_eq!(
+            source.to_string(),
+            io::Error::from(io::ErrorKind::ConnectionRefused).to_string()
+        );
     }
 }

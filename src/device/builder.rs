@@ -137,7 +137,7 @@ impl DeviceBuilder {
         self
     }
 
-    /// Speaks API-SSL: TLS over the connection, verified as `options` says.
+    /// Speaks API-SSL (feature `tls` or `tls-aws-lc-rs`): TLS over the connection, verified as `options` says.
     /// The default port becomes 8729. A failed verification is an error, never
     /// a fallback to plain text.
     #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
