@@ -31,3 +31,9 @@ pub use error::{Error, Result};
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// So are the migration guide's, and the changelog the README links to must exist.
+#[cfg(doctest)]
+#[doc = include_str!("../MIGRATING.md")]
+#[doc = include_str!("../CHANGELOG.md")]
+struct MigrationDoctests;
