@@ -97,9 +97,14 @@ impl Changes {
         fn decode<T: serde::de::DeserializeOwned>(row: ReplyResponse) -> Result<T> {
             super::from_reply(&row)
         }
+        self.decoded_by(decode::<T>)
+    }
+
+    /// The same changes, each upserted row passed through `decode`.
+    pub(crate) fn decoded_by<T>(self, decode: fn(ReplyResponse) -> Result<T>) -> Changes<T> {
         Changes {
             rows: self.rows,
-            decode: decode::<T>,
+            decode,
         }
     }
 }

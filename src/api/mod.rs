@@ -53,6 +53,8 @@ mod collect;
 mod de;
 pub mod duration;
 mod menu;
+#[cfg(not(feature = "serde"))]
+mod needs_serde;
 mod property;
 mod rows;
 
@@ -62,5 +64,8 @@ pub use collect::Collected;
 pub use de::{from_attributes, from_reply};
 pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
 pub use menu::{Menu, Print};
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+pub use needs_serde::SerdeFeatureRequired;
 pub use property::Property;
 pub use rows::Rows;

@@ -87,11 +87,16 @@ impl Rows {
         fn decode<T: serde::de::DeserializeOwned>(row: ReplyResponse) -> Result<T> {
             super::from_reply(&row)
         }
+        self.decoded_by(decode::<T>)
+    }
+
+    /// The same stream, each row passed through `decode`.
+    pub(crate) fn decoded_by<T>(self, decode: fn(ReplyResponse) -> Result<T>) -> Rows<T> {
         Rows {
             stream: self.stream,
             traps: self.traps,
             ended: self.ended,
-            decode: decode::<T>,
+            decode,
             path: self.path,
         }
     }
