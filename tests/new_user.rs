@@ -9,6 +9,7 @@ use std::future::Future;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use mikrotik_rs::api::MONITOR_KEEP_LATEST;
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{Error, MikrotikDevice, command};
 
@@ -108,6 +109,10 @@ async fn monitor_streams_rows_and_decodes_partial_ones() {
     let device = connect(&router).await;
     let ethernet = device.menu("/interface/ethernet");
     let mut raw = ethernet.monitor([("numbers", "ether1")]).await.unwrap();
+    // A reader that falls behind keeps only the latest rows (at 20 ms per row,
+    // a second is ~50 rows; the default policy would keep them all).
+    async_io::Timer::after(Duration::from_secs(1)).await;
+    assert!(raw.unread() <= MONITOR_KEEP_LATEST, "{} unread", raw.unread());
     for _ in 0..2 {
         let row = raw.recv().await.unwrap().unwrap();
         assert_eq!(row.get("status"), Some("link-ok"));

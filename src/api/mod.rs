@@ -63,7 +63,7 @@ pub use collect::Collected;
 #[cfg(feature = "serde")]
 pub use de::{from_attributes, from_reply};
 pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
-pub use menu::{Menu, Print};
+pub use menu::{MONITOR_KEEP_LATEST, Menu, Print};
 #[cfg(not(feature = "serde"))]
 #[doc(hidden)]
 pub use needs_serde::SerdeFeatureRequired;
