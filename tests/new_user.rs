@@ -112,7 +112,11 @@ async fn monitor_streams_rows_and_decodes_partial_ones() {
     // A reader that falls behind keeps only the latest rows (at 20 ms per row,
     // a second is ~50 rows; the default policy would keep them all).
     async_io::Timer::after(Duration::from_secs(1)).await;
-    assert!(raw.unread() <= MONITOR_KEEP_LATEST, "{} unread", raw.unread());
+    assert!(
+        raw.unread() <= MONITOR_KEEP_LATEST,
+        "{} unread",
+        raw.unread()
+    );
     for _ in 0..2 {
         let row = raw.recv().await.unwrap().unwrap();
         assert_eq!(row.get("status"), Some("link-ok"));

@@ -113,27 +113,25 @@ fn scripted_router() -> (String, std::thread::JoinHandle<Vec<String>>) {
     (address, thread)
 }
 
-#[test]
-fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
+/// Connects to a fresh scripted router and runs a short session.
+async fn session() {
     let (address, router) = scripted_router();
-    bounded(async {
-        let device = MikrotikDevice::connect(&address, "admin", Some("secret"))
-            .await
-            .expect("connect");
-        let rows = device
-            .collect(command!("/system/identity/print"))
-            .await
-            .expect("collect");
-        assert_eq!(rows.rows[0].get("name"), Some("downstream"));
-        let rows = device
-            .menu("/system/identity")
-            .print()
-            .await
-            .expect("print");
-        assert_eq!(rows.len(), 1);
-        device.close().await;
-        assert!(device.is_closed());
-    });
+    let device = MikrotikDevice::connect(&address, "admin", Some("secret"))
+        .await
+        .expect("connect");
+    let rows = device
+        .collect(command!("/system/identity/print"))
+        .await
+        .expect("collect");
+    assert_eq!(rows.rows[0].get("name"), Some("downstream"));
+    let rows = device
+        .menu("/system/identity")
+        .print()
+        .await
+        .expect("print");
+    assert_eq!(rows.len(), 1);
+    device.close().await;
+    assert!(device.is_closed());
     let paths = router.join().expect("router thread");
     assert_eq!(
         paths,
@@ -144,4 +142,25 @@ fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
             "/quit"
         ]
     );
+}
+
+#[test]
+fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
+    bounded(session());
+}
+
+#[test]
+fn works_under_tokio_without_the_tokio_feature() {
+    // The connection runs on async-io and the crate's background thread, not on
+    // this runtime, but nothing fails (README: "Tokio without the `tokio` feature").
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        smol::future::or(session(), async {
+            smol::Timer::after(Duration::from_secs(60)).await;
+            panic!("test did not finish within 60 s");
+        })
+        .await
+    });
 }
