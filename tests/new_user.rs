@@ -267,6 +267,8 @@ async fn close_ends_every_stream_sends_quit_and_returns_once_closed() {
     );
     device.close().await;
     assert!(device.is_closed() && other.is_closed());
+    // Returned once the connection was closed: the stream already holds its end.
+    assert_eq!(listen.unread(), 1, "{listen:?}");
     assert!(matches!(listen.recv().await, Some(Err(Error::Closed))));
     assert!(listen.recv().await.is_none());
     let err = other
@@ -290,14 +292,26 @@ async fn close_ends_every_stream_sends_quit_and_returns_once_closed() {
 async fn close_after_the_connection_ended_returns_at_once() {
     let router = MockRouter::start();
     let device = connect(&router).await;
-    router.drop_connections();
     let mut stream = device
         .send_command(command!("/interface/listen"))
         .await
         .unwrap();
-    while stream.recv().await.is_some() {}
+    router.drop_connections();
+    let mut last = None;
+    while let Some(item) = stream.recv().await {
+        last = Some(item);
+    }
+    // EOF or a reset, depending on timing.
+    let reason = match last {
+        Some(Err(error)) if error.is_connection_error() => error,
+        other => panic!("{other:?}"),
+    };
     device.close().await;
     assert!(device.is_closed());
+    // The reason stays the router's, not `close`'s.
+    let after = device.closed_reason().expect("a reason");
+    assert_eq!(after.to_string(), reason.to_string());
+    assert!(!matches!(after, Error::Closed), "{after:?}");
 }
 
 async fn recv_dropped_before_ready_loses_nothing() {

@@ -120,6 +120,11 @@ impl<T> Changes<T> {
         self.rows.tag()
     }
 
+    /// Replies received and not read yet.
+    pub fn unread(&self) -> usize {
+        self.rows.unread()
+    }
+
     /// Stops listening: cancels the command on the router (the same as dropping it).
     pub fn cancel(self) {}
 

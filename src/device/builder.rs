@@ -217,7 +217,13 @@ impl DeviceBuilder {
     ) -> Result<MikrotikDevice> {
         let (device, connection) =
             connection::new(stream, Arc::clone(&runtime), self.options.clone());
-        runtime.spawn(Box::pin(connection));
+        // Dropped when the connection future completes: `close` waits for that.
+        let (ended, on_end) = async_channel::bounded::<()>(1);
+        runtime.spawn(Box::pin(async move {
+            connection.await;
+            drop(ended);
+        }));
+        let device = device.ending_with(on_end);
         let deadline = self.login_timeout.map(|t| Instant::now() + t);
         let password = self.password.as_ref().map(Password::expose);
         let login = device.login(&self.user, password);

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::sync::Arc;
 
-use async_channel::Sender;
+use async_channel::{Receiver, Sender};
 
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionOptions, Request, ResponseStream, Shared};
@@ -22,6 +22,9 @@ pub struct MikrotikDevice {
     requests: Sender<Request>,
     shared: Arc<Shared>,
     buffer: BufferPolicy,
+    /// Ends (every sender gone) when the connection future has completed;
+    /// `None` when the caller spawned it (`connection::new`).
+    ended: Option<Receiver<()>>,
 }
 
 impl fmt::Debug for MikrotikDevice {
@@ -69,7 +72,15 @@ impl MikrotikDevice {
             requests,
             shared,
             buffer: options.buffer,
+            ended: None,
         }
+    }
+
+    /// Lets [`close`](Self::close) wait for the end of the connection future,
+    /// whose spawner drops the sender of `ended` when it completes.
+    pub(crate) fn ending_with(mut self, ended: Receiver<()>) -> Self {
+        self.ended = Some(ended);
+        self
     }
 
     /// Sends `command` and returns the stream of its replies.
@@ -156,27 +167,27 @@ impl MikrotikDevice {
 
     /// Closes the connection for every clone, and returns once it is closed.
     ///
-    /// Every command still running ends with [`Error::Closed`] (their streams
-    /// get it as their last item); `/quit` is written to the router; later
+    /// Commands already sent are written first; then `/quit` is written, the
+    /// connection is closed, and every command still running ends with
+    /// [`Error::Closed`] (their streams get it as their last item). Later
     /// commands fail at once with [`Error::Closed`]. Returns at once if the
     /// connection has already ended. Waits for the write of `/quit`: bound it
     /// with a timeout if the router may have stopped reading.
     ///
+    /// On a device from [`connection::new`](crate::connection::new), whose
+    /// driver you spawned yourself, it cannot see the driver end: it returns
+    /// once the close is requested, and the driver completes on its own.
+    ///
     /// Without it, the connection closes when every clone and every stream
     /// is dropped.
     pub async fn close(&self) {
-        // A route of our own for the `/quit`: when the actor has closed the
-        // stream, it ends every route, and this one's end is our signal.
-        let quit = crate::protocol::command::CommandBuilder::new()
-            .command("/quit")
-            .build();
-        let Ok(mut ended) = self.send_command_with(quit, BufferPolicy::Unbounded).await else {
-            return;
-        };
-        // No new requests from any clone; the actor takes what is queued,
-        // then writes its `/quit` and closes.
+        // No new requests from any clone: the actor takes what is queued,
+        // then writes `/quit` and closes the stream.
         self.requests.close();
-        while ended.recv().await.is_some() {}
+        if let Some(ended) = &self.ended {
+            // Fails (no sender left) exactly when the connection future is done.
+            let _ = ended.recv().await;
+        }
     }
 
     /// Commands in flight on the connection, including internal ones
