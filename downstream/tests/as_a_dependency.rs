@@ -153,7 +153,10 @@ fn connects_logs_in_and_reads_rows_on_the_default_runtime() {
 fn works_under_tokio_without_the_tokio_feature() {
     // The connection runs on async-io and the crate's background thread, not on
     // this runtime, but nothing fails (README: "Tokio without the `tokio` feature").
+    // `enable_all`: in a workspace build with every feature, mikrotik-rs does
+    // use this runtime, and needs its timers and sockets.
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     runtime.block_on(async {
