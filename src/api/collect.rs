@@ -93,6 +93,18 @@ pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>)
     }
 }
 
+/// The command's path (its first word), to name it in a trap's error: one
+/// small allocation, where `Command::path` decodes every word.
+pub(crate) fn path_of(command: &Command) -> String {
+    let bytes = command.as_bytes();
+    let word = match crate::protocol::decode_length(bytes) {
+        Ok(Some((len, prefix))) => bytes.get(prefix..prefix + len as usize),
+        _ => None,
+    };
+    word.map(|w| String::from_utf8_lossy(w).into_owned())
+        .unwrap_or_default()
+}
+
 /// Reads `stream` to its end.
 pub(crate) async fn read_to_end(
     device: &MikrotikDevice,
@@ -140,7 +152,7 @@ impl MikrotikDevice {
     pub async fn collect(&self, command: impl Into<Command>) -> Result<Collected> {
         let command = command.into();
         // For a trap's error message: which command the router refused.
-        let path = command.path();
+        let path = path_of(&command);
         let stream = self
             .send_command_with(command, BufferPolicy::Unbounded)
             .await?;
@@ -195,6 +207,17 @@ mod tests {
             }
         }
         panic!("no end")
+    }
+
+    #[test]
+    fn path_of_is_the_first_word() {
+        use crate::protocol::command::CommandBuilder;
+        let command = CommandBuilder::new()
+            .command("/ip/address/add")
+            .attribute("address", Some("10.0.0.1/24"))
+            .build();
+        assert_eq!(path_of(&command), command.path());
+        assert_eq!(path_of(&command), "/ip/address/add");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use super::collect::Collected;
+use super::collect::{Collected, path_of};
 use super::{Changes, Property, Rows};
 use crate::connection::BufferPolicy;
 use crate::protocol::ReplyResponse;
@@ -181,6 +181,8 @@ impl Menu {
     /// first, use [`print().follow()`](Print::follow).
     ///
     /// Runs until the stream is dropped, which cancels it on the router.
+    /// Decode the rows with `Changes::typed` (feature `serde`); an update may
+    /// carry only the properties that changed, so make such fields `Option`s.
     ///
     /// ```no_run
     /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
@@ -196,7 +198,7 @@ impl Menu {
     /// ```
     pub async fn listen(&self) -> Result<Changes> {
         let command = self.command("listen")?.build();
-        let path = command.path();
+        let path = path_of(&command);
         Ok(Changes::new(self.device.send_command(command).await?).for_command(&path))
     }
 
@@ -223,7 +225,7 @@ impl Menu {
     ) -> Result<Rows> {
         let command = with_properties(self.command("monitor")?, arguments).build();
         let policy = BufferPolicy::KeepLatest(MONITOR_KEEP_LATEST);
-        let path = command.path();
+        let path = path_of(&command);
         let stream = self.device.send_command_with(command, policy).await?;
         Ok(stream.rows().for_command(&path))
     }
@@ -374,7 +376,7 @@ impl Print {
     async fn stream(self, mode: &str) -> Result<Changes> {
         let device = self.device.clone();
         let command = self.attribute(mode, None).into_command()?;
-        let path = command.path();
+        let path = path_of(&command);
         Ok(Changes::new(device.send_command(command).await?).for_command(&path))
     }
 }
