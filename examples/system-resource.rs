@@ -1,27 +1,24 @@
-//! The quick start: connect, run one command, print its replies.
+//! The quick start: connect, read the router's one `/system/resource` row, and
+//! print it as `key: value` lines.
 //!
 //! `cargo run --example system-resource`
 
 mod common;
 
-use mikrotik_rs::{MikrotikDevice, protocol::command::CommandBuilder};
+use mikrotik_rs::MikrotikDevice;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let target = common::target();
-    // Connect to the router
     let device =
         MikrotikDevice::connect(&target.address, &target.user, target.password.as_deref()).await?;
 
-    // Build a command
-    let cmd = CommandBuilder::new()
-        .command("/system/resource/print")
-        .build();
-
-    // Send it -- returns a dedicated stream for this command's responses
-    let mut responses = device.send_command(cmd).await?;
-    while let Some(result) = responses.recv().await {
-        println!("{:?}", result?);
+    // `/system/resource` is a single-row menu: `one()` returns that row.
+    let resource = device.menu("/system/resource").print().one().await?;
+    for (key, value) in resource.attributes.iter() {
+        println!("{key}: {value}");
     }
+
+    device.close().await;
     Ok(())
 }

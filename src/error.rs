@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use thiserror::Error;
 
-use crate::protocol::{ProtocolError, TrapResponse};
+use crate::protocol::{ProtocolError, TrapResponse, Traps};
 
 /// Everything that can go wrong talking to a router.
 ///
@@ -64,9 +64,11 @@ pub enum Error {
     /// The router broke the wire protocol.
     #[error("protocol error: {0}")]
     Protocol(#[from] ProtocolError),
-    /// The router reported an error for a command (`!trap`).
-    #[error("router error: {}", trap_list(.0))]
-    Trap(Arc<[TrapResponse]>),
+    /// The router reported an error for a command (`!trap`): every trap it
+    /// sent, and the command's path ([`Traps::command`]). `Traps` reads as a
+    /// slice of [`TrapResponse`]s.
+    #[error("router error: {0}")]
+    Trap(Traps),
     /// The router is closing the connection (`!fatal`) for the reason given.
     ///
     /// The reason is quoted short (as [`CommandResponse::Fatal`](crate::protocol::CommandResponse::Fatal))
@@ -132,14 +134,6 @@ fn decode_subject(key: Option<&str>, value: Option<&str>) -> String {
     }
 }
 
-fn trap_list(traps: &[TrapResponse]) -> String {
-    traps
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
-}
-
 impl From<io::Error> for Error {
     fn from(error: io::Error) -> Self {
         Self::Io(Arc::new(error))
@@ -180,6 +174,14 @@ impl Error {
         match self {
             Self::Trap(traps) => Some(traps),
             _ => None,
+        }
+    }
+
+    /// Names the command a trap answered (no change to other errors).
+    pub(crate) fn in_command(self, path: &str) -> Self {
+        match self {
+            Self::Trap(traps) if traps.command().is_none() => Self::Trap(traps.in_command(path)),
+            other => other,
         }
     }
 }

@@ -1,13 +1,16 @@
 #![doc = include_str!("crate-docs.md")]
 #![warn(missing_docs, missing_debug_implementations)]
+// On docs.rs (nightly, `--cfg docsrs`) every feature-gated item shows its feature.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
-// Lets `command!` name `::mikrotik_rs` from inside this crate too.
+// Lets code and doctests inside this crate name `::mikrotik_rs` too.
 extern crate self as mikrotik_rs;
 
 pub mod protocol;
 
 pub mod api;
 
+mod command_macro;
 pub mod connection;
 mod device;
 mod error;
@@ -17,13 +20,20 @@ pub mod testing;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
-pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};
+pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
+#[doc(hidden)]
+pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
-pub use mikrotik_rs_macros::command;
 
 /// The README's examples are compiled as doc tests.
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
+
+/// So are the migration guide's, and the changelog the README links to must exist.
+#[cfg(doctest)]
+#[doc = include_str!("../MIGRATING.md")]
+#[doc = include_str!("../CHANGELOG.md")]
+struct MigrationDoctests;

@@ -311,7 +311,7 @@ async fn remove_many_removes_all() {
     );
 
     let sent_before = router.received().len();
-    addresses.remove_many(&[]).await.unwrap();
+    addresses.remove_many(&[] as &[&str]).await.unwrap();
     assert_eq!(
         router.received().len(),
         sent_before,

@@ -16,6 +16,13 @@ pub struct Target {
     _mock: Option<MockRouter>,
 }
 
+impl Target {
+    /// Whether the examples talk to the built-in mock (so they may change things freely).
+    pub fn is_mock(&self) -> bool {
+        self._mock.is_some()
+    }
+}
+
 /// Reads the environment, or starts the mock, and says which on the first line.
 pub fn target() -> Target {
     match std::env::var("MIKROTIK_ADDR") {

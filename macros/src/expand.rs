@@ -1,19 +1,21 @@
-//! Writes the expansion: a `CommandBuilder` chain, with the values borrowed first
-//! (like `format!`, the macro never moves or consumes them).
+//! Writes the expansion: a `CommandBuilder` chain inside a `match` on the borrowed
+//! values, as `format_args!` does, so temporaries in a value (`format!(…).as_str()`,
+//! `&format!(…)`) live for the whole expression, and nothing is moved or consumed.
 //!
 //! ```text
-//! {
-//!     let value0 = &(EXPR);
-//!     let value0: &str = ::core::convert::AsRef::<str>::as_ref(value0);
-//!     ::mikrotik_rs::protocol::command::CommandBuilder::new()
+//! match (::core::convert::AsRef::<str>::as_ref(&(EXPR)),) {
+//!     (value0,) => $crate::protocol::command::CommandBuilder::new()
 //!         .command("/path")
 //!         .attribute("key", ::core::option::Option::Some(value0))
-//!         .build()
+//!         .attribute("mtu", ::core::option::Option::Some("1500"))
+//!         .build(),
 //! }
 //! ```
 //!
-//! Generated identifiers use `Span::mixed_site()`, so the bindings can neither see
-//! nor shadow the caller's variables.
+//! Literal values (strings, integers, `true`/`false`) are written into the chain as
+//! string literals. The crate is named by the path the caller passed (`$crate` from the
+//! `mikrotik_rs::command!` wrapper). Generated identifiers use `Span::mixed_site()`, so
+//! the bindings can neither see nor shadow the caller's variables.
 
 use proc_macro::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 
@@ -86,36 +88,33 @@ impl Tokens {
     }
 }
 
-const BUILDER: &str = "::mikrotik_rs::protocol::command::CommandBuilder";
-const OPERATOR: &str = "::mikrotik_rs::protocol::command::QueryOperator";
+const BUILDER: &str = "::protocol::command::CommandBuilder";
+const OPERATOR: &str = "::protocol::command::QueryOperator";
 
-/// The expansion of a checked invocation.
-pub(crate) fn expand(invocation: &Invocation) -> TokenStream {
+/// The expansion of a checked invocation; `krate` is the path of `mikrotik-rs`.
+pub(crate) fn expand(invocation: &Invocation, krate: TokenStream) -> TokenStream {
     let site = Span::mixed_site();
-    let mut lets = Tokens::new(site);
+    // `as_ref(&(EXPR)),` per value, and the matching `valueN,` pattern.
+    let mut scrutinees = Tokens::new(site);
+    let mut patterns = Tokens::new(site);
     let mut chain = Tokens::new(site);
     let mut values = 0;
-    // Binds a value to a fresh name and returns that name.
-    let mut bind = |value: &Value| -> Ident {
+    // The tokens that stand for a value in the chain: its literal text, or a fresh name
+    // bound by the `match`.
+    let mut bind = |value: &Value| -> TokenStream {
+        if let Some(text) = &value.constant {
+            return Tokens::new(site).string(text, value.span).finish();
+        }
         // Located at the value, so a value that is not a string is reported there.
         let span = site.located_at(value.span);
         let name = Ident::new(&format!("value{values}"), span);
         values += 1;
+        let mut borrowed = Tokens::new(span);
+        borrowed
+            .punct('&', Spacing::Alone)
+            .group(Delimiter::Parenthesis, value.tokens.clone());
         let mut at_value = Tokens::new(span);
         at_value
-            .ident("let")
-            .extend([TokenTree::from(name.clone())])
-            .punct('=', Spacing::Alone)
-            .punct('&', Spacing::Alone)
-            .group(Delimiter::Parenthesis, value.tokens.clone())
-            .punct(';', Spacing::Alone);
-        at_value
-            .ident("let")
-            .extend([TokenTree::from(name.clone())])
-            .punct(':', Spacing::Alone)
-            .punct('&', Spacing::Alone)
-            .ident("str")
-            .punct('=', Spacing::Alone)
             .path("::core::convert::AsRef")
             .punct(':', Spacing::Joint)
             .punct(':', Spacing::Alone)
@@ -124,15 +123,18 @@ pub(crate) fn expand(invocation: &Invocation) -> TokenStream {
             .punct('>', Spacing::Alone)
             .punct(':', Spacing::Joint)
             .punct(':', Spacing::Alone)
-            .ident("as_ref");
-        at_value
-            .group(Delimiter::Parenthesis, TokenTree::from(name.clone()).into())
-            .punct(';', Spacing::Alone);
-        lets.extend(at_value.finish());
-        name
+            .ident("as_ref")
+            .group(Delimiter::Parenthesis, borrowed.finish())
+            .punct(',', Spacing::Alone);
+        scrutinees.extend(at_value.finish());
+        patterns
+            .extend([TokenTree::from(name.clone())])
+            .punct(',', Spacing::Alone);
+        TokenTree::from(name).into()
     };
 
     chain
+        .extend(krate.clone())
         .path(BUILDER)
         .punct(':', Spacing::Joint)
         .punct(':', Spacing::Alone)
@@ -151,7 +153,7 @@ pub(crate) fn expand(invocation: &Invocation) -> TokenStream {
                     Some(value) => {
                         let value = bind(value);
                         args.path("::core::option::Option::Some")
-                            .group(Delimiter::Parenthesis, TokenTree::from(value).into());
+                            .group(Delimiter::Parenthesis, value);
                     }
                     None => {
                         args.path("::core::option::Option::None");
@@ -164,7 +166,9 @@ pub(crate) fn expand(invocation: &Invocation) -> TokenStream {
             Word::QueryLess(name, value) => ("query_lt", key_value(name, bind(value))),
             Word::QueryPresent(name) => ("query_is_present", without_comma(key(name))),
             Word::QueryAbsent(name) => ("query_not_present", without_comma(key(name))),
-            Word::QueryOperations(operations) => ("query_operations", operations_iter(operations)),
+            Word::QueryOperations(operations) => {
+                ("query_operations", operations_iter(operations, &krate))
+            }
         };
         chain.call(method, args);
     }
@@ -173,9 +177,17 @@ pub(crate) fn expand(invocation: &Invocation) -> TokenStream {
     if values == 0 {
         return chain.finish();
     }
-    let mut body = lets.finish();
-    body.extend(chain.finish());
-    Tokens::new(site).group(Delimiter::Brace, body).finish()
+    let mut arm = Tokens::new(site);
+    arm.group(Delimiter::Parenthesis, patterns.finish())
+        .punct('=', Spacing::Joint)
+        .punct('>', Spacing::Alone)
+        .extend(chain.finish())
+        .punct(',', Spacing::Alone);
+    Tokens::new(site)
+        .ident("match")
+        .group(Delimiter::Parenthesis, scrutinees.finish())
+        .group(Delimiter::Brace, arm.finish())
+        .finish()
 }
 
 /// `"name",` (the first argument of a builder method).
@@ -193,15 +205,15 @@ fn without_comma(mut tokens: Tokens) -> TokenStream {
 }
 
 /// `"name", value`.
-fn key_value(name: &Name, value: Ident) -> TokenStream {
+fn key_value(name: &Name, value: TokenStream) -> TokenStream {
     let mut tokens = key(name);
-    tokens.extend([TokenTree::from(value)]);
+    tokens.extend(value);
     tokens.finish()
 }
 
 /// `::core::iter::IntoIterator::into_iter([QueryOperator::Or, …])`: by value in
 /// every edition, unlike `[…].into_iter()` in editions before 2021.
-fn operations_iter(operations: &[Operation]) -> TokenStream {
+fn operations_iter(operations: &[Operation], krate: &TokenStream) -> TokenStream {
     let site = Span::mixed_site();
     let mut array = Tokens::new(site);
     for operation in operations {
@@ -212,7 +224,9 @@ fn operations_iter(operations: &[Operation]) -> TokenStream {
             Operation::Dot => "Dot",
             Operation::Index(_) => "Index",
         };
-        array.path(&format!("{OPERATOR}::{variant}"));
+        array
+            .extend(krate.clone())
+            .path(&format!("{OPERATOR}::{variant}"));
         if let Operation::Index(index) = operation {
             let mut literal = Literal::usize_suffixed(*index);
             literal.set_span(site);

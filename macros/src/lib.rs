@@ -1,8 +1,10 @@
 //! The `command!` macro of mikrotik-rs: RouterOS API commands checked at compile time.
 //!
-//! Use it through its re-export, `mikrotik_rs::command!`; its expansion names
-//! `::mikrotik_rs`. The macro works on plain `proc_macro` token trees (no `syn` or
-//! `quote`), which keeps its own build time near zero.
+//! Use it through `mikrotik_rs::command!`, a `macro_rules!` wrapper that passes
+//! `$crate` in (`$crate; PATH, WORDS…`), so the expansion names the crate however the
+//! user's Cargo.toml renames it; called without that prefix, it names `::mikrotik_rs`.
+//! The macro works on plain `proc_macro` token trees (no `syn` or `quote`), which keeps
+//! its own build time near zero.
 
 mod check;
 mod error;
@@ -13,14 +15,13 @@ use proc_macro::TokenStream;
 
 /// Builds a RouterOS API command whose path and names are checked at compile time.
 ///
-// The full text lives in command.md so the test crate `macros/ui` can run its examples
-// as doctests (a proc-macro crate's doctests cannot use `mikrotik_rs`). Here it is left
-// out of doctest collection only.
-#[cfg_attr(not(doctest), doc = include_str!("command.md"))]
+/// The implementation of `mikrotik_rs::command!`; see its documentation there. Invoke
+/// it through that wrapper, which tells it the path of the `mikrotik-rs` crate.
 #[proc_macro]
 pub fn command(input: TokenStream) -> TokenStream {
+    let (krate, input) = parse::crate_path(input);
     match parse::invocation(input) {
-        Ok(invocation) => expand::expand(&invocation),
+        Ok(invocation) => expand::expand(&invocation, krate),
         Err(errors) => error::to_compile_errors(&errors),
     }
 }

@@ -30,6 +30,35 @@ pub(crate) struct Value {
     pub(crate) tokens: TokenStream,
     /// The first token's span, where type errors about the value point.
     pub(crate) span: Span,
+    /// The text sent, when the value is a literal known while compiling: a string,
+    /// an unsuffixed integer (`1500`, `-1`), or `true` / `false` (sent as `yes` / `no`,
+    /// which every RouterOS version takes).
+    pub(crate) constant: Option<String>,
+}
+
+/// The text of a value that is a literal, if it is one (see [`Value::constant`]).
+fn constant(tokens: &[TokenTree]) -> Option<String> {
+    let tokens: Vec<TokenTree> = tokens.iter().map(peel).collect();
+    let integer = |literal: &Literal| {
+        let text = literal.to_string();
+        (text.starts_with(|c: char| c.is_ascii_digit())
+            && text.bytes().all(|b| b.is_ascii_digit() || b == b'_'))
+        .then(|| text.replace('_', ""))
+    };
+    match tokens.as_slice() {
+        [TokenTree::Literal(literal)] => check::string_literal(literal)
+            .ok()
+            .or_else(|| integer(literal)),
+        [TokenTree::Punct(minus), TokenTree::Literal(literal)] if minus.as_char() == '-' => {
+            integer(literal).map(|digits| format!("-{digits}"))
+        }
+        [TokenTree::Ident(ident)] => match ident.to_string().as_str() {
+            "true" => Some("yes".to_owned()),
+            "false" => Some("no".to_owned()),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// One word after the path.
@@ -85,6 +114,32 @@ fn split_at_commas(input: TokenStream) -> Vec<(Vec<TokenTree>, Option<Span>)> {
         parts.push((current, None));
     }
     parts
+}
+
+/// Splits off the `$crate;` that `mikrotik_rs::command!` puts first, as the path
+/// the expansion names the crate by; without it, the crate is `::mikrotik_rs`.
+pub(crate) fn crate_path(input: TokenStream) -> (TokenStream, TokenStream) {
+    let mut tokens = input.clone().into_iter();
+    if let (Some(TokenTree::Ident(krate)), Some(TokenTree::Punct(semicolon))) =
+        (tokens.next(), tokens.next())
+        && krate.to_string() == "$crate"
+        && semicolon.as_char() == ';'
+    {
+        return (TokenTree::Ident(krate).into(), tokens.collect());
+    }
+    let mut absolute = Vec::<TokenTree>::new();
+    for c in [':', ':'] {
+        let spacing = if absolute.is_empty() {
+            Spacing::Joint
+        } else {
+            Spacing::Alone
+        };
+        let mut punct = proc_macro::Punct::new(c, spacing);
+        punct.set_span(Span::mixed_site());
+        absolute.push(punct.into());
+    }
+    absolute.push(proc_macro::Ident::new("mikrotik_rs", Span::mixed_site()).into());
+    (absolute.into_iter().collect(), input)
 }
 
 const PATH_HELP: &str = "the first argument of `command!` is the command path, a string literal such as \
@@ -402,5 +457,6 @@ fn optional_value(tokens: &[TokenTree], name: &Name) -> Result<Option<Value>, Er
     Ok(Some(Value {
         tokens: value.iter().cloned().collect(),
         span: value_first.span(),
+        constant: constant(value),
     }))
 }

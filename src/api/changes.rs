@@ -7,10 +7,10 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use uuid::Uuid;
 
-use super::collect::{Step, step};
+use super::Rows;
+use crate::Result;
 use crate::connection::ResponseStream;
-use crate::protocol::{ReplyResponse, TrapResponse};
-use crate::{Error, Result};
+use crate::protocol::ReplyResponse;
 
 /// One change of a menu, as `listen` and `print follow` report it.
 ///
@@ -45,103 +45,93 @@ fn is_dead(row: &ReplyResponse) -> bool {
     matches!(row.get_raw(".dead"), Some(b"yes" | b"true"))
 }
 
-fn raw(row: ReplyResponse) -> Result<ReplyResponse> {
-    Ok(row)
-}
-
 /// The change events of a `listen` or `print follow` command.
 ///
-/// Read it with [`recv`](Self::recv) or as a [`Stream`]. It never ends by
-/// itself while the router keeps the command running; it ends with `None`
+/// Read it with [`recv`](Self::recv) or as a [`Stream`](futures_core::Stream). It never
+/// ends by itself while the router keeps the command running; it ends with `None`
 /// when the command ends (for example after a trap, reported first as
-/// [`Error::Trap`]), or after a connection error.
+/// [`Error::Trap`](crate::Error::Trap)), or after a connection error.
 ///
 /// A row that does not decode (on a `typed` stream, feature `serde`) is an
-/// `Err` item and the stream goes on.
+/// `Err` item and the stream goes on. An update may carry only the properties
+/// that changed, so typed fields that may be missing should be `Option`s.
 ///
-/// **Dropping it cancels the command on the router** (`/cancel`), like
-/// dropping the [`ResponseStream`] it wraps.
+/// **Cancel safety**: [`recv`](Self::recv) may be dropped at any time (in a
+/// `select!`) without losing a change. **Dropping the `Changes` cancels the
+/// command on the router** (`/cancel`), like dropping the [`ResponseStream`] it wraps.
 pub struct Changes<T = ReplyResponse> {
-    stream: ResponseStream,
-    traps: Vec<TrapResponse>,
-    ended: bool,
+    rows: Rows,
     decode: fn(ReplyResponse) -> Result<T>,
 }
 
 impl<T> fmt::Debug for Changes<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Changes")
-            .field("stream", &self.stream)
-            .field("ended", &self.ended)
-            .finish()
+        f.debug_struct("Changes").field("rows", &self.rows).finish()
     }
+}
+
+fn raw(row: ReplyResponse) -> Result<ReplyResponse> {
+    Ok(row)
 }
 
 impl Changes {
     /// Wraps the response stream of a `listen` or `print follow` command.
     pub fn new(stream: ResponseStream) -> Self {
         Self {
-            stream,
-            traps: Vec::new(),
-            ended: false,
+            rows: stream.rows(),
             decode: raw,
         }
     }
 
+    /// Names the command in the error of its traps.
+    pub(crate) fn for_command(mut self, path: &str) -> Self {
+        self.rows = self.rows.for_command(path);
+        self
+    }
+
     /// Decodes upserted rows into `T` (feature `serde`, conventions as in
-    /// [`from_reply`](super::from_reply)); removed rows stay raw.
+    /// [`from_reply`](super::from_reply)); removed rows stay raw. Updates may
+    /// be partial: use `Option` fields for properties that may be missing.
     #[cfg(feature = "serde")]
     pub fn typed<T: serde::de::DeserializeOwned>(self) -> Changes<T> {
         fn decode<T: serde::de::DeserializeOwned>(row: ReplyResponse) -> Result<T> {
             super::from_reply(&row)
         }
+        self.decoded_by(decode::<T>)
+    }
+
+    /// The same changes, each upserted row passed through `decode`.
+    pub(crate) fn decoded_by<T>(self, decode: fn(ReplyResponse) -> Result<T>) -> Changes<T> {
         Changes {
-            stream: self.stream,
-            traps: self.traps,
-            ended: self.ended,
-            decode: decode::<T>,
+            rows: self.rows,
+            decode,
         }
     }
 }
 
 impl<T> Changes<T> {
-    /// The next change; `None` once the command has ended.
+    /// The next change; `None` once the command has ended. Cancel-safe.
     pub async fn recv(&mut self) -> Option<Result<Change<T>>> {
         std::future::poll_fn(|cx| self.poll_change(cx)).await
     }
 
     /// The tag of the underlying command.
     pub fn tag(&self) -> Uuid {
-        self.stream.tag()
+        self.rows.tag()
+    }
+
+    /// Replies received and not read yet.
+    pub fn unread(&self) -> usize {
+        self.rows.unread()
     }
 
     /// Stops listening: cancels the command on the router (the same as dropping it).
     pub fn cancel(self) {}
 
     fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Change<T>>>> {
-        loop {
-            if self.ended {
-                return Poll::Ready(None);
-            }
-            let Some(item) = std::task::ready!(Pin::new(&mut self.stream).poll_next(cx)) else {
-                self.ended = true;
-                return Poll::Ready(None);
-            };
-            if let Err(error) = item {
-                // A malformed sentence of this command is reported and the command
-                // goes on; anything else ends it.
-                self.ended = !matches!(&error, Error::Protocol(e) if !e.is_framing());
-                return Poll::Ready(Some(Err(error)));
-            }
-            match step(item, &mut self.traps) {
-                Step::Row(row) => return Poll::Ready(Some(self.change(row))),
-                Step::Skip => {}
-                Step::Done(end) => {
-                    self.ended = true;
-                    return Poll::Ready(end.err().map(Err));
-                }
-            }
-        }
+        self.rows
+            .poll_raw(cx)
+            .map(|item| item.map(|row| row.and_then(|row| self.change(row))))
     }
 
     fn change(&self, row: ReplyResponse) -> Result<Change<T>> {

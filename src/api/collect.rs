@@ -1,7 +1,5 @@
 //! Running a command to its end: [`MikrotikDevice::collect`] and [`MikrotikDevice::run`].
 
-use std::sync::Arc;
-
 use crate::connection::{BufferPolicy, ResponseStream};
 use crate::protocol::command::Command;
 use crate::protocol::{CommandResponse, ReplyResponse, TrapResponse};
@@ -83,7 +81,7 @@ pub(crate) enum Step {
 pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>) -> Step {
     match item {
         Err(Error::Timeout { .. }) if !traps.is_empty() => {
-            Step::Done(Err(Error::Trap(Arc::from(std::mem::take(traps)))))
+            Step::Done(Err(Error::Trap(std::mem::take(traps).into())))
         }
         Err(error) => Step::Done(Err(error)),
         Ok(CommandResponse::Reply(row)) => Step::Row(row),
@@ -95,10 +93,22 @@ pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>)
         Ok(CommandResponse::Done(done)) => Step::Done(if traps.is_empty() {
             Ok(done.ret().map(str::to_owned))
         } else {
-            Err(Error::Trap(Arc::from(std::mem::take(traps))))
+            Err(Error::Trap(std::mem::take(traps).into()))
         }),
         Ok(CommandResponse::Fatal(reason)) => Step::Done(Err(Error::Fatal(reason.into()))),
     }
+}
+
+/// The command's path (its first word), to name it in a trap's error: one
+/// small allocation, where `Command::path` decodes every word.
+pub(crate) fn path_of(command: &Command) -> String {
+    let bytes = command.as_bytes();
+    let word = match crate::protocol::decode_length(bytes) {
+        Ok(Some((len, prefix))) => bytes.get(prefix..prefix + len as usize),
+        _ => None,
+    };
+    word.map(|w| String::from_utf8_lossy(w).into_owned())
+        .unwrap_or_default()
 }
 
 /// Reads `stream` to its end.
@@ -150,10 +160,15 @@ impl MikrotikDevice {
     /// # Ok(()) }
     /// ```
     pub async fn collect(&self, command: impl Into<Command>) -> Result<Collected> {
+        let command = command.into();
+        // For a trap's error message: which command the router refused.
+        let path = path_of(&command);
         let stream = self
-            .send_command_with(command.into(), BufferPolicy::Unbounded)
+            .send_command_with(command, BufferPolicy::Unbounded)
             .await?;
-        read_to_end(self, stream).await
+        read_to_end(self, stream)
+            .await
+            .map_err(|error| error.in_command(&path))
     }
 
     /// Runs `command` to its end and returns only the `=ret=` of its `!done`
@@ -202,6 +217,17 @@ mod tests {
             }
         }
         panic!("no end")
+    }
+
+    #[test]
+    fn path_of_is_the_first_word() {
+        use crate::protocol::command::CommandBuilder;
+        let command = CommandBuilder::new()
+            .command("/ip/address/add")
+            .attribute("address", Some("10.0.0.1/24"))
+            .build();
+        assert_eq!(path_of(&command), command.path());
+        assert_eq!(path_of(&command), "/ip/address/add");
     }
 
     #[test]

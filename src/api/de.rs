@@ -40,7 +40,10 @@ impl de::Error for Error {
 /// Values:
 /// - `bool`: `true`/`yes` and `false`/`no` (RouterOS 7 and 6);
 /// - integers and floats: decimal text (`1500`, `-3`, `0.5`);
-/// - durations: use [`RouterOsDuration`](super::RouterOsDuration) as the field type;
+/// - durations: use [`RouterOsDuration`](super::RouterOsDuration) as the field type,
+///   or keep a `std::time::Duration` with `#[serde(with = "mikrotik_rs::api::duration")]`
+///   ([`duration::option`](super::duration::option) for `Option<Duration>`); a plain
+///   `Duration` field fails with an error that says so;
 /// - `Vec<T>` and tuples: comma-separated items (`ether1,ether2`; an empty value
 ///   is an empty list);
 /// - `Option<T>`: an empty value (`=comment=`) is `None` as well as an absent key;
@@ -77,7 +80,22 @@ impl de::Error for Error {
 /// # Ok::<(), mikrotik_rs::Error>(())
 /// ```
 pub fn from_reply<'de, T: de::Deserialize<'de>>(reply: &'de ReplyResponse) -> Result<T> {
-    from_attributes(&reply.attributes_raw)
+    from_attributes(&reply.attributes_raw).map_err(|error| name_the_row(error, reply))
+}
+
+/// Says which row a decode error is about, by its `.id`, when it has one.
+fn name_the_row(error: Error, reply: &ReplyResponse) -> Error {
+    match (error, reply.attributes_raw.get(".id")) {
+        (Error::Decode { key, value, reason }, Some(id)) => Error::Decode {
+            key,
+            value,
+            reason: format!(
+                "{reason} (in the row with .id {})",
+                String::from_utf8_lossy(id)
+            ),
+        },
+        (error, _) => error,
+    }
 }
 
 /// Decodes a row's raw attributes into `T`: [`from_reply`] for attributes
@@ -379,10 +397,19 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
 
     fn deserialize_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _fields: &'static [&'static str],
+        name: &'static str,
+        fields: &'static [&'static str],
         _visitor: V,
     ) -> Result<V::Value> {
+        if name == "Duration" && fields == ["secs", "nanos"] {
+            // serde's `std::time::Duration` is a struct; RouterOS writes `1w2d3h`.
+            return Err(decode_error(
+                "a RouterOS duration does not decode into `std::time::Duration`: make \
+                 the field a `mikrotik_rs::RouterOsDuration`, or keep `Duration` with \
+                 `#[serde(with = \"mikrotik_rs::api::duration\")]` \
+                 (`mikrotik_rs::api::duration::option` for `Option<Duration>`)",
+            ));
+        }
         Err(decode_error("a single value cannot be a struct"))
     }
 }

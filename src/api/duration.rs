@@ -301,6 +301,53 @@ impl<'de> serde::Deserialize<'de> for RouterOsDuration {
     }
 }
 
+/// For `#[serde(with = "mikrotik_rs::api::duration")]` on a `std::time::Duration`
+/// field (feature `serde`): reads RouterOS durations (`1w2d3h`, `00:01:02`).
+#[cfg(feature = "serde")]
+pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Duration, D::Error> {
+    serde::Deserialize::deserialize(deserializer).map(|d: RouterOsDuration| d.0)
+}
+
+/// For `#[serde(with = "mikrotik_rs::api::duration")]` (feature `serde`): writes
+/// the duration as RouterOS does (`1d2h`), so derived `Serialize` works too.
+#[cfg(feature = "serde")]
+pub fn serialize<S: serde::Serializer>(
+    duration: &Duration,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_str(&RouterOsDuration(*duration))
+}
+
+/// For `#[serde(with = "mikrotik_rs::api::duration::option", default)]` on an
+/// `Option<std::time::Duration>` field (feature `serde`).
+#[cfg(feature = "serde")]
+pub mod option {
+    use std::time::Duration;
+
+    use super::RouterOsDuration;
+
+    /// Reads an optional RouterOS duration.
+    pub fn deserialize<'de, D: serde::Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Duration>, D::Error> {
+        serde::Deserialize::deserialize(deserializer)
+            .map(|d: Option<RouterOsDuration>| d.map(|d| d.0))
+    }
+
+    /// Writes an optional duration as RouterOS does.
+    pub fn serialize<S: serde::Serializer>(
+        duration: &Option<Duration>,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        match duration {
+            Some(duration) => serializer.collect_str(&RouterOsDuration(*duration)),
+            None => serializer.serialize_none(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,11 +3,16 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use super::Changes;
-use super::collect::Collected;
+use super::collect::{Collected, path_of};
+use super::{Changes, Property, Rows};
+use crate::connection::BufferPolicy;
 use crate::protocol::ReplyResponse;
 use crate::protocol::command::{Cmd, Command, CommandBuilder, QueryOperator};
 use crate::{Error, MikrotikDevice, Result};
+
+/// How many rows a [`Menu::monitor`] keeps for a reader that falls behind:
+/// a monitor's reader wants the latest state, not a backlog.
+pub const MONITOR_KEEP_LATEST: usize = 16;
 
 /// One menu of the router, such as `/ip/address`: the everyday operations on its items.
 ///
@@ -84,7 +89,9 @@ impl Menu {
     /// A builder for `<path>/<verb>`, once the path is known to be valid.
     ///
     /// For commands of this menu that have no helper (`enable`, `disable`,
-    /// `monitor`, `reset-counters`…); run it with [`MikrotikDevice::collect`].
+    /// `reset-counters`…): run one that ends by itself with
+    /// [`MikrotikDevice::collect`]. A monitor never ends, so `collect` would
+    /// never return: use [`monitor`](Self::monitor), or send it with `once`.
     pub fn command(&self, verb: &str) -> Result<CommandBuilder<Cmd>> {
         check_path(&self.path).map_err(Error::Config)?;
         Ok(CommandBuilder::new().command(&format!("{}/{verb}", self.path)))
@@ -109,7 +116,10 @@ impl Menu {
     ///
     /// A refused item (a duplicate name, a bad value) is an [`Error::Trap`];
     /// an `!done` without `=ret=` is an [`Error::Decode`] about `ret`.
-    pub async fn add(&self, properties: &[(&str, &str)]) -> Result<String> {
+    ///
+    /// `properties` is any iterator of [`Property`] pairs: `&[("name", "x")]`,
+    /// a `Vec<(String, String)>`, a map's iterator.
+    pub async fn add(&self, properties: impl IntoIterator<Item = impl Property>) -> Result<String> {
         let command = with_properties(self.command("add")?, properties);
         match self.device.run(command).await? {
             Some(id) => Ok(id),
@@ -123,7 +133,12 @@ impl Menu {
 
     /// Sets these properties on the item `id` (a `.id` such as `*1A`; some menus
     /// also accept a name). An empty value unsets a property.
-    pub async fn set(&self, id: &str, properties: &[(&str, &str)]) -> Result<()> {
+    /// `properties` as in [`add`](Self::add).
+    pub async fn set(
+        &self,
+        id: &str,
+        properties: impl IntoIterator<Item = impl Property>,
+    ) -> Result<()> {
         let command = self.command("set")?.attribute(".id", Some(id));
         self.device
             .run(with_properties(command, properties))
@@ -138,16 +153,24 @@ impl Menu {
     }
 
     /// Removes several items with one command (`=numbers=*1,*2`); sends
-    /// nothing when `ids` is empty.
+    /// nothing when `ids` is empty. `ids` is any iterator of string-likes:
+    /// `&["*1", "*2"]`, a `Vec<String>`, `rows.iter().map(…)`. (An empty
+    /// literal needs its type: `&[] as &[&str]`.)
     ///
     /// RouterOS checks the ids first: if one is unknown, the command fails
     /// with an [`Error::Trap`].
-    pub async fn remove_many(&self, ids: &[&str]) -> Result<()> {
+    pub async fn remove_many(&self, ids: impl IntoIterator<Item = impl AsRef<str>>) -> Result<()> {
         let command = self.command("remove")?;
-        if ids.is_empty() {
+        let mut numbers = String::new();
+        for id in ids {
+            if !numbers.is_empty() {
+                numbers.push(',');
+            }
+            numbers.push_str(id.as_ref());
+        }
+        if numbers.is_empty() {
             return Ok(());
         }
-        let numbers = ids.join(",");
         self.device
             .run(command.attribute("numbers", Some(&numbers)))
             .await
@@ -160,6 +183,8 @@ impl Menu {
     /// first, use [`print().follow()`](Print::follow).
     ///
     /// Runs until the stream is dropped, which cancels it on the router.
+    /// Decode the rows with `Changes::typed` (feature `serde`); an update may
+    /// carry only the properties that changed, so make such fields `Option`s.
     ///
     /// ```no_run
     /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
@@ -174,19 +199,46 @@ impl Menu {
     /// # Ok(()) }
     /// ```
     pub async fn listen(&self) -> Result<Changes> {
-        let command = self.command("listen")?;
-        Ok(Changes::new(
-            self.device.send_command(command.build()).await?,
-        ))
+        let command = self.command("listen")?.build();
+        let path = path_of(&command);
+        Ok(Changes::new(self.device.send_command(command).await?).for_command(&path))
+    }
+
+    /// Streams `<path>/monitor` with these arguments (e.g.
+    /// `[("numbers", "ether1")]` on `/interface/ethernet`) as [`Rows`]: one
+    /// row per update, until the stream is dropped, which cancels it.
+    ///
+    /// A monitor's reader wants the current state, so a reader that falls
+    /// behind gets the latest [`MONITOR_KEEP_LATEST`] rows
+    /// ([`BufferPolicy::KeepLatest`]), never an overflow. Decode rows with
+    /// `Rows::typed` (feature `serde`); later rows may carry only what changed.
+    ///
+    /// ```no_run
+    /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
+    /// let mut link = device.menu("/interface/ethernet").monitor([("numbers", "ether1")]).await?;
+    /// while let Some(row) = link.recv().await {
+    ///     println!("ether1: {:?}", row?.get("status"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn monitor(
+        &self,
+        arguments: impl IntoIterator<Item = impl Property>,
+    ) -> Result<Rows> {
+        let command = with_properties(self.command("monitor")?, arguments).build();
+        let policy = BufferPolicy::KeepLatest(MONITOR_KEEP_LATEST);
+        let path = path_of(&command);
+        let stream = self.device.send_command_with(command, policy).await?;
+        Ok(stream.rows().for_command(&path))
     }
 }
 
 fn with_properties(
     mut command: CommandBuilder<Cmd>,
-    properties: &[(&str, &str)],
+    properties: impl IntoIterator<Item = impl Property>,
 ) -> CommandBuilder<Cmd> {
-    for (key, value) in properties {
-        command = command.attribute(key, Some(value));
+    for property in properties {
+        command = command.attribute(property.name(), Some(property.value()));
     }
     command
 }
@@ -283,6 +335,29 @@ impl Print {
         device.collect_as(self.into_command()?).await
     }
 
+    /// Runs the print and returns its only row: for menus that are one item,
+    /// such as `/system/resource`, `/system/identity`, `/system/clock`.
+    ///
+    /// No row, or more than one, is an [`Error::Decode`] saying how many came.
+    ///
+    /// ```no_run
+    /// # async fn demo(device: mikrotik_rs::MikrotikDevice) -> mikrotik_rs::Result<()> {
+    /// let identity = device.menu("/system/identity").print().one().await?;
+    /// println!("{}", identity.get("name").unwrap_or("?"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn one(self) -> Result<ReplyResponse> {
+        let rows = self.rows().await?;
+        only_row(rows)
+    }
+
+    /// Runs the print and decodes its only row into `T` (feature `serde`); as
+    /// [`one`](Self::one), then [`from_reply`](super::from_reply).
+    #[cfg(feature = "serde")]
+    pub async fn one_typed<T: serde::de::DeserializeOwned>(self) -> Result<T> {
+        super::from_reply(&self.one().await?)
+    }
+
     /// Counts the matching items instead of returning them (`count-only`).
     pub async fn count(self) -> Result<u64> {
         let this = self.attribute("count-only", None);
@@ -310,7 +385,22 @@ impl Print {
     async fn stream(self, mode: &str) -> Result<Changes> {
         let device = self.device.clone();
         let command = self.attribute(mode, None).into_command()?;
-        Ok(Changes::new(device.send_command(command).await?))
+        let path = path_of(&command);
+        Ok(Changes::new(device.send_command(command).await?).for_command(&path))
+    }
+}
+
+/// The one row of a print that must return exactly one.
+fn only_row(rows: Vec<ReplyResponse>) -> Result<ReplyResponse> {
+    let count = rows.len();
+    let mut rows = rows.into_iter();
+    match (rows.next(), count) {
+        (Some(row), 1) => Ok(row),
+        _ => Err(Error::Decode {
+            key: None,
+            value: None,
+            reason: format!("expected exactly one row, the print returned {count}"),
+        }),
     }
 }
 

@@ -12,11 +12,22 @@
 //! | rows into your structs (feature `serde`) | `MikrotikDevice::collect_as`, `Print::typed`, `Changes::typed`, `from_reply` |
 //! | print / add / set / remove on a menu | [`MikrotikDevice::menu`](crate::MikrotikDevice::menu) → [`Menu`] |
 //! | changes of a menu | [`Menu::listen`], [`Print::follow`], [`Print::follow_only`] → [`Changes`] of [`Change`] |
+//! | the one row of `/system/resource`, `/system/identity`… | [`Print::one`], `Print::one_typed` (feature `serde`) |
+//! | a monitor (`/interface/ethernet/monitor`…), keeping the latest rows | [`Menu::monitor`] → [`Rows`] |
+//! | only the rows of any streaming command | [`ResponseStream::rows`](crate::ResponseStream::rows) → [`Rows`] (`Rows::typed`, feature `serde`) |
 //! | RouterOS durations (`1w2d3h`, `14ms612us`, `00:01:02`) | [`parse_duration`], [`RouterOsDuration`] |
 //!
 //! Errors: a `!trap` becomes [`Error::Trap`](crate::Error::Trap) carrying every
-//! trap of the command (category and message); a value that does not decode
-//! becomes [`Error::Decode`](crate::Error::Decode) naming the key and the value.
+//! trap of the command (category and message) and the command's path; a value
+//! that does not decode becomes [`Error::Decode`](crate::Error::Decode) naming
+//! the key, the value and the row's `.id`.
+//!
+//! Cancel safety: `recv()` of [`ResponseStream`](crate::ResponseStream),
+//! [`Rows`] and [`Changes`] (and their `Stream::poll_next`) is cancel-safe: a
+//! reply is taken from the command's buffer only by the poll that returns it,
+//! so a `recv()` dropped in a `select!` loses nothing. The futures of
+//! [`collect`](crate::MikrotikDevice::collect), [`Menu`] operations and
+//! [`Print`] are not: dropping one cancels its command on the router.
 //!
 //! ```no_run
 //! # #[cfg(feature = "serde")]
@@ -40,12 +51,21 @@ mod changes;
 mod collect;
 #[cfg(feature = "serde")]
 mod de;
-mod duration;
+pub mod duration;
 mod menu;
+#[cfg(not(feature = "serde"))]
+mod needs_serde;
+mod property;
+mod rows;
 
 pub use changes::{Change, Changes};
 pub use collect::Collected;
 #[cfg(feature = "serde")]
 pub use de::{from_attributes, from_reply};
 pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
-pub use menu::{Menu, Print};
+pub use menu::{MONITOR_KEEP_LATEST, Menu, Print};
+#[cfg(not(feature = "serde"))]
+#[doc(hidden)]
+pub use needs_serde::SerdeFeatureRequired;
+pub use property::Property;
+pub use rows::Rows;

@@ -202,7 +202,14 @@ impl<S: AsyncStream> Connection<S> {
                 }
                 Poll::Ready(None) => {
                     // Every handle and stream is gone (every cancel was taken
-                    // before this): say goodbye, then close.
+                    // before this), or `close` was called: end what still
+                    // runs, say goodbye, then close.
+                    let now = self.now;
+                    for tag in self.routes.open_tags() {
+                        if self.routes.finish_early(tag, Some(Error::Closed), now) == Next::Cancel {
+                            self.write_cancel(tag);
+                        }
+                    }
                     let quit = CommandBuilder::new().command("/quit").build();
                     self.write.push(quit.as_bytes(), false);
                     let until = self.now.checked_add(self.options.close_linger);

@@ -76,6 +76,14 @@ impl ConnectionHandle {
         }
     }
 
+    /// Asks the actor to finish for every clone: it takes the requests
+    /// already sent, ends every command still running with
+    /// [`Error::Closed`] (and cancels it on the router), writes `/quit` and
+    /// closes the connection. Later sends fail with [`Error::Closed`].
+    pub fn close(&self) {
+        self.requests.close();
+    }
+
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
         self.shared.failure().is_some() || self.requests.is_closed()

@@ -224,6 +224,15 @@ impl Routes {
         self.map.len()
     }
 
+    /// The tags of every open user command.
+    pub(crate) fn open_tags(&self) -> Vec<Uuid> {
+        self.map
+            .iter()
+            .filter(|(_, route)| matches!(route, Route::Open(_)))
+            .map(|(tag, _)| *tag)
+            .collect()
+    }
+
     /// Whether `tag` is an open user command (deadlines of others are stale).
     pub(crate) fn is_open(&self, tag: &Uuid) -> bool {
         matches!(self.map.get(tag), Some(Route::Open(_)))

@@ -15,7 +15,7 @@ use crate::protocol::CommandResponse;
 
 /// The replies of one command, ending after its `!done`.
 ///
-/// Read it with [`recv`](Self::recv) or as a [`Stream`]. Replies wait in this
+/// Read it with [`recv`](Self::recv) or as a [`Stream`](futures_core::Stream). Replies wait in this
 /// command's own buffer (see [`BufferPolicy`](super::BufferPolicy)), so an
 /// unread stream never holds up other commands. They are handed over in
 /// batches: a reader that is draining its buffer is not woken again, and a

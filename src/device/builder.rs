@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::address::Address;
+use super::addressed;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
@@ -151,7 +152,7 @@ impl DeviceBuilder {
         self
     }
 
-    /// Speaks API-SSL: TLS over the connection, verified as `options` says.
+    /// Speaks API-SSL (feature `tls` or `tls-aws-lc-rs`): TLS over the connection, verified as `options` says.
     /// The default port becomes 8729. A failed verification is an error, never
     /// a fallback to plain text.
     #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
@@ -248,8 +249,13 @@ impl DeviceBuilder {
         let (stream, first_bytes) = KeepFirstBytes::new(stream);
         let (handle, connection) =
             connection::new(stream, Arc::clone(&runtime), self.options.clone());
-        let device = MikrotikDevice::from(handle);
-        runtime.spawn(Box::pin(connection));
+        // Dropped when the connection future completes: `close` waits for that.
+        let (ended, on_end) = async_channel::bounded::<()>(1);
+        runtime.spawn(Box::pin(async move {
+            connection.await;
+            drop(ended);
+        }));
+        let device = MikrotikDevice::from(handle).ending_with(on_end);
         let deadline = self
             .login_timeout
             .and_then(|t| runtime::deadline_in(&*runtime, t));
@@ -278,13 +284,14 @@ impl DeviceBuilder {
     }
 }
 
-/// Tries each resolved address in turn; the last error wins.
+/// Tries each resolved address in turn; the last error wins. Errors, then and
+/// for the life of the connection, name the address.
 async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedStream> {
     let mut last_error = None;
     for addr in address.resolve().await? {
         match runtime.connect(addr).await {
-            Ok(stream) => return Ok(stream),
-            Err(e) => last_error = Some(e),
+            Ok(stream) => return Ok(Box::new(addressed::AddressedStream::new(stream, addr))),
+            Err(e) => last_error = Some(addressed::at("connecting to ", addr, e)),
         }
     }
     Err(last_error.map_or_else(|| Error::Closed, Error::from))

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::sync::Mutex;
 
+use async_channel::Receiver;
+
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
 use crate::protocol::CommandResponse;
@@ -18,6 +20,9 @@ use crate::{Error, Result};
 #[derive(Clone)]
 pub struct MikrotikDevice {
     connection: ConnectionHandle,
+    /// Ends (every sender gone) when the connection future has completed;
+    /// `None` when the caller spawned it (`connection::new`).
+    ended: Option<Receiver<()>>,
 }
 
 impl From<ConnectionHandle> for MikrotikDevice {
@@ -25,7 +30,10 @@ impl From<ConnectionHandle> for MikrotikDevice {
     /// [`connection::new`](crate::connection::new) (log in with
     /// [`login`](MikrotikDevice::login) before anything else).
     fn from(connection: ConnectionHandle) -> Self {
-        Self { connection }
+        Self {
+            connection,
+            ended: None,
+        }
     }
 }
 
@@ -43,7 +51,17 @@ impl MikrotikDevice {
     /// on Tokio if a Tokio runtime is current, otherwise on async-io.
     ///
     /// For TLS, timeouts, keepalive and other options use [`builder`](Self::builder).
-    pub async fn connect(address: &str, user: &str, password: Option<&str>) -> Result<Self> {
+    /// The address is taken as [`builder`](Self::builder) takes it: `&str`,
+    /// `String` or `&String`.
+    ///
+    /// Under `#[tokio::main]` without the `tokio` feature, nothing fails: the
+    /// connection runs on async-io and the crate's background thread instead
+    /// of Tokio. Enable `tokio` to run it on Tokio.
+    pub async fn connect(
+        address: impl Into<String>,
+        user: &str,
+        password: Option<&str>,
+    ) -> Result<Self> {
         Self::builder(address)
             .credentials(user, password)
             .connect()
@@ -53,6 +71,13 @@ impl MikrotikDevice {
     /// A builder for a connection to `address`.
     pub fn builder(address: impl Into<String>) -> DeviceBuilder {
         DeviceBuilder::new(address.into())
+    }
+
+    /// Lets [`close`](Self::close) wait for the end of the connection future,
+    /// whose spawner drops the sender of `ended` when it completes.
+    pub(crate) fn ending_with(mut self, ended: Receiver<()>) -> Self {
+        self.ended = Some(ended);
+        self
     }
 
     /// Sends `command` and returns the stream of its replies.
@@ -147,6 +172,31 @@ impl MikrotikDevice {
 
     fn gone(&self) -> Error {
         self.connection.gone()
+    }
+
+    /// Closes the connection for every clone, and returns once it is closed.
+    ///
+    /// Commands already sent are written first; then `/quit` is written, the
+    /// connection is closed, and every command still running ends with
+    /// [`Error::Closed`] (their streams get it as their last item). Later
+    /// commands fail at once with [`Error::Closed`]. Returns at once if the
+    /// connection has already ended. Waits for the write of `/quit`: bound it
+    /// with a timeout if the router may have stopped reading.
+    ///
+    /// On a device from [`connection::new`](crate::connection::new), whose
+    /// driver you spawned yourself, it cannot see the driver end: it returns
+    /// once the close is requested, and the driver completes on its own.
+    ///
+    /// Without it, the connection closes when every clone and every stream
+    /// is dropped.
+    pub async fn close(&self) {
+        // No new requests from any clone: the actor takes what is queued,
+        // ends what still runs, then writes `/quit` and closes the stream.
+        self.connection.close();
+        if let Some(ended) = &self.ended {
+            // Fails (no sender left) exactly when the connection future is done.
+            let _ = ended.recv().await;
+        }
     }
 
     /// Commands in flight on the connection, including internal ones

@@ -1,6 +1,7 @@
 //! The device handle users hold, and the builder that connects it.
 
 mod address;
+mod addressed;
 mod builder;
 mod credentials;
 mod handle;

@@ -13,6 +13,7 @@ mod quote;
 mod response;
 mod sentence;
 mod tag;
+mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
 pub use decoder::{Decoder, DecoderLimits};
@@ -24,6 +25,7 @@ pub use response::{
     TrapResponse,
 };
 pub use sentence::Sentence;
+pub use traps::Traps;
 
 /// Appends one word (its length prefix, then its bytes) to `out`.
 ///

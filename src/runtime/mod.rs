@@ -26,7 +26,8 @@ mod tokio;
 pub use self::async_io::AsyncIoRuntime;
 #[cfg(feature = "async-io")]
 pub use self::executor::BackgroundExecutor;
-#[cfg(feature = "async-io")]
+// Only the mock router runs a pool of futures on a thread of its own.
+#[cfg(feature = "testing")]
 pub(crate) use self::executor::run_all;
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioRuntime;

@@ -416,7 +416,7 @@ impl Run<'_> {
                 CommandResponse::Trap(trap) => traps.push(trap),
                 CommandResponse::Empty(_) => {}
                 CommandResponse::Done(_) if traps.is_empty() => break,
-                CommandResponse::Done(_) => return Err(Error::Trap(Arc::from(traps))),
+                CommandResponse::Done(_) => return Err(Error::Trap(traps.into())),
                 CommandResponse::Fatal(reason) => return Err(Error::Fatal(reason.into())),
             }
         }
@@ -454,7 +454,7 @@ impl Run<'_> {
                         return Ok(fingerprint);
                     }
                 }
-                CommandResponse::Trap(trap) => return Err(Error::Trap(Arc::from([trap]))),
+                CommandResponse::Trap(trap) => return Err(Error::Trap(vec![trap].into())),
                 _ => {}
             }
         }

@@ -8,4 +8,4 @@
 //!
 //! ---
 //!
-#![doc = include_str!("../../src/command.md")]
+#![doc = include_str!("../../../src/command.md")]

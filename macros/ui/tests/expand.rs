@@ -342,3 +342,69 @@ fn works_inside_macro_rules() {
         &["/system/resource/print"],
     );
 }
+
+#[test]
+fn values_that_make_temporaries_live_until_built() {
+    // Issue 19.6: a `let` binding would drop these temporaries too early
+    // ("temporary value dropped while borrowed"); the expansion matches on them instead.
+    let n = 10;
+    assert_same(
+        command!(
+            "/ip/address/add",
+            "address" = &format!("10.0.0.{n}/24"),
+            "interface" = format!("ether{}", n / 5).as_str(),
+            ?comment = String::from("x").as_str(),
+        ),
+        CommandBuilder::new()
+            .command("/ip/address/add")
+            .attribute("address", Some("10.0.0.10/24"))
+            .attribute("interface", Some("ether2"))
+            .query_equal("comment", "x"),
+        &[
+            "/ip/address/add",
+            "=address=10.0.0.10/24",
+            "=interface=ether2",
+            "?comment=x",
+        ],
+    );
+}
+
+#[test]
+fn integer_and_bool_literals_are_sent_as_routeros_writes_them() {
+    assert_same(
+        command!(
+            "/interface/set",
+            mtu = 1500,
+            l2mtu = 1_598,
+            offset = -1,
+            disabled = true,
+            running = false,
+            ?>mtu = 0
+        ),
+        CommandBuilder::new()
+            .command("/interface/set")
+            .attribute("mtu", Some("1500"))
+            .attribute("l2mtu", Some("1598"))
+            .attribute("offset", Some("-1"))
+            .attribute("disabled", Some("yes"))
+            .attribute("running", Some("no"))
+            .query_gt("mtu", "0"),
+        &[
+            "/interface/set",
+            "=mtu=1500",
+            "=l2mtu=1598",
+            "=offset=-1",
+            "=disabled=yes",
+            "=running=no",
+            "?>mtu=0",
+        ],
+    );
+}
+
+#[test]
+fn names_the_crate_through_dollar_crate() {
+    // The wrapper passes `$crate`; called bare, the proc macro falls back to `::mikrotik_rs`.
+    let via_wrapper = mikrotik_rs::command!("/x", a = "1");
+    let bare = mikrotik_rs::__command!("/x", a = "1");
+    assert_eq!(words_without_tag(&via_wrapper), words_without_tag(&bare));
+}

@@ -1,5 +1,6 @@
 use mikrotik_rs::command;
 
 fn main() {
-    let _cmd = command!("/interface/set", numbers = "0", mtu = 1500);
+    let mtu: u16 = 1500;
+    let _cmd = command!("/interface/set", numbers = "0", mtu = mtu);
 }
