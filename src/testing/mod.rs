@@ -78,6 +78,7 @@ mod db;
 #[doc(hidden)]
 pub mod fuzz;
 mod query;
+mod schema;
 mod session;
 mod socket;
 #[cfg(test)]
@@ -97,6 +98,7 @@ use async_io::{Async, Timer};
 
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
+pub use schema::{MockMenu, PropertyType, Validator};
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
@@ -304,6 +306,7 @@ struct Config {
     empty_replies: bool,
     monitor_interval: Duration,
     received_capacity: usize,
+    menus: Vec<MockMenu>,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
@@ -397,6 +400,7 @@ impl Default for MockRouterBuilder {
                 empty_replies: false,
                 monitor_interval: Duration::from_secs(1),
                 received_capacity: 50_000,
+                menus: Vec::new(),
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -453,6 +457,16 @@ impl MockRouterBuilder {
     /// built-in behaviour. `/login` may be scripted too.
     pub fn script(mut self, path: impl AsRef<[u8]>, script: Script) -> Self {
         self.scripts.insert(path.as_ref().to_vec(), script);
+        self
+    }
+
+    /// Adds a menu of your own (e.g. `/ip/firewall/address-list`) with its
+    /// rows and, optionally, the properties it accepts; it answers `print`,
+    /// `getall`, `add`, `set`, `remove`, `listen` and `print =follow=` like
+    /// the built-in ones. A built-in menu of the same path is replaced.
+    pub fn menu(mut self, menu: MockMenu) -> Self {
+        self.config.menus.retain(|m| m.path != menu.path);
+        self.config.menus.push(menu);
         self
     }
 
@@ -522,11 +536,14 @@ impl MockRouterBuilder {
         socket.listen(4096)?;
         let listener = Async::new(TcpListener::from(socket))?;
         let addr = listener.get_ref().local_addr()?;
-        let v6 = self.config.v6;
+        let mut db = db::Db::preloaded(self.config.v6, self.config.empty_replies);
+        for menu in &self.config.menus {
+            db.register(menu.clone());
+        }
         let shared = Arc::new(Shared {
             config: self.config,
             scripts: RwLock::new(self.scripts),
-            db: Mutex::new(db::Db::preloaded(v6)),
+            db: Mutex::new(db),
             received: Mutex::new(VecDeque::new()),
             received_version: AtomicU64::new(0),
             silent: AtomicBool::new(self.silent),

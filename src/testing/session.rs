@@ -17,7 +17,8 @@ use futures_util::FutureExt;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::db::{Attr, Item};
-use super::query;
+use super::query::{self, QueryWord};
+use super::schema;
 use super::socket::SharedSocket;
 use super::{Cut, Reply, Script, Shared, lock};
 use crate::protocol::login::challenge_response;
@@ -137,6 +138,11 @@ fn pairs_row(out: &mut Vec<u8>, tag: Option<&[u8]>, attrs: &[(&str, &str)]) {
 pub(crate) struct CmdHandle {
     tag: Option<Vec<u8>>,
     done: AtomicBool,
+    /// Some reply of it has been written (a 7.18+ `listen` cancelled before
+    /// any answers `!empty`).
+    answered: AtomicBool,
+    /// Answer `!empty` when cancelled before any reply (7.18+ `listen`/`follow`).
+    empty_on_cancel: AtomicBool,
     stop: async_channel::Sender<()>,
     running: Arc<AtomicUsize>,
 }
@@ -151,6 +157,8 @@ impl CmdHandle {
         let handle = Arc::new(Self {
             tag,
             done: AtomicBool::new(false),
+            answered: AtomicBool::new(false),
+            empty_on_cancel: AtomicBool::new(false),
             stop,
             running,
         });
@@ -309,6 +317,55 @@ fn mix(a: u64, b: u64) -> u64 {
     x ^= x >> 31;
     x = x.wrapping_mul(0xBF58_476D_1CE4_E5B9);
     x ^ (x >> 29)
+}
+
+/// Commands the session answers itself, outside the menus.
+const BUILTIN_COMMANDS: [&[u8]; 6] = [
+    b"/login",
+    b"/cancel",
+    b"/quit",
+    b"/interface/monitor-traffic",
+    b"/interface/ethernet/monitor",
+    b"/system/package/update/check-for-updates",
+];
+
+/// The first segment of `path` that no known path starts with (the whole
+/// path's last segment when every prefix is known).
+fn first_unknown<'a>(path: &'a [u8], known: &[Vec<u8>]) -> &'a [u8] {
+    let segments: Vec<&[u8]> = path
+        .strip_prefix(b"/")
+        .unwrap_or(path)
+        .split(|&b| b == b'/')
+        .collect();
+    let mut prefix = Vec::new();
+    for segment in &segments {
+        prefix.push(b'/');
+        prefix.extend_from_slice(segment);
+        let known_prefix = known.iter().any(|k| {
+            k.starts_with(&prefix) && (k.len() == prefix.len() || k[prefix.len()] == b'/')
+        });
+        if !known_prefix {
+            return segment;
+        }
+    }
+    segments.last().copied().unwrap_or_default()
+}
+
+/// `=interval=` as RouterOS writes durations: `1`, `2s`, `500ms`, `1m`.
+fn parse_interval(text: &[u8]) -> Option<Duration> {
+    let text = std::str::from_utf8(text).ok()?;
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return None,
+    };
+    (!duration.is_zero()).then_some(duration)
 }
 
 #[derive(Clone, Copy)]
@@ -647,21 +704,54 @@ impl Session {
             _ => (&b""[..], path),
         };
         let menu = std::str::from_utf8(menu).unwrap_or_default();
-        let known = !menu.is_empty() && lock(&self.shared.db).menus.contains_key(menu);
-        if !known {
-            let out = trap_done(cmd.tag, Some(0), b"no such command prefix");
-            self.reply(out).await;
-            return;
-        }
-        match verb {
-            b"print" | b"getall" => self.print(cmd, menu, false).await,
-            b"listen" => self.print(cmd, menu, true).await,
-            b"add" | b"set" | b"remove" => self.modify(cmd, menu, verb).await,
+        let single = {
+            let db = lock(&self.shared.db);
+            (!menu.is_empty())
+                .then(|| db.menus.get(menu).map(|m| m.single))
+                .flatten()
+        };
+        match (single, verb) {
+            (Some(_), b"print" | b"getall") => self.print(cmd, menu, false).await,
+            (Some(_), b"listen") => self.print(cmd, menu, true).await,
+            (Some(_), b"set") | (Some(false), b"add" | b"remove") => {
+                self.modify(cmd, menu, verb).await;
+            }
             _ => {
-                let out = trap_done(cmd.tag, Some(0), b"no such command");
+                let out = self.unknown_command(cmd);
                 self.reply(out).await;
             }
         }
+    }
+
+    /// What RouterOS answers to a path it does not know: the first unknown
+    /// segment named, then "no such command prefix", then `!done`.
+    fn unknown_command(&self, cmd: &Parsed<'_>) -> Vec<u8> {
+        let name = {
+            let db = lock(&self.shared.db);
+            let scripts = self
+                .shared
+                .scripts
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut known: Vec<Vec<u8>> = BUILTIN_COMMANDS.iter().map(|p| p.to_vec()).collect();
+            known.extend(scripts.keys().cloned());
+            for (path, m) in &db.menus {
+                for verb in ["print", "getall", "listen", "set", "add", "remove"] {
+                    if !m.single || !matches!(verb, "add" | "remove") {
+                        known.push(format!("{path}/{verb}").into_bytes());
+                    }
+                }
+            }
+            first_unknown(cmd.path, &known).to_vec()
+        };
+        let mut message = b"no such command or directory (".to_vec();
+        message.extend_from_slice(&name);
+        message.push(b')');
+        let mut out = Vec::new();
+        trap(&mut out, cmd.tag, Some(0), &message);
+        trap(&mut out, cmd.tag, None, b"no such command prefix");
+        done(&mut out, cmd.tag, None);
+        out
     }
 
     async fn print(&mut self, cmd: &Parsed<'_>, menu: &str, listen: bool) {
@@ -680,6 +770,14 @@ impl Session {
         let proplist = cmd.proplist();
         let follow = cmd.has(b"follow");
         let changes_only = listen || cmd.has(b"follow-only");
+        if let Some(interval) = cmd.attr(b"interval")
+            && !follow
+            && !changes_only
+        {
+            let interval = parse_interval(interval).unwrap_or(self.shared.config.monitor_interval);
+            self.print_every(cmd, menu, queries, proplist, interval);
+            return;
+        }
         let (rows, changes) = {
             let mut db = lock(&self.shared.db);
             let rows: Vec<Item> = if changes_only {
@@ -718,6 +816,9 @@ impl Session {
             row(&mut first, tag, &item.attrs, proplist.as_deref(), None);
         }
         let (handle, stop) = self.register(tag);
+        if self.shared.config.empty_replies {
+            handle.empty_on_cancel.store(true, Ordering::SeqCst);
+        }
         let emitter = self.emitter(handle);
         let menu = menu.to_owned();
         let dead = self.yes().as_bytes();
@@ -745,6 +846,57 @@ impl Session {
         });
     }
 
+    /// `print =interval=`: every cycle prints the matching rows again, each
+    /// row carrying `=.section=N` (N counts cycles from 0), until cancelled.
+    /// A cycle without rows answers `!empty` in the 7.18+ flavour.
+    fn print_every(
+        &mut self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+        queries: Vec<QueryWord>,
+        proplist: Option<Vec<Vec<u8>>>,
+        interval: Duration,
+    ) {
+        let (handle, stop) = self.register(cmd.tag);
+        let emitter = self.emitter(handle);
+        let shared = Arc::clone(&self.shared);
+        let menu = menu.to_owned();
+        self.spawn(stop, async move {
+            for cycle in 0u64.. {
+                let rows: Vec<Item> = {
+                    let db = lock(&shared.db);
+                    db.menus.get(&menu).map_or_else(Vec::new, |m| {
+                        m.items
+                            .iter()
+                            .filter(|item| query::matches(&queries, |k| item.get(k)))
+                            .cloned()
+                            .collect()
+                    })
+                };
+                let section = cycle.to_string();
+                let mut out = Vec::new();
+                for item in &rows {
+                    let mut attrs: Vec<Attr> = item
+                        .attrs
+                        .iter()
+                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.contains(k)))
+                        .cloned()
+                        .collect();
+                    attrs.push((b".section".to_vec(), section.clone().into_bytes()));
+                    row(&mut out, emitter.tag(), &attrs, None, None);
+                }
+                if rows.is_empty() && shared.config.empty_replies {
+                    begin(&mut out, b"!empty", emitter.tag());
+                    out.push(0);
+                }
+                if !out.is_empty() && !emitter.send(Payload::Owned(out), false).await {
+                    return;
+                }
+                Timer::after(interval).await;
+            }
+        });
+    }
+
     async fn modify(&mut self, cmd: &Parsed<'_>, menu: &str, verb: &[u8]) {
         let tag = cmd.tag;
         let ids = cmd
@@ -757,11 +909,17 @@ impl Session {
             .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect();
+        let mut attrs = attrs;
         let result = {
             let mut db = lock(&self.shared.db);
+            let v6 = self.shared.config.v6;
             match verb {
-                b"add" => db.add(menu, attrs).map(Some),
-                b"set" => db.set(menu, ids, &attrs).map(|()| None),
+                b"add" => db
+                    .check(menu, &mut attrs, true, v6)
+                    .and_then(|()| db.add(menu, attrs).map(Some)),
+                b"set" => db
+                    .check(menu, &mut attrs, false, v6)
+                    .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
                 _ => db.remove(menu, ids).map(|()| None),
             }
         };
@@ -771,9 +929,7 @@ impl Session {
                 done(&mut out, tag, ret.as_deref());
                 out
             }
-            Err((category, message)) => {
-                trap_done(tag, Some(u32::from(category)), message.as_bytes())
-            }
+            Err((category, message)) => trap_done(tag, category.map(u32::from), message.as_bytes()),
         };
         self.reply(out).await;
     }
@@ -809,7 +965,7 @@ impl Session {
             return;
         }
         let (yes, no) = (self.yes(), self.no());
-        let rows = move |tag: Option<&[u8]>, tick: u64| {
+        let rows = move |tag: Option<&[u8]>, tick: u64, section: Option<&str>| {
             let mut out = Vec::new();
             for (i, (name, up)) in interfaces.iter().enumerate() {
                 match kind {
@@ -827,26 +983,24 @@ impl Session {
                             rxp.to_string(),
                             txp.to_string(),
                         );
-                        pairs_row(
-                            &mut out,
-                            tag,
-                            &[
-                                ("name", name),
-                                ("rx-packets-per-second", &rxp),
-                                ("rx-bits-per-second", &rx),
-                                ("fp-rx-packets-per-second", &rxp),
-                                ("fp-rx-bits-per-second", &rx),
-                                ("rx-drops-per-second", "0"),
-                                ("rx-errors-per-second", "0"),
-                                ("tx-packets-per-second", &txp),
-                                ("tx-bits-per-second", &tx),
-                                ("fp-tx-packets-per-second", &txp),
-                                ("fp-tx-bits-per-second", &tx),
-                                ("tx-drops-per-second", "0"),
-                                ("tx-queue-drops-per-second", "0"),
-                                ("tx-errors-per-second", "0"),
-                            ],
-                        );
+                        let mut attrs = vec![
+                            ("name", name.as_str()),
+                            ("rx-packets-per-second", &rxp),
+                            ("rx-bits-per-second", &rx),
+                            ("fp-rx-packets-per-second", &rxp),
+                            ("fp-rx-bits-per-second", &rx),
+                            ("rx-drops-per-second", "0"),
+                            ("rx-errors-per-second", "0"),
+                            ("tx-packets-per-second", &txp),
+                            ("tx-bits-per-second", &tx),
+                            ("fp-tx-packets-per-second", &txp),
+                            ("fp-tx-bits-per-second", &tx),
+                            ("tx-drops-per-second", "0"),
+                            ("tx-queue-drops-per-second", "0"),
+                            ("tx-errors-per-second", "0"),
+                        ];
+                        attrs.extend(section.map(|s| (".section", s)));
+                        pairs_row(&mut out, tag, &attrs);
                     }
                     Monitor::Ethernet => {
                         let mut attrs = vec![
@@ -862,6 +1016,7 @@ impl Session {
                             ("rx-flow-control", no),
                             ("advertising", "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full,1G-baseT-half,1G-baseT-full"),
                         ]);
+                        attrs.extend(section.map(|s| (".section", s)));
                         pairs_row(&mut out, tag, &attrs);
                     }
                 }
@@ -869,7 +1024,7 @@ impl Session {
             out
         };
         if cmd.has(b"once") {
-            let mut out = rows(tag, 0);
+            let mut out = rows(tag, 0, None);
             done(&mut out, tag, None);
             self.reply(out).await;
             return;
@@ -879,10 +1034,9 @@ impl Session {
         let emitter = self.emitter(handle);
         self.spawn(stop, async move {
             for tick in 0.. {
-                if !emitter
-                    .send(Payload::Owned(rows(emitter.tag(), tick)), false)
-                    .await
-                {
+                let section = tick.to_string();
+                let cycle = rows(emitter.tag(), tick, Some(&section));
+                if !emitter.send(Payload::Owned(cycle), false).await {
                     return;
                 }
                 Timer::after(interval).await;
@@ -891,11 +1045,8 @@ impl Session {
     }
 
     fn check_for_updates(&mut self, cmd: &Parsed<'_>) {
-        let (installed, latest) = if self.shared.config.v6 {
-            ("6.49.10", "6.49.17")
-        } else {
-            ("7.16", "7.16.1")
-        };
+        let config = &self.shared.config;
+        let (installed, latest) = schema::versions(config.v6, config.empty_replies);
         let (handle, stop) = self.register(cmd.tag);
         let emitter = self.emitter(handle);
         self.spawn(stop, async move {
@@ -1007,6 +1158,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         if last {
                             cmd.finish();
                         }
+                        cmd.answered.store(true, Ordering::SeqCst);
                         buf.extend_from_slice(payload.bytes());
                     }
                     None => buf.extend_from_slice(payload.bytes()),
@@ -1025,6 +1177,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     }
                     done(&mut buf, tag.as_deref(), None);
                     for t in &interrupted {
+                        // RouterOS 7.24: trap, the cancel's done, `!empty`, done.
+                        if t.empty_on_cancel.load(Ordering::SeqCst)
+                            && !t.answered.load(Ordering::SeqCst)
+                        {
+                            begin(&mut buf, b"!empty", t.tag.as_deref());
+                            buf.push(0);
+                        }
                         done(&mut buf, t.tag.as_deref(), None);
                     }
                 }
