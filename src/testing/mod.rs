@@ -78,6 +78,8 @@ mod db;
 #[doc(hidden)]
 pub mod fuzz;
 mod query;
+mod record;
+mod replay;
 mod schema;
 mod session;
 mod socket;
@@ -85,6 +87,7 @@ mod socket;
 mod tests;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 mod tls;
+mod transcript;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -98,7 +101,9 @@ use async_io::{Async, Timer};
 
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
+pub use record::{Recorder, TranscriptBuffer};
 pub use schema::{MockMenu, PropertyType, Validator};
+pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
@@ -307,11 +312,14 @@ struct Config {
     monitor_interval: Duration,
     received_capacity: usize,
     menus: Vec<MockMenu>,
+    replay: Option<Transcript>,
+    replay_timing: bool,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
 pub(crate) struct Shared {
     config: Config,
+    replay: Option<replay::Replay>,
     scripts: RwLock<HashMap<Vec<u8>, Script>>,
     db: Mutex<db::Db>,
     received: Mutex<VecDeque<ReceivedSentence>>,
@@ -401,6 +409,8 @@ impl Default for MockRouterBuilder {
                 monitor_interval: Duration::from_secs(1),
                 received_capacity: 50_000,
                 menus: Vec::new(),
+                replay: None,
+                replay_timing: false,
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -467,6 +477,21 @@ impl MockRouterBuilder {
     pub fn menu(mut self, menu: MockMenu) -> Self {
         self.config.menus.retain(|m| m.path != menu.path);
         self.config.menus.push(menu);
+        self
+    }
+
+    /// Serves a recorded session: every command is answered with the
+    /// replies recorded for the same command (path and attributes; tags
+    /// ignored), with the client's tag. See the [module docs](self#replay).
+    pub fn replay(mut self, transcript: Transcript) -> Self {
+        self.config.replay = Some(transcript);
+        self
+    }
+
+    /// With [`replay`](Self::replay): waits between replies as long as the
+    /// recording did (default: answers at once).
+    pub fn replay_timing(mut self, keep: bool) -> Self {
+        self.config.replay_timing = keep;
         self
     }
 
@@ -540,7 +565,13 @@ impl MockRouterBuilder {
         for menu in &self.config.menus {
             db.register(menu.clone());
         }
+        let replay = self
+            .config
+            .replay
+            .as_ref()
+            .map(|t| replay::Replay::new(t, self.config.replay_timing));
         let shared = Arc::new(Shared {
+            replay,
             config: self.config,
             scripts: RwLock::new(self.scripts),
             db: Mutex::new(db),

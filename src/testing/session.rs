@@ -18,6 +18,7 @@ use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::db::{Attr, Item};
 use super::query::{self, QueryWord};
+use super::replay::{CancelReply, End, Plan};
 use super::schema;
 use super::socket::SharedSocket;
 use super::{Cut, Reply, Script, Shared, lock};
@@ -143,6 +144,8 @@ pub(crate) struct CmdHandle {
     answered: AtomicBool,
     /// Answer `!empty` when cancelled before any reply (7.18+ `listen`/`follow`).
     empty_on_cancel: AtomicBool,
+    /// A replayed command's recorded answer to its `/cancel`.
+    replayed_cancel: std::sync::Mutex<Option<Vec<CancelReply>>>,
     stop: async_channel::Sender<()>,
     running: Arc<AtomicUsize>,
 }
@@ -159,6 +162,7 @@ impl CmdHandle {
             done: AtomicBool::new(false),
             answered: AtomicBool::new(false),
             empty_on_cancel: AtomicBool::new(false),
+            replayed_cancel: std::sync::Mutex::new(None),
             stop,
             running,
         });
@@ -394,6 +398,8 @@ struct Session {
     logged_in: bool,
     challenge: Option<String>,
     before_login: usize,
+    /// Which recorded commands this session has replayed.
+    replayed: Vec<bool>,
 }
 
 impl Session {
@@ -523,6 +529,13 @@ impl Session {
         }
         if let Some(script) = self.shared.script(cmd.path) {
             return self.run_script(&cmd, sentence, script).await;
+        }
+        if let Some(replay) = &self.shared.replay
+            && !matches!(cmd.path, b"/cancel" | b"/quit")
+            && (cmd.path != b"/login" || replay.has_login)
+        {
+            let plan = replay.plan(sentence, &mut self.replayed);
+            return self.replay(&cmd, plan).await;
         }
         match cmd.path {
             b"/quit" => {
@@ -694,6 +707,67 @@ impl Session {
                 }
             }
         }
+        true
+    }
+
+    /// Answers a command from a transcript; `false` when the session must close.
+    async fn replay(&mut self, cmd: &Parsed<'_>, plan: Plan) -> bool {
+        let tag = cmd.tag;
+        let (replies, end, cancel) = match plan {
+            Plan::Unmatched(message) => {
+                self.reply(trap_done(tag, Some(0), &message)).await;
+                return true;
+            }
+            Plan::Answer {
+                replies,
+                end,
+                cancel,
+            } => (replies, end, cancel),
+        };
+        let is_login = cmd.path == b"/login";
+        let timing = self.shared.replay.as_ref().is_some_and(|r| r.timing);
+        if end == End::Fatal || (end == End::Done && (!timing || is_login)) {
+            let mut out = Vec::new();
+            let mut fatal_reason = None;
+            for reply in &replies {
+                if reply.words.first().is_some_and(|w| w == b"!fatal") {
+                    fatal_reason = Some(reply.words.get(1).cloned().unwrap_or_default());
+                } else {
+                    tagged(&mut out, tag, &reply.words);
+                }
+            }
+            self.reply(out).await;
+            if let Some(reason) = fatal_reason {
+                self.fatal(&reason).await;
+                return false;
+            }
+            let trapped = replies.iter().any(|r| r.words[0] == b"!trap");
+            let challenge = replies
+                .iter()
+                .any(|r| r.words.iter().any(|w| w.starts_with(b"=ret=")));
+            if is_login && !trapped && !challenge {
+                self.logged_in_now().await;
+            }
+            return true;
+        }
+        let (handle, stop) = self.register(tag);
+        *lock(&handle.replayed_cancel) = cancel;
+        let emitter = self.emitter(handle);
+        self.spawn(stop, async move {
+            let start = std::time::Instant::now();
+            let count = replies.len();
+            for (i, reply) in replies.into_iter().enumerate() {
+                if timing && let Some(wait) = reply.after.checked_sub(start.elapsed()) {
+                    Timer::after(wait).await;
+                }
+                let mut out = Vec::new();
+                tagged(&mut out, emitter.tag(), &reply.words);
+                let last = end == End::Done && i + 1 == count;
+                if !emitter.send(Payload::Owned(out), last).await {
+                    return;
+                }
+            }
+        });
         true
     }
 
@@ -1083,6 +1157,72 @@ impl Session {
     }
 }
 
+/// The answer to `/cancel` (tag `tag`) of `interrupted`, in the order of
+/// MikroTik's manual and real routers: each interrupted trap, the cancel's
+/// `!done`, then each cancelled command's `!done` (after `!empty` for a
+/// 7.18+ `listen` that had sent nothing, as RouterOS 7.24 does).
+fn cancel_replies(
+    buf: &mut Vec<u8>,
+    tag: Option<&[u8]>,
+    interrupted: &[Arc<CmdHandle>],
+    named: bool,
+) {
+    for t in interrupted {
+        trap(buf, t.tag.as_deref(), Some(2), b"interrupted");
+    }
+    if named && interrupted.is_empty() {
+        trap(buf, tag, Some(0), b"no such command");
+    }
+    done(buf, tag, None);
+    for t in interrupted {
+        if t.empty_on_cancel.load(Ordering::SeqCst) && !t.answered.load(Ordering::SeqCst) {
+            begin(buf, b"!empty", t.tag.as_deref());
+            buf.push(0);
+        }
+        done(buf, t.tag.as_deref(), None);
+    }
+}
+
+/// A recorded sentence with `tag` put right after its first word.
+fn tagged(out: &mut Vec<u8>, tag: Option<&[u8]>, words: &[Vec<u8>]) {
+    let Some((first, rest)) = words.split_first() else {
+        return;
+    };
+    begin(out, first, tag);
+    for word in rest {
+        put_word(out, &[word]);
+    }
+    out.push(0);
+}
+
+/// The recorded answer to a replayed command's `/cancel`, tags rewritten;
+/// a `!done` the recording lacks (it ended first) is added at the end.
+fn replayed_cancel(
+    out: &mut Vec<u8>,
+    cancel_tag: Option<&[u8]>,
+    target_tag: Option<&[u8]>,
+    recorded: &[CancelReply],
+) {
+    let mut done_own = false;
+    let mut done_target = false;
+    for (own, words) in recorded {
+        let is_done = words.first().is_some_and(|w| w == b"!done");
+        if *own {
+            done_own |= is_done;
+            tagged(out, cancel_tag, words);
+        } else {
+            done_target |= is_done;
+            tagged(out, target_tag, words);
+        }
+    }
+    if !done_own {
+        done(out, cancel_tag, None);
+    }
+    if !done_target {
+        done(out, target_tag, None);
+    }
+}
+
 fn encode_reply(reply: &Reply, tag: Option<&[u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     for attrs in &reply.rows {
@@ -1169,22 +1309,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     named,
                 } => {
                     let interrupted: Vec<_> = targets.into_iter().filter(|t| t.finish()).collect();
-                    for t in &interrupted {
-                        trap(&mut buf, t.tag.as_deref(), Some(2), b"interrupted");
-                    }
-                    if named && interrupted.is_empty() {
-                        trap(&mut buf, tag.as_deref(), Some(0), b"no such command");
-                    }
-                    done(&mut buf, tag.as_deref(), None);
-                    for t in &interrupted {
-                        // RouterOS 7.24: trap, the cancel's done, `!empty`, done.
-                        if t.empty_on_cancel.load(Ordering::SeqCst)
-                            && !t.answered.load(Ordering::SeqCst)
-                        {
-                            begin(&mut buf, b"!empty", t.tag.as_deref());
-                            buf.push(0);
+                    let recorded = match &interrupted[..] {
+                        [only] => lock(&only.replayed_cancel).take(),
+                        _ => None,
+                    };
+                    match (recorded, &interrupted[..]) {
+                        (Some(recorded), [only]) => {
+                            let (own, target) = (tag.as_deref(), only.tag.as_deref());
+                            replayed_cancel(&mut buf, own, target, &recorded);
                         }
-                        done(&mut buf, t.tag.as_deref(), None);
+                        _ => cancel_replies(&mut buf, tag.as_deref(), &interrupted, named),
                     }
                 }
                 Out::LoginComplete => {
@@ -1286,6 +1420,7 @@ where
         logged_in: false,
         challenge: None,
         before_login: 0,
+        replayed: Vec::new(),
     };
     let mut kill = pin!(async move {
         let _ = kill_rx.recv().await;
