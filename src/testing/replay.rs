@@ -161,9 +161,19 @@ impl Replay {
             .filter(|w| !w.starts_with(b".tag="))
             .map(<[u8]>::to_vec)
             .collect();
+        // Logins differ between clients (a bare `/login` or the 6.43 form,
+        // secrets redacted): they are taken in recorded order.
+        let login = words.first().is_some_and(|w| w == b"/login");
         let candidates: Vec<usize> = (0..self.exchanges.len())
             .filter(|&i| self.exchanges[i].path() != b"/cancel")
-            .filter(|&i| same_command(&self.exchanges[i].command, &words))
+            .filter(|&i| {
+                let recorded = &self.exchanges[i].command;
+                if login {
+                    self.exchanges[i].path() == b"/login"
+                } else {
+                    same_command(recorded, &words)
+                }
+            })
             .collect();
         let Some(&chosen) = candidates.iter().find(|&&i| !used[i]).or(candidates.last()) else {
             return Plan::Unmatched(self.unmatched(&words));
@@ -233,7 +243,7 @@ struct Shape<'a> {
     path: &'a [u8],
     /// `=key=value`, sorted: their order carries no meaning.
     attributes: Vec<(&'a [u8], &'a [u8])>,
-    /// `?…`, in order: their order is the query.
+    /// `?…`, in order: their order is the query (`?=k=v` read as `?k=v`).
     queries: Vec<&'a [u8]>,
     /// `.proplist`, sorted.
     proplist: Vec<&'a [u8]>,
@@ -257,8 +267,8 @@ fn shape(words: &[Vec<u8>]) -> Shape<'_> {
             let eq = body.iter().position(|&b| b == b'=').unwrap_or(body.len());
             let value = body.get(eq + 1..).unwrap_or_default();
             s.attributes.push((&body[..eq], value));
-        } else if word.starts_with(b"?") {
-            s.queries.push(word);
+        } else if let Some(query) = word.strip_prefix(b"?") {
+            s.queries.push(query.strip_prefix(b"=").unwrap_or(query));
         }
     }
     s.attributes.sort_unstable();
