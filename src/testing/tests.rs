@@ -1241,3 +1241,110 @@ fn raw_then_close_ends_the_stream_where_asked() {
     );
     assert!(wait_until(|| router.session_count() == 0));
 }
+
+fn shipped_transcript(name: &str) -> Transcript {
+    let path = format!("{}/tests/transcripts/{name}", env!("CARGO_MANIFEST_DIR"));
+    Transcript::load(path).unwrap()
+}
+
+#[test]
+fn replay_rewrites_tags_and_answers_cancels_in_the_recorded_order() {
+    let router = MockRouter::builder()
+        .replay(shipped_transcript("routeros-7.24-streams.txt"))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&[
+        "/interface/monitor-traffic",
+        ".tag=m",
+        "=interval=1",
+        "=interface=ether1",
+    ]);
+    for section in 0..4 {
+        let row = c.recv().unwrap();
+        assert_eq!(row[..3], words(&["!re", ".tag=m", "=name=ether1"]));
+        assert_eq!(row.last().unwrap(), &format!("=.section={section}"));
+    }
+    assert!(
+        c.quiet_for(Duration::from_millis(50)),
+        "runs until cancelled"
+    );
+    c.send(&["/cancel", "=tag=m", ".tag=c"]);
+    assert_eq!(
+        c.until_done("m"),
+        [
+            words(&["!trap", ".tag=m", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=c"]),
+            words(&["!done", ".tag=m"]),
+        ]
+    );
+    c.send(&["/queue/simple/listen", ".tag=l"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&["/cancel", "=tag=l", ".tag=k"]);
+    assert_eq!(
+        c.until_done("l"),
+        [
+            words(&["!trap", ".tag=l", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=k"]),
+            words(&["!empty", ".tag=l"]),
+            words(&["!done", ".tag=l"]),
+        ]
+    );
+    assert_eq!(router.running_commands(), 0);
+    // Unrecorded: a trap naming the transcript and the closest command, then done.
+    c.send(&["/interface/monitor-traffic", "=interface=ether2", ".tag=u"]);
+    let replies = c.until_done("u");
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0][..3], words(&["!trap", ".tag=u", "=category=0"]));
+    assert!(
+        replies[0][3].contains("routeros-7.24-streams.txt"),
+        "{replies:?}"
+    );
+    assert!(
+        replies[0][3].contains(
+            "closest recorded: `/interface/monitor-traffic =interface=ether1 =interval=1`"
+        ),
+        "{replies:?}"
+    );
+    // An untagged client gets untagged replies.
+    c.send(&["/queue/simple/listen"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&["/cancel"]);
+    let all: Vec<_> = (0..4).map(|_| c.recv().unwrap()).collect();
+    assert!(
+        all.iter()
+            .all(|s| !s.iter().any(|w| w.starts_with(".tag="))),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn replay_of_a_legacy_login_checks_nothing_but_the_order() {
+    let router = MockRouter::builder()
+        .replay(shipped_transcript("legacy-login-listen-cancel.txt"))
+        .start();
+    let mut c = Client::connect(&router);
+    c.send(&["/interface/print", ".tag=0"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&["!fatal", "not logged in"])),
+        "still needs a login"
+    );
+    let mut c = Client::connect(&router);
+    c.send(&["/login", "=name=admin", "=password=x", ".tag=1"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!done",
+            ".tag=1",
+            "=ret=856780b7411eefd3abadee2058c149a3"
+        ]))
+    );
+    c.send(&["/login", "=name=admin", "=response=00ff", ".tag=2"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=2"])));
+    c.send(&["/quit"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&["!fatal", "session terminated on request"]))
+    );
+    assert_eq!(c.recv(), None);
+}
