@@ -25,14 +25,14 @@ use crate::protocol::Decoder;
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
-/// use mikrotik_rs::DeviceBuilder;
+/// use mikrotik_rs::MikrotikDevice;
 /// use mikrotik_rs::testing::Recorder;
 ///
 /// let address: std::net::SocketAddr = "192.168.88.1:8728".parse()?;
 /// let tcp = async_io::Async::<std::net::TcpStream>::connect(address).await?;
 /// let stream = Recorder::to_file(tcp, "tests/transcripts/my-router.txt")?;
-/// let device = DeviceBuilder::new("192.168.88.1", "admin")
-///     .password("secret")
+/// let device = MikrotikDevice::builder("192.168.88.1")
+///     .credentials("admin", Some("secret"))
 ///     .connect_stream(stream)
 ///     .await?;
 /// # let _ = device; Ok(()) }
