@@ -22,6 +22,7 @@ on_every_runtime!(
     shipped_legacy_login_listen_cancel_and_dead_rows,
     shipped_print_queries_traps_and_empty,
     shipped_routeros_7_24_sections_and_cancels,
+    recording_an_api_ssl_session_writes_plaintext,
 );
 
 fn shipped(name: &str) -> MockRouter {
@@ -327,4 +328,33 @@ async fn shipped_routeros_7_24_sections_and_cancels() {
     settled(&router).await;
     // The connection is still good after both cancels.
     assert!(router.running_commands() == 0 && router.session_count() == 1);
+}
+
+async fn recording_an_api_ssl_session_writes_plaintext() {
+    use mikrotik_rs::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use mikrotik_rs::tls::{self, TlsOptions};
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config = tls::server_config(vec![cert.der().clone()], private).unwrap();
+    let router = MockRouter::builder()
+        .user("admin", "tls-secret")
+        .tls(config)
+        .start();
+    let tcp = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    let options = TlsOptions::dangerous_accept_any_certificate();
+    let encrypted = tls::connect(Box::new(tcp), "127.0.0.1", &options)
+        .await
+        .unwrap();
+    // The recorder sits on the plaintext side of TLS.
+    let (recorder, buffer) = Recorder::in_memory(encrypted);
+    let device = device_over(recorder, "tls-secret").await;
+    let identity = device.menu("/system/identity").print().await.unwrap();
+    assert_eq!(identity[0].get("name"), Some("MikroTik"));
+    let text = buffer.text();
+    assert!(text.contains("/system/identity/print"), "{text}");
+    assert!(text.contains("!re =name=MikroTik"), "{text}");
+    assert!(!text.contains("tls-secret"), "{text}");
 }

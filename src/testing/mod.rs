@@ -118,8 +118,9 @@
 //! # Known differences from a real router
 //!
 //! - Only the menus above (and yours) exist; no command has side effects
-//!   beyond its menu (adding an address does not add a route, `network` is not
-//!   computed, ids are never reused and count from `*1` per menu).
+//!   beyond its menu (adding an address adds no route; only its `network`,
+//!   `actual-interface` and flags are filled in); ids are never reused and
+//!   count from `*1` per menu.
 //! - A menu without declared properties accepts any property and any value.
 //! - Trap messages follow the manual and captures, but RouterOS words them
 //!   differently across versions (6.x says only `unknown parameter`), and

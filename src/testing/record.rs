@@ -227,3 +227,169 @@ impl Write for TranscriptBuffer {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::task::Waker;
+
+    use super::*;
+    use crate::protocol::encode_sentence;
+
+    /// A stream whose reads come from `input` and whose writes are kept.
+    struct Fake {
+        input: Vec<u8>,
+        output: Vec<u8>,
+    }
+
+    impl AsyncRead for Fake {
+        fn poll_read(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &mut [u8],
+        ) -> Poll<io::Result<usize>> {
+            let n = buf.len().min(self.input.len());
+            buf[..n].copy_from_slice(&self.input[..n]);
+            self.input.drain(..n);
+            Poll::Ready(Ok(n))
+        }
+    }
+
+    impl AsyncWrite for Fake {
+        fn poll_write(
+            mut self: Pin<&mut Self>,
+            _: &mut Context<'_>,
+            buf: &[u8],
+        ) -> Poll<io::Result<usize>> {
+            // Takes at most 3 bytes a call: sentences arrive in pieces.
+            let n = buf.len().min(3);
+            self.output.extend_from_slice(&buf[..n]);
+            Poll::Ready(Ok(n))
+        }
+        fn poll_flush(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+        fn poll_close(self: Pin<&mut Self>, _: &mut Context<'_>) -> Poll<io::Result<()>> {
+            Poll::Ready(Ok(()))
+        }
+    }
+
+    fn wire(sentences: &[&[&str]]) -> Vec<u8> {
+        let mut out = Vec::new();
+        for words in sentences {
+            encode_sentence(words.iter(), &mut out);
+        }
+        out
+    }
+
+    fn write_all(recorder: &mut Recorder<Fake>, mut bytes: &[u8]) -> io::Result<()> {
+        let mut cx = Context::from_waker(Waker::noop());
+        while !bytes.is_empty() {
+            match Pin::new(&mut *recorder).poll_write(&mut cx, bytes) {
+                Poll::Ready(Ok(n)) => bytes = &bytes[n..],
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => unreachable!("the fake is always ready"),
+            }
+        }
+        Ok(())
+    }
+
+    fn read_all(recorder: &mut Recorder<Fake>) -> io::Result<Vec<u8>> {
+        let mut cx = Context::from_waker(Waker::noop());
+        let mut all = Vec::new();
+        let mut buf = [0u8; 5];
+        loop {
+            match Pin::new(&mut *recorder).poll_read(&mut cx, &mut buf) {
+                Poll::Ready(Ok(0)) => return Ok(all),
+                Poll::Ready(Ok(n)) => all.extend_from_slice(&buf[..n]),
+                Poll::Ready(Err(e)) => return Err(e),
+                Poll::Pending => unreachable!("the fake is always ready"),
+            }
+        }
+    }
+
+    #[test]
+    fn both_directions_pass_untouched_and_are_recorded() {
+        let replies = wire(&[&["!done", ".tag=1"], &["!re", "=name=x", ".tag=2"]]);
+        let fake = Fake {
+            input: replies.clone(),
+            output: Vec::new(),
+        };
+        let (mut recorder, buffer) = Recorder::in_memory(fake);
+        let sent = wire(&[&["/login", "=name=admin", "=password=pw", ".tag=1"]]);
+        write_all(&mut recorder, &sent).unwrap();
+        assert_eq!(read_all(&mut recorder).unwrap(), replies);
+        assert_eq!(recorder.into_inner().output, sent);
+        let transcript = buffer.transcript("t").unwrap();
+        let lines: Vec<String> = transcript
+            .entries
+            .iter()
+            .map(|e| {
+                let line = e.to_string();
+                // Drop the time column: "> 0.000 1 …" -> "> 1 …".
+                let (arrow, rest) = line.split_once(' ').unwrap();
+                format!("{arrow} {}", rest.split_once(' ').unwrap().1)
+            })
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                "> 1 /login =name=admin =password=<redacted>",
+                "< 1 !done",
+                "< 2 !re =name=x",
+            ]
+        );
+        assert!(!buffer.text().contains("pw"));
+        assert!(buffer.text().starts_with(TRANSCRIPT_HEADER));
+    }
+
+    #[test]
+    fn bytes_that_stop_framing_are_noted_and_still_pass() {
+        let mut garbage = wire(&[&["!done"]]);
+        garbage.extend_from_slice(&[0xF8, 1, 2, 3]);
+        let fake = Fake {
+            input: garbage.clone(),
+            output: Vec::new(),
+        };
+        let (mut recorder, buffer) = Recorder::in_memory(fake);
+        assert_eq!(read_all(&mut recorder).unwrap(), garbage);
+        let text = buffer.text();
+        assert!(text.contains("< 0."), "{text}");
+        assert!(
+            text.contains("# the router's bytes stopped framing"),
+            "{text}"
+        );
+        // The comment is a comment: the transcript still parses.
+        assert_eq!(buffer.transcript("t").unwrap().entries.len(), 1);
+    }
+
+    struct Broken;
+
+    impl Write for Broken {
+        fn write(&mut self, _: &[u8]) -> io::Result<usize> {
+            Err(io::Error::new(io::ErrorKind::StorageFull, "disk full"))
+        }
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_transcript_that_cannot_be_written_fails_the_stream() {
+        let fake = Fake {
+            input: Vec::new(),
+            output: Vec::new(),
+        };
+        let mut recorder = Recorder::new(fake, Broken);
+        for _ in 0..2 {
+            let error = write_all(&mut recorder, b"\x00").unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::StorageFull);
+            assert!(
+                error
+                    .to_string()
+                    .contains("the transcript could not be written")
+            );
+            let error = read_all(&mut recorder).unwrap_err();
+            assert_eq!(error.kind(), io::ErrorKind::StorageFull);
+        }
+    }
+}

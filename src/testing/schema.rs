@@ -113,6 +113,8 @@ pub struct MockMenu {
     pub(crate) properties: Vec<Property>,
     pub(crate) rows: Vec<Vec<Attr>>,
     pub(crate) single: bool,
+    /// Fills in what the router computes on `add` (the `network` of an address).
+    derive: Option<fn(&mut Vec<Attr>, bool)>,
 }
 
 impl MockMenu {
@@ -123,6 +125,7 @@ impl MockMenu {
             properties: Vec::new(),
             rows: Vec::new(),
             single: false,
+            derive: None,
         }
     }
 
@@ -244,6 +247,9 @@ impl MockMenu {
             }
         }
         attrs.retain(|(k, _)| self.get(k).is_none_or(|p| p.access != Access::WriteOnly));
+        if adding && let Some(derive) = self.derive {
+            derive(attrs, v6);
+        }
         Ok(())
     }
 }
@@ -434,6 +440,7 @@ pub(crate) fn builtin(v6: bool, newer: bool) -> Vec<MockMenu> {
         }
         addresses = addresses.row(row);
     }
+    addresses.derive = Some(derive_address);
     let users = MockMenu::new("/user")
         .required("name", PropertyType::Text)
         .required("group", PropertyType::one_of(["full", "read", "write"]))
@@ -455,6 +462,36 @@ pub(crate) fn builtin(v6: bool, newer: bool) -> Vec<MockMenu> {
         .property("name", PropertyType::Text)
         .row([("name", "MikroTik")]);
     vec![interfaces, addresses, users, identity, resource(v6, newer)]
+}
+
+/// What a router adds to a new `/ip/address` row: the `network` of an IPv4
+/// `address/prefix` (unless given), `actual-interface`, and the flags.
+fn derive_address(attrs: &mut Vec<Attr>, v6: bool) {
+    let get = |attrs: &Vec<Attr>, key: &[u8]| {
+        attrs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone())
+    };
+    let no: &[u8] = if v6 { b"no" } else { b"false" };
+    if get(attrs, b"network").is_none()
+        && let Some(network) = get(attrs, b"address").and_then(|a| ipv4_network(&a))
+    {
+        attrs.push((b"network".to_vec(), network.into_bytes()));
+    }
+    if let Some(interface) = get(attrs, b"interface") {
+        attrs.push((b"actual-interface".to_vec(), interface));
+    }
+    for flag in [&b"invalid"[..], b"dynamic"] {
+        attrs.push((flag.to_vec(), no.to_vec()));
+    }
+}
+
+/// `192.168.1.7/24` → `192.168.1.0` (no prefix: the address itself).
+fn ipv4_network(address: &[u8]) -> Option<String> {
+    let text = std::str::from_utf8(address).ok()?;
+    let (ip, prefix) = text.split_once('/').unwrap_or((text, "32"));
+    let ip: std::net::Ipv4Addr = ip.parse().ok()?;
+    let prefix: u32 = prefix.parse().ok().filter(|p| *p <= 32)?;
+    let mask = u32::MAX.checked_shl(32 - prefix).unwrap_or(0);
+    Some(std::net::Ipv4Addr::from(u32::from(ip) & mask).to_string())
 }
 
 /// The installed and the latest version of the flavour, as
@@ -542,5 +579,46 @@ fn resource(v6: bool, newer: bool) -> MockMenu {
             ("board-name", "RB5009UG+S+"),
             ("platform", "MikroTik"),
         ])
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn networks_of_ipv4_addresses() {
+        assert_eq!(
+            ipv4_network(b"192.168.88.7/24").as_deref(),
+            Some("192.168.88.0")
+        );
+        assert_eq!(ipv4_network(b"10.0.0.2/30").as_deref(), Some("10.0.0.0"));
+        assert_eq!(ipv4_network(b"10.1.2.3").as_deref(), Some("10.1.2.3"));
+        assert_eq!(ipv4_network(b"10.1.2.3/0").as_deref(), Some("0.0.0.0"));
+        assert_eq!(ipv4_network(b"10.1.2.3/33"), None);
+        assert_eq!(ipv4_network(b"fe80::1/64"), None);
+    }
+
+    #[test]
+    fn an_added_address_gets_what_the_router_computes() {
+        let menus = builtin(false, false);
+        let addresses = menus.iter().find(|m| m.path == "/ip/address").unwrap();
+        let mut attrs = vec![
+            (b"address".to_vec(), b"10.9.9.1/24".to_vec()),
+            (b"interface".to_vec(), b"ether2".to_vec()),
+        ];
+        addresses
+            .check(&mut attrs, true, false, |_, _| true)
+            .unwrap();
+        let get = |k: &str| {
+            attrs
+                .iter()
+                .find(|(key, _)| key == k.as_bytes())
+                .map(|(_, v)| String::from_utf8(v.clone()).unwrap())
+        };
+        assert_eq!(get("network").as_deref(), Some("10.9.9.0"));
+        assert_eq!(get("actual-interface").as_deref(), Some("ether2"));
+        assert_eq!(get("disabled").as_deref(), Some("false"));
+        assert_eq!(get("dynamic").as_deref(), Some("false"));
     }
 }
