@@ -358,3 +358,18 @@ async fn recording_an_api_ssl_session_writes_plaintext() {
     assert!(text.contains("!re =name=MikroTik"), "{text}");
     assert!(!text.contains("tls-secret"), "{text}");
 }
+
+#[test]
+fn shipped_transcripts_parse_and_print_back_the_same() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
+    let mut seen = 0;
+    for file in std::fs::read_dir(dir).unwrap() {
+        let path = file.unwrap().path();
+        let transcript = Transcript::load(&path).unwrap();
+        assert!(transcript.entries.len() > 5, "{}", path.display());
+        let again = Transcript::parse(transcript.name.clone(), &transcript.to_text()).unwrap();
+        assert_eq!(again, transcript, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 3);
+}

@@ -123,7 +123,7 @@
 //!   count from `*1` per menu.
 //! - A menu without declared properties accepts any property and any value.
 //! - Trap messages follow the manual and captures, but RouterOS words them
-//!   differently across versions (6.x says only `unknown parameter`), and
+//!   differently across versions (some say only `unknown parameter`), and
 //!   the category of `unknown parameter` and `missing value(s)` traps is
 //!   not documented: the mock sends none.
 //! - Queries compare numbers as numbers and everything else as bytes; no
