@@ -6,7 +6,10 @@
 //! MD5 challenge), tags, interleaved replies of concurrent commands, the
 //! `/cancel` reply order, `!empty` (7.18+), `!fatal`, `/quit`, in-memory
 //! menus with `print`/`getall` (queries, `.proplist`, `count-only`, `follow`),
-//! `add`/`set`/`remove`/`listen`, and streaming monitors.
+//! `add`/`set`/`remove`/`listen`, and streaming monitors. Your own menus
+//! come with typed properties ([`MockMenu`]); a [`Recorder`] writes a
+//! transcript of any session, real or mock, and the mock can replay it
+//! ([`MockRouterBuilder::replay`]).
 //!
 //! It runs on its own background thread (async-io), so tests may use it from
 //! Tokio, smol, async-std or plain threads: [`MockRouter::start`] binds a free
