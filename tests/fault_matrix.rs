@@ -289,6 +289,7 @@ fn a_tcp_cut_at_sampled_offsets_ends_every_stream_and_reconnects() {
             sessions.push((offset, device, streams));
         }
         router.set_close_after_bytes(None);
+        let devices: Vec<MikrotikDevice> = sessions.iter().map(|(_, d, _)| d.clone()).collect();
         let drained = join_all(
             sessions
                 .into_iter()
@@ -306,8 +307,24 @@ fn a_tcp_cut_at_sampled_offsets_ends_every_stream_and_reconnects() {
                 }),
         );
         let changes = async {
-            // Give every listen that is still open something to report.
-            async_io::Timer::after(Duration::from_millis(100)).await;
+            // Give every listen that is still open something to report, once
+            // each is subscribed (a fixed pause misses late ones under load,
+            // and a session cut in the listen's rows would then never end).
+            // Sessions connected one by one, so mock session i + 1 is devices[i].
+            let deadline = Instant::now() + Duration::from_secs(30);
+            loop {
+                let log = router.received();
+                let subscribed = |i: usize| {
+                    log.iter()
+                        .any(|s| s.session == i as u64 + 1 && s.path() == "/interface/listen")
+                };
+                let ready = (0..devices.len()).all(|i| devices[i].is_closed() || subscribed(i));
+                if ready {
+                    break;
+                }
+                assert!(Instant::now() < deadline, "listens not subscribed in 30 s");
+                async_io::Timer::after(Duration::from_millis(5)).await;
+            }
             let id = router
                 .add_item("/interface", [("name", "cut-test"), ("type", "vlan")])
                 .unwrap();

@@ -145,10 +145,10 @@ pub(crate) fn install_self_signed(shared: &Shared) -> Result<(), String> {
     let mut row = template;
     row.extend(shown);
     db.add(CERTIFICATES, row)
-        .map_err(|(_, why)| why.to_owned())?;
+        .map_err(|(_, why)| why.into_owned())?;
     let certificate = pairs(&[("certificate", SELF_SIGNED_NAME)]);
     db.set(SERVICES, API_SSL, &certificate)
-        .map_err(|(_, why)| why.to_owned())?;
+        .map_err(|(_, why)| why.into_owned())?;
     drop(db);
     let fingerprint = CertificateFingerprint::of_certificate(&signed.der);
     lock(&shared.keys).signed.insert(fingerprint, signed);
@@ -228,7 +228,7 @@ fn finish_signing(
     }
     let id = item.get(b".id").unwrap_or(target).to_vec();
     db.set(CERTIFICATES, &id, &shown)
-        .map_err(|(category, why)| (category, why.to_owned()))?;
+        .map_err(|(category, why)| (category.unwrap_or(4), why.into_owned()))?;
     drop(db);
     let fingerprint = CertificateFingerprint::of_certificate(&signed.der);
     lock(&shared.keys).signed.insert(fingerprint, signed);

@@ -1,7 +1,10 @@
 //! The in-memory menus every session of one mock router shares.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use super::schema::{self, MockMenu};
 
 /// One attribute: key and raw value bytes.
 pub(crate) type Attr = (Vec<u8>, Vec<u8>);
@@ -44,12 +47,15 @@ pub(crate) struct Menu {
     pub(crate) single: bool,
 }
 
-/// Why a change was refused: the trap's category and message.
-pub(crate) type Refusal = (u8, &'static str);
+/// Why a change was refused: the trap's category (if any) and message.
+pub(crate) type Refusal = (Option<u8>, Cow<'static, str>);
 
-pub(crate) const NO_SUCH_ITEM: Refusal = (0, "no such item");
-const DUPLICATE: Refusal = (1, "failure: item with such name already exists");
-const NOT_A_LIST: Refusal = (0, "no such command");
+pub(crate) const NO_SUCH_ITEM: Refusal = (Some(0), Cow::Borrowed("no such item"));
+const DUPLICATE: Refusal = (
+    Some(1),
+    Cow::Borrowed("failure: item with such name already exists"),
+);
+const NOT_A_LIST: Refusal = (Some(0), Cow::Borrowed("no such command"));
 
 pub(crate) fn format_id(id: u32) -> Vec<u8> {
     format!("*{id:X}").into_bytes()
@@ -58,134 +64,62 @@ pub(crate) fn format_id(id: u32) -> Vec<u8> {
 #[derive(Debug, Default)]
 pub(crate) struct Db {
     pub(crate) menus: HashMap<String, Menu>,
+    specs: HashMap<String, MockMenu>,
     subscribers: Vec<async_channel::Sender<Arc<Change>>>,
 }
 
-fn pairs(list: &[(&str, &str)]) -> Vec<Attr> {
-    list.iter()
-        .map(|(k, v)| (k.as_bytes().to_vec(), v.as_bytes().to_vec()))
-        .collect()
-}
-
 impl Db {
-    /// The preloaded menus of a small home router.
-    pub(crate) fn preloaded(v6: bool) -> Self {
-        let (yes, no) = if v6 { ("yes", "no") } else { ("true", "false") };
+    /// The preloaded menus of a small home router (`newer`: RouterOS 7.18+).
+    pub(crate) fn preloaded(v6: bool, newer: bool) -> Self {
         let mut db = Self::default();
-        for i in 1..=5 {
-            let name = format!("ether{i}");
-            let mac = format!("4C:5E:0C:12:34:{:02X}", 0x50 + i);
-            let mtu = if i == 5 { "9000" } else { "1500" };
-            let mut row = vec![
-                ("name", name.as_str()),
-                ("type", "ether"),
-                ("mtu", mtu),
-                ("actual-mtu", mtu),
-                ("mac-address", mac.as_str()),
-                ("running", if i == 5 { no } else { yes }),
-                ("disabled", no),
-            ];
-            if i == 1 {
-                row.push(("comment", "uplink"));
-            }
-            db.add_unchecked("/interface", pairs(&row));
+        for menu in schema::builtin(v6, newer) {
+            db.register(menu);
         }
-        db.add_unchecked(
-            "/interface",
-            pairs(&[
-                ("name", "bridge"),
-                ("type", "bridge"),
-                ("mtu", "1500"),
-                ("actual-mtu", "1500"),
-                ("mac-address", "4C:5E:0C:12:34:51"),
-                ("running", yes),
-                ("disabled", no),
-                ("comment", "defconf"),
-            ]),
-        );
-        db.add_unchecked(
-            "/interface",
-            pairs(&[
-                ("name", "vlan10"),
-                ("type", "vlan"),
-                ("mtu", "1500"),
-                ("actual-mtu", "1500"),
-                ("mac-address", "4C:5E:0C:12:34:51"),
-                ("running", yes),
-                ("disabled", no),
-            ]),
-        );
-        db.add_unchecked(
-            "/ip/address",
-            pairs(&[
-                ("address", "192.168.88.1/24"),
-                ("network", "192.168.88.0"),
-                ("interface", "bridge"),
-                ("dynamic", no),
-                ("invalid", no),
-                ("disabled", no),
-                ("comment", "defconf"),
-            ]),
-        );
-        db.add_unchecked(
-            "/ip/address",
-            pairs(&[
-                ("address", "10.0.0.2/30"),
-                ("network", "10.0.0.0"),
-                ("interface", "ether1"),
-                ("dynamic", no),
-                ("invalid", no),
-                ("disabled", no),
-            ]),
-        );
-        db.add_unchecked(
-            "/user",
-            pairs(&[
-                ("name", "admin"),
-                ("group", "full"),
-                ("address", ""),
-                ("disabled", no),
-                ("comment", "system default user"),
-            ]),
-        );
-        db.single("/system/identity", pairs(&[("name", "MikroTik")]));
-        let version = if v6 {
-            "6.49.10 (long-term)"
-        } else {
-            "7.16 (stable)"
-        };
-        db.single(
-            "/system/resource",
-            pairs(&[
-                ("uptime", "1w2d3h4m5s"),
-                ("version", version),
-                ("build-time", "2024-09-20 13:00:27"),
-                ("factory-software", "7.8"),
-                ("free-memory", "824754176"),
-                ("total-memory", "1073741824"),
-                ("cpu", "ARM64"),
-                ("cpu-count", "4"),
-                ("cpu-frequency", "1400"),
-                ("cpu-load", "3"),
-                ("free-hdd-space", "911511552"),
-                ("total-hdd-space", "1073741824"),
-                ("architecture-name", "arm64"),
-                ("board-name", "RB5009UG+S+"),
-                ("platform", "MikroTik"),
-            ]),
-        );
         db
     }
 
-    fn single(&mut self, menu: &str, attrs: Vec<Attr>) {
-        self.menus.insert(
-            menu.to_owned(),
-            Menu {
-                items: vec![Item { attrs }],
-                next_id: 0,
-                single: true,
-            },
-        );
+    /// Adds (or replaces) a menu with its rows and its rules.
+    pub(crate) fn register(&mut self, mut spec: MockMenu) {
+        let rows = std::mem::take(&mut spec.rows);
+        let path = spec.path.clone();
+        if spec.single {
+            let attrs = rows.into_iter().next().unwrap_or_default();
+            self.menus.insert(
+                path.clone(),
+                Menu {
+                    items: vec![Item { attrs }],
+                    next_id: 0,
+                    single: true,
+                },
+            );
+        } else {
+            self.menus.insert(path.clone(), Menu::default());
+            for row in rows {
+                self.add_unchecked(&path, row);
+            }
+        }
+        self.specs.insert(path, spec);
+    }
+
+    /// Checks (and rewrites, see [`MockMenu::check`]) what a client's `add`
+    /// or `set` would store.
+    pub(crate) fn check(
+        &self,
+        menu: &str,
+        attrs: &mut Vec<Attr>,
+        adding: bool,
+        v6: bool,
+    ) -> Result<(), Refusal> {
+        let Some(spec) = self.specs.get(menu) else {
+            return Ok(());
+        };
+        spec.check(attrs, adding, v6, |other, name| {
+            self.menus.get(other).is_some_and(|m| {
+                m.items
+                    .iter()
+                    .any(|i| i.get(b"name") == Some(name) || i.get(b".id") == Some(name))
+            })
+        })
     }
 
     fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> (Vec<u8>, Item) {

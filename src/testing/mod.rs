@@ -6,7 +6,10 @@
 //! MD5 challenge), tags, interleaved replies of concurrent commands, the
 //! `/cancel` reply order, `!empty` (7.18+), `!fatal`, `/quit`, in-memory
 //! menus with `print`/`getall` (queries, `.proplist`, `count-only`, `follow`),
-//! `add`/`set`/`remove`/`listen`, and streaming monitors.
+//! `add`/`set`/`remove`/`listen`, and streaming monitors. Your own menus
+//! come with typed properties ([`MockMenu`]); a [`Recorder`] writes a
+//! transcript of any session, real or mock, and the mock can replay it
+//! ([`MockRouterBuilder::replay`]).
 //!
 //! It runs on its own background thread (async-io), so tests may use it from
 //! Tokio, smol, async-std or plain threads: [`MockRouter::start`] binds a free
@@ -42,11 +45,131 @@
 //!   `/system/identity` and `/system/resource`. Rows of list menus carry
 //!   `=.id=*N`; single-row menus have no ids (as on RouterOS). Changes made by
 //!   one session are seen by every session (`listen`, `print =follow=`).
-//! - `/interface/monitor-traffic =interface=ether1` and
-//!   `/interface/ethernet/monitor =numbers=ether1`: a row per interval until
-//!   cancelled, or one row and `!done` with `=once=`.
-//! - `/system/package/update/check-for-updates`: a few progress rows, `!done`.
-//! - An unknown path: `!trap =category=0 =message=no such command prefix`, `!done`.
+//!   Your own menus, with their rows and rules: [`MockRouterBuilder::menu`]
+//!   and [`MockMenu`].
+//! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
+//!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
+//!   every interval, each with `=.section=N`, N counting cycles from 0).
+//! - `add`/`set`/`remove`/`listen` on list menus; `set` and `listen` on
+//!   single-row menus.
+//! - `/interface/monitor-traffic =interface=ether1[,ether2…]` and
+//!   `/interface/ethernet/monitor =numbers=ether1`: a row per interface per
+//!   interval until cancelled, every row of cycle N ending in `=.section=N`;
+//!   or one row per interface (no `.section`) and `!done` with `=once=`.
+//!   Fields of `monitor-traffic`: `name`, `rx-packets-per-second`,
+//!   `rx-bits-per-second`, `fp-rx-packets-per-second`, `fp-rx-bits-per-second`,
+//!   `rx-drops-per-second`, `rx-errors-per-second`, `tx-packets-per-second`,
+//!   `tx-bits-per-second`, `fp-tx-packets-per-second`, `fp-tx-bits-per-second`,
+//!   `tx-drops-per-second`, `tx-queue-drops-per-second`, `tx-errors-per-second`
+//!   (pseudo-random but repeatable per cycle; 0 on an interface that is not
+//!   running). Fields of `ethernet/monitor`: `name`, `status` (`link-ok` or
+//!   `no-link`), `auto-negotiation`, `rate` and `full-duplex` (only with a
+//!   link), `tx-flow-control`, `rx-flow-control`, `advertising`.
+//! - `/system/package/update/check-for-updates`: three progress rows
+//!   (`channel`, `installed-version`, `status`, then `latest-version`), `!done`.
+//! - `/login` (both forms), `/cancel` (with and without `=tag=`), `/quit`.
+//!
+//! # Behaviour on purpose
+//!
+//! These follow MikroTik's manual and captures from real routers:
+//!
+//! - Every reply carries the command's `.tag` right after the reply word.
+//! - `!trap` is always followed by `!done`. `/cancel =tag=X`: X's trap
+//!   (`=category=2 =message=interrupted`), the cancel's `!done`, X's `!done`.
+//!   Cancelling an unknown or finished tag: a trap `no such command`, then
+//!   the cancel's `!done`.
+//! - Booleans: `true`/`false` on the RouterOS 7 flavour, `yes`/`no` on
+//!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
+//!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
+//!   matches a row printed `false` (on both flavours).
+//! - `add`/`set` are checked against the menu's properties: an unknown (or
+//!   read-only) name → `!trap =message=unknown parameter <name>`; `add`
+//!   without a required one → `!trap =message=missing value(s) of
+//!   argument(s) <names>`; a value of the wrong type → `!trap =category=1
+//!   =message=invalid value for argument <name>` (a number out of range:
+//!   `value of <name> out of range (<min>..<max>)`); an `interface` that no
+//!   `/interface` row has → `!trap =category=1 =message=input does not match
+//!   any value of interface` (the manual's example). Nothing is stored then.
+//!   Built-in rules: `/interface` takes `name`, `mtu`, `l2mtu` (0–65535),
+//!   `disabled`, `comment`; `/ip/address` requires `address` and an existing
+//!   `interface`, takes `network`, `comment`, `disabled`; `/user` requires
+//!   `name` and `group` (`full`, `read` or `write`), takes `address`,
+//!   `comment`, `disabled` and a never-printed `password`.
+//! - An unknown command path answers `!trap =category=0 =message=no such
+//!   command or directory (<first unknown segment>)`, then `!trap
+//!   =message=no such command prefix`, then `!done` (the 2013 wiki and
+//!   RouterOS 7 captures), on both flavours. An unknown verb of a known menu
+//!   (`/interface/explode`, `/system/identity/add`) is named the same way.
+//! - [`MockRouterBuilder::empty_replies`] is RouterOS 7.18+ (it reports
+//!   7.19.4): a print that matches nothing answers `!empty` then `!done`, and
+//!   a `listen` or `follow` cancelled before it sent any row answers its
+//!   trap, the cancel's `!done`, `!empty`, its `!done` (a RouterOS 7.24
+//!   capture); with rows sent, the usual order.
+//! - The RouterOS 6 flavour is one consistent router: 6.44.6 (long-term),
+//!   which has both the 6.43 login and the MD5 challenge (removed in 6.45.1);
+//!   a hAP board (`RB951Ui-2nD`, `mipsbe`, 64 MiB); `build-time` as
+//!   `Sep/27/2019 09:25:59`. The RouterOS 7 flavour is an RB5009 (`arm64`)
+//!   on 7.16 with `build-time` as `2024-09-20 13:00:27`. Ethernet rows carry
+//!   `default-name`, `l2mtu`, `max-l2mtu`, `mac-address`, `fast-path`,
+//!   `link-downs`.
+//! - Commands before a successful login: `!fatal not logged in`; more than 32
+//!   sentences before login: `!fatal`. `/quit`: `!fatal session terminated on
+//!   request`, then the connection closes.
+//! - A sentence that does not frame (a control byte, an absurd length):
+//!   `!fatal protocol error: …`, then the connection closes.
+//!
+//! # Known differences from a real router
+//!
+//! - Only the menus above (and yours) exist; no command has side effects
+//!   beyond its menu (adding an address adds no route; only its `network`,
+//!   `actual-interface` and flags are filled in); ids are never reused and
+//!   count from `*1` per menu.
+//! - A menu without declared properties accepts any property and any value.
+//! - Trap messages follow the manual and captures, but RouterOS words them
+//!   differently across versions (some say only `unknown parameter`), and
+//!   the category of `unknown parameter` and `missing value(s)` traps is
+//!   not documented: the mock sends none.
+//! - Queries compare numbers as numbers and everything else as bytes; no
+//!   other type knowledge (IP ranges, durations) is applied. Boolean aliases
+//!   match on both flavours.
+//! - `/cancel` answers at once; a real router may send a few sentences of
+//!   the cancelled command 2–47 ms later. Monitors start their first row at
+//!   once and then wait the interval; `=interval=` of monitors is not read
+//!   (the builder's [`monitor_interval`](MockRouterBuilder::monitor_interval)
+//!   is).
+//! - No `/ip service` limits (`max-sessions`), no permissions (policies),
+//!   no idle timeouts; users are the builder's, not the `/user` menu's rows.
+//! - API-SSL only with the TLS configuration you give
+//!   ([`MockRouterBuilder::tls`], feature `tls`): no anonymous-DH mode.
+//!
+//! # Recording and replay
+//!
+//! [`Recorder`] wraps any futures-io stream (plain, TLS, a tunnel) and writes
+//! every sentence of both directions, with its direction, time offset and
+//! tag, to a text transcript ([format](Transcript); passwords, secrets and
+//! the MD5 challenge response are redacted before anything is written). Give
+//! the wrapped stream to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
+//! For API-SSL, wrap the TLS stream so the transcript holds plaintext.
+//!
+//! # Replay
+//!
+//! [`MockRouterBuilder::replay`] serves a [`Transcript`] instead of the
+//! menus. A command is matched by its path and attributes: tags are ignored,
+//! `=` attributes may come in any order, `?` queries must come in the same
+//! order, `.proplist` is compared as a set, a redacted value matches any
+//! value. Of several matching recorded commands the first this session has
+//! not replayed answers (the order of the transcript), and when all have been
+//! replayed the last one answers again. `/login` commands match in recorded
+//! order whatever their words (so any password logs in; without a recorded
+//! login the builder's users apply). Replies are replayed with the client's
+//! tag (none if the client sent none), at once, or with the recorded delays
+//! after [`MockRouterBuilder::replay_timing`]. A command the recording
+//! cancelled (or that never ended) replays the rows recorded before its
+//! `/cancel`, then runs until the client cancels it: its `/cancel` answers
+//! the recorded sentences of both, in recorded order (tags rewritten). A
+//! command nothing matches answers `!trap =category=0 =message=replay: no
+//! command like `…` in transcript <name>; closest recorded: `…``, then
+//! `!done`. `/quit` and scripts keep their usual behaviour.
 //!
 //! # Scripted replies
 //!
@@ -99,6 +222,9 @@ mod db;
 #[doc(hidden)]
 pub mod fuzz;
 mod query;
+mod record;
+mod replay;
+mod schema;
 mod session;
 mod socket;
 #[cfg(test)]
@@ -108,6 +234,7 @@ mod tls;
 mod virtual_time;
 
 pub use virtual_time::VirtualTime;
+mod transcript;
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -121,6 +248,9 @@ use async_io::{Async, Timer};
 
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
+pub use record::{Recorder, TranscriptBuffer};
+pub use schema::{MockMenu, PropertyType, Validator};
+pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
@@ -330,11 +460,15 @@ struct Config {
     empty_replies: bool,
     monitor_interval: Duration,
     received_capacity: usize,
+    menus: Vec<MockMenu>,
+    replay: Option<Transcript>,
+    replay_timing: bool,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
 pub(crate) struct Shared {
     config: Config,
+    replay: Option<replay::Replay>,
     scripts: RwLock<HashMap<Vec<u8>, Script>>,
     db: Mutex<db::Db>,
     received: Mutex<VecDeque<ReceivedSentence>>,
@@ -429,6 +563,9 @@ impl Default for MockRouterBuilder {
                 empty_replies: false,
                 monitor_interval: Duration::from_secs(1),
                 received_capacity: 50_000,
+                menus: Vec::new(),
+                replay: None,
+                replay_timing: false,
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -487,6 +624,31 @@ impl MockRouterBuilder {
     /// built-in behaviour. `/login` may be scripted too.
     pub fn script(mut self, path: impl AsRef<[u8]>, script: Script) -> Self {
         self.scripts.insert(path.as_ref().to_vec(), script);
+        self
+    }
+
+    /// Adds a menu of your own (e.g. `/ip/firewall/address-list`) with its
+    /// rows and, optionally, the properties it accepts; it answers `print`,
+    /// `getall`, `add`, `set`, `remove`, `listen` and `print =follow=` like
+    /// the built-in ones. A built-in menu of the same path is replaced.
+    pub fn menu(mut self, menu: MockMenu) -> Self {
+        self.config.menus.retain(|m| m.path != menu.path);
+        self.config.menus.push(menu);
+        self
+    }
+
+    /// Serves a recorded session: every command is answered with the
+    /// replies recorded for the same command (path and attributes; tags
+    /// ignored), with the client's tag. See the [module docs](self#replay).
+    pub fn replay(mut self, transcript: Transcript) -> Self {
+        self.config.replay = Some(transcript);
+        self
+    }
+
+    /// With [`replay`](Self::replay): waits between replies as long as the
+    /// recording did (default: answers at once).
+    pub fn replay_timing(mut self, keep: bool) -> Self {
+        self.config.replay_timing = keep;
         self
     }
 
@@ -552,11 +714,19 @@ impl MockRouterBuilder {
         let listener = bind_loopback()?;
         let addr = listener.get_ref().local_addr()?;
         let v6 = self.config.v6;
-        #[allow(unused_mut)]
-        let mut db = db::Db::preloaded(v6);
+        let mut db = db::Db::preloaded(v6, self.config.empty_replies);
         #[cfg(feature = "testing-tls")]
         certificates::preload(&mut db, v6);
+        for menu in &self.config.menus {
+            db.register(menu.clone());
+        }
+        let replay = self
+            .config
+            .replay
+            .as_ref()
+            .map(|t| replay::Replay::new(t, self.config.replay_timing));
         let shared = Arc::new(Shared {
+            replay,
             config: self.config,
             scripts: RwLock::new(self.scripts),
             db: Mutex::new(db),

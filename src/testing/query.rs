@@ -105,6 +105,14 @@ fn compare(a: &[u8], b: &[u8]) -> Ordering {
     }
 }
 
+/// Equal bytes, or the same boolean in either flavour's words: RouterOS 7
+/// types its booleans, so `?disabled=no` matches a row printed `false`.
+fn equal(stored: &[u8], wanted: &[u8]) -> bool {
+    stored == wanted
+        || super::schema::parse_bool(stored)
+            .is_some_and(|b| super::schema::parse_bool(wanted) == Some(b))
+}
+
 /// The stack, with infinitely many `true` below what was pushed.
 struct Stack(Vec<bool>);
 
@@ -128,7 +136,7 @@ pub(crate) fn matches<'r>(queries: &[QueryWord], get: impl Fn(&[u8]) -> Option<&
             QueryWord::Present(k) => stack.0.push(get(k).is_some()),
             QueryWord::Absent(k) => stack.0.push(get(k).is_none()),
             // An absent property equals the empty value.
-            QueryWord::Equal(k, v) => stack.0.push(get(k).unwrap_or_default() == &v[..]),
+            QueryWord::Equal(k, v) => stack.0.push(equal(get(k).unwrap_or_default(), v)),
             QueryWord::Less(k, v) => {
                 stack
                     .0
@@ -239,5 +247,14 @@ mod tests {
         );
         assert!(eval(&[], &ether));
         assert!(eval(&["?#&&&!!"], &ether), "the stack is bottomless true");
+        // Booleans match in either flavour's words.
+        let off = [("disabled", "false"), ("running", "true")];
+        assert!(eval(&["?disabled=no", "?running=yes"], &off));
+        assert!(!eval(&["?disabled=yes"], &off) && !eval(&["?running=no"], &off));
+        assert!(eval(&["?disabled=false"], &[("disabled", "no")]));
+        assert!(
+            !eval(&["?disabled=nope"], &off),
+            "only booleans are aliases"
+        );
     }
 }

@@ -17,7 +17,9 @@ use futures_util::FutureExt;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::db::{Attr, Item};
-use super::query;
+use super::query::{self, QueryWord};
+use super::replay::{CancelReply, End, Plan};
+use super::schema;
 use super::socket::SharedSocket;
 use super::{Cut, Reply, Script, Shared, lock};
 use crate::protocol::login::challenge_response;
@@ -137,6 +139,13 @@ fn pairs_row(out: &mut Vec<u8>, tag: Option<&[u8]>, attrs: &[(&str, &str)]) {
 pub(crate) struct CmdHandle {
     tag: Option<Vec<u8>>,
     done: AtomicBool,
+    /// Some reply of it has been written (a 7.18+ `listen` cancelled before
+    /// any answers `!empty`).
+    answered: AtomicBool,
+    /// Answer `!empty` when cancelled before any reply (7.18+ `listen`/`follow`).
+    empty_on_cancel: AtomicBool,
+    /// A replayed command's recorded answer to its `/cancel`.
+    replayed_cancel: std::sync::Mutex<Option<Vec<CancelReply>>>,
     stop: async_channel::Sender<()>,
     running: Arc<AtomicUsize>,
 }
@@ -151,6 +160,9 @@ impl CmdHandle {
         let handle = Arc::new(Self {
             tag,
             done: AtomicBool::new(false),
+            answered: AtomicBool::new(false),
+            empty_on_cancel: AtomicBool::new(false),
+            replayed_cancel: std::sync::Mutex::new(None),
             stop,
             running,
         });
@@ -311,6 +323,55 @@ fn mix(a: u64, b: u64) -> u64 {
     x ^ (x >> 29)
 }
 
+/// Commands the session answers itself, outside the menus.
+const BUILTIN_COMMANDS: [&[u8]; 6] = [
+    b"/login",
+    b"/cancel",
+    b"/quit",
+    b"/interface/monitor-traffic",
+    b"/interface/ethernet/monitor",
+    b"/system/package/update/check-for-updates",
+];
+
+/// The first segment of `path` that no known path starts with (the whole
+/// path's last segment when every prefix is known).
+fn first_unknown<'a>(path: &'a [u8], known: &[Vec<u8>]) -> &'a [u8] {
+    let segments: Vec<&[u8]> = path
+        .strip_prefix(b"/")
+        .unwrap_or(path)
+        .split(|&b| b == b'/')
+        .collect();
+    let mut prefix = Vec::new();
+    for segment in &segments {
+        prefix.push(b'/');
+        prefix.extend_from_slice(segment);
+        let known_prefix = known.iter().any(|k| {
+            k.starts_with(&prefix) && (k.len() == prefix.len() || k[prefix.len()] == b'/')
+        });
+        if !known_prefix {
+            return segment;
+        }
+    }
+    segments.last().copied().unwrap_or_default()
+}
+
+/// `=interval=` as RouterOS writes durations: `1`, `2s`, `500ms`, `1m`.
+fn parse_interval(text: &[u8]) -> Option<Duration> {
+    let text = std::str::from_utf8(text).ok()?;
+    let (number, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(i) => text.split_at(i),
+        None => (text, "s"),
+    };
+    let n: u64 = number.parse().ok()?;
+    let duration = match unit {
+        "ms" => Duration::from_millis(n),
+        "s" => Duration::from_secs(n),
+        "m" => Duration::from_secs(n * 60),
+        _ => return None,
+    };
+    (!duration.is_zero()).then_some(duration)
+}
+
 #[derive(Clone, Copy)]
 enum Monitor {
     Traffic,
@@ -337,6 +398,8 @@ struct Session {
     logged_in: bool,
     challenge: Option<String>,
     before_login: usize,
+    /// Which recorded commands this session has replayed.
+    replayed: Vec<bool>,
 }
 
 impl Session {
@@ -466,6 +529,13 @@ impl Session {
         }
         if let Some(script) = self.shared.script(cmd.path) {
             return self.run_script(&cmd, sentence, script).await;
+        }
+        if let Some(replay) = &self.shared.replay
+            && !matches!(cmd.path, b"/cancel" | b"/quit")
+            && (cmd.path != b"/login" || replay.has_login)
+        {
+            let plan = replay.plan(sentence, &mut self.replayed);
+            return self.replay(&cmd, plan).await;
         }
         match cmd.path {
             b"/quit" => {
@@ -674,6 +744,67 @@ impl Session {
         true
     }
 
+    /// Answers a command from a transcript; `false` when the session must close.
+    async fn replay(&mut self, cmd: &Parsed<'_>, plan: Plan) -> bool {
+        let tag = cmd.tag;
+        let (replies, end, cancel) = match plan {
+            Plan::Unmatched(message) => {
+                self.reply(trap_done(tag, Some(0), &message)).await;
+                return true;
+            }
+            Plan::Answer {
+                replies,
+                end,
+                cancel,
+            } => (replies, end, cancel),
+        };
+        let is_login = cmd.path == b"/login";
+        let timing = self.shared.replay.as_ref().is_some_and(|r| r.timing);
+        if end == End::Fatal || (end == End::Done && (!timing || is_login)) {
+            let mut out = Vec::new();
+            let mut fatal_reason = None;
+            for reply in &replies {
+                if reply.words.first().is_some_and(|w| w == b"!fatal") {
+                    fatal_reason = Some(reply.words.get(1).cloned().unwrap_or_default());
+                } else {
+                    tagged(&mut out, tag, &reply.words);
+                }
+            }
+            self.reply(out).await;
+            if let Some(reason) = fatal_reason {
+                self.fatal(&reason).await;
+                return false;
+            }
+            let trapped = replies.iter().any(|r| r.words[0] == b"!trap");
+            let challenge = replies
+                .iter()
+                .any(|r| r.words.iter().any(|w| w.starts_with(b"=ret=")));
+            if is_login && !trapped && !challenge {
+                self.logged_in_now().await;
+            }
+            return true;
+        }
+        let (handle, stop) = self.register(tag);
+        *lock(&handle.replayed_cancel) = cancel;
+        let emitter = self.emitter(handle);
+        self.spawn(stop, async move {
+            let start = std::time::Instant::now();
+            let count = replies.len();
+            for (i, reply) in replies.into_iter().enumerate() {
+                if timing && let Some(wait) = reply.after.checked_sub(start.elapsed()) {
+                    Timer::after(wait).await;
+                }
+                let mut out = Vec::new();
+                tagged(&mut out, emitter.tag(), &reply.words);
+                let last = end == End::Done && i + 1 == count;
+                if !emitter.send(Payload::Owned(out), last).await {
+                    return;
+                }
+            }
+        });
+        true
+    }
+
     async fn menu_command(&mut self, cmd: &Parsed<'_>) {
         let path = cmd.path;
         let (menu, verb) = match path.iter().rposition(|&b| b == b'/') {
@@ -681,21 +812,54 @@ impl Session {
             _ => (&b""[..], path),
         };
         let menu = std::str::from_utf8(menu).unwrap_or_default();
-        let known = !menu.is_empty() && lock(&self.shared.db).menus.contains_key(menu);
-        if !known {
-            let out = trap_done(cmd.tag, Some(0), b"no such command prefix");
-            self.reply(out).await;
-            return;
-        }
-        match verb {
-            b"print" | b"getall" => self.print(cmd, menu, false).await,
-            b"listen" => self.print(cmd, menu, true).await,
-            b"add" | b"set" | b"remove" => self.modify(cmd, menu, verb).await,
+        let single = {
+            let db = lock(&self.shared.db);
+            (!menu.is_empty())
+                .then(|| db.menus.get(menu).map(|m| m.single))
+                .flatten()
+        };
+        match (single, verb) {
+            (Some(_), b"print" | b"getall") => self.print(cmd, menu, false).await,
+            (Some(_), b"listen") => self.print(cmd, menu, true).await,
+            (Some(_), b"set") | (Some(false), b"add" | b"remove") => {
+                self.modify(cmd, menu, verb).await;
+            }
             _ => {
-                let out = trap_done(cmd.tag, Some(0), b"no such command");
+                let out = self.unknown_command(cmd);
                 self.reply(out).await;
             }
         }
+    }
+
+    /// What RouterOS answers to a path it does not know: the first unknown
+    /// segment named, then "no such command prefix", then `!done`.
+    fn unknown_command(&self, cmd: &Parsed<'_>) -> Vec<u8> {
+        let name = {
+            let db = lock(&self.shared.db);
+            let scripts = self
+                .shared
+                .scripts
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut known: Vec<Vec<u8>> = BUILTIN_COMMANDS.iter().map(|p| p.to_vec()).collect();
+            known.extend(scripts.keys().cloned());
+            for (path, m) in &db.menus {
+                for verb in ["print", "getall", "listen", "set", "add", "remove"] {
+                    if !m.single || !matches!(verb, "add" | "remove") {
+                        known.push(format!("{path}/{verb}").into_bytes());
+                    }
+                }
+            }
+            first_unknown(cmd.path, &known).to_vec()
+        };
+        let mut message = b"no such command or directory (".to_vec();
+        message.extend_from_slice(&name);
+        message.push(b')');
+        let mut out = Vec::new();
+        trap(&mut out, cmd.tag, Some(0), &message);
+        trap(&mut out, cmd.tag, None, b"no such command prefix");
+        done(&mut out, cmd.tag, None);
+        out
     }
 
     async fn print(&mut self, cmd: &Parsed<'_>, menu: &str, listen: bool) {
@@ -714,6 +878,14 @@ impl Session {
         let proplist = cmd.proplist();
         let follow = cmd.has(b"follow");
         let changes_only = listen || cmd.has(b"follow-only");
+        if let Some(interval) = cmd.attr(b"interval")
+            && !follow
+            && !changes_only
+        {
+            let interval = parse_interval(interval).unwrap_or(self.shared.config.monitor_interval);
+            self.print_every(cmd, menu, queries, proplist, interval);
+            return;
+        }
         let (rows, changes) = {
             let mut db = lock(&self.shared.db);
             let rows: Vec<Item> = if changes_only {
@@ -752,6 +924,9 @@ impl Session {
             row(&mut first, tag, &item.attrs, proplist.as_deref(), None);
         }
         let (handle, stop) = self.register(tag);
+        if self.shared.config.empty_replies {
+            handle.empty_on_cancel.store(true, Ordering::SeqCst);
+        }
         let emitter = self.emitter(handle);
         let menu = menu.to_owned();
         let dead = self.yes().as_bytes();
@@ -779,6 +954,57 @@ impl Session {
         });
     }
 
+    /// `print =interval=`: every cycle prints the matching rows again, each
+    /// row carrying `=.section=N` (N counts cycles from 0), until cancelled.
+    /// A cycle without rows answers `!empty` in the 7.18+ flavour.
+    fn print_every(
+        &mut self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+        queries: Vec<QueryWord>,
+        proplist: Option<Vec<Vec<u8>>>,
+        interval: Duration,
+    ) {
+        let (handle, stop) = self.register(cmd.tag);
+        let emitter = self.emitter(handle);
+        let shared = Arc::clone(&self.shared);
+        let menu = menu.to_owned();
+        self.spawn(stop, async move {
+            for cycle in 0u64.. {
+                let rows: Vec<Item> = {
+                    let db = lock(&shared.db);
+                    db.menus.get(&menu).map_or_else(Vec::new, |m| {
+                        m.items
+                            .iter()
+                            .filter(|item| query::matches(&queries, |k| item.get(k)))
+                            .cloned()
+                            .collect()
+                    })
+                };
+                let section = cycle.to_string();
+                let mut out = Vec::new();
+                for item in &rows {
+                    let mut attrs: Vec<Attr> = item
+                        .attrs
+                        .iter()
+                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.contains(k)))
+                        .cloned()
+                        .collect();
+                    attrs.push((b".section".to_vec(), section.clone().into_bytes()));
+                    row(&mut out, emitter.tag(), &attrs, None, None);
+                }
+                if rows.is_empty() && shared.config.empty_replies {
+                    begin(&mut out, b"!empty", emitter.tag());
+                    out.push(0);
+                }
+                if !out.is_empty() && !emitter.send(Payload::Owned(out), false).await {
+                    return;
+                }
+                Timer::after(interval).await;
+            }
+        });
+    }
+
     async fn modify(&mut self, cmd: &Parsed<'_>, menu: &str, verb: &[u8]) {
         let tag = cmd.tag;
         let ids = cmd
@@ -791,11 +1017,17 @@ impl Session {
             .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
             .map(|(k, v)| (k.to_vec(), v.to_vec()))
             .collect();
+        let mut attrs = attrs;
         let result = {
             let mut db = lock(&self.shared.db);
+            let v6 = self.shared.config.v6;
             match verb {
-                b"add" => db.add(menu, attrs).map(Some),
-                b"set" => db.set(menu, ids, &attrs).map(|()| None),
+                b"add" => db
+                    .check(menu, &mut attrs, true, v6)
+                    .and_then(|()| db.add(menu, attrs).map(Some)),
+                b"set" => db
+                    .check(menu, &mut attrs, false, v6)
+                    .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
                 _ => db.remove(menu, ids).map(|()| None),
             }
         };
@@ -805,9 +1037,7 @@ impl Session {
                 done(&mut out, tag, ret.as_deref());
                 out
             }
-            Err((category, message)) => {
-                trap_done(tag, Some(u32::from(category)), message.as_bytes())
-            }
+            Err((category, message)) => trap_done(tag, category.map(u32::from), message.as_bytes()),
         };
         self.reply(out).await;
     }
@@ -843,7 +1073,7 @@ impl Session {
             return;
         }
         let (yes, no) = (self.yes(), self.no());
-        let rows = move |tag: Option<&[u8]>, tick: u64| {
+        let rows = move |tag: Option<&[u8]>, tick: u64, section: Option<&str>| {
             let mut out = Vec::new();
             for (i, (name, up)) in interfaces.iter().enumerate() {
                 match kind {
@@ -861,26 +1091,24 @@ impl Session {
                             rxp.to_string(),
                             txp.to_string(),
                         );
-                        pairs_row(
-                            &mut out,
-                            tag,
-                            &[
-                                ("name", name),
-                                ("rx-packets-per-second", &rxp),
-                                ("rx-bits-per-second", &rx),
-                                ("fp-rx-packets-per-second", &rxp),
-                                ("fp-rx-bits-per-second", &rx),
-                                ("rx-drops-per-second", "0"),
-                                ("rx-errors-per-second", "0"),
-                                ("tx-packets-per-second", &txp),
-                                ("tx-bits-per-second", &tx),
-                                ("fp-tx-packets-per-second", &txp),
-                                ("fp-tx-bits-per-second", &tx),
-                                ("tx-drops-per-second", "0"),
-                                ("tx-queue-drops-per-second", "0"),
-                                ("tx-errors-per-second", "0"),
-                            ],
-                        );
+                        let mut attrs = vec![
+                            ("name", name.as_str()),
+                            ("rx-packets-per-second", &rxp),
+                            ("rx-bits-per-second", &rx),
+                            ("fp-rx-packets-per-second", &rxp),
+                            ("fp-rx-bits-per-second", &rx),
+                            ("rx-drops-per-second", "0"),
+                            ("rx-errors-per-second", "0"),
+                            ("tx-packets-per-second", &txp),
+                            ("tx-bits-per-second", &tx),
+                            ("fp-tx-packets-per-second", &txp),
+                            ("fp-tx-bits-per-second", &tx),
+                            ("tx-drops-per-second", "0"),
+                            ("tx-queue-drops-per-second", "0"),
+                            ("tx-errors-per-second", "0"),
+                        ];
+                        attrs.extend(section.map(|s| (".section", s)));
+                        pairs_row(&mut out, tag, &attrs);
                     }
                     Monitor::Ethernet => {
                         let mut attrs = vec![
@@ -896,6 +1124,7 @@ impl Session {
                             ("rx-flow-control", no),
                             ("advertising", "10M-baseT-half,10M-baseT-full,100M-baseT-half,100M-baseT-full,1G-baseT-half,1G-baseT-full"),
                         ]);
+                        attrs.extend(section.map(|s| (".section", s)));
                         pairs_row(&mut out, tag, &attrs);
                     }
                 }
@@ -903,7 +1132,7 @@ impl Session {
             out
         };
         if cmd.has(b"once") {
-            let mut out = rows(tag, 0);
+            let mut out = rows(tag, 0, None);
             done(&mut out, tag, None);
             self.reply(out).await;
             return;
@@ -913,10 +1142,9 @@ impl Session {
         let emitter = self.emitter(handle);
         self.spawn(stop, async move {
             for tick in 0.. {
-                if !emitter
-                    .send(Payload::Owned(rows(emitter.tag(), tick)), false)
-                    .await
-                {
+                let section = tick.to_string();
+                let cycle = rows(emitter.tag(), tick, Some(&section));
+                if !emitter.send(Payload::Owned(cycle), false).await {
                     return;
                 }
                 Timer::after(interval).await;
@@ -925,11 +1153,8 @@ impl Session {
     }
 
     fn check_for_updates(&mut self, cmd: &Parsed<'_>) {
-        let (installed, latest) = if self.shared.config.v6 {
-            ("6.49.10", "6.49.17")
-        } else {
-            ("7.16", "7.16.1")
-        };
+        let config = &self.shared.config;
+        let (installed, latest) = schema::versions(config.v6, config.empty_replies);
         let (handle, stop) = self.register(cmd.tag);
         let emitter = self.emitter(handle);
         self.spawn(stop, async move {
@@ -963,6 +1188,72 @@ impl Session {
             done(&mut out, emitter.tag(), None);
             emitter.send(Payload::Owned(out), true).await;
         });
+    }
+}
+
+/// The answer to `/cancel` (tag `tag`) of `interrupted`, in the order of
+/// MikroTik's manual and real routers: each interrupted trap, the cancel's
+/// `!done`, then each cancelled command's `!done` (after `!empty` for a
+/// 7.18+ `listen` that had sent nothing, as RouterOS 7.24 does).
+fn cancel_replies(
+    buf: &mut Vec<u8>,
+    tag: Option<&[u8]>,
+    interrupted: &[Arc<CmdHandle>],
+    named: bool,
+) {
+    for t in interrupted {
+        trap(buf, t.tag.as_deref(), Some(2), b"interrupted");
+    }
+    if named && interrupted.is_empty() {
+        trap(buf, tag, Some(0), b"no such command");
+    }
+    done(buf, tag, None);
+    for t in interrupted {
+        if t.empty_on_cancel.load(Ordering::SeqCst) && !t.answered.load(Ordering::SeqCst) {
+            begin(buf, b"!empty", t.tag.as_deref());
+            buf.push(0);
+        }
+        done(buf, t.tag.as_deref(), None);
+    }
+}
+
+/// A recorded sentence with `tag` put right after its first word.
+fn tagged(out: &mut Vec<u8>, tag: Option<&[u8]>, words: &[Vec<u8>]) {
+    let Some((first, rest)) = words.split_first() else {
+        return;
+    };
+    begin(out, first, tag);
+    for word in rest {
+        put_word(out, &[word]);
+    }
+    out.push(0);
+}
+
+/// The recorded answer to a replayed command's `/cancel`, tags rewritten;
+/// a `!done` the recording lacks (it ended first) is added at the end.
+fn replayed_cancel(
+    out: &mut Vec<u8>,
+    cancel_tag: Option<&[u8]>,
+    target_tag: Option<&[u8]>,
+    recorded: &[CancelReply],
+) {
+    let mut done_own = false;
+    let mut done_target = false;
+    for (own, words) in recorded {
+        let is_done = words.first().is_some_and(|w| w == b"!done");
+        if *own {
+            done_own |= is_done;
+            tagged(out, cancel_tag, words);
+        } else {
+            done_target |= is_done;
+            tagged(out, target_tag, words);
+        }
+    }
+    if !done_own {
+        done(out, cancel_tag, None);
+    }
+    if !done_target {
+        done(out, target_tag, None);
     }
 }
 
@@ -1041,6 +1332,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                         if last {
                             cmd.finish();
                         }
+                        cmd.answered.store(true, Ordering::SeqCst);
                         buf.extend_from_slice(payload.bytes());
                     }
                     None => buf.extend_from_slice(payload.bytes()),
@@ -1051,15 +1343,16 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                     named,
                 } => {
                     let interrupted: Vec<_> = targets.into_iter().filter(|t| t.finish()).collect();
-                    for t in &interrupted {
-                        trap(&mut buf, t.tag.as_deref(), Some(2), b"interrupted");
-                    }
-                    if named && interrupted.is_empty() {
-                        trap(&mut buf, tag.as_deref(), Some(0), b"no such command");
-                    }
-                    done(&mut buf, tag.as_deref(), None);
-                    for t in &interrupted {
-                        done(&mut buf, t.tag.as_deref(), None);
+                    let recorded = match &interrupted[..] {
+                        [only] => lock(&only.replayed_cancel).take(),
+                        _ => None,
+                    };
+                    match (recorded, &interrupted[..]) {
+                        (Some(recorded), [only]) => {
+                            let (own, target) = (tag.as_deref(), only.tag.as_deref());
+                            replayed_cancel(&mut buf, own, target, &recorded);
+                        }
+                        _ => cancel_replies(&mut buf, tag.as_deref(), &interrupted, named),
                     }
                 }
                 Out::LoginComplete => {
@@ -1161,6 +1454,7 @@ where
         logged_in: false,
         challenge: None,
         before_login: 0,
+        replayed: Vec::new(),
     };
     let mut kill = pin!(async move {
         let _ = kill_rx.recv().await;

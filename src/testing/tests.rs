@@ -592,23 +592,383 @@ fn bulk_streams_exactly_count_rows() {
 }
 
 #[test]
-fn unknown_paths_are_trapped() {
+fn unknown_paths_answer_the_two_traps_routers_send() {
+    for v6 in [false, true] {
+        let router = MockRouter::builder().routeros6(v6).start();
+        let mut c = Client::logged_in(&router);
+        for (path, name) in [
+            ("/nothing/here/print", "nothing"),
+            ("/interface/wireless/print", "wireless"),
+            ("/interface/explode", "explode"),
+            ("/system/identity/add", "add"),
+        ] {
+            c.send(&[path, ".tag=1"]);
+            let message = format!("=message=no such command or directory ({name})");
+            assert_eq!(
+                c.until_done("1"),
+                [
+                    words(&["!trap", ".tag=1", "=category=0", &message]),
+                    words(&["!trap", ".tag=1", "=message=no such command prefix"]),
+                    words(&["!done", ".tag=1"]),
+                ],
+                "{path}"
+            );
+        }
+    }
+}
+
+#[test]
+fn booleans_are_typed_on_7_and_words_on_6() {
+    // Queries in either flavour's words match the stored boolean.
     let router = MockRouter::start();
     let mut c = Client::logged_in(&router);
-    c.send(&["/nothing/here/print", ".tag=1"]);
-    assert_eq!(
-        c.recv(),
-        Some(words(&[
-            "!trap",
-            ".tag=1",
-            "=category=0",
-            "=message=no such command prefix"
-        ]))
+    let down = c.names(&["/interface/print", "?running=no"]);
+    assert_eq!(down, ["ether5"]);
+    assert_eq!(c.names(&["/interface/print", "?running=false"]), ["ether5"]);
+    assert_eq!(c.names(&["/interface/print", "?disabled=yes"]).len(), 0);
+    assert_eq!(c.names(&["/interface/print", "?disabled=no"]).len(), 7);
+    for (v6, on, off) in [(false, "true", "false"), (true, "yes", "no")] {
+        let router = MockRouter::builder().routeros6(v6).start();
+        let mut c = Client::logged_in(&router);
+        for (sent, printed) in [("yes", on), ("true", on), ("no", off), ("false", off)] {
+            c.send(&[
+                "/interface/set",
+                "=.id=ether2",
+                &format!("=disabled={sent}"),
+                ".tag=s",
+            ]);
+            assert_eq!(c.until_done("s"), [words(&["!done", ".tag=s"])]);
+            c.send(&["/interface/print", "?name=ether2", ".tag=p"]);
+            let rows = c.until_done("p");
+            assert_eq!(value(&rows[0], "disabled"), Some(printed), "v6={v6} {sent}");
+        }
+        c.send(&[
+            "/ip/address/add",
+            "=address=10.7.0.1/24",
+            "=interface=ether3",
+            "=disabled=yes",
+            ".tag=a",
+        ]);
+        assert_eq!(c.recv().unwrap()[0], "!done");
+        c.send(&["/ip/address/print", "?address=10.7.0.1/24", ".tag=p"]);
+        let rows = c.until_done("p");
+        assert_eq!(value(&rows[0], "disabled"), Some(on), "v6={v6}");
+        // Matched in the other flavour's words too.
+        c.send(&[
+            "/ip/address/print",
+            "?disabled=true",
+            "?disabled=yes",
+            ".tag=q",
+        ]);
+        assert_eq!(c.until_done("q").len(), 2, "v6={v6}");
+    }
+}
+
+#[test]
+fn add_and_set_check_their_parameters() {
+    let router = MockRouter::start();
+    let mut c = Client::logged_in(&router);
+    let before = router.items("/ip/address");
+    let refused = |c: &mut Client, command: &[&str]| {
+        let mut command = command.to_vec();
+        command.push(".tag=x");
+        c.send(&command);
+        let replies = c.until_done("x");
+        assert_eq!(replies.len(), 2, "{command:?}: {replies:?}");
+        assert_eq!(replies[0][0], "!trap", "{command:?}");
+        replies[0].last().unwrap().clone()
+    };
+    let message = refused(
+        &mut c,
+        &[
+            "/ip/address/add",
+            "=address=10.1.1.1/24",
+            "=interface=ether2",
+            "=colour=blue",
+        ],
     );
-    assert_eq!(c.recv(), Some(words(&["!done", ".tag=1"])));
-    c.send(&["/interface/explode", ".tag=2"]);
-    assert_eq!(c.recv().unwrap()[3], "=message=no such command");
-    assert_eq!(c.recv(), Some(words(&["!done", ".tag=2"])));
+    assert_eq!(message, "=message=unknown parameter colour");
+    let message = refused(&mut c, &["/ip/address/add", "=interface=ether2"]);
+    assert_eq!(message, "=message=missing value(s) of argument(s) address");
+    let message = refused(&mut c, &["/ip/address/add", "=address=10.1.1.1/24"]);
+    assert_eq!(
+        message,
+        "=message=missing value(s) of argument(s) interface"
+    );
+    let message = refused(
+        &mut c,
+        &["/ip/address/add", "=address=10.1.1.1/24", "=interface=asdf"],
+    );
+    assert_eq!(
+        message,
+        "=message=input does not match any value of interface"
+    );
+    assert_eq!(router.items("/ip/address"), before, "nothing stored");
+
+    let message = refused(&mut c, &["/interface/set", "=.id=ether1", "=mtu=jumbo"]);
+    assert_eq!(message, "=message=invalid value for argument mtu");
+    let message = refused(&mut c, &["/interface/set", "=.id=ether1", "=mtu=70000"]);
+    assert_eq!(message, "=message=value of mtu out of range (0..65535)");
+    let message = refused(&mut c, &["/interface/set", "=.id=ether1", "=running=no"]);
+    assert_eq!(message, "=message=unknown parameter running");
+    let message = refused(
+        &mut c,
+        &["/interface/set", "=.id=ether1", "=disabled=maybe"],
+    );
+    assert_eq!(message, "=message=invalid value for argument disabled");
+    let ether1 = |router: &MockRouter| router.items("/interface")[0].clone();
+    assert!(ether1(&router).contains(&("mtu".into(), b"1500".to_vec())));
+    c.send(&["/interface/set", "=.id=ether1", "=mtu=1480", ".tag=ok"]);
+    assert_eq!(c.until_done("ok"), [words(&["!done", ".tag=ok"])]);
+    assert!(ether1(&router).contains(&("mtu".into(), b"1480".to_vec())));
+
+    // Defaults are filled in; a write-only password is never printed.
+    c.send(&[
+        "/user/add",
+        "=name=op",
+        "=group=read",
+        "=password=pw",
+        ".tag=u",
+    ]);
+    assert_eq!(c.recv().unwrap()[0], "!done");
+    let op = router.items("/user").pop().unwrap();
+    assert!(
+        op.contains(&("disabled".into(), b"false".to_vec())),
+        "{op:?}"
+    );
+    assert!(!op.iter().any(|(k, _)| k == "password"), "{op:?}");
+    let message = refused(&mut c, &["/user/add", "=name=x", "=group=root"]);
+    assert_eq!(message, "=message=invalid value for argument group");
+    // The test's own direct access stays unchecked.
+    assert!(router.set_item("/interface", "ether2", [("mtu", "jumbo")]));
+}
+
+#[test]
+fn streaming_monitors_count_sections() {
+    let router = MockRouter::builder()
+        .monitor_interval(Duration::from_millis(5))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&[
+        "/interface/monitor-traffic",
+        "=interface=ether1,ether2",
+        ".tag=m",
+    ]);
+    for cycle in 0..3 {
+        for name in ["ether1", "ether2"] {
+            let row = c.recv().unwrap();
+            assert_eq!(value(&row, "name"), Some(name));
+            let section = cycle.to_string();
+            assert_eq!(row.last().unwrap(), &format!("=.section={section}"));
+        }
+    }
+    c.send(&["/cancel", "=tag=m", ".tag=c"]);
+    c.until_done("m");
+    // `once` is one row without a section.
+    c.send(&[
+        "/interface/monitor-traffic",
+        "=interface=ether1",
+        "=once=",
+        ".tag=o",
+    ]);
+    let once = c.until_done("o");
+    assert_eq!(value(&once[0], ".section"), None);
+    // print =interval= repeats the rows, a section per cycle.
+    c.send(&["/ip/address/print", "=interval=1ms", ".tag=p"]);
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        let row = c.recv().unwrap();
+        assert_eq!(row[..2], words(&["!re", ".tag=p"]));
+        seen.push(value(&row, ".section").unwrap().to_owned());
+    }
+    assert_eq!(seen, ["0", "0", "1", "1", "2", "2"]);
+    c.send(&["/cancel", "=tag=p", ".tag=c"]);
+    c.until_done("p");
+}
+
+#[test]
+fn listen_cancelled_before_any_row_answers_empty_on_7_18() {
+    for (empty, follow) in [(true, false), (true, true), (false, false)] {
+        let router = MockRouter::builder().empty_replies(empty).start();
+        let mut c = Client::logged_in(&router);
+        let command = if follow {
+            ["/ip/address/print", "=follow-only="]
+        } else {
+            ["/ip/address/listen", "=.proplist=address"]
+        };
+        c.send(&[command[0], command[1], ".tag=l"]);
+        assert!(wait_until(|| router.running_commands() == 1));
+        c.send(&["/cancel", "=tag=l", ".tag=c"]);
+        let mut expected = vec![
+            words(&["!trap", ".tag=l", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=c"]),
+        ];
+        if empty {
+            expected.push(words(&["!empty", ".tag=l"]));
+        }
+        expected.push(words(&["!done", ".tag=l"]));
+        assert_eq!(c.until_done("l"), expected, "empty={empty} follow={follow}");
+    }
+    // With a row sent first: the usual order, no `!empty`.
+    let router = MockRouter::builder().empty_replies(true).start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/ip/address/listen", ".tag=l"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    assert!(router.set_item("/ip/address", "*1", [("comment", "x")]));
+    assert_eq!(c.recv().unwrap()[..2], words(&["!re", ".tag=l"]));
+    c.send(&["/cancel", "=tag=l", ".tag=c"]);
+    let rest = c.until_done("l");
+    assert_eq!(
+        rest,
+        [
+            words(&["!trap", ".tag=l", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=c"]),
+            words(&["!done", ".tag=l"]),
+        ]
+    );
+}
+
+#[test]
+fn one_consistent_routeros6_and_complete_interface_rows() {
+    let get = |router: &MockRouter, menu: &str, key: &str| -> String {
+        let rows = router.items(menu);
+        let (_, v) = rows[0].iter().find(|(k, _)| k == key).unwrap().clone();
+        String::from_utf8(v).unwrap()
+    };
+    let v6 = MockRouter::builder().routeros6(true).start();
+    let version = get(&v6, "/system/resource", "version");
+    // Between 6.43 (the new login) and 6.45.1 (the MD5 login removed).
+    assert!(version.starts_with("6.44."), "{version}");
+    assert_eq!(get(&v6, "/system/resource", "architecture-name"), "mipsbe");
+    let build = get(&v6, "/system/resource", "build-time");
+    assert_eq!(build.as_bytes()[3], b'/', "6.x format: {build}");
+    let v7 = MockRouter::start();
+    let build = get(&v7, "/system/resource", "build-time");
+    assert_eq!(build.as_bytes()[4], b'-', "7.x format: {build}");
+    let newer = MockRouter::builder().empty_replies(true).start();
+    let version = get(&newer, "/system/resource", "version");
+    let minor: u32 = version[2..4].parse().unwrap();
+    assert!(version.starts_with("7.") && minor >= 18, "{version}");
+    for router in [&v6, &v7] {
+        for row in router.items("/interface") {
+            let has = |k: &str| row.iter().any(|(key, _)| key == k);
+            let is_ether = row.contains(&("type".into(), b"ether".to_vec()));
+            assert_eq!(has("default-name"), is_ether, "{row:?}");
+            assert!(
+                has("l2mtu") && has("mac-address") && has("running"),
+                "{row:?}"
+            );
+        }
+    }
+    // Both logins work against the 6.44 flavour.
+    let both = MockRouter::builder()
+        .routeros6(true)
+        .legacy_login(true)
+        .start();
+    let mut c = Client::connect(&both);
+    c.send(&["/login", ".tag=1"]);
+    let challenge = c.recv().unwrap();
+    assert!(value(&challenge, "ret").is_some());
+}
+
+#[test]
+fn users_register_their_own_menus() {
+    let router = MockRouter::builder()
+        .menu(
+            MockMenu::new("/ip/firewall/address-list")
+                .required("list", PropertyType::Text)
+                .required(
+                    "address",
+                    PropertyType::custom(|v| {
+                        if v.contains(&b'.') {
+                            Ok(())
+                        } else {
+                            Err("invalid IP address".into())
+                        }
+                    }),
+                )
+                .property("timeout", PropertyType::Integer { min: 0, max: 100 })
+                .property("disabled", PropertyType::Bool)
+                .default("disabled", "no")
+                .row([
+                    ("list", "blocked"),
+                    ("address", "192.0.2.7"),
+                    ("disabled", "false"),
+                ]),
+        )
+        .menu(MockMenu::single("/system/clock").row([("time", "12:00:00")]))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&["/ip/firewall/address-list/listen", ".tag=w"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&[
+        "/ip/firewall/address-list/add",
+        "=list=blocked",
+        "=address=198.51.100.1",
+        ".tag=a",
+    ]);
+    let added = c.recv().unwrap();
+    let done = c.recv().unwrap();
+    let (added, done) = if added[0] == "!re" {
+        (added, done)
+    } else {
+        (done, added)
+    };
+    assert_eq!(done[..3], words(&["!done", ".tag=a", "=ret=*2"]));
+    assert_eq!(value(&added, "disabled"), Some("false"), "default, typed");
+    c.send(&[
+        "/ip/firewall/address-list/add",
+        "=list=x",
+        "=address=nowhere",
+        ".tag=b",
+    ]);
+    assert_eq!(
+        c.until_done("b"),
+        [
+            words(&[
+                "!trap",
+                ".tag=b",
+                "=category=1",
+                "=message=invalid IP address"
+            ]),
+            words(&["!done", ".tag=b"])
+        ]
+    );
+    c.send(&[
+        "/ip/firewall/address-list/set",
+        "=.id=*1",
+        "=timeout=101",
+        ".tag=t",
+    ]);
+    assert_eq!(c.until_done("t")[0][0], "!trap");
+    c.send(&[
+        "/ip/firewall/address-list/set",
+        "=.id=*1",
+        "=disabled=yes",
+        ".tag=s",
+    ]);
+    c.until_done("s");
+    assert_eq!(value(&c.recv().unwrap(), "disabled"), Some("true"));
+    c.send(&["/ip/firewall/address-list/remove", "=.id=*1", ".tag=r"]);
+    c.until_done("r");
+    assert_eq!(value(&c.recv().unwrap(), ".dead"), Some("true"));
+    c.send(&["/ip/firewall/address-list/print", "?list=blocked", ".tag=p"]);
+    let rows = c.until_done("p");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(value(&rows[0], "address"), Some("198.51.100.1"));
+    // A menu without declared properties stores anything; single rows have no id.
+    c.send(&[
+        "/system/clock/set",
+        "=time=13:00:00",
+        "=time-zone-name=UTC",
+        ".tag=k",
+    ]);
+    c.until_done("k");
+    assert_eq!(c.names(&["/system/clock/print"]).len(), 0);
+    c.send(&["/system/clock/print", ".tag=g"]);
+    let clock = c.until_done("g");
+    assert_eq!(value(&clock[0], "time"), Some("13:00:00"));
+    assert_eq!(value(&clock[0], ".id"), None);
 }
 
 #[test]
@@ -880,4 +1240,111 @@ fn raw_then_close_ends_the_stream_where_asked() {
         "EOF inside a prefix"
     );
     assert!(wait_until(|| router.session_count() == 0));
+}
+
+fn shipped_transcript(name: &str) -> Transcript {
+    let path = format!("{}/tests/transcripts/{name}", env!("CARGO_MANIFEST_DIR"));
+    Transcript::load(path).unwrap()
+}
+
+#[test]
+fn replay_rewrites_tags_and_answers_cancels_in_the_recorded_order() {
+    let router = MockRouter::builder()
+        .replay(shipped_transcript("routeros-7.24-streams.txt"))
+        .start();
+    let mut c = Client::logged_in(&router);
+    c.send(&[
+        "/interface/monitor-traffic",
+        ".tag=m",
+        "=interval=1",
+        "=interface=ether1",
+    ]);
+    for section in 0..4 {
+        let row = c.recv().unwrap();
+        assert_eq!(row[..3], words(&["!re", ".tag=m", "=name=ether1"]));
+        assert_eq!(row.last().unwrap(), &format!("=.section={section}"));
+    }
+    assert!(
+        c.quiet_for(Duration::from_millis(50)),
+        "runs until cancelled"
+    );
+    c.send(&["/cancel", "=tag=m", ".tag=c"]);
+    assert_eq!(
+        c.until_done("m"),
+        [
+            words(&["!trap", ".tag=m", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=c"]),
+            words(&["!done", ".tag=m"]),
+        ]
+    );
+    c.send(&["/queue/simple/listen", ".tag=l"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&["/cancel", "=tag=l", ".tag=k"]);
+    assert_eq!(
+        c.until_done("l"),
+        [
+            words(&["!trap", ".tag=l", "=category=2", "=message=interrupted"]),
+            words(&["!done", ".tag=k"]),
+            words(&["!empty", ".tag=l"]),
+            words(&["!done", ".tag=l"]),
+        ]
+    );
+    assert_eq!(router.running_commands(), 0);
+    // Unrecorded: a trap naming the transcript and the closest command, then done.
+    c.send(&["/interface/monitor-traffic", "=interface=ether2", ".tag=u"]);
+    let replies = c.until_done("u");
+    assert_eq!(replies.len(), 2);
+    assert_eq!(replies[0][..3], words(&["!trap", ".tag=u", "=category=0"]));
+    assert!(
+        replies[0][3].contains("routeros-7.24-streams.txt"),
+        "{replies:?}"
+    );
+    assert!(
+        replies[0][3].contains(
+            "closest recorded: `/interface/monitor-traffic =interface=ether1 =interval=1`"
+        ),
+        "{replies:?}"
+    );
+    // An untagged client gets untagged replies.
+    c.send(&["/queue/simple/listen"]);
+    assert!(wait_until(|| router.running_commands() == 1));
+    c.send(&["/cancel"]);
+    let all: Vec<_> = (0..4).map(|_| c.recv().unwrap()).collect();
+    assert!(
+        all.iter()
+            .all(|s| !s.iter().any(|w| w.starts_with(".tag="))),
+        "{all:?}"
+    );
+}
+
+#[test]
+fn replay_of_a_legacy_login_checks_nothing_but_the_order() {
+    let router = MockRouter::builder()
+        .replay(shipped_transcript("legacy-login-listen-cancel.txt"))
+        .start();
+    let mut c = Client::connect(&router);
+    c.send(&["/interface/print", ".tag=0"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&["!fatal", "not logged in"])),
+        "still needs a login"
+    );
+    let mut c = Client::connect(&router);
+    c.send(&["/login", "=name=admin", "=password=x", ".tag=1"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&[
+            "!done",
+            ".tag=1",
+            "=ret=856780b7411eefd3abadee2058c149a3"
+        ]))
+    );
+    c.send(&["/login", "=name=admin", "=response=00ff", ".tag=2"]);
+    assert_eq!(c.recv(), Some(words(&["!done", ".tag=2"])));
+    c.send(&["/quit"]);
+    assert_eq!(
+        c.recv(),
+        Some(words(&["!fatal", "session terminated on request"]))
+    );
+    assert_eq!(c.recv(), None);
 }

@@ -1,0 +1,441 @@
+//! Replay: a transcript indexed by command, so that a session can answer a
+//! client's command with the replies recorded for the same command.
+
+use std::collections::{HashMap, VecDeque};
+use std::time::Duration;
+
+use super::transcript::{Direction, REDACTED, Transcript};
+use crate::protocol::Sentence;
+
+type Words = Vec<Vec<u8>>;
+
+/// One reply as recorded: when (after its command was sent), and its words
+/// (without `.tag`).
+#[derive(Debug, Clone)]
+pub(crate) struct Recorded {
+    pub(crate) after: Duration,
+    pub(crate) words: Words,
+    seq: usize,
+}
+
+/// A sentence of a replayed `/cancel`'s answer: `own` for the cancel's own
+/// replies, else the cancelled command's.
+pub(crate) type CancelReply = (bool, Words);
+
+#[derive(Debug)]
+struct Exchange {
+    command: Words,
+    replies: Vec<Recorded>,
+    /// How many replies were recorded before the client cancelled it.
+    before_cancel: Option<usize>,
+    /// The `/cancel` exchange that cancelled it.
+    cancelled_by: Option<usize>,
+}
+
+impl Exchange {
+    fn path(&self) -> &[u8] {
+        self.command.first().map_or(&[][..], |w| &w[..])
+    }
+}
+
+/// How a replayed command ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Its last reply is `!done`.
+    Done,
+    /// It keeps running until the client cancels it.
+    Running,
+    /// Its last reply is `!fatal`: the session closes.
+    Fatal,
+}
+
+/// What to answer to one command.
+#[derive(Debug)]
+pub(crate) enum Plan {
+    Answer {
+        replies: Vec<Recorded>,
+        end: End,
+        /// The recorded answer to its `/cancel`, if it was cancelled.
+        cancel: Option<Vec<CancelReply>>,
+    },
+    /// No recorded command matches: the trap's message.
+    Unmatched(Vec<u8>),
+}
+
+/// A transcript ready to be served.
+#[derive(Debug)]
+pub(crate) struct Replay {
+    name: String,
+    exchanges: Vec<Exchange>,
+    pub(crate) has_login: bool,
+    pub(crate) timing: bool,
+}
+
+fn head(words: &Words) -> &[u8] {
+    words.first().map_or(&[][..], |w| &w[..])
+}
+
+/// The value of `=key=` among `words`.
+fn attribute<'a>(words: &'a [Vec<u8>], key: &[u8]) -> Option<&'a [u8]> {
+    words
+        .iter()
+        .find_map(|w| w.strip_prefix(b"=")?.strip_prefix(key)?.strip_prefix(b"="))
+}
+
+impl Replay {
+    pub(crate) fn new(transcript: &Transcript, timing: bool) -> Self {
+        let mut exchanges: Vec<Exchange> = Vec::new();
+        let mut starts: Vec<Duration> = Vec::new();
+        let mut open: HashMap<Vec<u8>, usize> = HashMap::new();
+        let mut untagged: VecDeque<usize> = VecDeque::new();
+        let mut last = None;
+        for (seq, entry) in transcript.entries.iter().enumerate() {
+            match entry.direction {
+                Direction::Sent => {
+                    let index = exchanges.len();
+                    if head(&entry.words) == b"/cancel"
+                        && let Some(target) = attribute(&entry.words, b"tag")
+                        && let Some(&t) = open.get(target)
+                    {
+                        exchanges[t].before_cancel = Some(exchanges[t].replies.len());
+                        exchanges[t].cancelled_by = Some(index);
+                    }
+                    exchanges.push(Exchange {
+                        command: entry.words.clone(),
+                        replies: Vec::new(),
+                        before_cancel: None,
+                        cancelled_by: None,
+                    });
+                    starts.push(entry.offset);
+                    match &entry.tag {
+                        Some(tag) => {
+                            open.insert(tag.clone(), index);
+                        }
+                        None => untagged.push_back(index),
+                    }
+                    last = Some(index);
+                }
+                Direction::Received => {
+                    let reply = head(&entry.words);
+                    let owner = match &entry.tag {
+                        Some(tag) => open.get(tag).copied(),
+                        None if reply == b"!fatal" => last,
+                        None => untagged.front().copied(),
+                    };
+                    // A reply to no recorded command (a tag the recording
+                    // started after) answers nothing.
+                    let Some(owner) = owner else { continue };
+                    exchanges[owner].replies.push(Recorded {
+                        after: entry.offset.saturating_sub(starts[owner]),
+                        words: entry.words.clone(),
+                        seq,
+                    });
+                    if reply == b"!done" {
+                        match &entry.tag {
+                            Some(tag) => {
+                                open.remove(tag);
+                            }
+                            None => {
+                                untagged.pop_front();
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let has_login = exchanges.iter().any(|e| e.path() == b"/login");
+        Self {
+            name: transcript.name.clone(),
+            exchanges,
+            has_login,
+            timing,
+        }
+    }
+
+    /// Answers `sentence`: the first recorded command that matches and this
+    /// session has not replayed yet (or, when all have been, the last one).
+    pub(crate) fn plan(&self, sentence: &Sentence, used: &mut Vec<bool>) -> Plan {
+        used.resize(self.exchanges.len(), false);
+        let words: Words = sentence
+            .words()
+            .filter(|w| !w.starts_with(b".tag="))
+            .map(<[u8]>::to_vec)
+            .collect();
+        // Logins differ between clients (a bare `/login` or the 6.43 form,
+        // secrets redacted): they are taken in recorded order.
+        let login = words.first().is_some_and(|w| w == b"/login");
+        let candidates: Vec<usize> = (0..self.exchanges.len())
+            .filter(|&i| self.exchanges[i].path() != b"/cancel")
+            .filter(|&i| {
+                let recorded = &self.exchanges[i].command;
+                if login {
+                    self.exchanges[i].path() == b"/login"
+                } else {
+                    same_command(recorded, &words)
+                }
+            })
+            .collect();
+        let Some(&chosen) = candidates.iter().find(|&&i| !used[i]).or(candidates.last()) else {
+            return Plan::Unmatched(self.unmatched(&words));
+        };
+        used[chosen] = true;
+        let exchange = &self.exchanges[chosen];
+        let mut replies = exchange.replies.clone();
+        let cancel = exchange.cancelled_by.map(|c| {
+            let split = exchange.before_cancel.unwrap_or(replies.len());
+            let mut merged: Vec<(usize, CancelReply)> = replies
+                .split_off(split)
+                .into_iter()
+                .map(|r| (r.seq, (false, r.words)))
+                .collect();
+            merged.extend(
+                self.exchanges[c]
+                    .replies
+                    .iter()
+                    .map(|r| (r.seq, (true, r.words.clone()))),
+            );
+            merged.sort_by_key(|(seq, _)| *seq);
+            merged.into_iter().map(|(_, reply)| reply).collect()
+        });
+        let end = match replies.last().map(|r| head(&r.words)) {
+            _ if cancel.is_some() => End::Running,
+            Some(b"!done") => End::Done,
+            Some(b"!fatal") => End::Fatal,
+            _ => End::Running,
+        };
+        Plan::Answer {
+            replies,
+            end,
+            cancel,
+        }
+    }
+
+    fn unmatched(&self, words: &Words) -> Vec<u8> {
+        let closest = self
+            .exchanges
+            .iter()
+            .filter(|e| e.path() != b"/cancel")
+            .max_by_key(|e| likeness(&e.command, words));
+        let mut message = format!(
+            "replay: no command like `{}` in transcript {}",
+            show(words),
+            self.name
+        );
+        match closest {
+            Some(e) => message.push_str(&format!("; closest recorded: `{}`", show(&e.command))),
+            None => message.push_str(" (it records no command)"),
+        }
+        message.into_bytes()
+    }
+}
+
+fn show(words: &Words) -> String {
+    words
+        .iter()
+        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// A command's words sorted into what matching compares.
+#[derive(Debug, Default)]
+struct Shape<'a> {
+    path: &'a [u8],
+    /// `=key=value`, sorted: their order carries no meaning.
+    attributes: Vec<(&'a [u8], &'a [u8])>,
+    /// `?…`, in order: their order is the query (`?=k=v` read as `?k=v`).
+    queries: Vec<&'a [u8]>,
+    /// `.proplist`, sorted.
+    proplist: Vec<&'a [u8]>,
+}
+
+fn shape(words: &[Vec<u8>]) -> Shape<'_> {
+    let mut s = Shape {
+        path: words.first().map_or(&[][..], |w| &w[..]),
+        ..Shape::default()
+    };
+    for word in words.iter().skip(1) {
+        let list = word
+            .strip_prefix(b"=.proplist=")
+            .or_else(|| word.strip_prefix(b".proplist="));
+        if let Some(list) = list {
+            s.proplist = list
+                .split(|&b| b == b',')
+                .filter(|p| !p.is_empty())
+                .collect();
+        } else if let Some(body) = word.strip_prefix(b"=") {
+            let eq = body.iter().position(|&b| b == b'=').unwrap_or(body.len());
+            let value = body.get(eq + 1..).unwrap_or_default();
+            s.attributes.push((&body[..eq], value));
+        } else if let Some(query) = word.strip_prefix(b"?") {
+            s.queries.push(query.strip_prefix(b"=").unwrap_or(query));
+        }
+    }
+    s.attributes.sort_unstable();
+    s.proplist.sort_unstable();
+    s
+}
+
+/// Same path, same attributes (a redacted recorded value matches any),
+/// same queries in the same order, same `.proplist`. Tags are ignored.
+fn same_command(recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> bool {
+    let (r, i) = (shape(recorded), shape(incoming));
+    r.path == i.path
+        && r.queries == i.queries
+        && r.proplist == i.proplist
+        && r.attributes.len() == i.attributes.len()
+        && r.attributes
+            .iter()
+            .zip(&i.attributes)
+            .all(|((rk, rv), (ik, iv))| rk == ik && (rv == iv || *rv == REDACTED))
+}
+
+/// How alike two commands are, for naming the closest one.
+fn likeness(recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> usize {
+    let (r, i) = (recorded.first(), incoming.first());
+    let path_score = match (r, i) {
+        (Some(r), Some(i)) if r == i => 1000,
+        (Some(r), Some(i)) => 10 * r.iter().zip(i.iter()).take_while(|(a, b)| a == b).count(),
+        _ => 0,
+    };
+    let shared = incoming
+        .iter()
+        .skip(1)
+        .filter(|w| recorded.iter().skip(1).any(|r| r == *w))
+        .count();
+    path_score + shared
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const TEXT: &str = r#"# mikrotik-rs transcript 1
+> 0.000 - /login =name=admin =password=<redacted>
+< 0.001 - !done
+> 0.010 a /interface/print ?type=ether =.proplist=name,mtu
+< 0.011 a !re =name=ether1 =mtu=1500
+< 0.011 a !done
+> 0.020 b /interface/listen
+< 0.030 b !re =name=ether1
+> 0.040 c /cancel =tag=b
+< 0.041 b !trap =category=2 =message=interrupted
+< 0.041 c !done
+< 0.090 b !done
+> 0.100 d /interface/print ?type=ether =.proplist=name,mtu
+< 0.101 d !re =name=ether1 =mtu=9000
+< 0.101 d !done
+> 0.200 - /quit
+< 0.200 - !fatal "session terminated on request"
+"#;
+
+    fn replay() -> Replay {
+        Replay::new(&Transcript::parse("t.txt", TEXT).unwrap(), false)
+    }
+
+    fn command(words: &[&str]) -> Sentence {
+        Sentence::from_words(words.iter().copied())
+    }
+
+    fn heads(replies: &[Recorded]) -> Vec<String> {
+        replies
+            .iter()
+            .map(|r| String::from_utf8_lossy(&r.words[0]).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn matches_ignore_tags_and_attribute_order_and_go_in_order() {
+        let replay = replay();
+        assert!(replay.has_login);
+        let mut used = Vec::new();
+        let login = command(&["/login", "=password=anything", "=name=admin", ".tag=9"]);
+        let Plan::Answer { replies, end, .. } = replay.plan(&login, &mut used) else {
+            panic!("login matches")
+        };
+        assert_eq!((heads(&replies), end), (vec!["!done".into()], End::Done));
+        let print = command(&[
+            "/interface/print",
+            ".tag=x",
+            "=.proplist=mtu,name",
+            "?type=ether",
+        ]);
+        let mtu = |plan: Plan| match plan {
+            Plan::Answer { replies, .. } => {
+                String::from_utf8_lossy(&replies[0].words[2]).into_owned()
+            }
+            Plan::Unmatched(m) => panic!("{}", String::from_utf8_lossy(&m)),
+        };
+        assert_eq!(mtu(replay.plan(&print, &mut used)), "=mtu=1500");
+        assert_eq!(mtu(replay.plan(&print, &mut used)), "=mtu=9000");
+        assert_eq!(
+            mtu(replay.plan(&print, &mut used)),
+            "=mtu=9000",
+            "the last answers again"
+        );
+    }
+
+    #[test]
+    fn a_cancelled_command_runs_until_cancelled_then_answers_as_recorded() {
+        let replay = replay();
+        let Plan::Answer {
+            replies,
+            end,
+            cancel,
+        } = replay.plan(&command(&["/interface/listen"]), &mut Vec::new())
+        else {
+            panic!("listen matches")
+        };
+        assert_eq!((heads(&replies), end), (vec!["!re".into()], End::Running));
+        let cancel: Vec<_> = cancel
+            .unwrap()
+            .into_iter()
+            .map(|(own, words)| (own, String::from_utf8_lossy(&words[0]).into_owned()))
+            .collect();
+        assert_eq!(
+            cancel,
+            [
+                (false, "!trap".into()),
+                (true, "!done".into()),
+                (false, "!done".into())
+            ]
+        );
+        let Plan::Answer { end, .. } = replay.plan(&command(&["/quit"]), &mut Vec::new()) else {
+            panic!("quit matches")
+        };
+        assert_eq!(end, End::Fatal);
+    }
+
+    #[test]
+    fn an_unmatched_command_names_the_transcript_and_the_closest() {
+        let replay = replay();
+        let Plan::Unmatched(message) = replay.plan(
+            &command(&["/interface/print", "?type=vlan"]),
+            &mut Vec::new(),
+        ) else {
+            panic!("nothing recorded matches")
+        };
+        let message = String::from_utf8(message).unwrap();
+        assert!(message.contains("transcript t.txt"), "{message}");
+        assert!(
+            message
+                .ends_with("closest recorded: `/interface/print ?type=ether =.proplist=name,mtu`"),
+            "{message}"
+        );
+        // Same path but another attribute, or one attribute more: no match.
+        for words in [
+            &["/interface/print", "?type=ether", "=.proplist=name"][..],
+            &[
+                "/interface/print",
+                "?type=ether",
+                "=.proplist=name,mtu",
+                "=detail=",
+            ][..],
+        ] {
+            assert!(matches!(
+                replay.plan(&command(words), &mut Vec::new()),
+                Plan::Unmatched(_)
+            ));
+        }
+    }
+}

@@ -1,0 +1,376 @@
+//! Recording a session with `testing::Recorder`, and replaying the
+//! transcript with the MockRouter: the same client code sees the same
+//! results. Every test runs under Tokio (multi- and current-thread) and smol.
+
+mod common;
+
+use std::net::TcpStream;
+
+use async_io::Async;
+use futures_util::StreamExt;
+use mikrotik_rs::api::Change;
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::protocol::{CommandResponse, TrapCategory};
+use mikrotik_rs::runtime::AsyncStream;
+use mikrotik_rs::testing::{MockRouter, Recorder, Transcript};
+use mikrotik_rs::{Error, MikrotikDevice};
+
+on_every_runtime!(
+    a_recorded_session_replays_into_identical_results,
+    replay_keeps_the_recorded_timing_when_asked,
+    an_unmatched_command_is_a_trap_naming_the_closest,
+    shipped_legacy_login_listen_cancel_and_dead_rows,
+    shipped_print_queries_traps_and_empty,
+    shipped_routeros_7_24_sections_and_cancels,
+    recording_an_api_ssl_session_writes_plaintext,
+);
+
+fn shipped(name: &str) -> MockRouter {
+    let path = format!("{}/tests/transcripts/{name}", env!("CARGO_MANIFEST_DIR"));
+    let transcript = Transcript::load(&path).unwrap();
+    MockRouter::builder().replay(transcript).start()
+}
+
+/// Waits until the replaying router runs nothing (every cancel answered).
+async fn settled(router: &MockRouter) {
+    let deadline = std::time::Instant::now() + common::TEST_LIMIT;
+    while router.running_commands() > 0 {
+        assert!(std::time::Instant::now() < deadline, "a command still runs");
+        async_io::Timer::after(std::time::Duration::from_millis(2)).await;
+    }
+}
+
+async fn device_over(stream: impl AsyncStream, password: &str) -> MikrotikDevice {
+    MikrotikDevice::builder("mock")
+        .credentials("admin", Some(password))
+        .connect_stream(stream)
+        .await
+        .expect("login")
+}
+
+/// A bit of everything a user's code does; returns what it saw, as text.
+async fn session(device: &MikrotikDevice) -> Vec<String> {
+    let mut seen = Vec::new();
+    let rows = device
+        .menu("/interface")
+        .print()
+        .query_equal("type", "ether")
+        .query_equal("running", "yes")
+        .proplist(["name", "mtu"])
+        .await
+        .unwrap();
+    for row in &rows {
+        seen.push(format!("{:?} {:?}", row.get("name"), row.get("mtu")));
+    }
+    let addresses = device.menu("/ip/address");
+    let mut changes = addresses.listen().await.unwrap();
+    let id = addresses
+        .add(&[("address", "10.5.5.1/24"), ("interface", "ether2")])
+        .await
+        .unwrap();
+    seen.push(format!("added {id}"));
+    match changes.recv().await.unwrap().unwrap() {
+        Change::Upsert(row) => seen.push(format!("listen saw {:?}", row.get("address"))),
+        other => seen.push(format!("listen saw {other:?}")),
+    }
+    // Dropping the stream cancels the listen on the router.
+    drop(changes);
+    addresses.set(&id, &[("comment", "lab")]).await.unwrap();
+    let labelled = addresses
+        .print()
+        .query_equal("comment", "lab")
+        .await
+        .unwrap();
+    seen.push(format!("labelled {}", labelled.len()));
+    addresses.remove(&id).await.unwrap();
+    let none = addresses
+        .print()
+        .query_equal("comment", "lab")
+        .await
+        .unwrap();
+    seen.push(format!("after remove {}", none.len()));
+    let refused = addresses
+        .add(&[("address", "10.5.6.1/24"), ("interface", "ether9")])
+        .await
+        .unwrap_err();
+    seen.push(format!("refused: {}", trap_messages(&refused)));
+    let unknown = device.menu("/no/such").print().await.unwrap_err();
+    seen.push(format!("unknown: {}", trap_messages(&unknown)));
+    seen
+}
+
+fn trap_messages(error: &Error) -> String {
+    let traps = error.traps().expect("a trap error");
+    traps
+        .iter()
+        .map(|t| t.message.clone())
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
+async fn record(router: &MockRouter, password: &str) -> (Vec<String>, Transcript) {
+    let tcp = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    let (recorder, transcript) = Recorder::in_memory(tcp);
+    let device = device_over(recorder, password).await;
+    let seen = session(&device).await;
+    drop(device);
+    (seen, transcript.transcript("recorded").unwrap())
+}
+
+async fn a_recorded_session_replays_into_identical_results() {
+    let real = MockRouter::builder()
+        .user("admin", "s3cret")
+        .empty_replies(true)
+        .start();
+    let (recorded, transcript) = record(&real, "s3cret").await;
+    assert_eq!(recorded[0], r#"Some("ether1") Some("1500")"#);
+    assert!(recorded.contains(&"listen saw Some(\"10.5.5.1/24\")".to_owned()));
+    assert!(recorded.contains(&"after remove 0".to_owned()));
+    let text = transcript.to_text();
+    if std::env::var_os("SHOW_TRANSCRIPT").is_some() {
+        eprintln!("{text}");
+    }
+    assert!(
+        !text.contains("s3cret"),
+        "the password is redacted:\n{text}"
+    );
+    assert!(text.contains("=password=<redacted>"), "{text}");
+    assert!(text.contains("/cancel"), "{text}");
+    assert!(text.contains("!empty"), "{text}");
+
+    // The replaying mock knows nothing of the menus: every answer comes
+    // from the transcript (its own user list does not matter either).
+    let replay = MockRouter::builder().replay(transcript).start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let device = device_over(tcp, "any password").await;
+    let replayed = session(&device).await;
+    assert_eq!(replayed, recorded);
+    // The cancel of the listen answered, and nothing is left running.
+    drop(device);
+    assert!(
+        replay
+            .wait_for(
+                |log| log.iter().any(|s| s.path() == "/cancel"),
+                common::TEST_LIMIT
+            )
+            .await
+    );
+}
+
+async fn replay_keeps_the_recorded_timing_when_asked() {
+    let text = "\
+> 0.000 - /login =name=admin =password=<redacted>
+< 0.001 - !done
+> 1.000 a /tool/slow
+< 1.300 a !re =step=1
+< 1.300 a !done
+";
+    let transcript = Transcript::parse("slow.txt", text).unwrap();
+    let replay = MockRouter::builder()
+        .replay(transcript)
+        .replay_timing(true)
+        .start();
+    let device = MikrotikDevice::connect(&replay.address(), "admin", None)
+        .await
+        .unwrap();
+    let started = std::time::Instant::now();
+    let found = device
+        .collect(CommandBuilder::new().command("/tool/slow"))
+        .await
+        .unwrap();
+    // At least the recorded 300 ms passed (a lower bound only: no upper one).
+    assert!(started.elapsed() >= std::time::Duration::from_millis(300));
+    assert_eq!(found.rows[0].get("step"), Some("1"));
+}
+
+async fn an_unmatched_command_is_a_trap_naming_the_closest() {
+    let transcript = Transcript::load("tests/transcripts/print-query-proplist.txt").unwrap();
+    let replay = MockRouter::builder().replay(transcript).start();
+    let device = MikrotikDevice::connect(&replay.address(), "admin", None)
+        .await
+        .unwrap();
+    let error = device
+        .menu("/interface")
+        .print()
+        .query_equal("type", "vlan")
+        .await
+        .unwrap_err();
+    let message = trap_messages(&error);
+    assert!(
+        message.contains("print-query-proplist.txt"),
+        "names the transcript: {message}"
+    );
+    assert!(
+        message.contains("closest recorded: `/interface/print"),
+        "names the closest: {message}"
+    );
+}
+
+async fn shipped_legacy_login_listen_cancel_and_dead_rows() {
+    let router = shipped("legacy-login-listen-cancel.txt");
+    // The crate sends the 6.43 form, gets the manual's challenge, answers it.
+    let device = MikrotikDevice::connect(&router.address(), "admin", Some("pw"))
+        .await
+        .expect("the MD5 login replays");
+    let interfaces = device.menu("/interface");
+    let mut changes = interfaces.listen().await.unwrap();
+    interfaces
+        .set("ether1", &[("disabled", "yes")])
+        .await
+        .unwrap();
+    interfaces
+        .set("ether1", &[("disabled", "no")])
+        .await
+        .unwrap();
+    let mut disabled = Vec::new();
+    for _ in 0..2 {
+        let Change::Upsert(row) = changes.recv().await.unwrap().unwrap() else {
+            panic!("an upsert")
+        };
+        disabled.push(row.get("disabled").unwrap().to_owned());
+    }
+    assert_eq!(disabled, ["yes", "no"]);
+    drop(changes);
+    let mut active = device.menu("/user/active").listen().await.unwrap();
+    let Change::Upsert(row) = active.recv().await.unwrap().unwrap() else {
+        panic!("an upsert")
+    };
+    assert_eq!(row.get("when"), Some("oct/24/2006 08:40:42"));
+    let Change::Removed { id, .. } = active.recv().await.unwrap().unwrap() else {
+        panic!("`.dead=yes` is a removal")
+    };
+    assert_eq!(id, "*68");
+    drop(active);
+    settled(&router).await;
+}
+
+async fn shipped_print_queries_traps_and_empty() {
+    let router = shipped("print-query-proplist.txt");
+    let device = MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .unwrap();
+    let rows = device
+        .menu("/interface")
+        .print()
+        .query_equal("type", "ether")
+        .proplist(["running", "name"])
+        .await
+        .unwrap();
+    let names: Vec<_> = rows.iter().filter_map(|r| r.get("name")).collect();
+    assert_eq!(names, ["ether1", "ether2"]);
+    let resource = device
+        .menu("/system/resource")
+        .print()
+        .proplist(["uptime", "cpu-load", "uptime.oid", "cpu-load.oid"])
+        .await
+        .unwrap();
+    assert_eq!(resource[0].get("uptime.oid"), Some(".1.3.6.1.2.1.1.3.0"));
+    let error = device
+        .menu("/ip/address")
+        .add(&[("address", "192.168.88.1"), ("interface", "asdf")])
+        .await
+        .unwrap_err();
+    let traps = error.traps().unwrap();
+    assert_eq!(
+        traps[0].message,
+        "input does not match any value of interface"
+    );
+    assert_eq!(traps[0].category, Some(TrapCategory::ArgumentValueFailure));
+    let error = device
+        .menu("/interface/wireless/registration-table")
+        .print()
+        .await
+        .unwrap_err();
+    assert_eq!(
+        trap_messages(&error),
+        "no such command or directory (wireless) / no such command prefix"
+    );
+    let none = device
+        .menu("/ip/firewall/filter")
+        .print()
+        .query_equal("comment", "__nope__")
+        .await
+        .unwrap();
+    assert!(none.is_empty());
+}
+
+async fn shipped_routeros_7_24_sections_and_cancels() {
+    let router = shipped("routeros-7.24-streams.txt");
+    let device = MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .unwrap();
+    let command = CommandBuilder::new()
+        .command("/interface/monitor-traffic")
+        .attribute("interface", Some("ether1"))
+        .attribute("interval", Some("1"))
+        .build();
+    let mut stream = device.send_command(command).await.unwrap();
+    let mut sections = Vec::new();
+    while sections.len() < 4 {
+        let reply = stream.next().await.unwrap().unwrap();
+        if let CommandResponse::Reply(row) = reply {
+            sections.push(row.get(".section").unwrap().to_owned());
+        }
+    }
+    assert_eq!(sections, ["0", "1", "2", "3"]);
+    drop(stream);
+    settled(&router).await;
+    let listen = device.menu("/queue/simple").listen().await.unwrap();
+    assert!(
+        router
+            .wait_for(
+                |log| log.iter().any(|s| s.path() == "/queue/simple/listen"),
+                common::TEST_LIMIT
+            )
+            .await
+    );
+    drop(listen);
+    settled(&router).await;
+    // The connection is still good after both cancels.
+    assert!(router.running_commands() == 0 && router.session_count() == 1);
+}
+
+async fn recording_an_api_ssl_session_writes_plaintext() {
+    use mikrotik_rs::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use mikrotik_rs::tls::{self, TlsOptions};
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config =
+        mikrotik_rs::testing::tls_server_config(vec![cert.der().clone()], private).unwrap();
+    let router = MockRouter::builder()
+        .user("admin", "tls-secret")
+        .tls(config)
+        .start();
+    let tcp = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    let options = TlsOptions::dangerous_accept_any_certificate();
+    let encrypted = tls::connect(Box::new(tcp), "127.0.0.1", &options)
+        .await
+        .unwrap();
+    // The recorder sits on the plaintext side of TLS.
+    let (recorder, buffer) = Recorder::in_memory(encrypted);
+    let device = device_over(recorder, "tls-secret").await;
+    let identity = device.menu("/system/identity").print().await.unwrap();
+    assert_eq!(identity[0].get("name"), Some("MikroTik"));
+    let text = buffer.text();
+    assert!(text.contains("/system/identity/print"), "{text}");
+    assert!(text.contains("!re =name=MikroTik"), "{text}");
+    assert!(!text.contains("tls-secret"), "{text}");
+}
+
+#[test]
+fn shipped_transcripts_parse_and_print_back_the_same() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
+    let mut seen = 0;
+    for file in std::fs::read_dir(dir).unwrap() {
+        let path = file.unwrap().path();
+        let transcript = Transcript::load(&path).unwrap();
+        assert!(transcript.entries.len() > 5, "{}", path.display());
+        let again = Transcript::parse(transcript.name.clone(), &transcript.to_text()).unwrap();
+        assert_eq!(again, transcript, "{}", path.display());
+        seen += 1;
+    }
+    assert!(seen >= 3);
+}
