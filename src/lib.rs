@@ -14,7 +14,7 @@ mod error;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#[cfg(feature = "_tls")]
 pub mod tls;
 
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};

@@ -5,6 +5,7 @@
 //! with the close error), none hangs, nothing a stream got differs from the
 //! uncut session, the device reports the connection dead, and a new
 //! connection works.
+#![cfg(feature = "__fuzz")]
 
 mod common;
 

@@ -1,6 +1,6 @@
 //! API-SSL end to end: real TLS handshakes between the device and a MockRouter
 //! speaking TLS, with certificates generated for each test.
-#![cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#![cfg(feature = "_tls")]
 
 mod common;
 

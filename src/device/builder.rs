@@ -41,7 +41,7 @@ pub struct DeviceBuilder {
     connect_timeout: Option<Duration>,
     login_timeout: Option<Duration>,
     options: ConnectionOptions,
-    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    #[cfg(feature = "_tls")]
     tls: Option<crate::tls::TlsOptions>,
 }
 
@@ -71,7 +71,7 @@ impl DeviceBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             login_timeout: Some(Duration::from_secs(10)),
             options: ConnectionOptions::default(),
-            #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+            #[cfg(feature = "_tls")]
             tls: None,
         }
     }
@@ -153,22 +153,22 @@ impl DeviceBuilder {
     /// Speaks API-SSL: TLS over the connection, verified as `options` says.
     /// The default port becomes 8729. A failed verification is an error, never
     /// a fallback to plain text.
-    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    #[cfg(feature = "_tls")]
     pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
         self.tls = Some(options);
         self
     }
 
     fn uses_tls(&self) -> bool {
-        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        #[cfg(feature = "_tls")]
         return self.tls.is_some();
-        #[cfg(not(any(feature = "tls", feature = "tls-aws-lc-rs")))]
+        #[cfg(not(feature = "_tls"))]
         false
     }
 
     /// Wraps the connected stream in TLS when that was asked for.
     async fn secure(&self, stream: BoxedStream, address: &Address) -> Result<BoxedStream> {
-        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        #[cfg(feature = "_tls")]
         if let Some(options) = &self.tls {
             return crate::tls::connect(stream, &address.host, options).await;
         }

@@ -26,7 +26,8 @@ mod tokio;
 pub use self::async_io::AsyncIoRuntime;
 #[cfg(feature = "async-io")]
 pub use self::executor::BackgroundExecutor;
-#[cfg(feature = "async-io")]
+/// The mock router's sessions run their tasks on the same pool.
+#[cfg(feature = "testing")]
 pub(crate) use self::executor::run_all;
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioRuntime;

@@ -75,6 +75,9 @@
 //! what is still open.
 
 mod db;
+/// Not public API: built only for the fuzz targets and the tests that
+/// replay their corpus (internal feature `__fuzz`); it changes at will.
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 mod query;
@@ -82,7 +85,7 @@ mod session;
 mod socket;
 #[cfg(test)]
 mod tests;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#[cfg(feature = "_tls")]
 mod tls;
 mod virtual_time;
 
@@ -498,7 +501,7 @@ impl MockRouterBuilder {
     /// Wraps every accepted connection before its session starts: the entry
     /// point for a TLS (API-SSL) mock. Sessions then run over the returned
     /// stream exactly as over plain TCP.
-    #[cfg_attr(not(any(feature = "tls", feature = "tls-aws-lc-rs")), allow(dead_code))]
+    #[cfg_attr(not(feature = "_tls"), allow(dead_code))]
     pub(crate) fn acceptor(mut self, acceptor: Acceptor) -> Self {
         self.acceptor = Some(acceptor);
         self
