@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -32,8 +33,8 @@ pub enum Error {
     /// Something took longer than its configured limit.
     #[error("timed out: {what} took longer than {after:?}")]
     Timeout {
-        /// What timed out: `connect`, `login`, `command`, `keepalive`.
-        what: &'static str,
+        /// What timed out: the connect, the login, a command or the keepalive.
+        what: TimeoutKind,
         /// The limit that was exceeded.
         after: Duration,
     },
@@ -152,7 +153,7 @@ impl Error {
             | Self::Fatal(_)
             | Self::Tls { .. } => true,
             Self::Protocol(e) => e.is_framing(),
-            Self::Timeout { what, .. } => *what != "command",
+            Self::Timeout { what, .. } => *what != TimeoutKind::Command,
             _ => false,
         }
     }
@@ -168,6 +169,39 @@ impl Error {
             Self::Trap(traps) => Some(traps),
             _ => None,
         }
+    }
+}
+
+/// What an [`Error::Timeout`] is about.
+///
+/// Displayed as the word the error message uses (`connect`, `login`,
+/// `command`, `keepalive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Resolving, the TCP connect and the TLS handshake together
+    /// ([`DeviceBuilder::connect_timeout`](crate::DeviceBuilder::connect_timeout)).
+    /// The connection never came up.
+    Connect,
+    /// The login ([`DeviceBuilder::login_timeout`](crate::DeviceBuilder::login_timeout)).
+    /// The connection is closed.
+    Login,
+    /// One command's deadline: that command ends (and is cancelled on the
+    /// router); the connection goes on.
+    Command,
+    /// No bytes after a keepalive probe: the router is taken for gone and
+    /// the connection ends.
+    Keepalive,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::Login => "login",
+            Self::Command => "command",
+            Self::Keepalive => "keepalive",
+        })
     }
 }
 

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::protocol::{CommandResponse, DecoderLimits, ProtocolError, encode_sentence};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 type Item = Result<CommandResponse, Error>;
 
@@ -572,7 +572,7 @@ fn a_4_gib_prefix_without_limits_allocates_only_what_arrives() {
                 matches!(
                     items.last(),
                     Some(Err(Error::Timeout {
-                        what: "command",
+                        what: TimeoutKind::Command,
                         ..
                     }))
                 ),

@@ -10,7 +10,7 @@ use futures_util::future::join_all;
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script, VirtualTime};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 fn cmd(path: &str) -> Command {
     CommandBuilder::new().command(path).build()
@@ -461,7 +461,7 @@ async fn command_deadline_ends_one_command_only() {
         matches!(
             slow.last(),
             Some(Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 ..
             }))
         ),
@@ -515,7 +515,7 @@ async fn a_silent_peer_is_found_by_the_keepalive() {
         matches!(
             items.last(),
             Some(Err(Error::Timeout {
-                what: "keepalive",
+                what: TimeoutKind::Keepalive,
                 ..
             }))
         ),

@@ -13,7 +13,7 @@ use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::protocol::{CommandResponse, QUOTE_LIMIT, encode_sentence};
 use mikrotik_rs::runtime::{AsyncIoRuntime, BackgroundExecutor};
 use mikrotik_rs::testing::{MockRouter, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 type Item = Result<CommandResponse, Error>;
 
@@ -366,7 +366,13 @@ async fn a_refused_login_then_silence_is_an_authentication_error() {
         .connect()
         .await;
     assert!(
-        matches!(result, Err(Error::Timeout { what: "login", .. })),
+        matches!(
+            result,
+            Err(Error::Timeout {
+                what: TimeoutKind::Login,
+                ..
+            })
+        ),
         "{:?}",
         result.err()
     );

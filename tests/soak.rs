@@ -21,7 +21,7 @@ use futures_util::{FutureExt, StreamExt};
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 const IN_FLIGHT: usize = 1_000;
 
@@ -113,7 +113,7 @@ async fn one(device: &MikrotikDevice, i: usize) -> Kind {
                 matches!(
                     items.as_slice(),
                     [Err(Error::Timeout {
-                        what: "command",
+                        what: TimeoutKind::Command,
                         ..
                     })]
                 ),

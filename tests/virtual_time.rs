@@ -12,7 +12,7 @@ use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::runtime::{Runtime, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Script, VirtualTime};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 type Item = Result<CommandResponse, Error>;
 
@@ -77,7 +77,7 @@ async fn a_command_times_out_exactly_at_its_deadline() {
         matches!(
             last,
             Some(Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 ..
             }))
         ),
@@ -187,7 +187,7 @@ async fn the_keepalive_probes_and_finds_a_silent_peer() {
         matches!(
             items.last(),
             Some(Err(Error::Timeout {
-                what: "keepalive",
+                what: TimeoutKind::Keepalive,
                 ..
             }))
         ),
@@ -219,7 +219,13 @@ async fn a_silent_login_times_out_on_the_runtime_clock() {
     };
     let (result, ()) = futures_util::future::join(connecting, advancing).await;
     assert!(
-        matches!(result, Err(Error::Timeout { what: "login", .. })),
+        matches!(
+            result,
+            Err(Error::Timeout {
+                what: TimeoutKind::Login,
+                ..
+            })
+        ),
         "{result:?}"
     );
 }

@@ -181,6 +181,7 @@ impl MikrotikDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TimeoutKind;
     use crate::protocol::Sentence;
 
     const TAG: &str = ".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11";
@@ -244,7 +245,7 @@ mod tests {
     fn a_deadline_after_a_trap_keeps_the_trap() {
         let timeout = || {
             Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 after: std::time::Duration::from_secs(1),
             })
         };

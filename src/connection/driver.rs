@@ -33,10 +33,10 @@ use super::queue::Entry;
 use super::routes::{Delivered, Next, Routes};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Request, Shared};
-use crate::Error;
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
 use crate::runtime::{AsyncStream, Runtime, Timer};
+use crate::{Error, TimeoutKind};
 
 /// Reads start this small (idle connections stay cheap) and double while
 /// reads fill the buffer, up to `MAX_READ_BUF`.
@@ -357,7 +357,7 @@ impl<S: AsyncStream> Connection<S> {
         let mut progress = false;
         while let Some((tag, after)) = self.deadlines.pop_expired(now) {
             let timeout = Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 after,
             };
             if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {
@@ -382,7 +382,7 @@ impl<S: AsyncStream> Connection<S> {
                 Some(sent) => match sent.checked_add(keepalive.timeout) {
                     Some(until) if now >= until => {
                         return Err(Error::Timeout {
-                            what: "keepalive",
+                            what: TimeoutKind::Keepalive,
                             after: keepalive.timeout,
                         });
                     }

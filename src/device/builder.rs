@@ -9,7 +9,7 @@ use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
 use crate::protocol::DecoderLimits;
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
-use crate::{Error, Result};
+use crate::{Error, Result, TimeoutKind};
 
 /// The plain API port.
 pub const API_PORT: u16 = 8728;
@@ -210,7 +210,7 @@ impl DeviceBuilder {
         };
         let timeout = || {
             Err(Error::Timeout {
-                what: "connect",
+                what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
             })
         };
@@ -244,7 +244,7 @@ impl DeviceBuilder {
         let timeout = || match super::handle::take_refusal(&refusal) {
             Some(message) => Err(Error::Authentication { message }),
             None => Err(Error::Timeout {
-                what: "login",
+                what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
             }),
         };
