@@ -6,29 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Item, cmd, connect, drain, sentence};
 use futures_util::future::join_all;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
-use mikrotik_rs::protocol::{CommandResponse, DecoderLimits, ProtocolError, encode_sentence};
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::protocol::{CommandResponse, DecoderLimits, ProtocolError};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream, TimeoutKind};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-fn sentence(words: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_sentence(words, &mut out);
-    out
-}
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("connect to the mock")
-}
+use mikrotik_rs::{Error, MikrotikDevice, TimeoutKind};
 
 async fn connect_with_limits(router: &MockRouter, limits: DecoderLimits) -> MikrotikDevice {
     MikrotikDevice::builder(router.address())
@@ -36,14 +19,6 @@ async fn connect_with_limits(router: &MockRouter, limits: DecoderLimits) -> Mikr
         .connect()
         .await
         .expect("connect to the mock")
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
 }
 
 /// A router whose `/silent` never answers: the open streams that must all
