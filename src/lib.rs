@@ -20,7 +20,7 @@ pub mod tls;
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
-pub use error::{Error, Result, TimeoutKind};
+pub use error::{ClosedBy, Error, Result, TimeoutKind};
 pub use mikrotik_rs_macros::command;
 
 /// The README's examples are compiled as doc tests.

@@ -115,6 +115,8 @@ pub(crate) async fn read_to_end(
             Step::Done(ret) => return ret.map(|ret| Collected { rows, ret }),
         }
     }
+    // A stream ends without its last reply only when the actor went away,
+    // which records why first; failing that, only this side ended it.
     Err(device.closed_reason().unwrap_or(Error::Closed))
 }
 

@@ -262,5 +262,6 @@ async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedSt
             Err(e) => last_error = Some(e),
         }
     }
-    Err(last_error.map_or_else(|| Error::Closed, Error::from))
+    // `resolve` never returns an empty list; were it to, that is no close.
+    Err(last_error.map_or_else(|| address.unresolvable("no addresses"), Error::from))
 }

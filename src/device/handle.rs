@@ -166,6 +166,9 @@ impl MikrotikDevice {
         self.shared.failure().cloned()
     }
 
+    /// Why a request found the connection gone. The actor records its
+    /// reason before it closes the request channel, so the fallback is for a
+    /// channel closed without one, which only this side can do.
     fn gone(&self) -> Error {
         self.closed_reason().unwrap_or(Error::Closed)
     }
