@@ -22,6 +22,10 @@ pub enum Error {
         message: String,
     },
     /// The TLS (API-SSL) handshake or session failed.
+    ///
+    /// For code, `Error::tls_failure` (features `tls`, `tls-aws-lc-rs`) tells
+    /// why as a type: a rejected certificate, with the fingerprint it
+    /// presented, or no cipher suite in common.
     #[error("TLS error: {message}")]
     Tls {
         /// What went wrong, and how to fix it where we know.
