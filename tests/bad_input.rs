@@ -162,11 +162,7 @@ async fn a_prefix_claiming_4_gib_then_silence_fails_at_once() {
 }
 
 async fn a_word_over_the_limit_fails_every_stream() {
-    let limits = DecoderLimits {
-        max_word_len: 100,
-        max_sentence_len: 200,
-        max_words: 16,
-    };
+    let limits = DecoderLimits::new(100, 200, 16);
     let router = router();
     router.set_script("/bad", Script::Raw(sentence(&[b"!re", &[b'x'; 101]])));
     let device = connect_with_limits(&router, limits).await;
@@ -186,11 +182,7 @@ async fn a_word_over_the_limit_fails_every_stream() {
 }
 
 async fn a_sentence_over_the_limit_fails_every_stream() {
-    let limits = DecoderLimits {
-        max_word_len: 100,
-        max_sentence_len: 200,
-        max_words: 16,
-    };
+    let limits = DecoderLimits::new(100, 200, 16);
     let router = router();
     let eighty = [b'y'; 80];
     router.set_script(
@@ -526,11 +518,12 @@ fn a_4_gib_prefix_without_limits_allocates_only_what_arrives() {
         bytes.extend(std::iter::repeat_n(b'z', 1 << 20));
         router.set_script("/bad", Script::Raw(bytes));
         let device = MikrotikDevice::builder(router.address())
-            .limits(DecoderLimits {
-                max_word_len: usize::MAX,
-                max_sentence_len: usize::MAX,
-                max_words: 16,
-            })
+            .limits(
+                DecoderLimits::default()
+                    .with_max_word_len(usize::MAX)
+                    .with_max_sentence_len(usize::MAX)
+                    .with_max_words(16),
+            )
             .connect()
             .await
             .unwrap();

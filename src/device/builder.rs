@@ -126,7 +126,7 @@ impl DeviceBuilder {
     /// Sends `/system/identity/print` after `interval` without incoming bytes and
     /// fails the connection if nothing arrives within `timeout` of it.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.options.keepalive = Some(Keepalive { interval, timeout });
+        self.options.keepalive = Some(Keepalive::new(interval, timeout));
         self
     }
 

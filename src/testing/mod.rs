@@ -206,7 +206,11 @@ impl fmt::Debug for Script {
 }
 
 /// Fixed replies: rows, then traps, then `!done`, optionally after a delay.
+///
+/// Built with [`Reply::new`] and its methods; more may be added in later
+/// releases.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reply {
     /// `!re` rows, each a list of `(key, value)` attributes as raw bytes.
     pub rows: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
