@@ -1,5 +1,5 @@
 #![doc = include_str!("crate-docs.md")]
-#![warn(missing_docs, missing_debug_implementations)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 // Lets `command!` name `::mikrotik_rs` from inside this crate too.
 extern crate self as mikrotik_rs;

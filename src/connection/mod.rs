@@ -15,7 +15,7 @@ mod queue;
 mod request;
 mod routes;
 mod shared;
-mod stream;
+pub(crate) mod stream;
 mod write_buffer;
 
 use std::sync::Arc;
@@ -27,8 +27,6 @@ pub use stream::ResponseStream;
 pub(crate) use queue::queue as reply_queue;
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
-#[cfg(feature = "testing")]
-pub(crate) use stream::is_last;
 
 use crate::MikrotikDevice;
 use crate::runtime::{AsyncStream, Runtime};

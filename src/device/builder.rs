@@ -12,9 +12,9 @@ use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner
 use crate::{Error, Result, TimeoutKind};
 
 /// The plain API port.
-pub const API_PORT: u16 = 8728;
+pub(crate) const API_PORT: u16 = 8728;
 /// The API-SSL (TLS) port.
-pub const API_SSL_PORT: u16 = 8729;
+pub(crate) const API_SSL_PORT: u16 = 8729;
 
 /// Options for a connection to one router. Made by [`MikrotikDevice::builder`].
 ///

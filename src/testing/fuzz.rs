@@ -18,7 +18,8 @@ use uuid::Uuid;
 
 use super::lock;
 use crate::Error;
-use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream, is_last};
+use crate::connection::stream::is_last;
+use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{
     CommandResponse, Decoder, DecoderLimits, ProtocolError, Sentence, encode_word,
