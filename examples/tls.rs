@@ -1,64 +1,79 @@
-//! API-SSL (port 8729), verified by pinning the router certificate's SHA-256
-//! fingerprint: the right answer for a router with a self-signed certificate.
+//! API-SSL (port 8729) on a router as it comes: give `api-ssl` a
+//! certificate over the plain API, then connect over TLS pinned to it.
 //!
 //! `cargo run --example tls`
 //!
-//! Against a real router set `MIKROTIK_ADDR` (port 8729 is the default with
-//! TLS), `MIKROTIK_USER`, `MIKROTIK_PASSWORD` and `MIKROTIK_FINGERPRINT`
-//! (`/certificate print detail` on the router shows it). Without
-//! `MIKROTIK_ADDR` a mock router speaking TLS with a fresh self-signed
-//! certificate is started in this process.
+//! Against a real router set `MIKROTIK_ADDR` (its plain API, `host` or
+//! `host:8728`), `MIKROTIK_USER` and `MIKROTIK_PASSWORD`. With
+//! `MIKROTIK_FINGERPRINT` (from `/certificate print detail`) the example only
+//! connects over TLS on port 8729 of the same host, pinning it; without it, it
+//! first runs `bootstrap_certificate` over the plain API, which creates (or
+//! reuses) a certificate on the router. That first exchange is not encrypted:
+//! do it on a network you trust. Without `MIKROTIK_ADDR` a mock router with a
+//! plain and an API-SSL port is started in this process.
 
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::testing::MockRouter;
-use mikrotik_rs::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
-use mikrotik_rs::tls::{self, CertificateFingerprint, TlsOptions};
+use mikrotik_rs::tls::{BootstrapOptions, BootstrapStage, TlsOptions, bootstrap_certificate};
 use mikrotik_rs::{MikrotikDevice, command};
-
-/// A mock router on 127.0.0.1 with a self-signed certificate, and that certificate's fingerprint.
-fn tls_mock() -> Result<(MockRouter, String), Box<dyn std::error::Error>> {
-    let key = rcgen::KeyPair::generate()?;
-    let certificate =
-        rcgen::CertificateParams::new(vec!["router.lan".to_owned()])?.self_signed(&key)?;
-    let fingerprint = CertificateFingerprint::of_certificate(certificate.der()).to_string();
-    let key = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
-    let config = tls::server_config(vec![certificate.der().clone()], key)?;
-    Ok((MockRouter::builder().tls(config).start(), fingerprint))
-}
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut _mock = None;
-    let (address, user, password, fingerprint) = match std::env::var("MIKROTIK_ADDR") {
+    let user = std::env::var("MIKROTIK_USER").unwrap_or_else(|_| "admin".into());
+    let password = std::env::var("MIKROTIK_PASSWORD").ok();
+    let (plain_address, tls_address) = match std::env::var("MIKROTIK_ADDR") {
         Ok(address) => {
-            let fingerprint = std::env::var("MIKROTIK_FINGERPRINT").map_err(
-                |_| "set MIKROTIK_FINGERPRINT to the router certificate's SHA-256 fingerprint",
-            )?;
-            println!("Connecting to the router at {address} over TLS, pinning {fingerprint}");
-            let user = std::env::var("MIKROTIK_USER").unwrap_or_else(|_| "admin".into());
-            (
-                address,
-                user,
-                std::env::var("MIKROTIK_PASSWORD").ok(),
-                fingerprint,
-            )
+            let host = match address.rsplit_once(':') {
+                Some((host, port)) if port.parse::<u16>().is_ok() && !host.ends_with(':') => {
+                    host.to_owned()
+                }
+                _ => address.clone(),
+            };
+            println!("Using the router at {address}");
+            (address, host)
         }
         Err(_) => {
-            let (mock, fingerprint) = tls_mock()?;
+            let mock = MockRouter::builder().api_ssl().start();
+            let tls_address = mock
+                .api_ssl_address()
+                .ok_or("the mock has no API-SSL port")?;
             println!(
-                "MIKROTIK_ADDR is not set: running against the built-in mock router speaking TLS at {}, \
-                 certificate fingerprint {fingerprint}",
+                "MIKROTIK_ADDR is not set: running against the built-in mock router, plain API \
+                 at {}, API-SSL at {tls_address} (no certificate yet, as a router comes)",
                 mock.address()
             );
-            let address = mock.address();
+            let plain_address = mock.address();
             _mock = Some(mock);
-            (address, "admin".into(), None, fingerprint)
+            (plain_address, tls_address)
         }
     };
 
-    let device = MikrotikDevice::builder(&address)
+    let tls = match std::env::var("MIKROTIK_FINGERPRINT") {
+        Ok(fingerprint) => TlsOptions::pinned_sha256(&fingerprint)?,
+        Err(_) => {
+            let plain = MikrotikDevice::connect(&plain_address, &user, password.as_deref()).await?;
+            let options = BootstrapOptions::new().on_progress(|stage| match stage {
+                BootstrapStage::Signing {
+                    progress: Some(progress),
+                } => println!("  signing: {progress}"),
+                BootstrapStage::Done { .. } => {}
+                other => println!("  {other:?}"),
+            });
+            let made = bootstrap_certificate(&plain, options).await?;
+            println!(
+                "api-ssl presents certificate {:?} ({}), fingerprint {}",
+                made.name,
+                if made.created { "just made" } else { "reused" },
+                made.fingerprint
+            );
+            made.tls
+        }
+    };
+
+    let device = MikrotikDevice::builder(&tls_address)
         .credentials(&user, password.as_deref())
-        .tls(TlsOptions::pinned_sha256(&fingerprint)?)
+        .tls(tls)
         .connect()
         .await?;
     let mut replies = device

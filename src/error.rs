@@ -37,7 +37,8 @@ pub enum Error {
     /// Something took longer than its configured limit.
     #[error("timed out: {what} took longer than {after:?}")]
     Timeout {
-        /// What timed out: the connect, the login, a command or the keepalive.
+        /// What timed out: the connect, the login, a command, the keepalive
+        /// or a certificate bootstrap.
         what: TimeoutKind,
         /// The limit that was exceeded.
         after: Duration,
@@ -52,6 +53,17 @@ pub enum Error {
     ConnectionClosed {
         /// Whether the close cut a sentence short.
         mid_sentence: bool,
+    },
+    /// The router speaks another protocol than this side: TLS answering a
+    /// plain connection (the API-SSL port, 8729, reached without
+    /// `DeviceBuilder::tls`), for example. The message says which, and what to do.
+    #[error("wrong port or protocol: {message}")]
+    ProtocolMismatch {
+        /// What was seen, and how to fix it.
+        message: String,
+        /// The failure it explains (a close, a protocol error).
+        #[source]
+        source: Option<Arc<Error>>,
     },
     /// The connection was closed on this side, by the client, before the
     /// router closed anything: the program closed it, the runtime its task
@@ -75,7 +87,7 @@ pub enum Error {
     /// A command's buffer was full because its stream was not read fast
     /// enough; the command was cancelled on the router.
     #[error(
-        "response buffer overflow: more than {capacity} unread replies; the command was cancelled"
+        "response buffer overflow: the stream was not read (its bound: {capacity} replies, and the connection's `max_unread_bytes`); the command was cancelled"
     )]
     Overflow {
         /// The buffer capacity in replies.
@@ -161,9 +173,13 @@ impl Error {
             | Self::ConnectionClosed { .. }
             | Self::Closed
             | Self::Fatal(_)
-            | Self::Tls { .. } => true,
+            | Self::Tls { .. }
+            | Self::ProtocolMismatch { .. } => true,
             Self::Protocol(e) => e.is_framing(),
-            Self::Timeout { what, .. } => *what != TimeoutKind::Command,
+            Self::Timeout { what, .. } => !matches!(
+                what,
+                TimeoutKind::Command | TimeoutKind::CertificateBootstrap
+            ),
             _ => false,
         }
     }
@@ -181,6 +197,11 @@ impl Error {
         match self {
             Self::ConnectionClosed { .. } | Self::Fatal(_) => Some(ClosedBy::Router),
             Self::Closed => Some(ClosedBy::Client),
+            // The close (if it was one) that the mix-up explains.
+            Self::ProtocolMismatch {
+                source: Some(source),
+                ..
+            } => source.closed_by(),
             _ => None,
         }
     }
@@ -232,6 +253,9 @@ pub enum TimeoutKind {
     /// No bytes after a keepalive probe: the router is taken for gone and
     /// the connection ends.
     Keepalive,
+    /// [`tls::bootstrap_certificate`](crate::tls::bootstrap_certificate) as a
+    /// whole (its overall timeout): the device it used goes on.
+    CertificateBootstrap,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -241,6 +265,7 @@ impl fmt::Display for TimeoutKind {
             Self::Login => "login",
             Self::Command => "command",
             Self::Keepalive => "keepalive",
+            Self::CertificateBootstrap => "certificate bootstrap",
         })
     }
 }
@@ -260,6 +285,11 @@ mod tests {
             (TimeoutKind::Login, "login", true),
             (TimeoutKind::Command, "command", false),
             (TimeoutKind::Keepalive, "keepalive", true),
+            (
+                TimeoutKind::CertificateBootstrap,
+                "certificate bootstrap",
+                false,
+            ),
         ];
         for (what, word, connection) in cases {
             let error = Error::Timeout { what, after };

@@ -31,7 +31,8 @@ async fn connect_with(
     options: ConnectionOptions,
 ) -> MikrotikDevice {
     let runtime = runtime();
-    let (device, connection) = connection::new(io, Arc::clone(&runtime), options);
+    let (handle, connection) = connection::new(io, Arc::clone(&runtime), options);
+    let device = MikrotikDevice::from(handle);
     runtime.spawn(Box::pin(connection));
     device.login("admin", None).await.expect("login");
     device

@@ -61,8 +61,9 @@ fn the_generic_layer_runs_over_any_stream() {
     smol::block_on(common::bounded(async {
         let stream = smol::net::TcpStream::connect(router.addr()).await.unwrap();
         let runtime: Arc<dyn Runtime> = Arc::new(AsyncIoRuntime::new());
-        let (device, driver) =
+        let (handle, driver) =
             connection::new(stream, Arc::clone(&runtime), ConnectionOptions::default());
+        let device = MikrotikDevice::from(handle);
         let driver = smol::spawn(driver);
         device.login("admin", None).await.unwrap();
         assert_eq!(identity(&device).await.unwrap(), "MikroTik");

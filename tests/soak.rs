@@ -115,17 +115,18 @@ async fn one(device: &MikrotikDevice, i: usize) -> Kind {
                 .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(4))
                 .await
                 .unwrap();
-            // Read nothing until the buffer has overflowed: a reader that takes
-            // nothing overflows at 8 × the capacity, so 32 rows and the error.
+            // Read nothing until the buffer has overflowed: a reader that
+            // takes nothing overflows at 8 × the capacity, or 256 replies for
+            // small capacities, so 256 rows and the error.
             let start = Instant::now();
-            while stream.unread() < 33 {
+            while stream.unread() < 257 {
                 assert!(start.elapsed() < Duration::from_secs(20), "no overflow");
                 sleep(2).await;
             }
             let items = drain(stream).await;
-            assert_eq!(items.len(), 33, "{items:?}");
+            assert_eq!(items.len(), 257, "{items:?}");
             assert!(
-                matches!(items[32], Err(Error::Overflow { capacity: 4 })),
+                matches!(items[256], Err(Error::Overflow { capacity: 4 })),
                 "{items:?}"
             );
             Kind::Overflowed
@@ -168,7 +169,7 @@ fn soak(warm_up: usize, total: usize, limit: Duration) {
     let router = MockRouter::builder()
         .script("/short", Reply::new().row([("i", "1")]).into())
         .script("/silent", Script::Silent)
-        .script("/bulk", Script::bulk(64, [("k", "0123456789")]))
+        .script("/bulk", Script::bulk(300, [("k", "0123456789")]))
         .monitor_interval(Duration::from_millis(2))
         // The log of received sentences would grow with the run; keep none.
         .received_capacity(0)

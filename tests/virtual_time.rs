@@ -216,7 +216,8 @@ async fn an_unanswered_cancel_is_given_up_on_at_the_patience() {
     let mut options = ConnectionOptions::default();
     options.cancel_patience = Duration::from_secs(30);
     let io = runtime.connect(router.addr()).await.unwrap();
-    let (device, connection) = connection::new(io, Arc::clone(&runtime), options);
+    let (handle, connection) = connection::new(io, Arc::clone(&runtime), options);
+    let device = MikrotikDevice::from(handle);
     runtime.spawn(Box::pin(connection));
     device.login("admin", None).await.unwrap();
     let stream = device.send_command(cmd("/silent")).await.unwrap();

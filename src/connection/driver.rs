@@ -30,18 +30,16 @@ use uuid::Uuid;
 
 use super::deadlines::Deadlines;
 use super::queue::Entry;
+use super::read_buffer::ReadBuffer;
 use super::routes::{Delivered, Next, Routes};
+use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Request, Shared};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
-use crate::runtime::{AsyncStream, Runtime, Timer};
+use crate::runtime::{AsyncStream, Runtime};
 use crate::{Error, TimeoutKind};
 
-/// Reads start this small (idle connections stay cheap) and double while
-/// reads fill the buffer, up to `MAX_READ_BUF`.
-const MIN_READ_BUF: usize = 4 << 10;
-const MAX_READ_BUF: usize = 64 << 10;
 /// Stop taking requests while this much is waiting to be written.
 const WRITE_HIGH_WATER: usize = 256 << 10;
 /// Rounds of read/write per poll before yielding to other tasks.
@@ -73,11 +71,7 @@ pub struct Connection<S> {
     io: S,
     requests: Pin<Box<Receiver<Request>>>,
     decoder: Decoder,
-    read_buf: Vec<u8>,
-    /// `read_buf[read_start..read_end]` was read but not decoded yet (the
-    /// reply budget of the last poll ran out).
-    read_start: usize,
-    read_end: usize,
+    read: ReadBuffer,
     /// Replies routed in the current poll.
     routed: usize,
     write: WriteBuffer,
@@ -85,14 +79,11 @@ pub struct Connection<S> {
     shared: Arc<Shared>,
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
-    timer: Option<Pin<Box<dyn Timer>>>,
-    timer_at: Option<Instant>,
+    alarm: Alarm,
     deadlines: Deadlines,
-    last_read: Instant,
+    keepalive: Option<KeepaliveState>,
     /// The time at the start of the current round of the poll loop.
     now: Instant,
-    /// When the outstanding keepalive probe was sent.
-    probe_sent: Option<Instant>,
     phase: Phase,
 }
 
@@ -115,25 +106,22 @@ impl<S: AsyncStream> Connection<S> {
         options: ConnectionOptions,
     ) -> Self {
         let now = runtime.now();
+        let keepalive = options.keepalive.map(|k| KeepaliveState::new(k, now));
         Self {
             io,
             requests: Box::pin(requests),
             decoder: Decoder::new(options.limits),
-            read_buf: vec![0; MIN_READ_BUF],
-            read_start: 0,
-            read_end: 0,
+            read: ReadBuffer::default(),
             routed: 0,
             write: WriteBuffer::default(),
             routes: Routes::new(Arc::clone(&shared), &options),
             shared,
             runtime,
             options,
-            timer: None,
-            timer_at: None,
+            alarm: Alarm::default(),
             deadlines: Deadlines::default(),
-            last_read: now,
+            keepalive,
             now,
-            probe_sent: None,
             phase: Phase::Running,
         }
     }
@@ -187,7 +175,7 @@ impl<S: AsyncStream> Connection<S> {
                 Err(_) => return self.poll_close(cx),
             };
             if let Some(until) = until
-                && self.poll_timer_at(cx, until)
+                && self.alarm.poll_at(&*self.runtime, cx, until)
             {
                 return self.poll_close(cx);
             }
@@ -245,6 +233,7 @@ impl<S: AsyncStream> Connection<S> {
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
+                debug_assert!(self.routes.is_open(&tag), "registered before written");
                 self.write.push(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
@@ -257,6 +246,10 @@ impl<S: AsyncStream> Connection<S> {
 
     fn write_internal(&mut self, command: &Command) {
         self.routes.insert_internal(command.tag(), self.now);
+        debug_assert!(
+            self.routes.contains(&command.tag()),
+            "registered before written"
+        );
         self.write.push(command.as_bytes(), false);
     }
 
@@ -264,11 +257,22 @@ impl<S: AsyncStream> Connection<S> {
         self.write_internal(&Command::cancel(tag));
     }
 
+    /// Writes the `/cancel`s of commands whose readers the routing table
+    /// found gone; `true` if there were any.
+    fn write_found_cancels(&mut self) -> bool {
+        let mut any = false;
+        while let Some(tag) = self.routes.take_cancels() {
+            self.write_cancel(tag);
+            any = true;
+        }
+        any
+    }
+
     /// Reads once (unless bytes of an earlier read are left) and routes the
     /// sentences completed, up to the reply budget of this poll.
     fn poll_read(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
-        if self.read_start == self.read_end {
-            let n = match Pin::new(&mut self.io).poll_read(cx, &mut self.read_buf) {
+        if !self.read.has_pending() {
+            match self.read.poll_fill(&mut self.io, cx) {
                 Poll::Pending => return Ok(false),
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => return Ok(true),
                 // TLS closed without close_notify: a close like any other.
@@ -283,21 +287,15 @@ impl<S: AsyncStream> Connection<S> {
                         mid_sentence: self.decoder.is_mid_sentence(),
                     });
                 }
-                Poll::Ready(Ok(n)) => n,
-            };
-            if self.options.keepalive.is_some() {
-                self.last_read = self.now;
+                Poll::Ready(Ok(_)) => {}
             }
-            (self.read_start, self.read_end) = (0, n);
-            if n == self.read_buf.len() && n < MAX_READ_BUF {
-                self.read_buf.resize(n * 2, 0);
+            if let Some(keepalive) = &mut self.keepalive {
+                keepalive.read_at(self.now);
             }
         }
-        let buf = std::mem::take(&mut self.read_buf);
-        let mut input = &buf[self.read_start..self.read_end];
-        let result = self.route_some(&mut input);
-        self.read_start = self.read_end - input.len();
-        self.read_buf = buf;
+        let mut read = std::mem::take(&mut self.read);
+        let result = read.consume(|input| self.route_some(input));
+        self.read = read;
         result.map(|()| true)
     }
 
@@ -321,7 +319,7 @@ impl<S: AsyncStream> Connection<S> {
                 self.shared.fail(error.clone());
                 self.requests.close();
                 self.routes
-                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())));
+                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())), self.now);
                 return Err(error);
             }
             Ok(response) => {
@@ -337,7 +335,9 @@ impl<S: AsyncStream> Connection<S> {
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
         let entry = Entry { item, bytes };
-        match self.routes.deliver(tag, entry, last, self.now) {
+        let delivered = self.routes.deliver(tag, entry, last, self.now);
+        self.write_found_cancels();
+        match delivered {
             Delivered::To(Next::Nothing) => Ok(()),
             Delivered::To(Next::Cancel) => {
                 self.write_cancel(tag);
@@ -372,64 +372,26 @@ impl<S: AsyncStream> Connection<S> {
             }
         };
         sooner(self.routes.expire_swallowing(now));
-        if let Some(keepalive) = self.options.keepalive {
-            // Deadlines too far away to represent never come.
-            let wake = match self.probe_sent {
-                Some(sent) if self.last_read >= sent => {
-                    self.probe_sent = None;
-                    self.last_read.checked_add(keepalive.interval)
+        if let Some(keepalive) = &mut self.keepalive {
+            match keepalive.step(now)? {
+                KeepaliveStep::Probe(wake) => {
+                    self.write_internal(
+                        &CommandBuilder::new()
+                            .command("/system/identity/print")
+                            .build(),
+                    );
+                    progress = true;
+                    sooner(wake);
                 }
-                Some(sent) => match sent.checked_add(keepalive.timeout) {
-                    Some(until) if now >= until => {
-                        return Err(Error::Timeout {
-                            what: TimeoutKind::Keepalive,
-                            after: keepalive.timeout,
-                        });
-                    }
-                    until => until,
-                },
-                None => match self.last_read.checked_add(keepalive.interval) {
-                    Some(at) if now >= at => {
-                        self.write_internal(
-                            &CommandBuilder::new()
-                                .command("/system/identity/print")
-                                .build(),
-                        );
-                        self.probe_sent = Some(now);
-                        progress = true;
-                        now.checked_add(keepalive.timeout)
-                    }
-                    at => at,
-                },
-            };
-            sooner(wake);
+                KeepaliveStep::WakeAt(wake) => sooner(wake),
+            }
         }
         if let Some(next) = next
-            && self.poll_timer_at(cx, next)
+            && self.alarm.poll_at(&*self.runtime, cx, next)
         {
             progress = true;
         }
         Ok(progress)
-    }
-
-    /// Arms the one timer for `at`; `true` once `at` has passed (the caller
-    /// handles what expired; the timer is re-armed on the next call).
-    fn poll_timer_at(&mut self, cx: &mut Context<'_>, at: Instant) -> bool {
-        let timer = match &mut self.timer {
-            Some(timer) => {
-                if self.timer_at != Some(at) {
-                    timer.as_mut().reset(at);
-                }
-                timer
-            }
-            None => self.timer.insert(self.runtime.timer(at)),
-        };
-        self.timer_at = Some(at);
-        if timer.as_mut().poll_expired(cx).is_ready() {
-            self.timer_at = None;
-            return true;
-        }
-        false
     }
 }
 
@@ -440,7 +402,8 @@ impl<S> Connection<S> {
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
         self.requests.close();
-        self.routes.close_all(|| Err(error.clone()));
+        let now = self.now;
+        self.routes.close_all(|| Err(error.clone()), now);
         let mut wakes = Vec::new();
         while let Ok(request) = self.requests.try_recv() {
             if let Request::Send { replies, .. } = request {
@@ -475,7 +438,16 @@ impl<S: AsyncStream> Future for Connection<S> {
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.poll_inner(cx)));
         let error = match polled {
             Ok(Poll::Pending) => {
-                this.routes.wake_readers();
+                this.routes.wake_readers(this.now);
+                // Pushing the last run may have found a reader gone.
+                if this.write_found_cancels() {
+                    cx.waker().wake_by_ref();
+                }
+                debug_assert_eq!(
+                    this.shared.in_flight(),
+                    this.routes.len(),
+                    "in_flight is published on every change of the routes"
+                );
                 return Poll::Pending;
             }
             Ok(Poll::Ready(Ok(()))) => Error::Closed,

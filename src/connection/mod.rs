@@ -2,25 +2,31 @@
 //! command over it.
 //!
 //! [`new`] turns any futures-io stream (plain TCP, TLS, an in-memory pipe) into
-//! a [`MikrotikDevice`] handle and a [`Connection`]
-//! future. The future is the actor: spawn it on any executor (or let
+//! a [`ConnectionHandle`] and a [`Connection`] future. The future is the
+//! actor: spawn it on any executor (or let
 //! [`DeviceBuilder`](crate::DeviceBuilder) do it); it ends by itself when the
 //! connection fails or every handle and stream is gone. It has no
-//! runtime-specific code: time reaches it through [`Runtime`].
+//! runtime-specific code: time reaches it through [`Runtime`]. The handle is
+//! this layer's whole interface; [`MikrotikDevice`](crate::MikrotikDevice)
+//! wraps it (`MikrotikDevice::from(handle)`).
 
 mod deadlines;
 mod driver;
+mod handle;
 mod options;
 mod queue;
+mod read_buffer;
 mod request;
 mod routes;
 mod shared;
 pub(crate) mod stream;
+mod timers;
 mod write_buffer;
 
 use std::sync::Arc;
 
 pub use driver::Connection;
+pub use handle::ConnectionHandle;
 pub use options::{BufferPolicy, ConnectionOptions, Keepalive};
 pub use stream::ResponseStream;
 
@@ -28,7 +34,6 @@ pub(crate) use queue::queue as reply_queue;
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
 
-use crate::MikrotikDevice;
 use crate::runtime::{AsyncStream, Runtime};
 
 /// Wraps `io` in a connection actor. No I/O happens until the returned
@@ -37,9 +42,11 @@ use crate::runtime::{AsyncStream, Runtime};
 ///
 /// ```no_run
 /// # async fn demo(stream: impl mikrotik_rs::runtime::AsyncStream, runtime: std::sync::Arc<dyn mikrotik_rs::runtime::Runtime>) -> mikrotik_rs::Result<()> {
+/// use mikrotik_rs::MikrotikDevice;
 /// use mikrotik_rs::connection::{self, ConnectionOptions};
-/// let (device, connection) = connection::new(stream, runtime.clone(), ConnectionOptions::default());
+/// let (handle, connection) = connection::new(stream, runtime.clone(), ConnectionOptions::default());
 /// runtime.spawn(Box::pin(connection));
+/// let device = MikrotikDevice::from(handle);
 /// device.login("admin", Some("password")).await?;
 /// # Ok(()) }
 /// ```
@@ -47,12 +54,12 @@ pub fn new<S: AsyncStream>(
     io: S,
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
-) -> (MikrotikDevice, Connection<S>) {
+) -> (ConnectionHandle, Connection<S>) {
     let (requests, incoming) = async_channel::unbounded();
     let shared = Arc::new(Shared::default());
-    let device = MikrotikDevice::from_parts(requests, Arc::clone(&shared), options.clone());
+    let handle = ConnectionHandle::new(requests, Arc::clone(&shared), options.buffer);
     (
-        device,
+        handle,
         Connection::new(io, incoming, shared, runtime, options),
     )
 }

@@ -17,11 +17,11 @@ pub enum BufferPolicy {
     /// has taken nothing for a second, the next reply ends the command with
     /// [`Error::Overflow`](crate::Error::Overflow) as its last item and
     /// cancels it on the router. A reader that keeps taking can fall further
-    /// behind, but never past 8 times either bound: that is the most that
-    /// ever waits for it (besides the batch it has taken and not read yet:
-    /// readers take what waits in one go). A reader parked in `recv()` is
-    /// waiting, not stuck: up to 256 replies (one poll's worth with room to
-    /// spare) reach it whatever the bound. `Bounded(0)` is `Bounded(1)`. Nothing is dropped silently, and a
+    /// behind, but never past 8 times either bound (and, for small bounds,
+    /// 256 replies: a live reader takes replies in batches, so its normal lag
+    /// must not count as an overflow): that is the most that ever waits for
+    /// it, besides the batch it has taken and not read yet. `Bounded(0)` is
+    /// `Bounded(1)`. Nothing is dropped silently, and a
     /// reader that is only briefly descheduled never loses its command.
     Bounded(usize),
     /// Keep the newest this many data rows (`!re`), dropping the oldest: for

@@ -3,10 +3,12 @@
 //! One small mutex-guarded queue per command, with one waker slot for its
 //! reader. The design keeps synchronisation per *batch*, not per reply:
 //!
-//! - the actor pushes under the lock, and takes the reader's waker only if the
-//!   reader is parked (a reader that is draining is never woken again); the
-//!   wake itself is deferred to the end of the actor's poll, so a burst of
-//!   replies costs one wake-up;
+//! - the actor pushes a whole run of replies under one lock (the routing
+//!   table collects consecutive replies of a command and pushes them when a
+//!   reply for another command comes, the command ends, or the poll ends),
+//!   and takes the reader's waker only if the reader is parked (a reader
+//!   that is draining is never woken again); the wake itself is deferred to
+//!   the end of the actor's poll, so a burst of replies costs one wake-up;
 //! - the reader swaps the whole queue out in one lock and then reads its local
 //!   batch without touching the lock; it parks (stores its waker) only when it
 //!   finds the queue empty.
@@ -50,9 +52,6 @@ struct State {
     taken: u64,
     /// The reader's waker while it waits for an entry.
     waker: Option<Waker>,
-    /// The reader was parked and its waker taken for a wake-up; it has not
-    /// looked since. A reader in that state is waiting, not stuck.
-    wake_pending: bool,
     /// The reader is gone: nothing pushed is ever read.
     reader_gone: bool,
     /// No entry will follow: the writer pushed the last one or was dropped.
@@ -86,39 +85,22 @@ impl Queue {
     }
 }
 
-/// What the writer sees of the backlog when it decides on a new entry.
-#[derive(Debug, Clone, Copy)]
+/// What the writer knows of the backlog: as of its last push.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Backlog {
     /// Entries waiting (not yet taken by the reader).
     pub(crate) len: usize,
-    /// Data rows among them.
-    pub(crate) rows: usize,
     /// Bytes waiting.
     pub(crate) bytes: usize,
     /// Entries the reader has taken so far: its progress.
     pub(crate) taken: u64,
-    /// The reader was parked and is being woken: it waits, it is not stuck.
-    pub(crate) reader_waiting: bool,
-}
-
-/// What to do with a new entry, decided from the [`Backlog`].
-#[derive(Debug)]
-pub(crate) enum Admit {
-    /// Queue it.
-    Push,
-    /// Drop the oldest data row, then queue it ([`KeepLatest`](super::BufferPolicy::KeepLatest)).
-    ReplaceOldestRow,
-    /// Queue this item instead and end the queue (an overflow).
-    EndWith(Item),
 }
 
 /// The result of a push.
 #[derive(Debug, PartialEq, Eq)]
 pub(crate) enum Pushed {
-    /// Queued. The stream goes on unless the entry was its last.
-    Queued,
-    /// The queue was ended with the item of [`Admit::EndWith`].
-    Ended,
+    /// Queued; the backlog after it.
+    Queued(Backlog),
     /// The reader is gone; nothing was queued.
     ReaderGone,
 }
@@ -153,59 +135,46 @@ pub(crate) fn queue() -> (QueueWriter, QueueReader) {
 }
 
 impl QueueWriter {
-    /// Queues `entry` as `admit` decides from the current backlog, and ends
-    /// the queue after it when `last`. A waker of a parked reader is put in
-    /// `wake` for the caller to wake once its batch is complete.
+    /// Queues every entry of `batch` (emptying it) under one lock, and ends
+    /// the queue after them when `last`. With `keep_rows`, the oldest data
+    /// rows are dropped until at most that many wait (other entries are
+    /// never dropped). A waker of a parked reader is put in `wake` for the
+    /// caller to wake once its poll is over.
     pub(crate) fn push(
         &self,
-        entry: Entry,
+        batch: &mut Vec<Entry>,
         last: bool,
-        admit: impl FnOnce(Backlog) -> Admit,
+        keep_rows: Option<usize>,
         wake: &mut Vec<Waker>,
     ) -> Pushed {
         let mut state = self.queue.lock();
         debug_assert!(!state.ended, "nothing is pushed after the end");
         if state.reader_gone {
+            batch.clear();
             return Pushed::ReaderGone;
         }
-        let backlog = Backlog {
-            len: state.entries.len(),
-            rows: state.rows,
-            bytes: state.bytes,
-            taken: state.taken,
-            reader_waiting: state.wake_pending || state.waker.is_some(),
-        };
-        let pushed = match admit(backlog) {
-            Admit::Push => Pushed::Queued,
-            Admit::ReplaceOldestRow => {
-                if let Some(at) = state.entries.iter().position(Entry::is_row)
-                    && let Some(old) = state.entries.remove(at)
-                {
+        for entry in batch.drain(..) {
+            Self::append(&mut state, entry);
+        }
+        if let Some(keep) = keep_rows {
+            while state.rows > keep {
+                let Some(at) = state.entries.iter().position(Entry::is_row) else {
+                    break;
+                };
+                if let Some(old) = state.entries.remove(at) {
                     state.bytes -= old.bytes;
                     state.rows -= 1;
                 }
-                Pushed::Queued
             }
-            Admit::EndWith(item) => {
-                Self::append(&mut state, Entry { item, bytes: 0 });
-                state.ended = true;
-                Pushed::Ended
-            }
-        };
-        if pushed == Pushed::Queued {
-            Self::append(&mut state, entry);
-            state.ended |= last;
         }
+        state.ended |= last;
         state.check();
-        Self::take_waker(&mut state, wake);
-        pushed
-    }
-
-    fn take_waker(state: &mut State, wake: &mut Vec<Waker>) {
-        if let Some(waker) = state.waker.take() {
-            state.wake_pending = true;
-            wake.push(waker);
-        }
+        wake.extend(state.waker.take());
+        Pushed::Queued(Backlog {
+            len: state.entries.len(),
+            bytes: state.bytes,
+            taken: state.taken,
+        })
     }
 
     fn append(state: &mut State, entry: Entry) {
@@ -221,7 +190,7 @@ impl QueueWriter {
             Self::append(&mut state, Entry { item, bytes: 0 });
         }
         state.ended = true;
-        Self::take_waker(&mut state, wake);
+        wake.extend(state.waker.take());
     }
 }
 
@@ -256,7 +225,6 @@ impl QueueReader {
             return Taken::Entry(entry);
         }
         let mut state = self.queue.lock();
-        state.wake_pending = false;
         if state.entries.is_empty() {
             if state.ended {
                 return Taken::Ended;
@@ -349,15 +317,14 @@ mod tests {
         let waker = Waker::from(Arc::clone(&counter));
         assert!(matches!(reader.take(&waker), Taken::Parked));
         let mut wakes = Vec::new();
-        for n in 0..100 {
-            writer.push(row(n), false, |_| Admit::Push, &mut wakes);
-        }
+        let mut batch: Vec<Entry> = (0..100).map(row).collect();
+        writer.push(&mut batch, false, None, &mut wakes);
         assert_eq!(wake_all(&mut wakes), 1, "one wake-up for the whole batch");
         // The reader drains without parking: no more wake-ups while it does.
         for _ in 0..50 {
             assert!(matches!(reader.take(&waker), Taken::Entry(_)));
         }
-        writer.push(row(100), false, |_| Admit::Push, &mut wakes);
+        writer.push(&mut vec![row(100)], false, None, &mut wakes);
         assert_eq!(wake_all(&mut wakes), 0, "a draining reader is not woken");
         let mut read = 0;
         while let Taken::Entry(_) = reader.take(&waker) {
@@ -378,21 +345,9 @@ mod tests {
             item: CommandResponse::parse(trap).map_err(|e| Error::Protocol(e.error)),
             bytes: 10,
         };
-        writer.push(row(0), false, |_| Admit::Push, &mut wakes);
-        writer.push(trap, false, |_| Admit::Push, &mut wakes);
+        writer.push(&mut vec![row(0), trap], false, None, &mut wakes);
         for n in 1..5 {
-            writer.push(
-                row(n),
-                false,
-                |b| {
-                    if b.rows >= 1 {
-                        Admit::ReplaceOldestRow
-                    } else {
-                        Admit::Push
-                    }
-                },
-                &mut wakes,
-            );
+            writer.push(&mut vec![row(n)], false, Some(1), &mut wakes);
         }
         let waker = Waker::noop();
         let mut kinds = Vec::new();
@@ -410,12 +365,93 @@ mod tests {
     fn a_gone_reader_frees_what_waits_and_refuses_more() {
         let (writer, reader) = queue();
         let mut wakes = Vec::new();
-        writer.push(row(0), false, |_| Admit::Push, &mut wakes);
+        writer.push(&mut vec![row(0)], false, None, &mut wakes);
         drop(reader);
         assert_eq!(
-            writer.push(row(1), false, |_| Admit::Push, &mut wakes),
+            writer.push(&mut vec![row(1)], false, None, &mut wakes),
             Pushed::ReaderGone
         );
         assert_eq!(writer.queue.lock().entries.len(), 0);
+    }
+
+    /// A model of the handoff over every interleaving proptest finds: the
+    /// reader gets exactly what was pushed, in order; a parked reader is
+    /// woken by the next push or the end, once; a draining one never.
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Push,
+            Take,
+            /// The actor's end of a poll: wake who was collected.
+            EndOfPoll,
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => Just(Op::Push),
+                3 => Just(Op::Take),
+                1 => Just(Op::EndOfPoll),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn the_handoff_keeps_order_and_wakes_only_parked_readers(
+                ops in proptest::collection::vec(op(), 0..200),
+            ) {
+                let (writer, mut reader) = queue();
+                let counter = Arc::new(CountingWaker::default());
+                let waker = Waker::from(Arc::clone(&counter));
+                let mut wakes = Vec::new();
+                let (mut pushed, mut read) = (0usize, 0usize);
+                let mut parked = false;
+                let mut woken = 0;
+                for op in ops {
+                    match op {
+                        Op::Push => {
+                            let before = wakes.len();
+                            writer.push(&mut vec![row(pushed)], false, None, &mut wakes);
+                            pushed += 1;
+                            let expected = before + usize::from(parked);
+                            prop_assert_eq!(wakes.len(), expected, "only a parked reader is woken");
+                            parked = false;
+                        }
+                        Op::Take => match reader.take(&waker) {
+                            Taken::Entry(entry) => {
+                                let n: usize = match &entry.item {
+                                    Ok(CommandResponse::Reply(r)) => {
+                                        r.attributes.iter().next().unwrap().0.parse().unwrap()
+                                    }
+                                    other => panic!("{other:?}"),
+                                };
+                                prop_assert_eq!(n, read, "in order, nothing lost");
+                                read += 1;
+                            }
+                            Taken::Parked => {
+                                prop_assert_eq!(read, pushed, "parks only when all is read");
+                                parked = true;
+                            }
+                            Taken::Ended => prop_assert!(false, "not ended yet"),
+                        },
+                        Op::EndOfPoll => {
+                            woken += wakes.len();
+                            wakes.drain(..).for_each(Waker::wake);
+                        }
+                    }
+                }
+                woken += wakes.len();
+                wakes.drain(..).for_each(Waker::wake);
+                prop_assert_eq!(counter.0.load(Ordering::SeqCst), woken);
+                drop(writer);
+                while let Taken::Entry(_) = reader.take(&waker) {
+                    read += 1;
+                }
+                prop_assert_eq!(read, pushed);
+                prop_assert!(matches!(reader.take(&waker), Taken::Ended));
+            }
+        }
     }
 }

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use uuid::Uuid;
 
-use super::queue::{Admit, Backlog, Entry, Pushed, QueueWriter};
+use super::queue::{Backlog, Entry, Pushed, QueueWriter};
 use super::{BufferPolicy, ConnectionOptions, Item, Shared};
 use crate::Error;
 use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
@@ -38,10 +38,11 @@ const STALL_PATIENCE: Duration = Duration::from_secs(1);
 /// However alive the reader, a command never buffers more than this many
 /// times its bounds (replies and bytes)…
 const HARD_LIMIT_FACTOR: usize = 8;
-/// …except that a reader parked in `recv()`, whose wake-up comes at the end
-/// of the actor's poll, is never overflowed below this many replies: one
-/// poll's worth always fits.
-const WAITING_READER_LIMIT: usize = 256;
+/// …but a reader that keeps up is never overflowed below this many replies:
+/// it takes what waits in batches, and one poll of the actor routes up to 64
+/// replies before the reader's wake-up, so a small bound must not turn a
+/// live reader's normal lag into an overflow.
+const MIN_HARD_LIMIT: usize = 256;
 /// Tags of routes given up on, remembered so that a late reply to one is
 /// swallowed instead of failing the connection as an unknown tag.
 const FORGOTTEN_TAGS: usize = 4096;
@@ -78,6 +79,9 @@ enum Route {
 struct Sink {
     queue: QueueWriter,
     policy: BufferPolicy,
+    /// The backlog as of the last push: an upper bound of the real one (the
+    /// reader only ever takes), so "under the bound" needs no lock.
+    seen: Backlog,
     /// For [`BufferPolicy::Bounded`]: since when the backlog is over its
     /// bound, and the reader's progress then.
     stall: Option<Stall>,
@@ -103,6 +107,11 @@ pub(crate) struct TagInUse;
 
 pub(crate) struct Routes {
     map: HashMap<Uuid, Route, BuildHasherDefault<TagHasher>>,
+    /// Replies routed in a row to one open command, not yet in its queue.
+    run: Run,
+    /// Commands found finished early while pushing: the actor writes their
+    /// `/cancel`s ([`take_cancels`](Self::take_cancels)).
+    cancels: Vec<Uuid>,
     last_tag: LastTag,
     /// Where the number of commands in flight is published, always before a
     /// stream can see the item that ended its command.
@@ -115,6 +124,16 @@ pub(crate) struct Routes {
     wakes: Vec<Waker>,
     max_unread_bytes: usize,
     cancel_patience: Duration,
+}
+
+/// Consecutive replies to one open command, pushed to its queue under one
+/// lock when a reply for another command comes, the command ends, or the
+/// actor's poll ends: one synchronisation per batch, not per reply.
+#[derive(Default)]
+struct Run {
+    tag: Option<Uuid>,
+    entries: Vec<Entry>,
+    bytes: usize,
 }
 
 /// A bounded set of tags given up on.
@@ -185,6 +204,8 @@ impl Routes {
     pub(crate) fn new(shared: Arc<Shared>, options: &ConnectionOptions) -> Self {
         Self {
             map: HashMap::default(),
+            run: Run::default(),
+            cancels: Vec::new(),
             last_tag: LastTag::default(),
             shared,
             swallowing: VecDeque::new(),
@@ -236,6 +257,7 @@ impl Routes {
             Route::Open(Sink {
                 queue,
                 policy,
+                seen: Backlog::default(),
                 stall: None,
             }),
         );
@@ -251,6 +273,8 @@ impl Routes {
     }
 
     /// Hands `entry` to the stream of `tag`; `last` removes the route first.
+    /// The entry joins the current run of replies; the run reaches the queue
+    /// when it is flushed.
     pub(crate) fn deliver(
         &mut self,
         tag: Uuid,
@@ -258,6 +282,9 @@ impl Routes {
         last: bool,
         now: Instant,
     ) -> Delivered {
+        if self.run.tag != Some(tag) {
+            self.flush(now);
+        }
         if last {
             // Forget the command before its stream can see the end.
             let Some(route) = self.map.remove(&tag) else {
@@ -265,39 +292,85 @@ impl Routes {
             };
             self.publish();
             if let Route::Open(sink) = route {
+                self.run.entries.push(entry);
+                let keep_rows = keep_rows(sink.policy);
                 sink.queue
-                    .push(entry, true, |_| Admit::Push, &mut self.wakes);
+                    .push(&mut self.run.entries, true, keep_rows, &mut self.wakes);
             }
+            debug_assert!(self.run.entries.is_empty(), "runs are only of open routes");
+            self.run.entries.clear();
+            (self.run.tag, self.run.bytes) = (None, 0);
             return Delivered::To(Next::Nothing);
         }
-        let Some(route) = self.map.get_mut(&tag) else {
-            return self.late_reply(tag, false);
+        let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
+            return match self.map.contains_key(&tag) {
+                true => Delivered::To(Next::Nothing),
+                false => self.late_reply(tag, false),
+            };
         };
-        let Route::Open(sink) = route else {
-            return Delivered::To(Next::Nothing);
-        };
-        let max_bytes = self.max_unread_bytes;
-        let policy = sink.policy;
-        let is_row = matches!(entry.item, Ok(CommandResponse::Reply(_)));
-        let stall = &mut sink.stall;
-        let pushed = sink.queue.push(
-            entry,
-            false,
-            |backlog| {
-                if is_row {
-                    admit_row(policy, max_bytes, stall, backlog, now)
-                } else {
-                    // Traps, `!empty` and errors are small and carry meaning:
-                    // never dropped, never the cause of an overflow.
-                    Admit::Push
+        if matches!(entry.item, Ok(CommandResponse::Reply(_)))
+            && let BufferPolicy::Bounded(capacity) = sink.policy
+        {
+            // Over the bound by the (upper-bound) estimate: look at the real
+            // backlog, pushing the run, before deciding.
+            let estimate = Backlog {
+                len: sink.seen.len + self.run.entries.len(),
+                bytes: sink.seen.bytes + self.run.bytes,
+                ..sink.seen
+            };
+            if is_over(capacity, self.max_unread_bytes, estimate) {
+                self.flush(now);
+                let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
+                    return Delivered::To(Next::Nothing);
+                };
+                if bounded_overflows(
+                    capacity,
+                    self.max_unread_bytes,
+                    &mut sink.stall,
+                    sink.seen,
+                    now,
+                ) {
+                    sink.queue
+                        .end_with(Err(Error::Overflow { capacity }), &mut self.wakes);
+                    return Delivered::To(self.cancel(tag, now));
                 }
-            },
-            &mut self.wakes,
-        );
-        Delivered::To(match pushed {
-            Pushed::Queued => Next::Nothing,
-            Pushed::Ended | Pushed::ReaderGone => self.cancel(tag, now),
-        })
+            } else {
+                sink.stall = None;
+            }
+        }
+        self.run.tag = Some(tag);
+        self.run.bytes += entry.bytes;
+        self.run.entries.push(entry);
+        Delivered::To(Next::Nothing)
+    }
+
+    /// Pushes the current run of replies into its command's queue.
+    pub(crate) fn flush(&mut self, now: Instant) {
+        let Some(tag) = self.run.tag.take() else {
+            return;
+        };
+        self.run.bytes = 0;
+        let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
+            self.run.entries.clear();
+            return;
+        };
+        let keep_rows = keep_rows(sink.policy);
+        match sink
+            .queue
+            .push(&mut self.run.entries, false, keep_rows, &mut self.wakes)
+        {
+            Pushed::Queued(backlog) => sink.seen = backlog,
+            Pushed::ReaderGone => {
+                if self.cancel(tag, now) == Next::Cancel {
+                    self.cancels.push(tag);
+                }
+            }
+        }
+    }
+
+    /// Commands whose `/cancel` the actor must write (found while flushing).
+    pub(crate) fn take_cancels(&mut self) -> Option<Uuid> {
+        self.cancels.pop()
     }
 
     /// A reply whose route is gone: swallowed if the route was given up on.
@@ -313,6 +386,9 @@ impl Routes {
 
     /// Ends the stream of `tag` early, giving it `error` as its last item.
     pub(crate) fn finish_early(&mut self, tag: Uuid, error: Option<Error>, now: Instant) -> Next {
+        if self.run.tag == Some(tag) {
+            self.flush(now);
+        }
         let Some(Route::Open(sink)) = self.map.get(&tag) else {
             return Next::Nothing;
         };
@@ -363,7 +439,9 @@ impl Routes {
     }
 
     /// Gives `item` to every open stream and forgets every command.
-    pub(crate) fn close_all(&mut self, item: impl Fn() -> Item) {
+    pub(crate) fn close_all(&mut self, item: impl Fn() -> Item, now: Instant) {
+        // What was routed reaches its streams before the error.
+        self.flush(now);
         let routes = std::mem::take(&mut self.map);
         self.swallowing.clear();
         self.publish();
@@ -372,67 +450,65 @@ impl Routes {
                 sink.queue.end_with(item(), &mut self.wakes);
             }
         }
-        self.wake_readers();
+        self.wake_readers(now);
     }
 
-    /// Wakes the readers that got replies since the last call: once per
-    /// reader per batch.
-    pub(crate) fn wake_readers(&mut self) {
+    /// Pushes the run and wakes the readers that got replies since the last
+    /// call: once per reader per batch. The end of every actor poll.
+    pub(crate) fn wake_readers(&mut self, now: Instant) {
+        self.flush(now);
         self.wakes.drain(..).for_each(Waker::wake);
     }
 }
 
-/// Decides on a new data row for a command of `policy` given its backlog.
-fn admit_row(
-    policy: BufferPolicy,
+/// How many data rows a command of `policy` keeps waiting (`None`: all).
+fn keep_rows(policy: BufferPolicy) -> Option<usize> {
+    match policy {
+        BufferPolicy::KeepLatest(capacity) => Some(capacity.max(1)),
+        _ => None,
+    }
+}
+
+/// Whether a `Bounded(capacity)` command's backlog is over its reply or byte bound.
+fn is_over(capacity: usize, max_bytes: usize, backlog: Backlog) -> bool {
+    backlog.len >= capacity.max(1) || backlog.bytes >= max_bytes
+}
+
+/// Whether one more row overflows a `Bounded(capacity)` command with this
+/// (real) backlog: over its bound while the reader took nothing for the stall
+/// patience, or past the hard limit however alive the reader.
+fn bounded_overflows(
+    capacity: usize,
     max_bytes: usize,
     stall: &mut Option<Stall>,
     backlog: Backlog,
     now: Instant,
-) -> Admit {
-    match policy {
-        BufferPolicy::Unbounded => Admit::Push,
-        BufferPolicy::KeepLatest(capacity) => {
-            if backlog.rows >= capacity.max(1) {
-                Admit::ReplaceOldestRow
-            } else {
-                Admit::Push
-            }
-        }
-        BufferPolicy::Bounded(capacity) => {
-            let capacity = capacity.max(1);
-            let over = backlog.len >= capacity || backlog.bytes >= max_bytes;
-            if !over {
-                *stall = None;
-                return Admit::Push;
-            }
-            let mut hard_len = capacity.saturating_mul(HARD_LIMIT_FACTOR);
-            if backlog.reader_waiting {
-                hard_len = hard_len.max(WAITING_READER_LIMIT);
-            }
-            let hard = backlog.len >= hard_len
-                || backlog.bytes >= max_bytes.saturating_mul(HARD_LIMIT_FACTOR);
-            let stalled = match stall {
-                // The reader took nothing since the backlog went over: the stall goes on.
-                Some(s) if s.taken == backlog.taken => {
-                    now.saturating_duration_since(s.since) >= STALL_PATIENCE
-                }
-                // First time over, or the reader took some: (re)start the clock.
-                _ => {
-                    *stall = Some(Stall {
-                        since: now,
-                        taken: backlog.taken,
-                    });
-                    false
-                }
-            };
-            if hard || stalled {
-                Admit::EndWith(Err(Error::Overflow { capacity }))
-            } else {
-                Admit::Push
-            }
-        }
+) -> bool {
+    if !is_over(capacity, max_bytes, backlog) {
+        *stall = None;
+        return false;
     }
+    let hard_len = capacity
+        .max(1)
+        .saturating_mul(HARD_LIMIT_FACTOR)
+        .max(MIN_HARD_LIMIT);
+    let hard =
+        backlog.len >= hard_len || backlog.bytes >= max_bytes.saturating_mul(HARD_LIMIT_FACTOR);
+    let stalled = match stall {
+        // The reader took nothing since the backlog went over: the stall goes on.
+        Some(s) if s.taken == backlog.taken => {
+            now.saturating_duration_since(s.since) >= STALL_PATIENCE
+        }
+        // First time over, or the reader took some: (re)start the clock.
+        _ => {
+            *stall = Some(Stall {
+                since: now,
+                taken: backlog.taken,
+            });
+            false
+        }
+    };
+    hard || stalled
 }
 
 #[cfg(test)]

@@ -2,9 +2,10 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use super::address::Address;
+use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
 use crate::protocol::DecoderLimits;
@@ -166,13 +167,29 @@ impl DeviceBuilder {
         false
     }
 
-    /// Wraps the connected stream in TLS when that was asked for.
-    async fn secure(&self, stream: BoxedStream, address: &Address) -> Result<BoxedStream> {
+    /// Wraps the connected stream in TLS when that was asked for; the
+    /// handshake ends by `deadline`, with an error that says what silence means.
+    async fn secure(
+        &self,
+        stream: BoxedStream,
+        address: &Address,
+        runtime: &dyn Runtime,
+        deadline: Option<Instant>,
+    ) -> Result<BoxedStream> {
         #[cfg(feature = "_tls")]
         if let Some(options) = &self.tls {
-            return crate::tls::connect(stream, &address.host, options).await;
+            let limit = self.connect_timeout.unwrap_or_default();
+            return crate::tls::connect_within(
+                stream,
+                &address.host,
+                options,
+                runtime,
+                deadline,
+                limit,
+            )
+            .await;
         }
-        let _ = address;
+        let _ = (address, runtime, deadline);
         Ok(stream)
     }
 
@@ -204,10 +221,7 @@ impl DeviceBuilder {
         let deadline = self
             .connect_timeout
             .and_then(|t| runtime::deadline_in(&*runtime, t));
-        let connecting = async {
-            self.secure(connect_tcp(&*runtime, &address).await?, &address)
-                .await
-        };
+        let connecting = connect_tcp(&*runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
@@ -215,6 +229,7 @@ impl DeviceBuilder {
             })
         };
         let stream = runtime::with_deadline(&*runtime, deadline, connecting, timeout).await?;
+        let stream = self.secure(stream, &address, &*runtime, deadline).await?;
         self.connect_stream_with(stream, runtime).await
     }
 
@@ -230,8 +245,10 @@ impl DeviceBuilder {
         stream: impl AsyncStream,
         runtime: Arc<dyn Runtime>,
     ) -> Result<MikrotikDevice> {
-        let (device, connection) =
+        let (stream, first_bytes) = KeepFirstBytes::new(stream);
+        let (handle, connection) =
             connection::new(stream, Arc::clone(&runtime), self.options.clone());
+        let device = MikrotikDevice::from(handle);
         runtime.spawn(Box::pin(connection));
         let deadline = self
             .login_timeout
@@ -248,7 +265,15 @@ impl DeviceBuilder {
                 after: self.login_timeout.unwrap_or_default(),
             }),
         };
-        runtime::with_deadline(&*runtime, deadline, login, timeout).await?;
+        runtime::with_deadline(&*runtime, deadline, login, timeout)
+            .await
+            .map_err(|error| {
+                if self.uses_tls() {
+                    return error;
+                }
+                let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
+                explain_login_failure(error, &first)
+            })?;
         Ok(device)
     }
 }

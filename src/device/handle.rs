@@ -1,12 +1,10 @@
-//! `MikrotikDevice`: the cheap, cloneable handle to one connection.
+//! `MikrotikDevice`: the cheap, cloneable handle to one router.
 
 use std::fmt;
-use std::sync::{Arc, Mutex};
-
-use async_channel::Sender;
+use std::sync::Mutex;
 
 use super::DeviceBuilder;
-use crate::connection::{self, BufferPolicy, ConnectionOptions, Request, ResponseStream, Shared};
+use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
@@ -19,9 +17,16 @@ use crate::{Error, Result};
 /// connection closes when every clone and every [`ResponseStream`] is dropped.
 #[derive(Clone)]
 pub struct MikrotikDevice {
-    requests: Sender<Request>,
-    shared: Arc<Shared>,
-    buffer: BufferPolicy,
+    connection: ConnectionHandle,
+}
+
+impl From<ConnectionHandle> for MikrotikDevice {
+    /// The device API over a connection made with
+    /// [`connection::new`](crate::connection::new) (log in with
+    /// [`login`](MikrotikDevice::login) before anything else).
+    fn from(connection: ConnectionHandle) -> Self {
+        Self { connection }
+    }
 }
 
 impl fmt::Debug for MikrotikDevice {
@@ -50,18 +55,6 @@ impl MikrotikDevice {
         DeviceBuilder::new(address.into())
     }
 
-    pub(crate) fn from_parts(
-        requests: Sender<Request>,
-        shared: Arc<Shared>,
-        options: ConnectionOptions,
-    ) -> Self {
-        Self {
-            requests,
-            shared,
-            buffer: options.buffer,
-        }
-    }
-
     /// Sends `command` and returns the stream of its replies.
     ///
     /// The command's tag is registered before its bytes are written, so no
@@ -70,7 +63,8 @@ impl MikrotikDevice {
     /// unharmed) if the command's builder was misused
     /// ([`Command::invalid`]).
     pub async fn send_command(&self, command: Command) -> Result<ResponseStream> {
-        self.send_command_with(command, self.buffer).await
+        let policy = self.connection.default_buffer();
+        self.send_command_with(command, policy).await
     }
 
     /// Like [`send_command`](Self::send_command), with this command's own buffer policy.
@@ -79,22 +73,7 @@ impl MikrotikDevice {
         command: Command,
         policy: BufferPolicy,
     ) -> Result<ResponseStream> {
-        if let Some(reason) = command.invalid() {
-            return Err(Error::InvalidCommand {
-                reason: reason.to_owned(),
-            });
-        }
-        let tag = command.tag();
-        let (replies, receiver) = connection::reply_queue();
-        let request = Request::Send {
-            command,
-            replies,
-            policy,
-        };
-        match self.requests.try_send(request) {
-            Ok(()) => Ok(ResponseStream::new(tag, receiver, self.requests.clone())),
-            Err(_) => Err(self.gone()),
-        }
+        self.connection.send(command, policy)
     }
 
     /// Logs in: the 6.43+ method first, then the MD5 challenge–response if the
@@ -158,33 +137,31 @@ impl MikrotikDevice {
 
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
-        self.shared.failure().is_some() || self.requests.is_closed()
+        self.connection.is_closed()
     }
 
     /// Why the connection ended, once it has.
     pub fn closed_reason(&self) -> Option<Error> {
-        self.shared.failure().cloned()
+        self.connection.closed_reason()
     }
 
-    /// Why a request found the connection gone. The actor records its
-    /// reason before it closes the request channel, so the fallback is for a
-    /// channel closed without one, which only this side can do.
+    /// Why a request found the connection gone.
     fn gone(&self) -> Error {
-        self.closed_reason().unwrap_or(Error::Closed)
+        self.connection.gone()
     }
 
     /// Commands in flight on the connection, including internal ones
     /// (`/cancel`, keepalive probes) until the router finishes them.
     pub fn in_flight(&self) -> usize {
-        self.shared.in_flight()
+        self.connection.in_flight()
     }
 
     /// Cancelled (or internal) commands the router never finished within
-    /// [`ConnectionOptions::cancel_patience`]: their routes were given up on,
-    /// so that [`in_flight`](Self::in_flight) returns to 0 even when a
-    /// `/cancel` goes unanswered.
+    /// [`ConnectionOptions::cancel_patience`](crate::connection::ConnectionOptions::cancel_patience):
+    /// their routes were given up on, so that [`in_flight`](Self::in_flight)
+    /// returns to 0 even when a `/cancel` goes unanswered.
     pub fn abandoned(&self) -> u64 {
-        self.shared.abandoned()
+        self.connection.abandoned()
     }
 }
 

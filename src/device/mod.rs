@@ -4,6 +4,7 @@ mod address;
 mod builder;
 mod credentials;
 mod handle;
+mod port_mixup;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;

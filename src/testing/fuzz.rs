@@ -549,11 +549,12 @@ pub fn run_session(session: Session) -> Outcome {
         buffer: session.policy,
         ..ConnectionOptions::default()
     };
-    let (device, connection) = connection::new(
+    let (handle, connection) = connection::new(
         Peer(Arc::clone(&state)),
         Arc::new(AsyncIoRuntime::new()),
         options,
     );
+    let device = crate::MikrotikDevice::from(handle);
     let mut connection = Box::pin(connection);
     let mut streams: Vec<Option<ResponseStream>> = session
         .commands

@@ -66,6 +66,23 @@
 //! - [`MockRouter::set_silent`]: stop (or resume) answering without closing sockets.
 //! - [`MockRouter::drop_connections`]: close every session now.
 //!
+//! # API-SSL
+//!
+//! - `MockRouterBuilder::tls` (features `tls` or `tls-aws-lc-rs`): the one
+//!   port speaks TLS with a server configuration you made (`tls_server_config`).
+//! - With the `testing-tls` feature, `MockRouterBuilder::api_ssl` adds a
+//!   second port for API-SSL, beside the plain one and sharing its menus. It
+//!   presents the certificate assigned to the `api-ssl` service in
+//!   `/ip/service`; with none (the default, as on a router fresh from the
+//!   box) it answers every handshake with the alert a router without a
+//!   certificate gives. The mock's `/certificate/sign` signs for real, so a
+//!   client can bootstrap a certificate over the plain port and then connect
+//!   over API-SSL with its fingerprint. `MockRouterBuilder::api_ssl_self_signed`
+//!   starts with a certificate already made and assigned:
+//!   `MockRouter::api_ssl_tls_options` is pinned to it, and
+//!   `MockRouter::api_ssl_fingerprint` / `api_ssl_certificate_pem` give it
+//!   out, so a test needs no certificate code.
+//!
 //! # Observing the client
 //!
 //! Every sentence the router receives is logged ([`MockRouter::received`],
@@ -74,6 +91,10 @@
 //! [`MockRouter::session_count`] and [`MockRouter::running_commands`] tell
 //! what is still open.
 
+#[cfg(feature = "testing-tls")]
+mod api_ssl;
+#[cfg(feature = "testing-tls")]
+mod certificates;
 mod db;
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
@@ -106,6 +127,8 @@ use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
+#[cfg(feature = "_tls")]
+pub use tls::tls_server_config;
 
 /// Locks a mutex, ignoring poisoning (the mock never panics while holding one).
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -331,6 +354,10 @@ pub(crate) struct Shared {
     running: Arc<AtomicUsize>,
     kills: Mutex<HashMap<u64, async_channel::Sender<()>>>,
     shutdown: AtomicBool,
+    #[cfg(feature = "testing-tls")]
+    certificates: certificates::Settings,
+    #[cfg(feature = "testing-tls")]
+    keys: Mutex<certificates::Keys>,
 }
 
 impl fmt::Debug for Shared {
@@ -382,6 +409,8 @@ pub struct MockRouterBuilder {
     cut: Option<Cut>,
     silent: bool,
     acceptor: Option<Acceptor>,
+    #[cfg(feature = "testing-tls")]
+    certificates: certificates::Settings,
 }
 
 impl fmt::Debug for MockRouterBuilder {
@@ -414,6 +443,8 @@ impl Default for MockRouterBuilder {
             cut: None,
             silent: false,
             acceptor: None,
+            #[cfg(feature = "testing-tls")]
+            certificates: certificates::Settings::default(),
         }
     }
 }
@@ -525,18 +556,17 @@ impl MockRouterBuilder {
 
     /// Binds `127.0.0.1:0` and starts serving on a background thread.
     pub fn try_start(self) -> io::Result<MockRouter> {
-        let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-        let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
-        socket.bind(&addr.into())?;
-        // A deep backlog: tests open thousands of sessions at once.
-        socket.listen(4096)?;
-        let listener = Async::new(TcpListener::from(socket))?;
+        let listener = bind_loopback()?;
         let addr = listener.get_ref().local_addr()?;
         let v6 = self.config.v6;
+        #[allow(unused_mut)]
+        let mut db = db::Db::preloaded(v6);
+        #[cfg(feature = "testing-tls")]
+        certificates::preload(&mut db, v6);
         let shared = Arc::new(Shared {
             config: self.config,
             scripts: RwLock::new(self.scripts),
-            db: Mutex::new(db::Db::preloaded(v6)),
+            db: Mutex::new(db),
             received: Mutex::new(VecDeque::new()),
             received_version: AtomicU64::new(0),
             silent: AtomicBool::new(self.silent),
@@ -547,9 +577,17 @@ impl MockRouterBuilder {
             running: Arc::new(AtomicUsize::new(0)),
             kills: Mutex::new(HashMap::new()),
             shutdown: AtomicBool::new(false),
+            #[cfg(feature = "testing-tls")]
+            certificates: self.certificates,
+            #[cfg(feature = "testing-tls")]
+            keys: Mutex::new(certificates::Keys::default()),
         });
         let executor = BackgroundExecutor::start("mikrotik-mock");
         let (stop, stopped) = async_channel::bounded::<()>(1);
+        #[cfg(feature = "testing-tls")]
+        let api_ssl_addr = api_ssl::start(&shared, &executor, &stopped)?;
+        #[cfg(not(feature = "testing-tls"))]
+        let api_ssl_addr = None;
         executor.spawn(Box::pin(accept_loop(
             listener,
             Arc::clone(&shared),
@@ -559,11 +597,22 @@ impl MockRouterBuilder {
         )));
         Ok(MockRouter {
             addr,
+            api_ssl_addr,
             shared,
             _stop: stop,
             _executor: executor,
         })
     }
+}
+
+/// A listening socket on `127.0.0.1` and a free port.
+fn bind_loopback() -> io::Result<Async<TcpListener>> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
+    socket.bind(&addr.into())?;
+    // A deep backlog: tests open thousands of sessions at once.
+    socket.listen(4096)?;
+    Async::new(TcpListener::from(socket))
 }
 
 async fn accept_loop(
@@ -612,6 +661,8 @@ async fn accept_loop(
 /// Dropping it stops accepting connections and closes every session.
 pub struct MockRouter {
     addr: SocketAddr,
+    /// The API-SSL listener's address (feature `testing-tls`).
+    api_ssl_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
     _stop: async_channel::Sender<()>,
     _executor: BackgroundExecutor,
@@ -621,6 +672,7 @@ impl fmt::Debug for MockRouter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("MockRouter")
             .field("addr", &self.addr)
+            .field("api_ssl_addr", &self.api_ssl_addr)
             .field("sessions", &self.session_count())
             .field("running_commands", &self.running_commands())
             .finish()

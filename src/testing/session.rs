@@ -477,9 +477,43 @@ impl Session {
             b"/interface/monitor-traffic" => self.monitor(&cmd, Monitor::Traffic).await,
             b"/interface/ethernet/monitor" => self.monitor(&cmd, Monitor::Ethernet).await,
             b"/system/package/update/check-for-updates" => self.check_for_updates(&cmd),
+            #[cfg(feature = "testing-tls")]
+            b"/certificate/sign" => {
+                let answer = super::certificates::sign(&self.shared, sentence, cmd.tag);
+                self.paced(cmd.tag, answer).await;
+            }
             _ => self.menu_command(&cmd).await,
         }
         true
+    }
+
+    /// Runs an answer that may take time (`certificates.rs`): a running,
+    /// cancellable command until its last piece is written.
+    #[cfg(feature = "testing-tls")]
+    async fn paced(&mut self, tag: Option<&[u8]>, answer: super::certificates::Answer) {
+        use super::certificates::Answer;
+        let (pause, pieces, finish) = match answer {
+            Answer::Now(bytes) => {
+                self.reply(bytes).await;
+                return;
+            }
+            Answer::Paced {
+                pause,
+                pieces,
+                finish,
+            } => (pause, pieces, finish),
+        };
+        let (handle, stop) = self.register(tag);
+        let emitter = self.emitter(handle);
+        self.spawn(stop, async move {
+            for piece in pieces {
+                if !emitter.send(Payload::Owned(piece), false).await {
+                    return;
+                }
+                Timer::after(pause).await;
+            }
+            emitter.send(Payload::Owned(finish()), true).await;
+        });
     }
 
     async fn logged_in_now(&mut self) {

@@ -17,7 +17,8 @@ pub(crate) const NO_COMMON_SUITE: &str = "the router and this client have no TLS
      Diffie-Hellman (ADH) suites, which rustls does not implement because they cannot \
      authenticate the router (rustls has no finite-field DHE suites either). Fix it on the \
      router: create or import a certificate and assign it with \
-     `/ip service set api-ssl certificate=<name>`";
+     `/ip service set api-ssl certificate=<name>`, or let \
+     `mikrotik_rs::tls::bootstrap_certificate` do it over the plain API and return the pin";
 
 /// Why a TLS handshake failed, for code to act on; see [`Error::tls_failure`].
 ///

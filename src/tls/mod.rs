@@ -11,13 +11,29 @@
 //!
 //! ## The router needs a certificate
 //!
-//! An `api-ssl` service with **no certificate assigned** offers only
-//! anonymous Diffie–Hellman ("ADH") cipher suites. Those suites do not
-//! authenticate the router at all, and rustls does not implement them, so the
-//! handshake fails (the router answers with a `handshake_failure` alert: no
-//! cipher suite in common). This crate reports that case in plain words. The
-//! fix is on the router: create (or import) a certificate and assign it,
-//! for example
+//! An `api-ssl` service with **no certificate assigned** (a router as it
+//! comes) offers only anonymous Diffie–Hellman ("ADH") cipher suites. Those
+//! suites do not authenticate the router at all, and rustls does not
+//! implement them, so the handshake fails (the router answers with a
+//! `handshake_failure` alert: no cipher suite in common); the error says so.
+//!
+//! The fix is a certificate on the router. [`bootstrap_certificate`] makes
+//! one over a connection that is already logged in (the plain API on a
+//! trusted network), assigns it to `api-ssl`, and returns [`TlsOptions`]
+//! pinned to it; run again, it reuses what it made. That one exchange is not
+//! encrypted, so do it where nobody can tamper with it, then pin from then
+//! on. By hand on the console, the same is:
+//!
+//! ```text
+//! /certificate add name=api-ssl-mikrotik-rs common-name=api-ssl-mikrotik-rs \
+//!     key-size=prime256v1 days-valid=3650 key-usage=digital-signature,key-encipherment,tls-server
+//! /certificate sign api-ssl-mikrotik-rs
+//! /ip service set api-ssl certificate=api-ssl-mikrotik-rs
+//! /certificate print detail where name=api-ssl-mikrotik-rs
+//! ```
+//!
+//! and the last line shows the `fingerprint` to pin. For CA verification
+//! instead, sign the router's certificate with a CA of your own:
 //!
 //! ```text
 //! /certificate add name=api-ca common-name=api-ca key-usage=key-cert-sign,crl-sign
@@ -66,6 +82,13 @@
 //! [`presented_fingerprint`]), to build a "trust this router?" prompt, for
 //! example. Compare it with the router's own before pinning it.
 //!
+//! ## Port mix-ups
+//!
+//! TLS to the plain API port (8728) gets no answer: the handshake ends
+//! within the connect timeout with an error that says so and names 8729. The
+//! plain API against the API-SSL port gets a TLS alert (or a close) at login:
+//! [`Error::ProtocolMismatch`] says to enable TLS.
+//!
 //! ## Server name
 //!
 //! The name sent in the handshake and checked against the certificate comes
@@ -82,12 +105,12 @@
 //! always wins, then `ring` when `tls` is enabled, then `aws-lc-rs`. Both
 //! features may be enabled at once; nothing here panics when they are.
 
+mod bootstrap;
 mod error;
 mod fingerprint;
+mod handshake;
 mod options;
 mod provider;
-#[cfg(any(test, feature = "testing"))]
-mod server;
 mod verify;
 
 #[cfg(test)]
@@ -104,12 +127,15 @@ use rustls::pki_types::ServerName;
 use crate::Error;
 use crate::runtime::BoxedStream;
 
+pub use self::bootstrap::{
+    BootstrapOptions, BootstrapStage, BootstrappedCertificate, DEFAULT_CERTIFICATE_NAME,
+    bootstrap_certificate,
+};
 pub use self::error::{TlsFailure, presented_fingerprint};
 pub use self::fingerprint::CertificateFingerprint;
 pub use self::options::TlsOptions;
 pub use self::provider::crypto_provider;
-#[cfg(any(test, feature = "testing"))]
-pub use self::server::server_config;
+pub(crate) use handshake::connect_within;
 
 /// Re-exported so that callers can build a [`TlsOptions::client_config`] or a
 /// [`rustls::RootCertStore`] with the same rustls version as this crate.

@@ -1,9 +1,9 @@
 //! Certificates generated at test time with rcgen: a CA, certificates it
 //! issues, and self-signed router-like certificates.
 //!
-//! Only compiled for this crate's own tests (rcgen is a dev-dependency, so
-//! the library never depends on it); code outside the crate generates its
-//! own certificates and passes them to [`server_config`](super::server_config).
+//! Only compiled for this crate's own tests (rcgen is a dev-dependency here).
+//! The mock router's own server configuration lives in `testing/tls.rs`;
+//! these tests build theirs directly, so they need no `testing` feature.
 
 use std::sync::Arc;
 
@@ -12,7 +12,7 @@ use rustls::ServerConfig;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 
 use super::fingerprint::CertificateFingerprint;
-use super::server::server_config;
+use super::provider::crypto_provider;
 
 /// A test certificate authority.
 pub(crate) struct TestCa {
@@ -111,7 +111,13 @@ impl TestCert {
 
     /// A server configuration presenting this certificate.
     pub(crate) fn server_config(&self) -> Arc<ServerConfig> {
-        server_config(vec![self.certificate.clone()], self.key()).expect("server config")
+        let config = ServerConfig::builder_with_provider(crypto_provider())
+            .with_safe_default_protocol_versions()
+            .expect("TLS 1.2 and 1.3")
+            .with_no_client_auth()
+            .with_single_cert(vec![self.certificate.clone()], self.key())
+            .expect("server config");
+        Arc::new(config)
     }
 }
 

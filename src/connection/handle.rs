@@ -1,0 +1,110 @@
+//! `ConnectionHandle`: the low-level handle to one connection actor.
+//!
+//! As hyper's `SendRequest` is to its `Connection`: it sends commands to the
+//! actor and reads what the actor publishes, and nothing else. The device
+//! layer wraps it (`MikrotikDevice`); a supervisor above the actor can swap
+//! one handle for another without the actor knowing.
+
+use std::fmt;
+use std::sync::Arc;
+
+use async_channel::Sender;
+
+use super::{BufferPolicy, Request, ResponseStream, Shared, reply_queue};
+use crate::Error;
+use crate::protocol::command::Command;
+
+/// Sends commands over one connection. Cloning is cheap; the connection
+/// closes when every clone and every [`ResponseStream`] is dropped.
+#[derive(Clone)]
+pub struct ConnectionHandle {
+    requests: Sender<Request>,
+    shared: Arc<Shared>,
+    /// The policy of commands sent without one of their own.
+    buffer: BufferPolicy,
+}
+
+impl fmt::Debug for ConnectionHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ConnectionHandle")
+            .field("in_flight", &self.in_flight())
+            .field("closed", &self.is_closed())
+            .finish()
+    }
+}
+
+impl ConnectionHandle {
+    pub(crate) fn new(
+        requests: Sender<Request>,
+        shared: Arc<Shared>,
+        buffer: BufferPolicy,
+    ) -> Self {
+        Self {
+            requests,
+            shared,
+            buffer,
+        }
+    }
+
+    /// The buffer policy of commands sent without one of their own.
+    pub fn default_buffer(&self) -> BufferPolicy {
+        self.buffer
+    }
+
+    /// Sends `command` and returns the stream of its replies; never waits.
+    ///
+    /// The command's tag is registered before its bytes are written, so no
+    /// reply can arrive too early. Fails at once if the connection has ended,
+    /// and with [`Error::InvalidCommand`] (nothing written, the connection
+    /// unharmed) if the command's builder was misused ([`Command::invalid`]).
+    pub fn send(&self, command: Command, policy: BufferPolicy) -> Result<ResponseStream, Error> {
+        if let Some(reason) = command.invalid() {
+            return Err(Error::InvalidCommand {
+                reason: reason.to_owned(),
+            });
+        }
+        let tag = command.tag();
+        let (replies, receiver) = reply_queue();
+        let request = Request::Send {
+            command,
+            replies,
+            policy,
+        };
+        match self.requests.try_send(request) {
+            Ok(()) => Ok(ResponseStream::new(tag, receiver, self.requests.clone())),
+            Err(_) => Err(self.gone()),
+        }
+    }
+
+    /// Whether the connection has ended.
+    pub fn is_closed(&self) -> bool {
+        self.shared.failure().is_some() || self.requests.is_closed()
+    }
+
+    /// Why the connection ended, once it has.
+    pub fn closed_reason(&self) -> Option<Error> {
+        self.shared.failure().cloned()
+    }
+
+    /// The error for a request the connection can no longer take. The actor
+    /// records its reason before it closes the request channel, so the
+    /// fallback is for a channel closed without one, which only this side
+    /// can do.
+    pub(crate) fn gone(&self) -> Error {
+        self.closed_reason().unwrap_or(Error::Closed)
+    }
+
+    /// Commands in flight, including internal ones (`/cancel`, keepalive
+    /// probes) until the router finishes them.
+    pub fn in_flight(&self) -> usize {
+        self.shared.in_flight()
+    }
+
+    /// Cancelled (or internal) commands the router never finished within
+    /// [`ConnectionOptions::cancel_patience`](super::ConnectionOptions::cancel_patience):
+    /// their routes were given up on, so that [`in_flight`](Self::in_flight)
+    /// returns to 0 even when a `/cancel` goes unanswered.
+    pub fn abandoned(&self) -> u64 {
+        self.shared.abandoned()
+    }
+}
