@@ -1,17 +1,19 @@
 //! One command streaming 200,000 `!re` rows (10 attributes × 16-byte values)
 //! from the MockRouter on 127.0.0.1, consumed to `!done` as parsed
-//! `CommandResponse`s: replies/s on Tokio and on smol (async-io), beside a
-//! bare socket that only walks the length prefixes of the same bytes, and
-//! beside `mikrotik-rs` 0.6.1 (Tokio only).
+//! `CommandResponse`s: replies/s in each configuration users run (Tokio
+//! multi-thread as `#[tokio::main]` builds it, Tokio current-thread, smol with
+//! the crate's background executor, smol with the connection on the caller's
+//! executor), beside a bare socket that only walks the length prefixes of the
+//! same bytes, and beside `mikrotik-rs` 0.6.1 on Tokio multi-thread.
 //!
 //! `cargo bench --bench stream` (add `-- --quick`, or set `CI`, for a smoke run).
+//! `BENCH_ONLY=tokio-multi` (or `bare`, `legacy`, `tokio`, `smol`, any
+//! configuration's name, comma-separated) runs only those.
 //!
 //! The mock runs in a child process. The contenders run alternately, round
-//! after round, against the same mock, and each figure is the median of its
-//! rounds, so the noise of a shared machine hits them alike. Tokio runs a
-//! current-thread runtime (like the bare loop, one client thread); smol runs
-//! the caller on the main thread and the connection on the crate's
-//! background executor (its default without a spawner).
+//! after round, against the same mock (the order of ours turns each round),
+//! and each figure is the median of its rounds, so the noise of a shared
+//! machine hits them alike.
 
 mod common;
 
@@ -24,51 +26,47 @@ fn main() {
     let quick = quick();
     let rows = if quick { 5_000 } else { 200_000 };
     let rounds = if quick { 2 } else { 9 };
-    // 0.6.1 is ~70× slower: fewer rounds of it keep the run short.
+    // 0.6.1 is 10-25× slower: fewer rounds of it keep the run short.
     let legacy_rounds = if quick { 1 } else { 3 };
     let mock = MockChild::start(rows);
 
-    let tokio = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let Contenders {
-        on_tokio,
-        on_smol,
-        old,
-    } = Contenders::connect(&tokio, &mock.address);
-    let mut bare = BareClient::connect(&mock.address);
+    let contenders = Contenders::connect(&mock.address);
+    let mut bare = wanted("bare").then(|| BareClient::connect(&mock.address));
     let bare_command = BareClient::command(&[STREAM_PATH, ".tag=b"]);
+    let per_s = |start: Instant| rows as f64 / start.elapsed().as_secs_f64();
 
-    let (mut t_bare, mut t_tokio, mut t_smol, mut t_old) = (vec![], vec![], vec![], vec![]);
+    let mut standings = Standings::default();
     for round in 0..rounds {
-        if wanted("bare") {
+        if let Some(bare) = &mut bare {
             let start = Instant::now();
             bare.send(&bare_command);
             assert_eq!(bare.until_done(), rows + 1);
-            t_bare.push(rows as f64 / start.elapsed().as_secs_f64());
+            standings.bare(per_s(start));
         }
-        if wanted("tokio") {
+        for (runner, device) in contenders.ours_in_turn(round) {
             let start = Instant::now();
-            assert_eq!(tokio.block_on(count_rows(&on_tokio, STREAM_PATH)), rows);
-            t_tokio.push(rows as f64 / start.elapsed().as_secs_f64());
+            assert_eq!(runner.block_on(count_rows(device, STREAM_PATH)), rows);
+            standings.config(runner.config(), per_s(start));
         }
-        if wanted("smol") {
+        if let Some((runner, old)) = contenders.legacy.as_ref().filter(|_| round < legacy_rounds) {
             let start = Instant::now();
-            assert_eq!(smol::block_on(count_rows(&on_smol, STREAM_PATH)), rows);
-            t_smol.push(rows as f64 / start.elapsed().as_secs_f64());
-        }
-        if round < legacy_rounds && wanted("legacy") {
-            let start = Instant::now();
-            assert_eq!(tokio.block_on(legacy_count_rows(&old, STREAM_PATH)), rows);
-            t_old.push(rows as f64 / start.elapsed().as_secs_f64());
+            assert_eq!(runner.block_on(legacy_count_rows(old, STREAM_PATH)), rows);
+            standings.legacy(per_s(start));
         }
     }
-    let standings = Standings::new(t_bare, t_tokio, t_smol, t_old);
     println!(
         "stream: {rows} rows of 10 × 16-byte attributes, medians of {rounds} alternating rounds \
          ({legacy_rounds} for 0.6.1)"
     );
-    standings.print("bare socket (prefix walk)", "replies/s", 0.4, Some(20.0));
+    standings.print(
+        "bare socket (prefix walk)",
+        "replies/s",
+        |config, versus| match (config, versus) {
+            (_, Versus::CurrentThread) => Some(0.8),
+            (Config::TokioCurrent, Versus::Bare) => Some(0.7),
+            (Config::TokioMulti, Versus::Legacy) => Some(20.0),
+            _ => None,
+        },
+    );
     drop(mock);
 }

@@ -1,4 +1,6 @@
 //! The same client without Tokio: smol (async-io) runs the connection.
+//! For the connection on your own `smol::Executor`, beside the code that reads
+//! its replies (the fastest way on smol), see `examples/smol-executor.rs`.
 //!
 //! `cargo run --example smol`
 

@@ -6,9 +6,12 @@
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
+use std::pin::Pin;
 use std::process::{Child, ChildStdin, Command, Stdio};
+use std::sync::Arc;
 use std::time::Duration;
 
 use mikrotik_rs::protocol::encode_sentence;
@@ -24,9 +27,18 @@ pub fn quick() -> bool {
 }
 
 /// Whether to run contender `name`: all of them unless `BENCH_ONLY` names
-/// some (comma-separated: `bare`, `tokio`, `smol`, `legacy`), e.g. for profiling one.
+/// some, comma-separated, e.g. for profiling one: `bare`, `legacy`, a
+/// configuration (`tokio-multi`, `tokio-current`, `smol-background`,
+/// `smol-executor`), or a family of them (`tokio`, `smol`).
 pub fn wanted(name: &str) -> bool {
-    std::env::var("BENCH_ONLY").map_or(true, |only| only.split(',').any(|o| o == name))
+    std::env::var("BENCH_ONLY").map_or(true, |only| {
+        only.split(',').any(|o| {
+            name == o
+                || name
+                    .strip_prefix(o)
+                    .is_some_and(|rest| rest.starts_with('-'))
+        })
+    })
 }
 
 /// The value of `--name value` on the command line.
@@ -265,44 +277,116 @@ impl BareClient {
 
 /// Prints a line like `name: 1234567 per s`.
 pub fn report(name: &str, value: f64, unit: &str) {
-    println!("{name:>28}: {value:>14.0} {unit}");
+    println!("{name:>40}: {value:>12.0} {unit}");
 }
 
-/// Median rates of the four contenders of a run (samples in, medians out),
-/// printed with their ratios to the bare socket and to 0.6.1.
+/// Prints the median of `samples`, and their spread so the noise shows:
+/// `name: 1234567 per s (min-max of 9: 1200000-1300000)`.
+pub fn report_spread(name: &str, samples: &[f64], unit: &str) {
+    let min = samples.iter().copied().fold(f64::INFINITY, f64::min);
+    let max = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    println!(
+        "{name:>40}: {:>12.0} {unit} (min-max of {}: {min:.0}-{max:.0})",
+        median(samples.to_vec()),
+        samples.len()
+    );
+}
+
+/// What a configuration's median is divided by in a ratio line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Versus {
+    /// Tokio current-thread: the reader and the connection on one thread.
+    CurrentThread,
+    /// The bare socket loop.
+    Bare,
+    /// mikrotik-rs 0.6.1 on Tokio multi-thread.
+    Legacy,
+}
+
+/// The samples of every contender of one run; out come medians and ratios.
+#[derive(Default)]
 pub struct Standings {
-    pub bare: f64,
-    pub tokio: f64,
-    pub smol: f64,
-    pub old: f64,
+    bare: Vec<f64>,
+    configs: [Vec<f64>; Config::ALL.len()],
+    legacy: Vec<f64>,
 }
 
 impl Standings {
-    pub fn new(bare: Vec<f64>, tokio: Vec<f64>, smol: Vec<f64>, old: Vec<f64>) -> Self {
-        Self {
-            bare: median(bare),
-            tokio: median(tokio),
-            smol: median(smol),
-            old: median(old),
+    pub fn bare(&mut self, rate: f64) {
+        self.bare.push(rate);
+    }
+
+    pub fn config(&mut self, config: Config, rate: f64) {
+        self.configs[config as usize].push(rate);
+    }
+
+    pub fn legacy(&mut self, rate: f64) {
+        self.legacy.push(rate);
+    }
+
+    fn median_of(&self, versus: Versus) -> f64 {
+        match versus {
+            Versus::CurrentThread => median(self.configs[Config::TokioCurrent as usize].clone()),
+            Versus::Bare => median(self.bare.clone()),
+            Versus::Legacy => median(self.legacy.clone()),
         }
     }
 
-    /// `bare_label` names the baseline; the targets are the ratios.
-    pub fn print(&self, bare_label: &str, unit: &str, bare_target: f64, old_target: Option<f64>) {
-        report(bare_label, self.bare, unit);
-        report("mikrotik-rs tokio", self.tokio, unit);
-        report("mikrotik-rs smol", self.smol, unit);
-        report("mikrotik-rs 0.6.1 tokio", self.old, unit);
-        for (name, value) in [("tokio", self.tokio), ("smol", self.smol)] {
-            println!(
-                "ratio {name} / bare socket: {:.3} (target >= {bare_target})",
-                value / self.bare
-            );
+    /// Prints every median, then each configuration's ratio to Tokio
+    /// current-thread, to the bare loop and to 0.6.1, marked with the issue's
+    /// target where `target(config, versus)` names one. Contenders not run
+    /// (`BENCH_ONLY`) are left out.
+    pub fn print(
+        &self,
+        bare_label: &str,
+        unit: &str,
+        target: impl Fn(Config, Versus) -> Option<f64>,
+    ) {
+        let rows = std::iter::once((bare_label.to_owned(), &self.bare))
+            .chain(Config::ALL.into_iter().map(|c| {
+                (
+                    format!("mikrotik-rs {}", c.label()),
+                    &self.configs[c as usize],
+                )
+            }))
+            .chain(std::iter::once((
+                "mikrotik-rs 0.6.1 (tokio multi-thread)".to_owned(),
+                &self.legacy,
+            )));
+        for (label, samples) in rows {
+            if !samples.is_empty() {
+                report_spread(&label, samples, unit);
+            }
         }
-        println!("ratio 0.6.1 / bare socket: {:.3}", self.old / self.bare);
-        let target = old_target.map_or_else(String::new, |t| format!(" (target >= {t})"));
-        for (name, value) in [("tokio", self.tokio), ("smol", self.smol)] {
-            println!("ratio {name} / 0.6.1: {:.2}{target}", value / self.old);
+        let (bare, legacy) = (self.median_of(Versus::Bare), self.median_of(Versus::Legacy));
+        for versus in [Versus::CurrentThread, Versus::Bare, Versus::Legacy] {
+            let base = self.median_of(versus);
+            let base_label = match versus {
+                Versus::CurrentThread => Config::TokioCurrent.label(),
+                Versus::Bare => "bare",
+                Versus::Legacy => "0.6.1",
+            };
+            for config in Config::ALL {
+                if versus == Versus::CurrentThread && config == Config::TokioCurrent {
+                    continue;
+                }
+                let ratio = median(self.configs[config as usize].clone()) / base;
+                if ratio.is_nan() {
+                    continue;
+                }
+                let verdict = target(config, versus).map_or_else(String::new, |t| {
+                    let met = if ratio >= t { "met" } else { "MISSED" };
+                    format!(" (target >= {t}: {met})")
+                });
+                println!(
+                    "ratio {} / {base_label}: {ratio:.3}{verdict}",
+                    config.label()
+                );
+            }
+        }
+        let ratio = legacy / bare;
+        if !ratio.is_nan() {
+            println!("ratio 0.6.1 / bare: {ratio:.3}");
         }
     }
 }
@@ -441,31 +525,198 @@ pub async fn sleep(duration: Duration) {
     async_io::Timer::after(duration).await;
 }
 
-/// One connection per contender to the same mock: ours on Tokio (on the
-/// given runtime) and on smol, and the 0.6.1 release on Tokio.
+/// The ways users run the client, each measured as its own contender.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Config {
+    /// Tokio multi-thread as `#[tokio::main]` builds it (one worker per
+    /// core): the reader on the main thread, the connection on a worker.
+    TokioMulti,
+    /// Tokio current-thread: the reader and the connection share one thread.
+    TokioCurrent,
+    /// The reader on `smol::block_on`, the connection on the crate's
+    /// background executor (the default when no Tokio runtime is current).
+    SmolBackground,
+    /// A `smol::Executor` run beside the reader (`block_on(executor.run(..))`),
+    /// the connection spawned on it through `DeviceBuilder::spawner`.
+    SmolExecutor,
+}
+
+impl Config {
+    pub const ALL: [Self; 4] = [
+        Self::TokioMulti,
+        Self::TokioCurrent,
+        Self::SmolBackground,
+        Self::SmolExecutor,
+    ];
+
+    /// The name for `BENCH_ONLY` and child command lines (`BENCH_ONLY=tokio`
+    /// selects both Tokio configurations, `smol` both smol ones).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::TokioMulti => "tokio-multi",
+            Self::TokioCurrent => "tokio-current",
+            Self::SmolBackground => "smol-background",
+            Self::SmolExecutor => "smol-executor",
+        }
+    }
+
+    /// How it is printed.
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::TokioMulti => "tokio multi-thread",
+            Self::TokioCurrent => "tokio current-thread",
+            Self::SmolBackground => "smol, background executor",
+            Self::SmolExecutor => "smol, caller's executor",
+        }
+    }
+
+    pub fn parse(name: &str) -> Self {
+        Self::ALL
+            .into_iter()
+            .find(|c| c.name() == name)
+            .unwrap_or_else(|| panic!("unknown configuration {name}"))
+    }
+
+    /// Whether `BENCH_ONLY` lets this configuration run.
+    pub fn wanted(self) -> bool {
+        wanted(self.name())
+    }
+}
+
+/// A [`Config`] made real: its runtime or executor, which runs the caller's
+/// futures, connects devices the way that configuration does, and spawns tasks.
+pub struct Runner {
+    config: Config,
+    engine: Engine,
+}
+
+enum Engine {
+    Tokio(tokio::runtime::Runtime),
+    Background,
+    Executor(Arc<smol::Executor<'static>>),
+}
+
+impl Runner {
+    pub fn new(config: Config) -> Self {
+        let engine = match config {
+            // What `#[tokio::main]` builds: default worker count, all drivers.
+            Config::TokioMulti => Engine::Tokio(
+                tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio multi-thread runtime"),
+            ),
+            Config::TokioCurrent => Engine::Tokio(
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .expect("tokio current-thread runtime"),
+            ),
+            Config::SmolBackground => Engine::Background,
+            Config::SmolExecutor => Engine::Executor(Arc::new(smol::Executor::new())),
+        };
+        Self { config, engine }
+    }
+
+    pub fn config(&self) -> Config {
+        self.config
+    }
+
+    /// Runs `future` on the caller's thread the way this configuration does
+    /// (with the caller's smol executor running beside it, for `SmolExecutor`).
+    pub fn block_on<T>(&self, future: impl Future<Output = T>) -> T {
+        match &self.engine {
+            Engine::Tokio(runtime) => runtime.block_on(future),
+            Engine::Background => smol::block_on(future),
+            Engine::Executor(executor) => smol::block_on(executor.run(future)),
+        }
+    }
+
+    /// Connects and logs in as `admin` (call it inside [`Runner::block_on`]):
+    /// on Tokio because its runtime is current, on the background executor
+    /// because none is, or on the caller's executor through the spawner.
+    pub async fn connect(&self, address: &str) -> mikrotik_rs::MikrotikDevice {
+        let builder = mikrotik_rs::MikrotikDevice::builder(address).credentials("admin", None);
+        let builder = match &self.engine {
+            Engine::Executor(executor) => {
+                let executor = Arc::clone(executor);
+                builder.spawner(move |connection| executor.spawn(connection).detach())
+            }
+            Engine::Tokio(_) | Engine::Background => builder,
+        };
+        builder.connect().await.expect("connect")
+    }
+
+    /// Opens `n` logged-in connections, at most `parallel` connecting at once.
+    pub async fn connect_many(
+        &self,
+        address: &str,
+        n: usize,
+        parallel: usize,
+    ) -> Vec<mikrotik_rs::MikrotikDevice> {
+        use futures_util::StreamExt;
+        futures_util::stream::iter(0..n)
+            .map(|_| self.connect(address))
+            .buffer_unordered(parallel)
+            .collect()
+            .await
+    }
+
+    /// Spawns `task` where this configuration's users spawn theirs: on the
+    /// Tokio runtime, on smol's global executor, or on the caller's executor.
+    pub fn spawn<T: Send + 'static>(
+        &self,
+        task: impl Future<Output = T> + Send + 'static,
+    ) -> Pin<Box<dyn Future<Output = T> + Send>> {
+        match &self.engine {
+            Engine::Tokio(runtime) => {
+                let handle = runtime.spawn(task);
+                Box::pin(async move { handle.await.expect("task panicked") })
+            }
+            Engine::Background => Box::pin(smol::spawn(task)),
+            Engine::Executor(executor) => Box::pin(executor.spawn(task)),
+        }
+    }
+}
+
+/// One connection per configuration `BENCH_ONLY` lets run, each opened the
+/// way that configuration opens it, beside the runners that drive them, and
+/// one 0.6.1 connection on a Tokio multi-thread runtime (as its users run it).
 pub struct Contenders {
-    pub on_tokio: mikrotik_rs::MikrotikDevice,
-    pub on_smol: mikrotik_rs::MikrotikDevice,
-    pub old: mikrotik_rs_061::MikrotikDevice,
+    pub ours: Vec<(Runner, mikrotik_rs::MikrotikDevice)>,
+    pub legacy: Option<(Runner, mikrotik_rs_061::MikrotikDevice)>,
 }
 
 impl Contenders {
-    pub fn connect(tokio: &tokio::runtime::Runtime, address: &str) -> Self {
-        use mikrotik_rs::MikrotikDevice;
-        let on_tokio = tokio
-            .block_on(MikrotikDevice::connect(address, "admin", None))
-            .expect("connect on tokio");
-        let on_smol = smol::block_on(MikrotikDevice::connect(address, "admin", None))
-            .expect("connect on smol");
-        let old = tokio
-            .block_on(mikrotik_rs_061::MikrotikDevice::connect(
-                address, "admin", None,
-            ))
-            .expect("connect 0.6.1");
-        Self {
-            on_tokio,
-            on_smol,
-            old,
-        }
+    pub fn connect(address: &str) -> Self {
+        let ours = Config::ALL
+            .into_iter()
+            .filter(|config| config.wanted())
+            .map(|config| {
+                let runner = Runner::new(config);
+                let device = runner.block_on(runner.connect(address));
+                (runner, device)
+            })
+            .collect();
+        let legacy = wanted("legacy").then(|| {
+            let runner = Runner::new(Config::TokioMulti);
+            let device = runner
+                .block_on(mikrotik_rs_061::MikrotikDevice::connect(
+                    address, "admin", None,
+                ))
+                .expect("connect 0.6.1");
+            (runner, device)
+        });
+        Self { ours, legacy }
+    }
+
+    /// Ours in the order of `round`: the order turns each round, so no
+    /// configuration always runs right after the same other one.
+    pub fn ours_in_turn(
+        &self,
+        round: usize,
+    ) -> impl Iterator<Item = &(Runner, mikrotik_rs::MikrotikDevice)> {
+        let n = self.ours.len().max(1);
+        (0..self.ours.len()).map(move |i| &self.ours[(i + round) % n])
     }
 }
