@@ -41,7 +41,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         //    (`MIKROTIK_ADDR` is `host:port`; the builder would add the port.)
         let stream = smol::net::TcpStream::connect(&target.address).await?;
         let runtime = Arc::new(AsyncIoRuntime::new());
-        let (device, driver) = connection::new(stream, runtime, ConnectionOptions::default());
+        let (handle, driver) = connection::new(stream, runtime, ConnectionOptions::default());
+        let device = MikrotikDevice::from(handle);
         let driver = executor.spawn(driver);
         device
             .login(&target.user, target.password.as_deref())

@@ -1,5 +1,6 @@
 //! The crate's one error type.
 
+use std::fmt;
 use std::io;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +22,10 @@ pub enum Error {
         message: String,
     },
     /// The TLS (API-SSL) handshake or session failed.
+    ///
+    /// For code, `Error::tls_failure` (features `tls`, `tls-aws-lc-rs`) tells
+    /// why as a type: a rejected certificate, with the fingerprint it
+    /// presented, or no cipher suite in common.
     #[error("TLS error: {message}")]
     Tls {
         /// What went wrong, and how to fix it where we know.
@@ -32,16 +37,18 @@ pub enum Error {
     /// Something took longer than its configured limit.
     #[error("timed out: {what} took longer than {after:?}")]
     Timeout {
-        /// What timed out: `connect`, `login`, `command`, `keepalive`,
-        /// `certificate bootstrap`.
-        what: &'static str,
+        /// What timed out: the connect, the login, a command, the keepalive
+        /// or a certificate bootstrap.
+        what: TimeoutKind,
         /// The limit that was exceeded.
         after: Duration,
     },
     /// The connection failed with an I/O error.
     #[error("I/O error: {0}")]
     Io(#[source] Arc<io::Error>),
-    /// The router closed the connection.
+    /// The router closed the connection: its end of the TCP stream (or TLS
+    /// session) ended. [`closed_by`](Self::closed_by) is
+    /// [`ClosedBy::Router`].
     #[error("connection closed by the router{}", if *.mid_sentence { " in the middle of a sentence" } else { "" })]
     ConnectionClosed {
         /// Whether the close cut a sentence short.
@@ -58,8 +65,12 @@ pub enum Error {
         #[source]
         source: Option<Arc<Error>>,
     },
-    /// The connection was closed on this side (every handle dropped, or `close` called).
-    #[error("connection closed by the client")]
+    /// The connection was closed on this side, by the client, before the
+    /// router closed anything: the program closed it, the runtime its task
+    /// ran on shut down, or the
+    /// [`Connection`](crate::connection::Connection) future was dropped.
+    /// [`closed_by`](Self::closed_by) is [`ClosedBy::Client`].
+    #[error("connection closed on this side (by the client)")]
     Closed,
     /// The router broke the wire protocol.
     #[error("protocol error: {0}")]
@@ -159,8 +170,33 @@ impl Error {
             | Self::Tls { .. }
             | Self::ProtocolMismatch { .. } => true,
             Self::Protocol(e) => e.is_framing(),
-            Self::Timeout { what, .. } => !matches!(*what, "command" | "certificate bootstrap"),
+            Self::Timeout { what, .. } => !matches!(
+                what,
+                TimeoutKind::Command | TimeoutKind::CertificateBootstrap
+            ),
             _ => false,
+        }
+    }
+
+    /// Who closed the connection, when this error is a close:
+    /// [`ClosedBy::Router`] for [`ConnectionClosed`](Self::ConnectionClosed)
+    /// and [`Fatal`](Self::Fatal) (the router said it is closing),
+    /// [`ClosedBy::Client`] for [`Closed`](Self::Closed).
+    ///
+    /// `None` for every other error, including those that end the connection
+    /// without either side closing it on purpose: an I/O error (a reset may
+    /// come from the router or from the network between), a keepalive
+    /// timeout, a protocol error.
+    pub fn closed_by(&self) -> Option<ClosedBy> {
+        match self {
+            Self::ConnectionClosed { .. } | Self::Fatal(_) => Some(ClosedBy::Router),
+            Self::Closed => Some(ClosedBy::Client),
+            // The close (if it was one) that the mix-up explains.
+            Self::ProtocolMismatch {
+                source: Some(source),
+                ..
+            } => source.closed_by(),
+            _ => None,
         }
     }
 
@@ -186,5 +222,118 @@ impl Error {
     }
 }
 
+/// Which end closed a connection; see [`Error::closed_by`].
+///
+/// A reconnect makes sense after the router closed; after the client did,
+/// the program itself asked for the end (or its runtime went away).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ClosedBy {
+    /// This side: the program, its runtime, or this crate on its behalf.
+    Client,
+    /// The router (its end of the stream closed, or it sent `!fatal`).
+    Router,
+}
+
+/// What an [`Error::Timeout`] is about.
+///
+/// Displayed as the word the error message uses (`connect`, `login`,
+/// `command`, `keepalive`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TimeoutKind {
+    /// Resolving, the TCP connect and the TLS handshake together
+    /// ([`DeviceBuilder::connect_timeout`](crate::DeviceBuilder::connect_timeout)).
+    /// The connection never came up.
+    Connect,
+    /// The login ([`DeviceBuilder::login_timeout`](crate::DeviceBuilder::login_timeout)).
+    /// The connection is closed.
+    Login,
+    /// One command's deadline: that command ends (and is cancelled on the
+    /// router); the connection goes on.
+    Command,
+    /// No bytes after a keepalive probe: the router is taken for gone and
+    /// the connection ends.
+    Keepalive,
+    /// [`tls::bootstrap_certificate`](crate::tls::bootstrap_certificate) as a
+    /// whole (its overall timeout): the device it used goes on.
+    CertificateBootstrap,
+}
+
+impl fmt::Display for TimeoutKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connect",
+            Self::Login => "login",
+            Self::Command => "command",
+            Self::Keepalive => "keepalive",
+            Self::CertificateBootstrap => "certificate bootstrap",
+        })
+    }
+}
+
 /// `Result` with this crate's [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeouts_keep_their_words_and_only_a_command_timeout_spares_the_connection() {
+        let after = Duration::from_secs(3);
+        let cases = [
+            (TimeoutKind::Connect, "connect", true),
+            (TimeoutKind::Login, "login", true),
+            (TimeoutKind::Command, "command", false),
+            (TimeoutKind::Keepalive, "keepalive", true),
+            (
+                TimeoutKind::CertificateBootstrap,
+                "certificate bootstrap",
+                false,
+            ),
+        ];
+        for (what, word, connection) in cases {
+            let error = Error::Timeout { what, after };
+            assert_eq!(
+                error.to_string(),
+                format!("timed out: {word} took longer than 3s")
+            );
+            assert_eq!(error.is_connection_error(), connection, "{error:?}");
+            assert!(error.is_timeout());
+            assert_eq!(error.closed_by(), None);
+        }
+    }
+
+    #[test]
+    fn closes_say_who_closed() {
+        let router = Error::ConnectionClosed {
+            mid_sentence: false,
+        };
+        assert_eq!(router.closed_by(), Some(ClosedBy::Router));
+        assert!(router.to_string().contains("by the router"), "{router}");
+        let cut = Error::ConnectionClosed { mid_sentence: true };
+        assert_eq!(cut.closed_by(), Some(ClosedBy::Router));
+        let fatal = Error::Fatal("session terminated on request".into());
+        assert_eq!(fatal.closed_by(), Some(ClosedBy::Router));
+        let client = Error::Closed;
+        assert_eq!(client.closed_by(), Some(ClosedBy::Client));
+        assert_eq!(
+            client.to_string(),
+            "connection closed on this side (by the client)"
+        );
+        for error in [router, cut, fatal, client] {
+            assert!(error.is_connection_error(), "{error:?}");
+        }
+    }
+
+    #[test]
+    fn failures_that_are_not_closes_name_no_closer() {
+        let reset = Error::from(io::Error::from(io::ErrorKind::ConnectionReset));
+        let framing = Error::from(ProtocolError::ControlByte(0xF8));
+        let overflow = Error::Overflow { capacity: 1 };
+        for error in [reset, framing, overflow] {
+            assert_eq!(error.closed_by(), None, "{error:?}");
+        }
+    }
+}

@@ -1,5 +1,5 @@
 #![doc = include_str!("crate-docs.md")]
-#![warn(missing_docs, missing_debug_implementations)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 // On docs.rs (nightly, `--cfg docsrs`) every feature-gated item shows its feature.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -17,7 +17,7 @@ mod error;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#[cfg(feature = "_tls")]
 pub mod tls;
 
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
@@ -25,7 +25,7 @@ pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, p
 pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
-pub use error::{Error, Result};
+pub use error::{ClosedBy, Error, Result, TimeoutKind};
 
 /// The README's examples are compiled as doc tests.
 #[cfg(doctest)]

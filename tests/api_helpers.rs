@@ -6,12 +6,13 @@ mod common;
 
 use std::time::Duration;
 
+use common::connect;
 use futures_util::StreamExt;
+use mikrotik_rs::Error;
 use mikrotik_rs::api::Change;
 use mikrotik_rs::protocol::TrapCategory;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{Error, MikrotikDevice};
 
 const WAIT: Duration = Duration::from_secs(5);
 
@@ -35,12 +36,6 @@ on_every_runtime!(
     listen_on_unknown_menu_ends_with_a_trap,
     connection_errors_propagate,
 );
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("login to the mock")
-}
 
 async fn collect_returns_rows_and_ret() {
     let router = MockRouter::start();

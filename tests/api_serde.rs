@@ -6,10 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::connect;
+use mikrotik_rs::Error;
 use mikrotik_rs::api::{Change, RouterOsDuration};
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::{MockRouter, Reply};
-use mikrotik_rs::{Error, MikrotikDevice};
 use serde::Deserialize;
 
 const WAIT: Duration = Duration::from_secs(5);
@@ -22,12 +23,6 @@ on_every_runtime!(
     bad_value_names_key_and_value,
     typed_listen,
 );
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("login to the mock")
-}
 
 #[derive(Debug, Deserialize)]
 struct Resource {

@@ -6,29 +6,12 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{Item, cmd, connect, drain, sentence};
 use futures_util::future::join_all;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
-use mikrotik_rs::protocol::{CommandResponse, DecoderLimits, ProtocolError, encode_sentence};
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::protocol::{CommandResponse, DecoderLimits, ProtocolError};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-fn sentence(words: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_sentence(words, &mut out);
-    out
-}
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("connect to the mock")
-}
+use mikrotik_rs::{Error, MikrotikDevice, TimeoutKind};
 
 async fn connect_with_limits(router: &MockRouter, limits: DecoderLimits) -> MikrotikDevice {
     MikrotikDevice::builder(router.address())
@@ -36,14 +19,6 @@ async fn connect_with_limits(router: &MockRouter, limits: DecoderLimits) -> Mikr
         .connect()
         .await
         .expect("connect to the mock")
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
 }
 
 /// A router whose `/silent` never answers: the open streams that must all
@@ -187,11 +162,7 @@ async fn a_prefix_claiming_4_gib_then_silence_fails_at_once() {
 }
 
 async fn a_word_over_the_limit_fails_every_stream() {
-    let limits = DecoderLimits {
-        max_word_len: 100,
-        max_sentence_len: 200,
-        max_words: 16,
-    };
+    let limits = DecoderLimits::new(100, 200, 16);
     let router = router();
     router.set_script("/bad", Script::Raw(sentence(&[b"!re", &[b'x'; 101]])));
     let device = connect_with_limits(&router, limits).await;
@@ -211,11 +182,7 @@ async fn a_word_over_the_limit_fails_every_stream() {
 }
 
 async fn a_sentence_over_the_limit_fails_every_stream() {
-    let limits = DecoderLimits {
-        max_word_len: 100,
-        max_sentence_len: 200,
-        max_words: 16,
-    };
+    let limits = DecoderLimits::new(100, 200, 16);
     let router = router();
     let eighty = [b'y'; 80];
     router.set_script(
@@ -551,11 +518,12 @@ fn a_4_gib_prefix_without_limits_allocates_only_what_arrives() {
         bytes.extend(std::iter::repeat_n(b'z', 1 << 20));
         router.set_script("/bad", Script::Raw(bytes));
         let device = MikrotikDevice::builder(router.address())
-            .limits(DecoderLimits {
-                max_word_len: usize::MAX,
-                max_sentence_len: usize::MAX,
-                max_words: 16,
-            })
+            .limits(
+                DecoderLimits::default()
+                    .with_max_word_len(usize::MAX)
+                    .with_max_sentence_len(usize::MAX)
+                    .with_max_words(16),
+            )
             .connect()
             .await
             .unwrap();
@@ -572,7 +540,7 @@ fn a_4_gib_prefix_without_limits_allocates_only_what_arrives() {
                 matches!(
                     items.last(),
                     Some(Err(Error::Timeout {
-                        what: "command",
+                        what: TimeoutKind::Command,
                         ..
                     }))
                 ),

@@ -5,31 +5,13 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use common::{cmd, connect, drain};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::{MockRouter, Reply, Script, VirtualTime};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("connect to the mock")
-}
-
-/// Reads a stream to its end.
-async fn drain(mut stream: ResponseStream) -> Vec<Result<CommandResponse, Error>> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, TimeoutKind};
 
 fn words(items: &[Result<CommandResponse, Error>]) -> Vec<&'static str> {
     items
@@ -461,7 +443,7 @@ async fn command_deadline_ends_one_command_only() {
         matches!(
             slow.last(),
             Some(Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 ..
             }))
         ),
@@ -515,7 +497,7 @@ async fn a_silent_peer_is_found_by_the_keepalive() {
         matches!(
             items.last(),
             Some(Err(Error::Timeout {
-                what: "keepalive",
+                what: TimeoutKind::Keepalive,
                 ..
             }))
         ),

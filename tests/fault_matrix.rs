@@ -5,6 +5,7 @@
 //! with the close error), none hangs, nothing a stream got differs from the
 //! uncut session, the device reports the connection dead, and a new
 //! connection works.
+#![cfg(feature = "__fuzz")]
 
 mod common;
 
@@ -15,6 +16,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_io::Async;
+use common::Item;
 use futures_util::future::join_all;
 use futures_util::io::{AsyncRead, AsyncWrite};
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
@@ -108,8 +110,6 @@ impl AsyncWrite for Recorder {
         Pin::new(&mut self.inner).poll_close(cx)
     }
 }
-
-type Item = Result<CommandResponse, Error>;
 
 fn describe(item: &Item) -> String {
     match item {

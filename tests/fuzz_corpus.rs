@@ -1,6 +1,7 @@
 //! Replays every committed fuzz input (`fuzz/corpus/<target>/*`) through the
 //! same check the fuzz target runs (`mikrotik_rs::testing::fuzz`), so the
 //! corpus guards against regressions in the ordinary test suite.
+#![cfg(feature = "__fuzz")]
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};

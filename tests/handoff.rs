@@ -6,35 +6,11 @@ mod common;
 
 use std::time::Duration;
 
+use common::{Item, cmd, drain, wait_until};
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::Sentence;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::testing::{MockRouter, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..4_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(5)).await;
-    }
-    panic!("never happened: {what}");
-}
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice};
 
 /// `count` rows `=n=0` … `=n=count-1` with the command's tag, then `!done`.
 fn numbered_rows(count: usize) -> Script {

@@ -12,37 +12,14 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
+use common::{cmd, drain, wait_until};
 use futures_io::{AsyncRead, AsyncWrite};
 use mikrotik_rs::connection::{self, BufferPolicy, ConnectionOptions};
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::protocol::{CommandResponse, Decoder, encode_sentence};
 use mikrotik_rs::runtime::{BoxedStream, Runtime, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..2_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(5)).await;
-    }
-    panic!("never happened: {what}");
-}
+use mikrotik_rs::{Error, MikrotikDevice};
 
 fn runtime() -> Arc<dyn Runtime> {
     default_runtime().expect("a runtime feature is on")

@@ -8,44 +8,19 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{Item, cmd, connect, drain, sentence};
 use futures_util::future::join_all;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
-use mikrotik_rs::protocol::{CommandResponse, QUOTE_LIMIT, encode_sentence};
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::protocol::{CommandResponse, QUOTE_LIMIT};
 use mikrotik_rs::runtime::{AsyncIoRuntime, BackgroundExecutor};
 use mikrotik_rs::testing::{MockRouter, Script};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
-
-type Item = Result<CommandResponse, Error>;
+use mikrotik_rs::{Error, MikrotikDevice, ResponseStream, TimeoutKind};
 
 /// 4 MiB: far more than any error should ever quote.
 const HUGE: usize = 4 << 20;
 /// What a quoted error may hold at most: the quote, its marker, and the
 /// error's own words.
 const SHORT: usize = QUOTE_LIMIT + 200;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-fn sentence(words: &[&[u8]]) -> Vec<u8> {
-    let mut out = Vec::new();
-    encode_sentence(words, &mut out);
-    out
-}
-
-async fn connect(router: &MockRouter) -> MikrotikDevice {
-    MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .expect("connect to the mock")
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
 
 /// The connection still runs commands: a print of a single-row menu works.
 async fn assert_works(device: &MikrotikDevice) {
@@ -366,7 +341,13 @@ async fn a_refused_login_then_silence_is_an_authentication_error() {
         .connect()
         .await;
     assert!(
-        matches!(result, Err(Error::Timeout { what: "login", .. })),
+        matches!(
+            result,
+            Err(Error::Timeout {
+                what: TimeoutKind::Login,
+                ..
+            })
+        ),
         "{:?}",
         result.err()
     );

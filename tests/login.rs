@@ -5,7 +5,7 @@ mod common;
 use std::time::{Duration, Instant};
 
 use mikrotik_rs::testing::MockRouter;
-use mikrotik_rs::{Error, MikrotikDevice};
+use mikrotik_rs::{Error, MikrotikDevice, TimeoutKind};
 
 async fn modern_login() {
     let router = MockRouter::builder().user("api", "s3cret").start();
@@ -86,7 +86,13 @@ async fn a_router_that_never_answers_times_out_the_login() {
         .connect()
         .await;
     assert!(
-        matches!(result, Err(Error::Timeout { what: "login", .. })),
+        matches!(
+            result,
+            Err(Error::Timeout {
+                what: TimeoutKind::Login,
+                ..
+            })
+        ),
         "{result:?}"
     );
 }

@@ -6,6 +6,7 @@
 //!
 //! The router is the in-memory one of `mikrotik_rs::testing::fuzz`: the
 //! actor runs on this thread, polled step by step, so a hang is a panic.
+#![cfg(feature = "__fuzz")]
 
 use mikrotik_rs::Error;
 use mikrotik_rs::protocol::CommandResponse;

@@ -17,17 +17,14 @@ mod common;
 use std::future::Future;
 use std::time::{Duration, Instant};
 
+use common::{cmd, drain};
 use futures_util::{FutureExt, StreamExt};
 use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, TimeoutKind};
 
 const IN_FLIGHT: usize = 1_000;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
 
 /// Resident set size of this process, from `/proc/self/statm` (pages).
 fn rss_bytes() -> u64 {
@@ -63,14 +60,6 @@ enum Kind {
     Cancelled,
     TimedOut,
     Overflowed,
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Result<CommandResponse, Error>> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
 }
 
 async fn sleep(ms: u64) {
@@ -113,7 +102,7 @@ async fn one(device: &MikrotikDevice, i: usize) -> Kind {
                 matches!(
                     items.as_slice(),
                     [Err(Error::Timeout {
-                        what: "command",
+                        what: TimeoutKind::Command,
                         ..
                     })]
                 ),

@@ -1,6 +1,6 @@
 //! API-SSL end to end: real TLS handshakes between the device and a MockRouter
 //! speaking TLS, with certificates generated for each test.
-#![cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#![cfg(feature = "_tls")]
 
 mod common;
 
@@ -11,7 +11,7 @@ use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::MockRouter;
 use mikrotik_rs::tls::rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
-use mikrotik_rs::tls::{self, CertificateFingerprint, TlsOptions};
+use mikrotik_rs::tls::{self, CertificateFingerprint, TlsFailure, TlsOptions};
 use mikrotik_rs::{Error, MikrotikDevice};
 use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
@@ -117,6 +117,10 @@ async fn wrong_pin_is_rejected_and_names_the_presented_fingerprint() {
         "{error}"
     );
     assert_eq!(tls::presented_fingerprint(&error), Some(pki.fingerprint()));
+    match error.tls_failure() {
+        Some(TlsFailure::PinMismatch { presented, .. }) => assert_eq!(presented, pki.fingerprint()),
+        other => panic!("not a pin mismatch: {other:?}"),
+    }
 }
 
 async fn wrong_ca_is_rejected() {
@@ -127,6 +131,19 @@ async fn wrong_ca_is_rejected() {
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Tls { .. }), "{error:?}");
+    assert_eq!(
+        error.tls_failure().and_then(|failure| failure.presented()),
+        Some(pki.fingerprint())
+    );
+    // Both CAs have the same (empty) name, so the certificate seems to be
+    // the other CA's and its signature does not verify.
+    assert!(
+        matches!(
+            error.tls_failure(),
+            Some(TlsFailure::CertificateRejected { .. })
+        ),
+        "{error:?}"
+    );
 }
 
 async fn expired_certificate_is_rejected_by_ca_verification() {
@@ -142,6 +159,10 @@ async fn expired_certificate_is_rejected_by_ca_verification() {
     assert!(
         error.to_string().to_lowercase().contains("expired"),
         "{error}"
+    );
+    assert!(
+        matches!(error.tls_failure(), Some(TlsFailure::Expired { .. })),
+        "{error:?}"
     );
 }
 

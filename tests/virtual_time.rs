@@ -7,40 +7,14 @@ mod common;
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{cmd, drain, wait_until};
 use mikrotik_rs::connection::{self, BufferPolicy, ConnectionOptions};
-use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::runtime::{Runtime, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Script, VirtualTime};
-use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
+use mikrotik_rs::{Error, MikrotikDevice, TimeoutKind};
 
 fn virtual_time() -> VirtualTime {
     VirtualTime::new(default_runtime().expect("a runtime feature is on"))
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
-
-/// Waits (in real time, bounded) until `done`; no assertion on how long.
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..4_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(5)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 /// Lets the connection task run a moment (real time) without moving the clock.
@@ -77,7 +51,7 @@ async fn a_command_times_out_exactly_at_its_deadline() {
         matches!(
             last,
             Some(Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 ..
             }))
         ),
@@ -187,7 +161,7 @@ async fn the_keepalive_probes_and_finds_a_silent_peer() {
         matches!(
             items.last(),
             Some(Err(Error::Timeout {
-                what: "keepalive",
+                what: TimeoutKind::Keepalive,
                 ..
             }))
         ),
@@ -219,7 +193,13 @@ async fn a_silent_login_times_out_on_the_runtime_clock() {
     };
     let (result, ()) = futures_util::future::join(connecting, advancing).await;
     assert!(
-        matches!(result, Err(Error::Timeout { what: "login", .. })),
+        matches!(
+            result,
+            Err(Error::Timeout {
+                what: TimeoutKind::Login,
+                ..
+            })
+        ),
         "{result:?}"
     );
 }

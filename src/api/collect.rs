@@ -125,6 +125,8 @@ pub(crate) async fn read_to_end(
             Step::Done(ret) => return ret.map(|ret| Collected { rows, ret }),
         }
     }
+    // A stream ends without its last reply only when the actor went away,
+    // which records why first; failing that, only this side ended it.
     Err(device.closed_reason().unwrap_or(Error::Closed))
 }
 
@@ -196,6 +198,7 @@ impl MikrotikDevice {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::TimeoutKind;
     use crate::protocol::Sentence;
 
     const TAG: &str = ".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11";
@@ -270,7 +273,7 @@ mod tests {
     fn a_deadline_after_a_trap_keeps_the_trap() {
         let timeout = || {
             Err(Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 after: std::time::Duration::from_secs(1),
             })
         };

@@ -35,10 +35,10 @@ use super::routes::{Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Request, Shared};
-use crate::Error;
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
 use crate::runtime::{AsyncStream, Runtime};
+use crate::{Error, TimeoutKind};
 
 /// Stop taking requests while this much is waiting to be written.
 const WRITE_HIGH_WATER: usize = 256 << 10;
@@ -364,7 +364,7 @@ impl<S: AsyncStream> Connection<S> {
         let mut progress = false;
         while let Some((tag, after)) = self.deadlines.pop_expired(now) {
             let timeout = Error::Timeout {
-                what: "command",
+                what: TimeoutKind::Command,
                 after,
             };
             if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {

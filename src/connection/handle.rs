@@ -94,7 +94,10 @@ impl ConnectionHandle {
         self.shared.failure().cloned()
     }
 
-    /// The error for a request the connection can no longer take.
+    /// The error for a request the connection can no longer take. The actor
+    /// records its reason before it closes the request channel, so the
+    /// fallback is for a channel closed without one, which only this side
+    /// can do.
     pub(crate) fn gone(&self) -> Error {
         self.closed_reason().unwrap_or(Error::Closed)
     }

@@ -19,7 +19,7 @@ mod read_buffer;
 mod request;
 mod routes;
 mod shared;
-mod stream;
+pub(crate) mod stream;
 mod timers;
 mod write_buffer;
 
@@ -33,7 +33,6 @@ pub use stream::ResponseStream;
 pub(crate) use queue::queue as reply_queue;
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
-pub(crate) use stream::is_last;
 
 use crate::runtime::{AsyncStream, Runtime};
 

@@ -41,12 +41,25 @@ impl Default for BufferPolicy {
 
 /// The application keepalive: a cheap command sent when the connection is
 /// idle, which detects a peer that vanished without closing the connection.
+///
+/// Made with [`new`](Self::new) (or the builder's
+/// [`keepalive`](crate::DeviceBuilder::keepalive)); more knobs may be added
+/// in later releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Keepalive {
     /// Idle time after which a probe (`/system/identity/print`) is sent.
     pub interval: Duration,
     /// How long to wait for any bytes after the probe before failing the connection.
     pub timeout: Duration,
+}
+
+impl Keepalive {
+    /// A probe after `interval` without incoming bytes; the connection fails
+    /// when nothing arrives within `timeout` of the probe.
+    pub const fn new(interval: Duration, timeout: Duration) -> Self {
+        Self { interval, timeout }
+    }
 }
 
 /// Options of one connection; the device builder fills them in.

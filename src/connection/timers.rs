@@ -10,8 +10,8 @@ use std::task::Context;
 use std::time::Instant;
 
 use super::Keepalive;
-use crate::Error;
 use crate::runtime::{Runtime, Timer};
+use crate::{Error, TimeoutKind};
 
 /// The one timer, re-armed only when its deadline changes.
 #[derive(Default)]
@@ -99,7 +99,7 @@ impl KeepaliveState {
             Some(sent) => match sent.checked_add(timeout) {
                 Some(until) if now >= until => {
                     return Err(Error::Timeout {
-                        what: "keepalive",
+                        what: TimeoutKind::Keepalive,
                         after: timeout,
                     });
                 }

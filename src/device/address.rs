@@ -95,7 +95,7 @@ impl Address {
         }
     }
 
-    fn unresolvable(&self, reason: &str) -> Error {
+    pub(crate) fn unresolvable(&self, reason: &str) -> Error {
         Error::InvalidAddress {
             address: format!("{}:{}", self.host, self.port),
             reason: format!("cannot resolve: {reason}"),

@@ -11,12 +11,12 @@ use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
 use crate::protocol::DecoderLimits;
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
-use crate::{Error, Result};
+use crate::{Error, Result, TimeoutKind};
 
 /// The plain API port.
-pub const API_PORT: u16 = 8728;
+pub(crate) const API_PORT: u16 = 8728;
 /// The API-SSL (TLS) port.
-pub const API_SSL_PORT: u16 = 8729;
+pub(crate) const API_SSL_PORT: u16 = 8729;
 
 /// Options for a connection to one router. Made by [`MikrotikDevice::builder`].
 ///
@@ -43,7 +43,7 @@ pub struct DeviceBuilder {
     connect_timeout: Option<Duration>,
     login_timeout: Option<Duration>,
     options: ConnectionOptions,
-    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    #[cfg(feature = "_tls")]
     tls: Option<crate::tls::TlsOptions>,
 }
 
@@ -73,7 +73,7 @@ impl DeviceBuilder {
             connect_timeout: Some(Duration::from_secs(10)),
             login_timeout: Some(Duration::from_secs(10)),
             options: ConnectionOptions::default(),
-            #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+            #[cfg(feature = "_tls")]
             tls: None,
         }
     }
@@ -128,7 +128,7 @@ impl DeviceBuilder {
     /// Sends `/system/identity/print` after `interval` without incoming bytes and
     /// fails the connection if nothing arrives within `timeout` of it.
     pub fn keepalive(mut self, interval: Duration, timeout: Duration) -> Self {
-        self.options.keepalive = Some(Keepalive { interval, timeout });
+        self.options.keepalive = Some(Keepalive::new(interval, timeout));
         self
     }
 
@@ -155,16 +155,16 @@ impl DeviceBuilder {
     /// Speaks API-SSL (feature `tls` or `tls-aws-lc-rs`): TLS over the connection, verified as `options` says.
     /// The default port becomes 8729. A failed verification is an error, never
     /// a fallback to plain text.
-    #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+    #[cfg(feature = "_tls")]
     pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
         self.tls = Some(options);
         self
     }
 
     fn uses_tls(&self) -> bool {
-        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        #[cfg(feature = "_tls")]
         return self.tls.is_some();
-        #[cfg(not(any(feature = "tls", feature = "tls-aws-lc-rs")))]
+        #[cfg(not(feature = "_tls"))]
         false
     }
 
@@ -177,7 +177,7 @@ impl DeviceBuilder {
         runtime: &dyn Runtime,
         deadline: Option<Instant>,
     ) -> Result<BoxedStream> {
-        #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+        #[cfg(feature = "_tls")]
         if let Some(options) = &self.tls {
             let limit = self.connect_timeout.unwrap_or_default();
             return crate::tls::connect_within(
@@ -225,7 +225,7 @@ impl DeviceBuilder {
         let connecting = connect_tcp(&*runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
-                what: "connect",
+                what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
             })
         };
@@ -267,7 +267,7 @@ impl DeviceBuilder {
         let timeout = || match super::handle::take_refusal(&refusal) {
             Some(message) => Err(Error::Authentication { message }),
             None => Err(Error::Timeout {
-                what: "login",
+                what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
             }),
         };
@@ -294,5 +294,6 @@ async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedSt
             Err(e) => last_error = Some(addressed::at("connecting to ", addr, e)),
         }
     }
-    Err(last_error.map_or_else(|| Error::Closed, Error::from))
+    // `resolve` never returns an empty list; were it to, that is no close.
+    Err(last_error.map_or_else(|| address.unresolvable("no addresses"), Error::from))
 }

@@ -170,6 +170,7 @@ impl MikrotikDevice {
         self.connection.closed_reason()
     }
 
+    /// Why a request found the connection gone.
     fn gone(&self) -> Error {
         self.connection.gone()
     }

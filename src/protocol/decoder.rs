@@ -16,7 +16,12 @@ use super::length::{MAX_PREFIX_LEN, decode_prefix, encode_length, encoded_len, p
 use super::sentence::Sentence;
 
 /// Bounds on what the decoder accepts from the router.
+///
+/// Build it from the defaults, e.g.
+/// `DecoderLimits::default().with_max_word_len(1 << 20)`, or with
+/// [`new`](Self::new); more bounds may be added in later releases.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct DecoderLimits {
     /// The longest word, in bytes. Default 16 MiB.
     pub max_word_len: usize,
@@ -26,13 +31,45 @@ pub struct DecoderLimits {
     pub max_words: usize,
 }
 
+impl DecoderLimits {
+    /// The defaults: words up to 16 MiB, sentences up to 64 MiB, 1,048,576 words.
+    pub const DEFAULT: Self = Self::new(16 << 20, 64 << 20, 1 << 20);
+
+    /// Limits of `max_word_len` bytes per word, `max_sentence_len` bytes per
+    /// sentence and `max_words` words per sentence.
+    pub const fn new(max_word_len: usize, max_sentence_len: usize, max_words: usize) -> Self {
+        Self {
+            max_word_len,
+            max_sentence_len,
+            max_words,
+        }
+    }
+
+    /// These limits with the longest word `bytes` long.
+    #[must_use]
+    pub const fn with_max_word_len(mut self, bytes: usize) -> Self {
+        self.max_word_len = bytes;
+        self
+    }
+
+    /// These limits with the longest sentence `bytes` long (word bytes, without prefixes).
+    #[must_use]
+    pub const fn with_max_sentence_len(mut self, bytes: usize) -> Self {
+        self.max_sentence_len = bytes;
+        self
+    }
+
+    /// These limits with at most `words` words in a sentence.
+    #[must_use]
+    pub const fn with_max_words(mut self, words: usize) -> Self {
+        self.max_words = words;
+        self
+    }
+}
+
 impl Default for DecoderLimits {
     fn default() -> Self {
-        Self {
-            max_word_len: 16 << 20,
-            max_sentence_len: 64 << 20,
-            max_words: 1 << 20,
-        }
+        Self::DEFAULT
     }
 }
 
@@ -276,6 +313,29 @@ mod tests {
     use super::*;
     use crate::protocol::encode_word;
     use proptest::prelude::*;
+
+    #[test]
+    fn limits_are_built_from_the_defaults_or_new() {
+        let defaults = DecoderLimits::default();
+        assert_eq!(defaults, DecoderLimits::DEFAULT);
+        assert_eq!(
+            (
+                defaults.max_word_len,
+                defaults.max_sentence_len,
+                defaults.max_words
+            ),
+            (16 << 20, 64 << 20, 1 << 20)
+        );
+        let built = defaults
+            .with_max_word_len(1)
+            .with_max_sentence_len(2)
+            .with_max_words(3);
+        assert_eq!(built, DecoderLimits::new(1, 2, 3));
+        assert_eq!(
+            (built.max_word_len, built.max_sentence_len, built.max_words),
+            (1, 2, 3)
+        );
+    }
 
     fn wire(sentences: &[&[&[u8]]]) -> Vec<u8> {
         let mut out = Vec::new();

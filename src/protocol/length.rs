@@ -6,7 +6,7 @@
 use super::ProtocolError;
 
 /// The largest prefix is five bytes: `0xF0` followed by the length as a `u32`.
-pub const MAX_PREFIX_LEN: usize = 5;
+pub(crate) const MAX_PREFIX_LEN: usize = 5;
 
 /// Appends the shortest length prefix for `len` to `out`.
 pub fn encode_length(len: u32, out: &mut Vec<u8>) {
@@ -51,7 +51,7 @@ pub(crate) fn split_word(wire: &[u8]) -> Option<(&[u8], &[u8])> {
 ///
 /// First bytes 0xF8–0xFF are reserved control bytes, and 0xF1–0xF7 are read
 /// differently by different implementations: both are protocol errors.
-pub fn prefix_len(first: u8) -> Result<usize, ProtocolError> {
+pub(crate) fn prefix_len(first: u8) -> Result<usize, ProtocolError> {
     match first {
         0x00..=0x7F => Ok(1),
         0x80..=0xBF => Ok(2),
@@ -64,7 +64,7 @@ pub fn prefix_len(first: u8) -> Result<usize, ProtocolError> {
 }
 
 /// Decodes a complete prefix whose length `prefix.len()` was given by [`prefix_len`].
-pub fn decode_prefix(prefix: &[u8]) -> u32 {
+pub(crate) fn decode_prefix(prefix: &[u8]) -> u32 {
     match *prefix {
         [a] => u32::from(a),
         [a, b] => u32::from(u16::from_be_bytes([a & 0x3F, b])),

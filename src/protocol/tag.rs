@@ -20,7 +20,7 @@ fn next(state: &Cell<u64>) -> u64 {
 }
 
 /// A new random tag (a version-4 UUID).
-pub fn fresh_tag() -> Uuid {
+pub(crate) fn fresh_tag() -> Uuid {
     STATE.with(|state| {
         let mut bytes = [0u8; 16];
         bytes[..8].copy_from_slice(&next(state).to_le_bytes());

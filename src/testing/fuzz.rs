@@ -18,7 +18,8 @@ use uuid::Uuid;
 
 use super::lock;
 use crate::Error;
-use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream, is_last};
+use crate::connection::stream::is_last;
+use crate::connection::{self, BufferPolicy, ConnectionOptions, ResponseStream};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{
     CommandResponse, Decoder, DecoderLimits, ProtocolError, Sentence, encode_word,
@@ -26,11 +27,7 @@ use crate::protocol::{
 use crate::runtime::AsyncIoRuntime;
 
 /// Limits small enough for a fuzzer to cross them.
-pub const SMALL_LIMITS: DecoderLimits = DecoderLimits {
-    max_word_len: 64,
-    max_sentence_len: 256,
-    max_words: 8,
-};
+pub const SMALL_LIMITS: DecoderLimits = DecoderLimits::new(64, 256, 8);
 
 /// A tag no client ever sends (version 4 layout, fixed value).
 pub const FOREIGN_TAG: Uuid = Uuid::from_u128(0x0bad_f00d_0000_4000_8000_0000_0000_0001);

@@ -219,6 +219,9 @@ mod api_ssl;
 #[cfg(feature = "testing-tls")]
 mod certificates;
 mod db;
+/// Not public API: built only for the fuzz targets and the tests that
+/// replay their corpus (internal feature `__fuzz`); it changes at will.
+#[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 mod query;
@@ -229,7 +232,7 @@ mod session;
 mod socket;
 #[cfg(test)]
 mod tests;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#[cfg(feature = "_tls")]
 mod tls;
 mod virtual_time;
 
@@ -254,7 +257,7 @@ pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, 
 
 pub(crate) use session::serve_session;
 use socket::SharedSocket;
-#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
+#[cfg(feature = "_tls")]
 pub use tls::tls_server_config;
 
 /// Locks a mutex, ignoring poisoning (the mock never panics while holding one).
@@ -356,7 +359,11 @@ impl fmt::Debug for Script {
 }
 
 /// Fixed replies: rows, then traps, then `!done`, optionally after a delay.
+///
+/// Built with [`Reply::new`] and its methods; more may be added in later
+/// releases.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct Reply {
     /// `!re` rows, each a list of `(key, value)` attributes as raw bytes.
     pub rows: Vec<Vec<(Vec<u8>, Vec<u8>)>>,
@@ -691,7 +698,7 @@ impl MockRouterBuilder {
     /// Wraps every accepted connection before its session starts: the entry
     /// point for a TLS (API-SSL) mock. Sessions then run over the returned
     /// stream exactly as over plain TCP.
-    #[cfg_attr(not(any(feature = "tls", feature = "tls-aws-lc-rs")), allow(dead_code))]
+    #[cfg_attr(not(feature = "_tls"), allow(dead_code))]
     pub(crate) fn acceptor(mut self, acceptor: Acceptor) -> Self {
         self.acceptor = Some(acceptor);
         self

@@ -15,7 +15,7 @@ use super::options::TlsOptions;
 use crate::api::Collected;
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, ReplyResponse, TrapResponse};
-use crate::{Error, MikrotikDevice, Result};
+use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 
 /// The certificate name used when none is given.
 pub const DEFAULT_CERTIFICATE_NAME: &str = "api-ssl-mikrotik-rs";
@@ -339,7 +339,7 @@ impl Run<'_> {
 
     fn timed_out(&self) -> Error {
         Error::Timeout {
-            what: "certificate bootstrap",
+            what: TimeoutKind::CertificateBootstrap,
             after: self.options.timeout.unwrap_or_default(),
         }
     }

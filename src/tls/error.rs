@@ -20,33 +20,180 @@ pub(crate) const NO_COMMON_SUITE: &str = "the router and this client have no TLS
      `/ip service set api-ssl certificate=<name>`, or let \
      `mikrotik_rs::tls::bootstrap_certificate` do it over the plain API and return the pin";
 
+/// Why a TLS handshake failed, for code to act on; see [`Error::tls_failure`].
+///
+/// The error's message says the same in words, with what to do.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum TlsFailure {
+    /// Pinning ([`TlsOptions::pinned_sha256`](super::TlsOptions::pinned_sha256)):
+    /// the router presented a certificate that is not pinned.
+    #[non_exhaustive]
+    PinMismatch {
+        /// The certificate the router presented.
+        presented: CertificateFingerprint,
+    },
+    /// CA verification: the certificate is not signed by a trusted CA.
+    #[non_exhaustive]
+    UnknownIssuer {
+        /// The certificate the router presented; `None` when the verifier
+        /// was not this crate's (a [`TlsOptions::client_config`](super::TlsOptions::client_config)).
+        presented: Option<CertificateFingerprint>,
+    },
+    /// CA verification: the certificate has expired (or this machine's clock is wrong).
+    #[non_exhaustive]
+    Expired {
+        /// The certificate the router presented, as for `UnknownIssuer`.
+        presented: Option<CertificateFingerprint>,
+    },
+    /// CA verification: the certificate is not valid yet (check the clocks).
+    #[non_exhaustive]
+    NotValidYet {
+        /// The certificate the router presented, as for `UnknownIssuer`.
+        presented: Option<CertificateFingerprint>,
+    },
+    /// CA verification: the certificate does not name the host dialled (or
+    /// the [`with_server_name`](super::TlsOptions::with_server_name) override).
+    #[non_exhaustive]
+    NotValidForName {
+        /// The certificate the router presented, as for `UnknownIssuer`.
+        presented: Option<CertificateFingerprint>,
+    },
+    /// CA verification rejected the certificate for another reason: a bad
+    /// signature, the wrong key usage, a CA certificate presented as the
+    /// router's own…
+    #[non_exhaustive]
+    CertificateRejected {
+        /// The certificate the router presented, as for `UnknownIssuer`.
+        presented: Option<CertificateFingerprint>,
+    },
+    /// No cipher suite in common: usually an api-ssl service that has no
+    /// certificate assigned (it then offers only anonymous suites).
+    NoCommonCipherSuite,
+}
+
+impl TlsFailure {
+    /// The fingerprint of the certificate the router presented, when known.
+    ///
+    /// For code, e.g. to ask a user whether to trust (pin) a router seen for
+    /// the first time. Check it against the router's own `/certificate print
+    /// detail` before trusting it: on a hostile network it is the attacker's.
+    pub fn presented(&self) -> Option<CertificateFingerprint> {
+        match self {
+            Self::PinMismatch { presented } => Some(*presented),
+            Self::UnknownIssuer { presented }
+            | Self::Expired { presented }
+            | Self::NotValidYet { presented }
+            | Self::NotValidForName { presented }
+            | Self::CertificateRejected { presented } => *presented,
+            Self::NoCommonCipherSuite => None,
+        }
+    }
+}
+
+impl Error {
+    /// Why the TLS handshake failed, when this is an [`Error::Tls`] whose
+    /// cause is known: a rejected certificate (with the fingerprint it
+    /// presented) or no common cipher suite. `None` for every other error.
+    pub fn tls_failure(&self) -> Option<TlsFailure> {
+        let Error::Tls {
+            source: Some(source),
+            ..
+        } = self
+        else {
+            return None;
+        };
+        let error = source.downcast_ref::<rustls::Error>()?;
+        if let Some(rejection) = Rejection::of(error) {
+            return Some(rejection.failure());
+        }
+        is_no_common_suite(error).then_some(TlsFailure::NoCommonCipherSuite)
+    }
+}
+
 /// The fingerprint of the certificate the router presented, when `error`
-/// is a TLS verification failure of the pinning or CA modes.
+/// is a TLS verification failure of the pinning or CA modes: the same as
+/// `error.tls_failure().and_then(|failure| failure.presented())`.
 ///
 /// The error message shows it too; this is for code, e.g. to ask a user
 /// whether to trust (pin) a router seen for the first time. Check it against
 /// the router's own `/certificate print detail` before trusting it: on a
 /// hostile network it is the attacker's.
 pub fn presented_fingerprint(error: &Error) -> Option<CertificateFingerprint> {
-    let Error::Tls {
-        source: Some(source),
-        ..
-    } = error
-    else {
-        return None;
-    };
-    let rustls::Error::InvalidCertificate(CertificateError::Other(other)) =
-        source.downcast_ref::<rustls::Error>()?
-    else {
-        return None;
-    };
-    let other: &(dyn StdError + 'static) = &*other.0;
-    if let Some(mismatch) = other.downcast_ref::<PinMismatch>() {
-        return Some(mismatch.presented);
+    error.tls_failure()?.presented()
+}
+
+/// A certificate rejection, found in a rustls error in one place.
+enum Rejection<'a> {
+    /// By the pinning verifier.
+    Pin(&'a PinMismatch),
+    /// By webpki: through this crate's CA verifier (which adds the
+    /// fingerprint), or a user's own verifier.
+    Ca {
+        cause: &'a CertificateError,
+        presented: Option<CertificateFingerprint>,
+    },
+    /// By a verifier that is not this crate's, for a reason of its own.
+    Other(&'a (dyn StdError + Send + Sync + 'static)),
+}
+
+impl<'a> Rejection<'a> {
+    fn of(error: &'a rustls::Error) -> Option<Self> {
+        let rustls::Error::InvalidCertificate(cause) = error else {
+            return None;
+        };
+        let CertificateError::Other(other) = cause else {
+            return Some(Self::Ca {
+                cause,
+                presented: None,
+            });
+        };
+        let inner: &(dyn StdError + 'static) = &*other.0;
+        if let Some(mismatch) = inner.downcast_ref::<PinMismatch>() {
+            Some(Self::Pin(mismatch))
+        } else if let Some(rejected) = inner.downcast_ref::<CertificateRejected>() {
+            Some(Self::Ca {
+                cause: &rejected.cause,
+                presented: Some(rejected.presented),
+            })
+        } else {
+            Some(Self::Other(&*other.0))
+        }
     }
-    other
-        .downcast_ref::<CertificateRejected>()
-        .map(|rejected| rejected.presented)
+
+    fn failure(&self) -> TlsFailure {
+        use CertificateError as C;
+        let (cause, presented) = match self {
+            Self::Pin(mismatch) => {
+                return TlsFailure::PinMismatch {
+                    presented: mismatch.presented,
+                };
+            }
+            Self::Ca { cause, presented } => (*cause, *presented),
+            Self::Other(_) => return TlsFailure::CertificateRejected { presented: None },
+        };
+        match cause {
+            C::UnknownIssuer => TlsFailure::UnknownIssuer { presented },
+            C::Expired | C::ExpiredContext { .. } => TlsFailure::Expired { presented },
+            C::NotValidYet | C::NotValidYetContext { .. } => TlsFailure::NotValidYet { presented },
+            C::NotValidForName | C::NotValidForNameContext { .. } => {
+                TlsFailure::NotValidForName { presented }
+            }
+            _ => TlsFailure::CertificateRejected { presented },
+        }
+    }
+}
+
+/// The failures that mean "no cipher suite in common" (see [`NO_COMMON_SUITE`]).
+fn is_no_common_suite(error: &rustls::Error) -> bool {
+    use rustls::Error as E;
+    matches!(
+        error,
+        E::AlertReceived(AlertDescription::HandshakeFailure)
+            | E::AlertReceived(AlertDescription::InsufficientSecurity)
+            | E::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon)
+            | E::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite)
+    )
 }
 
 /// Maps the I/O error of a failed handshake to the crate's error.
@@ -81,10 +228,9 @@ pub(crate) fn handshake_error(error: io::Error, server_name: &ServerName<'_>) ->
 
 fn describe(error: &rustls::Error, server_name: &ServerName<'_>) -> String {
     use rustls::Error as E;
-    match error {
-        E::InvalidCertificate(CertificateError::Other(other)) => {
-            let other: &(dyn StdError + 'static) = &*other.0;
-            if let Some(mismatch) = other.downcast_ref::<PinMismatch>() {
+    if let Some(rejection) = Rejection::of(error) {
+        return match rejection {
+            Rejection::Pin(mismatch) => {
                 let pinned = mismatch
                     .pinned
                     .iter()
@@ -99,25 +245,27 @@ fn describe(error: &rustls::Error, server_name: &ServerName<'_>) -> String {
                      otherwise something else is answering for the router",
                     mismatch.presented
                 )
-            } else if let Some(rejected) = other.downcast_ref::<CertificateRejected>() {
-                format!(
-                    "{}. The router presented the certificate with SHA-256 fingerprint {}; to \
-                     trust exactly that certificate, pin it (TlsOptions::pinned_sha256) after \
-                     checking it on the router (`/certificate print detail`)",
-                    certificate_problem(&rejected.cause, server_name),
-                    rejected.presented
-                )
-            } else {
-                format!("the router's certificate was rejected: {other}")
             }
-        }
-        E::InvalidCertificate(cause) => certificate_problem(cause, server_name),
-        E::AlertReceived(AlertDescription::HandshakeFailure)
-        | E::AlertReceived(AlertDescription::InsufficientSecurity)
-        | E::PeerIncompatible(PeerIncompatible::NoCipherSuitesInCommon)
-        | E::PeerMisbehaved(PeerMisbehaved::SelectedUnofferedCipherSuite) => {
-            NO_COMMON_SUITE.to_owned()
-        }
+            Rejection::Ca {
+                cause,
+                presented: Some(presented),
+            } => format!(
+                "{}. The router presented the certificate with SHA-256 fingerprint {presented}; \
+                 to trust exactly that certificate, pin it (TlsOptions::pinned_sha256) after \
+                 checking it on the router (`/certificate print detail`)",
+                certificate_problem(cause, server_name),
+            ),
+            Rejection::Ca {
+                cause,
+                presented: None,
+            } => certificate_problem(cause, server_name),
+            Rejection::Other(other) => format!("the router's certificate was rejected: {other}"),
+        };
+    }
+    if is_no_common_suite(error) {
+        return NO_COMMON_SUITE.to_owned();
+    }
+    match error {
         E::AlertReceived(AlertDescription::ProtocolVersion)
         | E::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => {
             "the router does not speak TLS 1.2 or 1.3, the versions rustls supports; upgrade \

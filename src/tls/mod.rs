@@ -77,9 +77,10 @@
 //! machine, `openssl s_client -connect 192.168.88.1:8729 </dev/null |
 //! openssl x509 -noout -fingerprint -sha256` prints it with colons; both
 //! spellings are accepted. When verification fails, the error message shows
-//! the fingerprint the router presented, and [`presented_fingerprint`] gives
-//! it to code (to build a "trust this router?" prompt, for example). Compare
-//! it with the router's own before pinning it.
+//! the fingerprint the router presented, and [`Error::tls_failure`] gives
+//! it to code with the reason ([`TlsFailure::presented`]; or
+//! [`presented_fingerprint`]), to build a "trust this router?" prompt, for
+//! example. Compare it with the router's own before pinning it.
 //!
 //! ## Port mix-ups
 //!
@@ -130,7 +131,7 @@ pub use self::bootstrap::{
     BootstrapOptions, BootstrapStage, BootstrappedCertificate, DEFAULT_CERTIFICATE_NAME,
     bootstrap_certificate,
 };
-pub use self::error::presented_fingerprint;
+pub use self::error::{TlsFailure, presented_fingerprint};
 pub use self::fingerprint::CertificateFingerprint;
 pub use self::options::TlsOptions;
 pub use self::provider::crypto_provider;

@@ -30,7 +30,11 @@ fn feature_provider() -> Arc<CryptoProvider> {
 }
 
 /// The provider the enabled features select, ignoring any process default.
-#[cfg(not(feature = "tls"))]
+#[cfg(all(not(feature = "tls"), feature = "tls-aws-lc-rs"))]
 fn feature_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
+
+// `_tls` alone selects no provider.
+#[cfg(not(any(feature = "tls", feature = "tls-aws-lc-rs")))]
+compile_error!("feature `_tls` is internal: enable `tls` or `tls-aws-lc-rs` instead");

@@ -152,6 +152,12 @@ fn ip_address_without_ip_san_is_rejected_in_ca_mode() {
         message.contains("not valid for 127.0.0.1") && message.contains("localhost"),
         "{message}"
     );
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::NotValidForName {
+            presented: Some(cert.fingerprint())
+        })
+    );
 }
 
 #[test]
@@ -183,6 +189,12 @@ fn wrong_ca_rejected_with_fingerprint() {
         "{message}"
     );
     assert_eq!(presented_fingerprint(&error), Some(cert.fingerprint()));
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::UnknownIssuer {
+            presented: Some(cert.fingerprint())
+        })
+    );
     assert!(error.is_connection_error());
 }
 
@@ -202,6 +214,12 @@ fn expired_certificate_rejected_in_ca_mode() {
     let message = tls_message(&error);
     assert!(message.contains("expired"), "{message}");
     assert!(message.contains("2001-01-01 00:00:00 UTC"), "{message}");
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::Expired {
+            presented: Some(cert.fingerprint())
+        })
+    );
 }
 
 #[test]
@@ -219,6 +237,12 @@ fn not_yet_valid_certificate_rejected_in_ca_mode() {
     .expect_err("must be rejected");
     let message = tls_message(&error);
     assert!(message.contains("not valid yet"), "{message}");
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::NotValidYet {
+            presented: Some(cert.fingerprint())
+        })
+    );
 }
 
 #[test]
@@ -243,6 +267,12 @@ fn self_signed_certificate_as_its_own_ca() {
     assert!(
         message.contains(&cert.fingerprint().to_string()),
         "{message}"
+    );
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::CertificateRejected {
+            presented: Some(cert.fingerprint())
+        })
     );
 }
 
@@ -275,6 +305,12 @@ fn wrong_pin_rejected_with_presented_fingerprint() {
         "{message}"
     );
     assert_eq!(presented_fingerprint(&error), Some(cert.fingerprint()));
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::PinMismatch {
+            presented: cert.fingerprint()
+        })
+    );
 }
 
 /// Presents one certificate but signs the handshake with another key.
@@ -375,6 +411,10 @@ fn user_client_config_is_used() {
     .expect_err("must be rejected");
     assert!(tls_message(&error).contains("unknown issuer"), "{error}");
     assert_eq!(presented_fingerprint(&error), None);
+    assert_eq!(
+        error.tls_failure(),
+        Some(TlsFailure::UnknownIssuer { presented: None })
+    );
 }
 
 /// The crypto provider restricted to one TLS 1.2 suite.
@@ -410,6 +450,7 @@ fn no_common_cipher_suite_explains_the_anonymous_dh_case() {
     ))
     .expect_err("must fail");
     assert_eq!(tls_message(&error), NO_COMMON_SUITE);
+    assert_eq!(error.tls_failure(), Some(TlsFailure::NoCommonCipherSuite));
     assert!(tls_message(&error).contains("anonymous Diffie-Hellman"));
     assert!(tls_message(&error).contains("/ip service set api-ssl certificate=<name>"));
     assert!(matches!(
@@ -446,6 +487,7 @@ fn connection_closed_during_handshake_is_explained() {
     let message = tls_message(&error);
     assert!(message.contains("closed the connection"), "{message}");
     assert!(message.contains("8729"), "{message}");
+    assert_eq!(error.tls_failure(), None, "not a verification failure");
 }
 
 #[test]

@@ -1,11 +1,60 @@
 //! Shared by the integration tests: run one async body under every runtime,
-//! always with a time limit.
+//! always with a time limit; and the small helpers most tests use (a command
+//! from a path, a login to the mock, a stream read to its end).
 #![allow(dead_code)]
 
 use std::future::Future;
 use std::time::Duration;
 
 use futures_util::FutureExt;
+use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::protocol::{CommandResponse, encode_sentence};
+use mikrotik_rs::{Error, MikrotikDevice, ResponseStream};
+
+/// One item of a command's stream.
+pub type Item = Result<CommandResponse, Error>;
+
+/// A command of just its path, e.g. `cmd("/interface/print")`.
+pub fn cmd(path: &str) -> Command {
+    CommandBuilder::new().command(path).build()
+}
+
+/// `words` as one sentence on the wire (length prefixes and the empty word).
+pub fn sentence(words: &[&[u8]]) -> Vec<u8> {
+    let mut out = Vec::new();
+    encode_sentence(words, &mut out);
+    out
+}
+
+/// Logs in to `router` as `admin` without a password (the mock's default),
+/// on the runtime of the test.
+#[cfg(feature = "testing")]
+pub async fn connect(router: &mikrotik_rs::testing::MockRouter) -> MikrotikDevice {
+    MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .expect("connect to the mock")
+}
+
+/// Reads a stream to its end.
+pub async fn drain(mut stream: ResponseStream) -> Vec<Item> {
+    let mut items = Vec::new();
+    while let Some(item) = stream.recv().await {
+        items.push(item);
+    }
+    items
+}
+
+/// Waits (in real time, polling every 5 ms, for at most 20 s) until `done`;
+/// no assertion on how long it took. Panics naming `what` if it never happens.
+pub async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    for _ in 0..4_000 {
+        if done() {
+            return;
+        }
+        async_io::Timer::after(Duration::from_millis(5)).await;
+    }
+    panic!("never happened: {what}");
+}
 
 /// Every test body must finish within this, or the test fails instead of hanging.
 pub const TEST_LIMIT: Duration = Duration::from_secs(60);
