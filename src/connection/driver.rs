@@ -204,6 +204,8 @@ impl<S: AsyncStream> Connection<S> {
                     // Every handle and stream is gone (every cancel was taken
                     // before this), or `close` was called: end what still
                     // runs, say goodbye, then close.
+                    // Closed on this side, whatever the router answers.
+                    self.shared.fail(Error::Closed);
                     let now = self.now;
                     for tag in self.routes.open_tags() {
                         if self.routes.finish_early(tag, Some(Error::Closed), now) == Next::Cancel {

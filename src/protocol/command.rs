@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use uuid::Uuid;
 
-use super::length::{encode_length, encoded_len};
+use super::length::encoded_len;
 
 /// Builder state before the command path is set.
 #[derive(Debug)]
@@ -162,12 +162,7 @@ impl Clone for Command {
 
 /// Writes one word made of `parts` (prefix first, then the parts back to back).
 fn encode_parts(parts: &[&[u8]], out: &mut Vec<u8>) {
-    let len: usize = parts.iter().map(|p| p.len()).sum();
-    let len = u32::try_from(len).expect("a RouterOS word is at most 4 GiB");
-    encode_length(len, out);
-    for part in parts {
-        out.extend_from_slice(part);
-    }
+    super::encode_word_parts(parts, out);
 }
 
 impl Default for CommandBuilder<NoCmd> {

@@ -37,6 +37,20 @@ pub fn encode_word(word: &[u8], out: &mut Vec<u8>) {
     out.extend_from_slice(word);
 }
 
+/// Appends one word made of `parts` back to back (its length prefix, then
+/// the parts): `=key=value` without building it first.
+///
+/// # Panics
+/// If the word is 4 GiB or longer, which the protocol cannot express.
+pub fn encode_word_parts(parts: &[&[u8]], out: &mut Vec<u8>) {
+    let len: usize = parts.iter().map(|p| p.len()).sum();
+    let len = u32::try_from(len).expect("a RouterOS word is shorter than 4 GiB");
+    encode_length(len, out);
+    for part in parts {
+        out.extend_from_slice(part);
+    }
+}
+
 /// Encodes whole sentences of words, each followed by the 0x00 terminator.
 pub fn encode_sentence<W: AsRef<[u8]>>(words: impl IntoIterator<Item = W>, out: &mut Vec<u8>) {
     for word in words {

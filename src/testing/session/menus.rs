@@ -1,0 +1,275 @@
+//! The in-memory menus: print (queries, proplist, count, follow, listen),
+//! add, set, remove, and the traps of unknown commands.
+
+use super::*;
+
+/// Commands the session answers itself, outside the menus.
+pub(super) const BUILTIN_COMMANDS: [&[u8]; 6] = [
+    b"/login",
+    b"/cancel",
+    b"/quit",
+    b"/interface/monitor-traffic",
+    b"/interface/ethernet/monitor",
+    b"/system/package/update/check-for-updates",
+];
+
+/// The first segment of `path` that no known path starts with (the whole
+/// path's last segment when every prefix is known).
+pub(super) fn first_unknown<'a>(path: &'a [u8], known: &[Vec<u8>]) -> &'a [u8] {
+    let segments: Vec<&[u8]> = path
+        .strip_prefix(b"/")
+        .unwrap_or(path)
+        .split(|&b| b == b'/')
+        .collect();
+    let mut prefix = Vec::new();
+    for segment in &segments {
+        prefix.push(b'/');
+        prefix.extend_from_slice(segment);
+        let known_prefix = known.iter().any(|k| {
+            k.starts_with(&prefix) && (k.len() == prefix.len() || k[prefix.len()] == b'/')
+        });
+        if !known_prefix {
+            return segment;
+        }
+    }
+    segments.last().copied().unwrap_or_default()
+}
+
+impl Session {
+    pub(super) async fn menu_command(&mut self, cmd: &Parsed<'_>) {
+        let path = cmd.path;
+        let (menu, verb) = match path.iter().rposition(|&b| b == b'/') {
+            Some(i) if i > 0 => (&path[..i], &path[i + 1..]),
+            _ => (&b""[..], path),
+        };
+        let menu = std::str::from_utf8(menu).unwrap_or_default();
+        let single = {
+            let db = lock(&self.shared.db);
+            (!menu.is_empty())
+                .then(|| db.menus.get(menu).map(|m| m.single))
+                .flatten()
+        };
+        match (single, verb) {
+            (Some(_), b"print" | b"getall") => self.print(cmd, menu, false).await,
+            (Some(_), b"listen") => self.print(cmd, menu, true).await,
+            (Some(_), b"set") | (Some(false), b"add" | b"remove") => {
+                self.modify(cmd, menu, verb).await;
+            }
+            _ => {
+                let out = self.unknown_command(cmd);
+                self.reply(out).await;
+            }
+        }
+    }
+
+    /// What RouterOS answers to a path it does not know: the first unknown
+    /// segment named, then "no such command prefix", then `!done`.
+    pub(super) fn unknown_command(&self, cmd: &Parsed<'_>) -> Vec<u8> {
+        let name = {
+            let db = lock(&self.shared.db);
+            let scripts = self
+                .shared
+                .scripts
+                .read()
+                .unwrap_or_else(|e| e.into_inner());
+            let mut known: Vec<Vec<u8>> = BUILTIN_COMMANDS.iter().map(|p| p.to_vec()).collect();
+            known.extend(scripts.keys().cloned());
+            for (path, m) in &db.menus {
+                for verb in ["print", "getall", "listen", "set", "add", "remove"] {
+                    if !m.single || !matches!(verb, "add" | "remove") {
+                        known.push(format!("{path}/{verb}").into_bytes());
+                    }
+                }
+            }
+            first_unknown(cmd.path, &known).to_vec()
+        };
+        let mut message = b"no such command or directory (".to_vec();
+        message.extend_from_slice(&name);
+        message.push(b')');
+        let mut out = Vec::new();
+        trap(&mut out, cmd.tag, Some(0), &message);
+        trap(&mut out, cmd.tag, None, b"no such command prefix");
+        done(&mut out, cmd.tag, None);
+        out
+    }
+
+    pub(super) async fn print(&mut self, cmd: &Parsed<'_>, menu: &str, listen: bool) {
+        let tag = cmd.tag;
+        let mut queries = Vec::with_capacity(cmd.queries.len());
+        for word in &cmd.queries {
+            match query::parse(word) {
+                Some(q) => queries.push(q),
+                None => {
+                    let out = trap_done(tag, Some(1), b"invalid query");
+                    self.reply(out).await;
+                    return;
+                }
+            }
+        }
+        let proplist = cmd.proplist();
+        let follow = cmd.has(b"follow");
+        let changes_only = listen || cmd.has(b"follow-only");
+        if let Some(interval) = cmd.attr(b"interval")
+            && !follow
+            && !changes_only
+        {
+            let interval = parse_interval(interval).unwrap_or(self.shared.config.monitor_interval);
+            self.print_every(cmd, menu, queries, proplist, interval);
+            return;
+        }
+        let (rows, changes) = {
+            let mut db = lock(&self.shared.db);
+            let rows: Vec<Item> = if changes_only {
+                Vec::new()
+            } else {
+                db.menus.get(menu).map_or_else(Vec::new, |m| {
+                    m.items
+                        .iter()
+                        .filter(|item| query::matches(&queries, |k| item.get(k)))
+                        .cloned()
+                        .collect()
+                })
+            };
+            let changes = (follow || changes_only).then(|| db.subscribe());
+            (rows, changes)
+        };
+        let Some(changes) = changes else {
+            let mut out = Vec::new();
+            if cmd.has(b"count-only") {
+                done(&mut out, tag, Some(rows.len().to_string().as_bytes()));
+            } else {
+                for item in &rows {
+                    row(&mut out, tag, &item.attrs, proplist.as_deref(), None);
+                }
+                if rows.is_empty() && self.shared.config.empty_replies {
+                    begin(&mut out, b"!empty", tag);
+                    out.push(0);
+                }
+                done(&mut out, tag, None);
+            }
+            self.reply(out).await;
+            return;
+        };
+        let mut first = Vec::new();
+        for item in &rows {
+            row(&mut first, tag, &item.attrs, proplist.as_deref(), None);
+        }
+        let (handle, stop) = self.register(tag);
+        if self.shared.config.empty_replies {
+            handle.empty_on_cancel.store(true, Ordering::SeqCst);
+        }
+        let emitter = self.emitter(handle);
+        let menu = menu.to_owned();
+        let dead = self.yes().as_bytes();
+        self.spawn(stop, async move {
+            if !first.is_empty() && !emitter.send(Payload::Owned(first), false).await {
+                return;
+            }
+            while let Ok(change) = changes.recv().await {
+                if change.menu != menu || !query::matches(&queries, |k| change.item.get(k)) {
+                    continue;
+                }
+                let mut out = Vec::new();
+                let dead = change.dead.then_some(dead);
+                row(
+                    &mut out,
+                    emitter.tag(),
+                    &change.item.attrs,
+                    proplist.as_deref(),
+                    dead,
+                );
+                if !emitter.send(Payload::Owned(out), false).await {
+                    return;
+                }
+            }
+        });
+    }
+
+    /// `print =interval=`: every cycle prints the matching rows again, each
+    /// row carrying `=.section=N` (N counts cycles from 0), until cancelled.
+    /// A cycle without rows answers `!empty` in the 7.18+ flavour.
+    pub(super) fn print_every(
+        &mut self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+        queries: Vec<QueryWord>,
+        proplist: Option<Vec<Vec<u8>>>,
+        interval: Duration,
+    ) {
+        let (handle, stop) = self.register(cmd.tag);
+        let emitter = self.emitter(handle);
+        let shared = Arc::clone(&self.shared);
+        let menu = menu.to_owned();
+        self.spawn(stop, async move {
+            for cycle in 0u64.. {
+                let rows: Vec<Item> = {
+                    let db = lock(&shared.db);
+                    db.menus.get(&menu).map_or_else(Vec::new, |m| {
+                        m.items
+                            .iter()
+                            .filter(|item| query::matches(&queries, |k| item.get(k)))
+                            .cloned()
+                            .collect()
+                    })
+                };
+                let section = cycle.to_string();
+                let mut out = Vec::new();
+                for item in &rows {
+                    let mut attrs: Vec<Attr> = item
+                        .attrs
+                        .iter()
+                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.contains(k)))
+                        .cloned()
+                        .collect();
+                    attrs.push((b".section".to_vec(), section.clone().into_bytes()));
+                    row(&mut out, emitter.tag(), &attrs, None, None);
+                }
+                if rows.is_empty() && shared.config.empty_replies {
+                    begin(&mut out, b"!empty", emitter.tag());
+                    out.push(0);
+                }
+                if !out.is_empty() && !emitter.send(Payload::Owned(out), false).await {
+                    return;
+                }
+                Timer::after(interval).await;
+            }
+        });
+    }
+
+    pub(super) async fn modify(&mut self, cmd: &Parsed<'_>, menu: &str, verb: &[u8]) {
+        let tag = cmd.tag;
+        let ids = cmd
+            .attr(b".id")
+            .or(cmd.attr(b"numbers"))
+            .unwrap_or_default();
+        let attrs: Vec<Attr> = cmd
+            .attrs
+            .iter()
+            .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
+            .map(|(k, v)| (k.to_vec(), v.to_vec()))
+            .collect();
+        let mut attrs = attrs;
+        let result = {
+            let mut db = lock(&self.shared.db);
+            let v6 = self.shared.config.v6;
+            match verb {
+                b"add" => db
+                    .check(menu, &mut attrs, true, v6)
+                    .and_then(|()| db.add(menu, attrs).map(Some)),
+                b"set" => db
+                    .check(menu, &mut attrs, false, v6)
+                    .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
+                _ => db.remove(menu, ids).map(|()| None),
+            }
+        };
+        let out = match result {
+            Ok(ret) => {
+                let mut out = Vec::new();
+                done(&mut out, tag, ret.as_deref());
+                out
+            }
+            Err((category, message)) => trap_done(tag, category.map(u32::from), message.as_bytes()),
+        };
+        self.reply(out).await;
+    }
+}
