@@ -255,7 +255,7 @@ pub enum TimeoutKind {
     /// No bytes after a keepalive probe: the router is taken for gone and
     /// the connection ends.
     Keepalive,
-    /// [`tls::bootstrap_certificate`](crate::tls::bootstrap_certificate) as a
+    /// `tls::bootstrap_certificate` (feature `tls`) as a
     /// whole (its overall timeout): the device it used goes on.
     CertificateBootstrap,
 }
