@@ -11,6 +11,7 @@ pub mod api;
 pub mod connection;
 mod device;
 mod error;
+pub mod fleet;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
