@@ -130,6 +130,17 @@ impl Fleet {
         Fut: Future<Output = Result<T>> + Send + 'static,
         T: Send + 'static,
     {
+        self.run_named(move |_, device| job(device))
+    }
+
+    /// [`run`](Self::run), with the router's name given to the job too
+    /// (for logs, metric labels, or work that differs per router).
+    pub fn run_named<T, F, Fut>(&self, job: F) -> Run<T>
+    where
+        F: Fn(Arc<str>, MikrotikDevice) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<T>> + Send + 'static,
+        T: Send + 'static,
+    {
         let pool = Arc::clone(&self.pool);
         let total = pool.routers.len();
         let job = Arc::new(job);
@@ -152,15 +163,16 @@ async fn one_router<T, F, Fut>(
     limit: Option<Duration>,
 ) -> RouterResult<T>
 where
-    F: Fn(MikrotikDevice) -> Fut,
+    F: Fn(Arc<str>, MikrotikDevice) -> Fut,
     Fut: Future<Output = Result<T>>,
 {
+    let name = Arc::clone(&pool.routers[index].name);
     let lease = pool.lease(index);
     let (started, device) = pool.device(&lease, limit).await;
     let result = match device {
         Ok(device) => {
             let deadline = limit.and_then(|limit| started.checked_add(limit));
-            runtime::with_deadline(&*pool.runtime, deadline, job(device), || {
+            runtime::with_deadline(&*pool.runtime, deadline, job(Arc::clone(&name), device), || {
                 Err(router_timeout(limit))
             })
             .await
@@ -170,7 +182,7 @@ where
     let elapsed = pool.runtime.now().saturating_duration_since(started);
     drop(lease);
     RouterResult {
-        name: Arc::clone(&pool.routers[index].name),
+        name,
         result,
         elapsed,
     }
