@@ -155,7 +155,10 @@ async fn a_silent_router_hits_its_deadline_while_the_rest_complete() {
     };
     assert_eq!(&*last.name, "silent");
     match last.result {
-        Err(Error::Timeout { what: "router", after }) => assert_eq!(after, Duration::from_secs(5)),
+        Err(Error::Timeout {
+            what: "router",
+            after,
+        }) => assert_eq!(after, Duration::from_secs(5)),
         other => panic!("expected the router's deadline, got {other:?}"),
     }
     assert!(last.elapsed >= Duration::from_secs(5));
@@ -183,7 +186,10 @@ async fn results_arrive_in_completion_order() {
         }
     });
     for i in [3, 1, 4, 0, 2] {
-        assert!(run.next().now_or_never().is_none(), "no router may finish before its gate");
+        assert!(
+            run.next().now_or_never().is_none(),
+            "no router may finish before its gate"
+        );
         openers[&i].send(()).await.unwrap();
         let done = run.next().await.expect("a result");
         assert_eq!(&*done.name, format!("r{i}"));
@@ -214,7 +220,11 @@ async fn a_refusing_or_absent_router_is_its_own_failure() {
         summary.record(&done);
     }
     assert_eq!(summary.succeeded(), 3, "{summary}");
-    assert_eq!(summary.failed_by_kind().get("authentication"), Some(&1), "{summary}");
+    assert_eq!(
+        summary.failed_by_kind().get("authentication"),
+        Some(&1),
+        "{summary}"
+    );
     assert_eq!(summary.failed_by_kind().get("io"), Some(&1), "{summary}");
     let failed: Vec<&str> = summary.failures().iter().map(|(n, _)| n.as_str()).collect();
     assert!(failed.contains(&"wrong-password") && failed.contains(&"refused"));
@@ -322,7 +332,9 @@ on_every_runtime!(
 );
 
 fn names(n: usize) -> Vec<String> {
-    (0..n).map(|i| format!("router-{i:05}.example.net")).collect()
+    (0..n)
+        .map(|i| format!("router-{i:05}.example.net"))
+        .collect()
 }
 
 #[test]
@@ -332,13 +344,20 @@ fn shards_are_disjoint_and_cover_the_fleet() {
         let shards: Vec<Shard> = (0..count).map(|i| Shard::new(i, count).unwrap()).collect();
         let mut sizes = vec![0usize; count as usize];
         for name in &names {
-            let owners: Vec<u32> = shards.iter().filter(|s| s.owns(name)).map(Shard::index).collect();
+            let owners: Vec<u32> = shards
+                .iter()
+                .filter(|s| s.owns(name))
+                .map(Shard::index)
+                .collect();
             assert_eq!(owners.len(), 1, "{name} owned by {owners:?} of {count}");
             sizes[owners[0] as usize] += 1;
         }
         let fair = names.len() as f64 / f64::from(count);
         for size in sizes {
-            assert!((size as f64 - fair).abs() < fair * 0.15, "a shard of {size}, fair {fair}");
+            assert!(
+                (size as f64 - fair).abs() < fair * 0.15,
+                "a shard of {size}, fair {fair}"
+            );
         }
     }
 }

@@ -172,9 +172,12 @@ where
     let result = match device {
         Ok(device) => {
             let deadline = limit.and_then(|limit| started.checked_add(limit));
-            runtime::with_deadline(&*pool.runtime, deadline, job(Arc::clone(&name), device), || {
-                Err(router_timeout(limit))
-            })
+            runtime::with_deadline(
+                &*pool.runtime,
+                deadline,
+                job(Arc::clone(&name), device),
+                || Err(router_timeout(limit)),
+            )
             .await
         }
         Err(error) => Err(error),
