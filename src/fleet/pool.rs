@@ -144,7 +144,9 @@ impl Pool {
         let _permit = self.connects.acquire().await;
         let started = self.runtime.now();
         let deadline = limit.and_then(|limit| started.checked_add(limit));
-        let connect = router.builder.clone().connect();
+        // Boxed: the connect is large, and only `connect_limit` of them exist
+        // at once, while every router's job future waits with its own state.
+        let connect = Box::pin(router.builder.clone().connect());
         let result = runtime::with_deadline(&*self.runtime, deadline, connect, || {
             Err(router_timeout(limit))
         })
