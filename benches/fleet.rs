@@ -105,7 +105,12 @@ fn child(rt: Rt, addresses: &[&str], n: usize) {
         let fleet = fleet_of(addresses, n);
         let (first, all, summary) = poll(&fleet).await;
         let cpu_first = cpu_time() - cpu_before;
-        assert_eq!(summary.succeeded(), n, "{summary}\n{:?}", &summary.failures()[..summary.failures().len().min(5)]);
+        assert_eq!(
+            summary.succeeded(),
+            n,
+            "{summary}\n{:?}",
+            &summary.failures()[..summary.failures().len().min(5)]
+        );
         let p50 = summary.p50().unwrap_or_default();
         let p95 = summary.p95().unwrap_or_default();
         drop(summary);
@@ -116,7 +121,11 @@ fn child(rt: Rt, addresses: &[&str], n: usize) {
         let (again_first, again_all, again) = poll(&fleet).await;
         let cpu_again = cpu_time() - cpu_before;
         assert_eq!(again.succeeded(), n, "{again}");
-        assert_eq!(fleet.connections_opened(), n as u64, "the second poll reused every connection");
+        assert_eq!(
+            fleet.connections_opened(),
+            n as u64,
+            "the second poll reused every connection"
+        );
 
         println!("first_s {}", first.as_secs_f64());
         println!("all_s {}", all.as_secs_f64());
@@ -168,7 +177,14 @@ fn main() {
             continue;
         }
         let count = n.to_string();
-        let args = ["--measure", rt.name(), "--addrs", &joined, "--routers", &count];
+        let args = [
+            "--measure",
+            rt.name(),
+            "--addrs",
+            &joined,
+            "--routers",
+            &count,
+        ];
         let lines = measure_in_child(&args);
         let v = |key| value(&lines, key);
         let ms = |s: f64| s * 1e3;
