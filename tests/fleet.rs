@@ -320,7 +320,87 @@ async fn dropping_the_fleet_closes_every_connection() {
     assert!(held.lock().unwrap().is_some());
 }
 
+async fn progress_counts_every_router_as_a_stream_and_a_callback() {
+    let router = MockRouter::start();
+    let strict = MockRouter::builder().user("admin", "secret").start();
+    let mut all = routers("ok-", 6, &router.address());
+    all.push((
+        "refuses".into(),
+        MikrotikDevice::builder(strict.address()).credentials("admin", Some("guess")),
+    ));
+    let fleet = Fleet::new(all).unwrap();
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let seen_in = Arc::clone(&seen);
+    let run = fleet
+        .collect(identity())
+        .on_progress(move |snapshot| seen_in.lock().unwrap().push(snapshot));
+    let mut updates = run.progress().updates();
+    let first = updates.next().await.unwrap();
+    assert_eq!((first.total, first.pending()), (7, 7));
+    let (summary, last) = futures_util::future::join(run.summary(), async move {
+        let mut last = first;
+        while let Some(snapshot) = updates.next().await {
+            assert!(snapshot.done() >= last.done(), "counts never go back");
+            last = snapshot;
+        }
+        last
+    })
+    .await;
+    assert_eq!(summary.succeeded(), 6);
+    assert_eq!((last.succeeded, last.failed, last.pending()), (6, 1, 0));
+    let seen = seen.lock().unwrap();
+    let done: Vec<usize> = seen.iter().map(|s| s.done()).collect();
+    assert_eq!(
+        done,
+        [1, 2, 3, 4, 5, 6, 7],
+        "the callback sees every router"
+    );
+}
+
+async fn a_job_over_its_deadline_is_cancelled_and_the_connection_kept() {
+    let router = MockRouter::builder()
+        .script("/tool/slow", Script::Silent)
+        .start();
+    let time = VirtualTime::new(default_runtime().unwrap());
+    let fleet = Fleet::builder()
+        .runtime(Arc::new(time.clone()))
+        .deadline(Duration::from_secs(10))
+        .build(routers("r", 1, &router.address()))
+        .unwrap();
+    let slow = CommandBuilder::new().command("/tool/slow").build();
+    let mut run = fleet.collect(slow);
+    // The run works while polled: poll it (the clock still) until the
+    // command is on the router, so the deadline falls in the job, not the login.
+    while router.running_commands() == 0 {
+        assert!(
+            within_a_moment(run.next()).await.is_none(),
+            "nothing can end yet"
+        );
+    }
+    let done = loop {
+        time.advance(Duration::from_secs(11));
+        if let Some(done) = within_a_moment(run.next()).await {
+            break done.expect("a result");
+        }
+    };
+    assert!(
+        matches!(done.result, Err(Error::Timeout { what: "router", .. })),
+        "{:?}",
+        done.result
+    );
+    drop(run);
+    eventually("the slow command was cancelled on the router", || {
+        router.running_commands() == 0
+    })
+    .await;
+    let again = fleet.collect(identity()).summary().await;
+    assert_eq!(again.succeeded(), 1, "{again}");
+    assert_eq!(fleet.connections_opened(), 1, "the connection was kept");
+}
+
 on_every_runtime!(
+    progress_counts_every_router_as_a_stream_and_a_callback,
+    a_job_over_its_deadline_is_cancelled_and_the_connection_kept,
     connect_limit_holds,
     job_limit_holds,
     a_silent_router_hits_its_deadline_while_the_rest_complete,
