@@ -398,7 +398,37 @@ async fn a_job_over_its_deadline_is_cancelled_and_the_connection_kept() {
     assert_eq!(fleet.connections_opened(), 1, "the connection was kept");
 }
 
+async fn routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_reader() {
+    let router = MockRouter::start();
+    let fleet = Fleet::new(routers("r", 3, &router.address())).unwrap();
+    let run = fleet.collect(identity());
+    // Nobody polls the run: the routers connect and answer all the same.
+    eventually("all three answered", || {
+        router
+            .received_paths()
+            .iter()
+            .filter(|p| *p == "/system/identity/print")
+            .count()
+            == 3
+    })
+    .await;
+    let summary = run.summary().await;
+    assert_eq!(summary.succeeded(), 3, "{summary}");
+
+    let run = fleet.run_named(|name, device| async move {
+        assert_ne!(&*name, "r1", "a bug in the job");
+        device.collect(identity()).await
+    });
+    let read = std::panic::AssertUnwindSafe(run.summary())
+        .catch_unwind()
+        .await;
+    let panic = read.expect_err("the job's panic reaches the reader");
+    let message = panic.downcast_ref::<String>().cloned().unwrap_or_default();
+    assert!(message.contains("a bug in the job"), "{message}");
+}
+
 on_every_runtime!(
+    routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_reader,
     progress_counts_every_router_as_a_stream_and_a_callback,
     a_job_over_its_deadline_is_cancelled_and_the_connection_kept,
     connect_limit_holds,

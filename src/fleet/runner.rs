@@ -8,7 +8,9 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use futures_util::{Stream, StreamExt};
+use std::panic::AssertUnwindSafe;
+
+use futures_util::{FutureExt, Stream, StreamExt};
 
 use super::pool::{Pool, router_timeout};
 use super::progress::Ending;
@@ -30,18 +32,24 @@ pub struct RouterResult<T> {
     pub elapsed: Duration,
 }
 
-type Results<T> = Pin<Box<dyn Stream<Item = RouterResult<T>> + Send>>;
+/// A router's result, or the panic of its job (handed on to the reader).
+type Finished<T> = std::thread::Result<RouterResult<T>>;
 type Callback = Box<dyn FnMut(ProgressSnapshot) + Send>;
 
 /// The results of a [`Fleet::run`], as a [`Stream`] in the order routers
 /// finish: a slow or silent router holds back only its own result.
 ///
-/// The work advances as the stream is polled (poll it to its end; dropping
-/// it cancels the routers still running, and their commands are cancelled
-/// on the routers).
-#[must_use = "a run does nothing until its stream is polled"]
+/// The routers are worked on by a task of the fleet's runtime, whether or
+/// not the stream is being read, so a slow reader delays no connect, login
+/// or deadline; results wait in the stream until read. Dropping the stream
+/// stops the run: the routers still running are dropped and their commands
+/// cancelled on the routers. A job that panics panics the reader of the
+/// stream, at its result.
+#[must_use = "dropping a run stops it"]
 pub struct Run<T> {
-    results: Results<T>,
+    results: Pin<Box<async_channel::Receiver<Finished<T>>>>,
+    /// Dropped with the run, which tells the task to stop.
+    _stop: async_channel::Sender<()>,
     progress: Progress,
     on_progress: Option<Callback>,
 }
@@ -82,7 +90,12 @@ impl<T> Stream for Run<T> {
     type Item = RouterResult<T>;
 
     fn poll_next(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
-        let poll = self.results.as_mut().poll_next(cx);
+        let poll = match self.results.as_mut().poll_next(cx) {
+            Poll::Ready(Some(Err(panic))) => std::panic::resume_unwind(panic),
+            Poll::Ready(Some(Ok(result))) => Poll::Ready(Some(result)),
+            Poll::Ready(None) => Poll::Ready(None),
+            Poll::Pending => Poll::Pending,
+        };
         if let Poll::Ready(Some(result)) = &poll {
             let ending = match &result.result {
                 Ok(_) => Ending::Succeeded,
@@ -145,15 +158,52 @@ impl Fleet {
         let total = pool.routers.len();
         let job = Arc::new(job);
         let limit = self.deadline;
+        let runtime = Arc::clone(&pool.runtime);
         let results = futures_util::stream::iter(0..total)
-            .map(move |index| one_router(Arc::clone(&pool), index, Arc::clone(&job), limit))
+            .map(move |index| {
+                let router = one_router(Arc::clone(&pool), index, Arc::clone(&job), limit);
+                AssertUnwindSafe(router).catch_unwind()
+            })
             .buffer_unordered(self.job_limit);
+        let (finished, read) = async_channel::unbounded();
+        let (stop, stopped) = async_channel::bounded(1);
+        runtime.spawn(Box::pin(drive(results, finished, stopped)));
         Run {
-            results: Box::pin(results),
+            results: Box::pin(read),
+            _stop: stop,
             progress: Progress::new(total),
             on_progress: None,
         }
     }
+}
+
+/// Runs the routers of a run, handing each result to the run's stream as it
+/// comes; ends when all are done, the stream is dropped, or a job panics.
+async fn drive<T>(
+    results: impl Stream<Item = Finished<T>>,
+    finished: async_channel::Sender<Finished<T>>,
+    stopped: async_channel::Receiver<()>,
+) {
+    let mut results = std::pin::pin!(results);
+    let mut stop = std::pin::pin!(stopped.recv());
+    std::future::poll_fn(|cx| {
+        loop {
+            if stop.as_mut().poll(cx).is_ready() {
+                return Poll::Ready(());
+            }
+            match results.as_mut().poll_next(cx) {
+                Poll::Ready(Some(result)) => {
+                    let panicked = result.is_err();
+                    if finished.try_send(result).is_err() || panicked {
+                        return Poll::Ready(());
+                    }
+                }
+                Poll::Ready(None) => return Poll::Ready(()),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await;
 }
 
 async fn one_router<T, F, Fut>(
