@@ -11,7 +11,8 @@
 //!   and log in at once, and at most [`job_limit`](FleetBuilder::job_limit)
 //!   are worked on at once;
 //! - each router has its own [`deadline`](FleetBuilder::deadline); a dead,
-//!   slow or refusing router holds back only its own result;
+//!   slow or refusing router holds back only its own result; the work goes
+//!   on in a task of the fleet's runtime while the stream waits to be read;
 //! - connections are opened on a router's first job, reused by later runs,
 //!   closed after an [`idle_timeout`](FleetBuilder::idle_timeout), and all
 //!   closed when the fleet is dropped;
