@@ -427,7 +427,31 @@ async fn routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_re
     assert!(message.contains("a bug in the job"), "{message}");
 }
 
+async fn dropping_a_run_cancels_its_commands_on_the_routers() {
+    let router = MockRouter::builder()
+        .script("/tool/slow", Script::Silent)
+        .start();
+    let fleet = Fleet::new(routers("r", 3, &router.address())).unwrap();
+    let run = fleet.collect(CommandBuilder::new().command("/tool/slow").build());
+    eventually("three slow commands run", || router.running_commands() == 3).await;
+    drop(run);
+    eventually("every one was cancelled", || router.running_commands() == 0).await;
+    assert!(
+        router
+            .received_paths()
+            .iter()
+            .filter(|p| *p == "/cancel")
+            .count()
+            >= 3
+    );
+    // The connections stay, for the next run.
+    let summary = fleet.collect(identity()).summary().await;
+    assert_eq!(summary.succeeded(), 3, "{summary}");
+    assert_eq!(fleet.connections_opened(), 3);
+}
+
 on_every_runtime!(
+    dropping_a_run_cancels_its_commands_on_the_routers,
     routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_reader,
     progress_counts_every_router_as_a_stream_and_a_callback,
     a_job_over_its_deadline_is_cancelled_and_the_connection_kept,
