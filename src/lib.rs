@@ -14,6 +14,7 @@ mod command_macro;
 pub mod connection;
 mod device;
 mod error;
+pub mod fleet;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;

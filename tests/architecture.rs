@@ -9,7 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["runtime"],
     &["connection"],
-    &["device", "api", "tls"],
+    &["device", "api", "tls", "fleet"],
     &["testing"],
 ];
 

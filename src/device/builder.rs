@@ -34,6 +34,10 @@ pub(crate) const API_SSL_PORT: u16 = 8729;
 ///     .await?;
 /// # Ok(()) }
 /// ```
+///
+/// `Clone`, so that one set of options can open a connection again (a
+/// fleet reopens a router's connection after closing it for idleness).
+#[derive(Clone)]
 pub struct DeviceBuilder {
     address: String,
     user: String,
@@ -158,6 +162,15 @@ impl DeviceBuilder {
     #[cfg(feature = "_tls")]
     pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
         self.tls = Some(options);
+        self
+    }
+
+    /// Gives this builder `runtime` unless it was given one of its own (a
+    /// fleet's routers run on the fleet's runtime by default).
+    pub(crate) fn runtime_if_unset(mut self, runtime: &Arc<dyn Runtime>) -> Self {
+        if self.runtime.is_none() {
+            self.runtime = Some(Arc::clone(runtime));
+        }
         self
     }
 
