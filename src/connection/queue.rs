@@ -205,6 +205,21 @@ impl QueueWriter {
         state.entries.push_back(entry);
     }
 
+    /// Whether the stream was dropped: nothing pushed can ever be read.
+    pub(crate) fn reader_gone(&self) -> bool {
+        self.queue.lock().reader_gone
+    }
+
+    /// Queues an item that is not the end (a supervisor's gap marker),
+    /// whatever the backlog, and wakes the reader. False if the reader is gone.
+    pub(crate) fn push_marker(&self, item: Item) -> bool {
+        let mut wake = Vec::new();
+        let entry = Entry { item, bytes: 0 };
+        let pushed = self.push(entry, false, |_| Admit::Push, &mut wake);
+        wake.into_iter().for_each(Waker::wake);
+        pushed == Pushed::Queued
+    }
+
     /// Ends the queue with `item` as its last entry (unless the reader is gone).
     pub(crate) fn end_with(&self, item: Item, wake: &mut Vec<Waker>) {
         let mut state = self.queue.lock();
