@@ -10,6 +10,7 @@ pub mod api;
 
 pub mod connection;
 mod device;
+pub mod reconnect;
 mod error;
 pub mod runtime;
 #[cfg(feature = "testing")]
@@ -20,6 +21,7 @@ pub mod tls;
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
+pub use reconnect::{ConnectionState, ReconnectPolicy};
 pub use error::{Error, Result};
 pub use mikrotik_rs_macros::command;
 

@@ -420,6 +420,7 @@ impl<S> Connection<S> {
                         continue;
                     };
                     let orphan = Orphan {
+                        tag,
                         command,
                         replies,
                         policy,
@@ -446,6 +447,7 @@ impl<S> Connection<S> {
                 continue;
             };
             let orphan = Orphan {
+                tag: command.tag(),
                 command,
                 replies,
                 policy,

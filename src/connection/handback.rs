@@ -18,6 +18,8 @@ use crate::protocol::command::Command;
 /// A command whose stream outlives its connection.
 #[derive(Debug)]
 pub(crate) struct Orphan {
+    /// The tag it had on the ended connection (a cancel names it so).
+    pub(crate) tag: uuid::Uuid,
     /// The command to send on the next connection: the original if it was
     /// never written, else a clone (a fresh tag) of a resumable one.
     pub(crate) command: Command,

@@ -82,6 +82,12 @@ impl ConnectionHandle {
         self.shared.ended()
     }
 
+    /// What the actor publishes, for a watcher that must not keep the
+    /// connection open.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
     /// Passes a request (a command with its stream's queue, or a cancel)
     /// to the actor as it is; gives it back if the connection has ended.
     pub(crate) fn forward(&self, request: Request) -> Result<(), Request> {
