@@ -1,5 +1,6 @@
 //! Change streams of `listen` and `print follow`: [`Changes`] of [`Change`] events.
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -7,10 +8,12 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use uuid::Uuid;
 
-use super::collect::{Step, step};
+use super::collect::{Collected, Step, step};
 use crate::connection::ResponseStream;
-use crate::protocol::{ReplyResponse, TrapResponse};
-use crate::{Error, Result};
+use crate::protocol::command::{Command, CommandBuilder};
+use crate::protocol::{CommandResponse, ReplyResponse, Sentence, TrapResponse};
+use crate::runtime::BoxFuture;
+use crate::{Error, MikrotikDevice, Result};
 
 /// One change of a menu, as `listen` and `print follow` report it.
 ///
@@ -66,6 +69,23 @@ pub struct Changes<T = ReplyResponse> {
     traps: Vec<TrapResponse>,
     ended: bool,
     decode: fn(ReplyResponse) -> Result<T>,
+    /// On a reconnecting device (made by [`Menu`](super::Menu)): how to
+    /// resynchronise after a gap.
+    resync: Option<Box<Resync>>,
+}
+
+/// What a change stream needs to tell its consumer, after a reconnect's
+/// gap, which items exist now (see the crate docs, "Reconnecting").
+struct Resync {
+    device: MikrotikDevice,
+    /// The `print` of the same items (sent as a clone: a fresh tag each time).
+    snapshot: Command,
+    /// The ids reported as existing: upserted and not removed since.
+    known: HashSet<String>,
+    /// The snapshot being taken after a gap.
+    running: Option<BoxFuture<Result<Collected>>>,
+    /// Rows of the finished snapshot (and `.dead` rows for items gone) to hand out.
+    ready: VecDeque<ReplyResponse>,
 }
 
 impl<T> fmt::Debug for Changes<T> {
@@ -85,7 +105,25 @@ impl Changes {
             traps: Vec::new(),
             ended: false,
             decode: raw,
+            resync: None,
         }
+    }
+
+    /// After each gap of a resumed subscription, takes `snapshot` (a
+    /// `print`, sent after the subscription was sent again) and reports it:
+    /// an upsert of every item it lists, then a removal of every item
+    /// reported before that it does not list. `subscription` is the command
+    /// the stream runs; the snapshot is it without `follow`/`follow-only`,
+    /// and `listen` becomes `print`.
+    pub(crate) fn resyncing(mut self, device: MikrotikDevice, subscription: &Command) -> Self {
+        self.resync = Some(Box::new(Resync {
+            device,
+            snapshot: snapshot_of(subscription),
+            known: HashSet::new(),
+            running: None,
+            ready: VecDeque::new(),
+        }));
+        self
     }
 
     /// Decodes upserted rows into `T` (feature `serde`, conventions as in
@@ -100,6 +138,7 @@ impl Changes {
             traps: self.traps,
             ended: self.ended,
             decode: decode::<T>,
+            resync: self.resync,
         }
     }
 }
@@ -123,14 +162,37 @@ impl<T> Changes<T> {
             if self.ended {
                 return Poll::Ready(None);
             }
+            if let Some(resync) = &mut self.resync {
+                // The snapshot first: the subscription's events wait in its
+                // stream meanwhile, and come after it, in order.
+                if let Some(running) = &mut resync.running {
+                    let taken = std::task::ready!(running.as_mut().poll(cx));
+                    resync.running = None;
+                    match taken {
+                        Ok(snapshot) => resync.reconcile(snapshot.into_rows()),
+                        Err(error) => return Poll::Ready(Some(Err(error))),
+                    }
+                }
+                if let Some(row) = resync.ready.pop_front() {
+                    return Poll::Ready(Some(self.change(row)));
+                }
+            }
             let Some(item) = std::task::ready!(Pin::new(&mut self.stream).poll_next(cx)) else {
                 self.ended = true;
                 return Poll::Ready(None);
             };
             if let Err(error) = item {
+                if let (Error::Resumed { .. }, Some(resync)) = (&error, &mut self.resync) {
+                    let device = resync.device.clone();
+                    let snapshot = resync.snapshot.clone();
+                    resync.running = Some(Box::pin(async move { device.collect(snapshot).await }));
+                }
                 // A malformed sentence of this command is reported and the command
-                // goes on; anything else ends it.
-                self.ended = !matches!(&error, Error::Protocol(e) if !e.is_framing());
+                // goes on, and so does a resumed one; anything else ends it.
+                self.ended = !matches!(
+                    &error,
+                    Error::Protocol(e) if !e.is_framing()
+                ) && !matches!(error, Error::Resumed { .. });
                 return Poll::Ready(Some(Err(error)));
             }
             match step(item, &mut self.traps) {
@@ -144,17 +206,74 @@ impl<T> Changes<T> {
         }
     }
 
-    fn change(&self, row: ReplyResponse) -> Result<Change<T>> {
+    fn change(&mut self, row: ReplyResponse) -> Result<Change<T>> {
+        let id = row.attributes.get_lossy(".id").map(|id| id.into_owned());
+        if let (Some(resync), Some(id)) = (&mut self.resync, &id) {
+            if is_dead(&row) {
+                resync.known.remove(id);
+            } else {
+                resync.known.insert(id.clone());
+            }
+        }
         if is_dead(&row) {
-            let id = row
-                .attributes
-                .get_lossy(".id")
-                .map(|id| id.into_owned())
-                .unwrap_or_default();
+            let id = id.unwrap_or_default();
             return Ok(Change::Removed { id, row });
         }
         (self.decode)(row).map(Change::Upsert)
     }
+}
+
+impl Resync {
+    /// Queues the snapshot's rows, then a `.dead` row for each item reported
+    /// before and absent from it.
+    fn reconcile(&mut self, rows: Vec<ReplyResponse>) {
+        let now: HashSet<String> = rows
+            .iter()
+            .filter_map(|row| row.get(".id").map(str::to_owned))
+            .collect();
+        let mut gone: Vec<&String> = self.known.iter().filter(|id| !now.contains(*id)).collect();
+        gone.sort();
+        let tag = rows.first().map(|row| row.tag).unwrap_or_default();
+        let dead: Vec<ReplyResponse> = gone.into_iter().filter_map(|id| dead_row(id, tag)).collect();
+        self.ready.extend(rows);
+        self.ready.extend(dead);
+    }
+}
+
+/// A row saying that item `id` is gone, as the router would send it.
+fn dead_row(id: &str, tag: Uuid) -> Option<ReplyResponse> {
+    let sentence = Sentence::from_words([
+        "!re".to_owned(),
+        format!("=.id={id}"),
+        "=.dead=true".to_owned(),
+        format!(".tag={}", tag.hyphenated()),
+    ]);
+    match CommandResponse::parse(sentence) {
+        Ok(CommandResponse::Reply(row)) => Some(row),
+        _ => None,
+    }
+}
+
+/// The `print` that lists what a subscription watches: its words without
+/// `follow`, `follow-only` or the tag; a `listen` becomes a `print`.
+fn snapshot_of(subscription: &Command) -> Command {
+    let words = subscription.words();
+    let path = words.first().map(|w| String::from_utf8_lossy(w).into_owned());
+    let path = path.unwrap_or_default();
+    let path = match path.strip_suffix("/listen") {
+        Some(menu) => format!("{menu}/print"),
+        None => path,
+    };
+    let mut builder = CommandBuilder::new().command(&path);
+    for word in words.iter().skip(1) {
+        let skip = word.starts_with(b".tag=")
+            || word.starts_with(b"=follow=")
+            || word.starts_with(b"=follow-only=");
+        if !skip {
+            builder = builder.word(word);
+        }
+    }
+    builder.build()
 }
 
 impl<T> Stream for Changes<T> {

@@ -174,10 +174,15 @@ impl Menu {
     /// # Ok(()) }
     /// ```
     pub async fn listen(&self) -> Result<Changes> {
-        let command = self.command("listen")?;
-        Ok(Changes::new(
-            self.device.send_command(command.build()).await?,
-        ))
+        let command = self.command("listen")?.build();
+        let changes = if self.device.reconnects() {
+            let snapshot = command.clone();
+            Changes::new(self.device.send_command(command).await?)
+                .resyncing(self.device.clone(), &snapshot)
+        } else {
+            Changes::new(self.device.send_command(command).await?)
+        };
+        Ok(changes)
     }
 }
 
@@ -310,6 +315,11 @@ impl Print {
     async fn stream(self, mode: &str) -> Result<Changes> {
         let device = self.device.clone();
         let command = self.attribute(mode, None).into_command()?;
+        if device.reconnects() {
+            let subscription = command.clone();
+            let changes = Changes::new(device.send_command(command).await?);
+            return Ok(changes.resyncing(device, &subscription));
+        }
         Ok(Changes::new(device.send_command(command).await?))
     }
 }

@@ -65,6 +65,12 @@
 //! - [`MockRouterBuilder::never_answer`]: accept, read, never write anything.
 //! - [`MockRouter::set_silent`]: stop (or resume) answering without closing sockets.
 //! - [`MockRouter::drop_connections`]: close every session now.
+//! - [`MockRouter::stop_listening`] / [`MockRouter::start_listening`] /
+//!   [`MockRouter::restart`]: go down as a rebooting router does (connects
+//!   refused, sessions closed) and come back on the same port.
+//! - [`MockRouter::blackhole`]: accept and never answer.
+//! - [`MockRouter::set_password`]: change a user's password while running;
+//!   [`MockRouter::login_attempts`] and [`MockRouter::logins_refused`] count logins.
 //!
 //! # API-SSL
 //!
@@ -95,6 +101,7 @@
 mod api_ssl;
 #[cfg(feature = "testing-tls")]
 mod certificates;
+mod control;
 mod db;
 #[doc(hidden)]
 pub mod fuzz;
@@ -112,7 +119,7 @@ pub use virtual_time::VirtualTime;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -347,6 +354,10 @@ pub(crate) struct Shared {
     running: Arc<AtomicUsize>,
     kills: Mutex<HashMap<u64, async_channel::Sender<()>>>,
     shutdown: AtomicBool,
+    /// Users and passwords now (`MockRouter::set_password` changes them).
+    users: RwLock<Vec<(String, String)>>,
+    login_attempts: AtomicU64,
+    logins_refused: AtomicU64,
     #[cfg(feature = "testing-tls")]
     certificates: certificates::Settings,
     #[cfg(feature = "testing-tls")]
@@ -557,6 +568,9 @@ impl MockRouterBuilder {
         #[cfg(feature = "testing-tls")]
         certificates::preload(&mut db, v6);
         let shared = Arc::new(Shared {
+            users: RwLock::new(self.config.users.clone()),
+            login_attempts: AtomicU64::new(0),
+            logins_refused: AtomicU64::new(0),
             config: self.config,
             scripts: RwLock::new(self.scripts),
             db: Mutex::new(db),
@@ -581,17 +595,13 @@ impl MockRouterBuilder {
         let api_ssl_addr = api_ssl::start(&shared, &executor, &stopped)?;
         #[cfg(not(feature = "testing-tls"))]
         let api_ssl_addr = None;
-        executor.spawn(Box::pin(accept_loop(
-            listener,
-            Arc::clone(&shared),
-            stopped,
-            executor.clone(),
-            self.acceptor,
-        )));
+        let listening = control::listen(listener, &shared, &executor, self.acceptor.clone());
         Ok(MockRouter {
             addr,
             api_ssl_addr,
             shared,
+            listening: Mutex::new(Some(listening)),
+            acceptor: self.acceptor,
             _stop: stop,
             _executor: executor,
         })
@@ -600,12 +610,7 @@ impl MockRouterBuilder {
 
 /// A listening socket on `127.0.0.1` and a free port.
 fn bind_loopback() -> io::Result<Async<TcpListener>> {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
-    socket.bind(&addr.into())?;
-    // A deep backlog: tests open thousands of sessions at once.
-    socket.listen(4096)?;
-    Async::new(TcpListener::from(socket))
+    control::bind(0)
 }
 
 async fn accept_loop(
@@ -657,6 +662,10 @@ pub struct MockRouter {
     /// The API-SSL listener's address (feature `testing-tls`).
     api_ssl_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
+    /// The plain port's accept loop (`None` while stopped).
+    listening: Mutex<Option<control::Listening>>,
+    /// What wraps each accepted connection, kept for a restart.
+    acceptor: Option<Acceptor>,
     _stop: async_channel::Sender<()>,
     _executor: BackgroundExecutor,
 }
