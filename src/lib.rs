@@ -10,8 +10,8 @@ pub mod api;
 
 pub mod connection;
 mod device;
-pub mod reconnect;
 mod error;
+pub mod reconnect;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,9 +21,9 @@ pub mod tls;
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_duration};
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
-pub use reconnect::{ConnectionState, ReconnectPolicy};
 pub use error::{Error, Result};
 pub use mikrotik_rs_macros::command;
+pub use reconnect::{ConnectionState, ReconnectPolicy};
 
 /// The README's examples are compiled as doc tests.
 #[cfg(doctest)]

@@ -74,7 +74,11 @@ async fn a_listen_resumes_after_a_restart_with_one_gap_marker() {
     router.stop_listening();
     wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
     router.start_listening().unwrap();
-    wait_until(|| count(&router, "/interface/listen") == 2, "listen sent again").await;
+    wait_until(
+        || count(&router, "/interface/listen") == 2,
+        "listen sent again",
+    )
+    .await;
     assert!(device.state().is_connected());
     router
         .add_item("/interface", [("name", "vlan77"), ("type", "vlan")])
@@ -87,10 +91,18 @@ async fn a_listen_resumes_after_a_restart_with_one_gap_marker() {
         Ok(CommandResponse::Reply(row)) => assert_eq!(row.get("name"), Some("vlan77")),
         other => panic!("expected the new row, got {other:?}"),
     }
-    assert_eq!(stream.unread(), 0, "exactly one marker, then the new replies");
+    assert_eq!(
+        stream.unread(),
+        0,
+        "exactly one marker, then the new replies"
+    );
     // The stream's tag is its own; a cancel reaches the command on the new connection.
     drop(stream);
-    wait_until(|| router.running_commands() == 0, "cancelled on the new connection").await;
+    wait_until(
+        || router.running_commands() == 0,
+        "cancelled on the new connection",
+    )
+    .await;
 }
 
 /// A follower keeping a table ends up with the mock's table after items
@@ -144,7 +156,10 @@ async fn a_followers_table_matches_the_router_after_an_outage() {
     assert_eq!(gaps, 1);
 }
 
-fn apply(table: &mut std::collections::BTreeMap<String, String>, change: mikrotik_rs::Result<Change>) {
+fn apply(
+    table: &mut std::collections::BTreeMap<String, String>,
+    change: mikrotik_rs::Result<Change>,
+) {
     match change.expect("a change") {
         Change::Upsert(row) => {
             let id = row.get(".id").unwrap().to_owned();
@@ -186,7 +201,10 @@ async fn in_flight_ends_as_maybe_run_and_queued_commands_go_out_after() {
     let error = next(&mut in_flight).await.unwrap_err();
     assert!(matches!(error, Error::ConnectionLost { .. }), "{error:?}");
     assert!(error.may_have_run() && error.is_retry_safe_for_reads());
-    assert!(in_flight.recv().await.is_none(), "the error is the last item");
+    assert!(
+        in_flight.recv().await.is_none(),
+        "the error is the last item"
+    );
     wait_until(|| !device.state().is_connected(), "reconnecting").await;
     let queued = device.collect(cmd("/system/identity/print"));
     let restart = async {
@@ -222,10 +240,16 @@ async fn a_refused_login_stops_reconnecting_after_one_try_per_address() {
             _ => continue,
         }
     };
-    assert!(matches!(final_state, Error::Authentication { .. }), "{final_state:?}");
+    assert!(
+        matches!(final_state, Error::Authentication { .. }),
+        "{final_state:?}"
+    );
     assert!(changes.recv().await.is_none());
     let later = device.send_command(cmd("/system/identity/print")).await;
-    assert!(matches!(later, Err(Error::Authentication { .. })), "{later:?}");
+    assert!(
+        matches!(later, Err(Error::Authentication { .. })),
+        "{later:?}"
+    );
     // Never again, however long we wait.
     sleep(100).await;
     assert_eq!(main.logins_refused(), 1);
@@ -233,7 +257,10 @@ async fn a_refused_login_stops_reconnecting_after_one_try_per_address() {
     assert_eq!(main.login_attempts(), 2);
     assert_eq!(backup.login_attempts(), 1);
     let debug = format!("{device:?} {final_state:?} {final_state}");
-    assert!(!debug.contains("secret") && !debug.contains("changed"), "{debug}");
+    assert!(
+        !debug.contains("secret") && !debug.contains("changed"),
+        "{debug}"
+    );
 }
 
 fn virtual_time() -> VirtualTime {
@@ -268,7 +295,8 @@ async fn backoff_grows_and_is_capped() {
                     next_attempt_in,
                     ..
                 } => {
-                    if (next_attempt_in > Duration::ZERO || jitter) && !delays.contains_key(&attempt)
+                    if (next_attempt_in > Duration::ZERO || jitter)
+                        && !delays.contains_key(&attempt)
                     {
                         delays.insert(attempt, next_attempt_in);
                         time.advance(next_attempt_in);
@@ -285,7 +313,10 @@ async fn backoff_grows_and_is_capped() {
             }
         } else {
             let secs: Vec<(u32, u64)> = delays.iter().map(|(a, d)| (*a, d.as_secs())).collect();
-            assert_eq!(secs, [(1, 1), (2, 2), (3, 4), (4, 8), (5, 8), (6, 8), (7, 8)]);
+            assert_eq!(
+                secs,
+                [(1, 1), (2, 2), (3, 4), (4, 8), (5, 8), (6, 8), (7, 8)]
+            );
         }
         router.start_listening().unwrap();
         while !device.state().is_connected() {
@@ -320,11 +351,41 @@ async fn a_blackholed_router_is_detected_by_keepalive_and_reconnected() {
     wait_until(|| !device.state().is_connected(), "the dead link is found").await;
     match device.state() {
         ConnectionState::Reconnecting { last_error, .. } => assert!(
-            matches!(last_error, Error::Timeout { what: "keepalive", .. }),
+            matches!(
+                last_error,
+                Error::Timeout {
+                    what: "keepalive",
+                    ..
+                }
+            ),
             "{last_error:?}"
         ),
         other => panic!("{other:?}"),
     }
+    // Still blackholed: the attempt connects, its login times out, and
+    // that is retried (unlike a refusal).
+    router.clear_received();
+    time.advance(Duration::from_secs(1));
+    wait_until(
+        || count(&router, "/login") == 1,
+        "the first attempt logs in",
+    )
+    .await;
+    time.advance(Duration::from_secs(11));
+    wait_until(
+        || {
+            matches!(
+                device.state(),
+                ConnectionState::Reconnecting {
+                    attempt: 2,
+                    last_error: Error::Timeout { what: "login", .. },
+                    ..
+                }
+            )
+        },
+        "a login timeout is retried",
+    )
+    .await;
     router.blackhole(false);
     router.drop_connections();
     while !device.state().is_connected() {
@@ -333,6 +394,39 @@ async fn a_blackholed_router_is_detected_by_keepalive_and_reconnected() {
     }
     let rows = device.collect(cmd("/system/identity/print")).await.unwrap();
     assert_eq!(rows.into_rows().len(), 1);
+    assert_eq!(router.logins_refused(), 0);
+}
+
+/// Over API-SSL: the reconnect is TLS again, logs in with the stored
+/// password, and the listen resumes.
+async fn reconnects_over_tls_with_the_stored_password() {
+    let router = MockRouter::builder()
+        .user("admin", "pw")
+        .api_ssl_self_signed()
+        .start();
+    let device = MikrotikDevice::builder(router.api_ssl_address().unwrap())
+        .tls(router.api_ssl_tls_options().unwrap())
+        .credentials("admin", Some("pw"))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
+    wait_until(|| count(&router, "/interface/listen") == 1, "sent").await;
+    router.drop_connections();
+    wait_until(|| count(&router, "/interface/listen") == 2, "sent again").await;
+    router
+        .add_item("/interface", [("name", "vlan9"), ("type", "vlan")])
+        .unwrap();
+    assert!(matches!(
+        next(&mut listen).await,
+        Err(Error::Resumed { .. })
+    ));
+    assert!(matches!(
+        next(&mut listen).await,
+        Ok(CommandResponse::Reply(_))
+    ));
+    assert_eq!((router.login_attempts(), router.logins_refused()), (2, 0));
 }
 
 /// A runtime that counts the tasks it runs which have not finished.
@@ -391,7 +485,11 @@ async fn dropping_the_device_mid_backoff_stops_everything() {
         .await
         .unwrap();
     let listen = device.send_command(cmd("/interface/listen")).await.unwrap();
-    assert_eq!(live.load(Ordering::SeqCst), 2, "the actor and the supervisor");
+    assert_eq!(
+        live.load(Ordering::SeqCst),
+        2,
+        "the actor and the supervisor"
+    );
     let mut changes = device.state_changes();
     router.stop_listening();
     loop {
@@ -405,7 +503,11 @@ async fn dropping_the_device_mid_backoff_stops_everything() {
     wait_until(|| live.load(Ordering::SeqCst) == 0, "every task ends").await;
     time.advance(Duration::from_secs(3600));
     sleep(50).await;
-    assert_eq!(router.sessions_accepted(), accepted, "no attempt after the drop");
+    assert_eq!(
+        router.sessions_accepted(),
+        accepted,
+        "no attempt after the drop"
+    );
     assert_eq!(router.session_count(), 0);
 }
 
@@ -431,16 +533,34 @@ async fn waiting_commands_are_bounded() {
         .send_command(cmd("/system/identity/print").with_timeout(Duration::from_secs(5)))
         .await
         .unwrap();
-    let mut patient = device.send_command(cmd("/system/identity/print")).await.unwrap();
-    let mut refused = device.send_command(cmd("/system/identity/print")).await.unwrap();
+    let mut patient = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    let mut refused = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
     let full = next(&mut refused).await.unwrap_err();
     assert!(matches!(full, Error::QueueFull { capacity: 2 }), "{full:?}");
     time.advance(Duration::from_secs(6));
     let timeout = next(&mut timed).await.unwrap_err();
-    assert!(matches!(timeout, Error::Timeout { what: "command", .. }), "{timeout:?}");
+    assert!(
+        matches!(
+            timeout,
+            Error::Timeout {
+                what: "command",
+                ..
+            }
+        ),
+        "{timeout:?}"
+    );
     router.start_listening().unwrap();
     time.advance(Duration::from_secs(600));
-    assert!(matches!(next(&mut patient).await, Ok(CommandResponse::Reply(_))));
+    assert!(matches!(
+        next(&mut patient).await,
+        Ok(CommandResponse::Reply(_))
+    ));
 }
 
 /// Without a policy, nothing changes: the loss ends everything.
@@ -471,4 +591,120 @@ on_every_runtime!(
     dropping_the_device_mid_backoff_stops_everything,
     waiting_commands_are_bounded,
     without_a_policy_a_loss_is_the_end,
+    reconnects_over_tls_with_the_stored_password,
 );
+
+/// Open file descriptors of this process (Linux).
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count)
+}
+
+/// Resident set size of this process, from `/proc/self/statm`.
+fn rss_bytes() -> u64 {
+    let statm = std::fs::read_to_string("/proc/self/statm").unwrap_or_default();
+    let pages: u64 = statm
+        .split_whitespace()
+        .nth(1)
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(0);
+    pages * 4096
+}
+
+/// 1,000 reconnect cycles (each: the router drops the session, the device
+/// reconnects, a listen resumes, a command completes) with no growth in
+/// tasks, descriptors or memory. Run alone:
+/// `cargo test --release --all-features --test reconnect soak -- --ignored --nocapture`.
+async fn soak_cycles(cycles: usize) {
+    let router = MockRouter::builder().received_capacity(0).start();
+    let live = Arc::new(AtomicUsize::new(0));
+    let runtime = Counting {
+        inner: default_runtime().unwrap(),
+        live: Arc::clone(&live),
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime))
+        .reconnect(
+            ReconnectPolicy::new()
+                .initial_delay(Duration::from_millis(1))
+                .max_delay(Duration::from_millis(2)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
+    let mut baseline = None;
+    for cycle in 0..cycles {
+        if cycle == cycles / 10 {
+            baseline = Some((open_fds(), rss_bytes()));
+        }
+        let accepted = router.sessions_accepted();
+        router.drop_connections();
+        wait_until(
+            || router.sessions_accepted() > accepted && device.state().is_connected(),
+            "reconnected",
+        )
+        .await;
+        let rows = device.collect(cmd("/system/identity/print")).await;
+        assert!(rows.is_ok(), "cycle {cycle}: {rows:?}");
+        router
+            .add_item(
+                "/interface",
+                [("name", format!("v{cycle}")), ("type", "vlan".into())],
+            )
+            .unwrap();
+        // The gap marker (or none, if the add raced the resend), then the row.
+        loop {
+            match next(&mut listen).await {
+                Err(Error::Resumed { .. }) => {}
+                Ok(CommandResponse::Reply(row))
+                    if row.get("name") == Some(format!("v{cycle}").as_str()) =>
+                {
+                    break;
+                }
+                Ok(_) => {}
+                Err(other) => panic!("cycle {cycle}: {other:?}"),
+            }
+        }
+    }
+    let (fds, rss) = baseline.unwrap();
+    wait_until(
+        || live.load(Ordering::SeqCst) == 2,
+        "one actor and the supervisor",
+    )
+    .await;
+    wait_until(|| router.session_count() == 1, "one session").await;
+    let (fds_after, rss_after) = (open_fds(), rss_bytes());
+    let mib = |bytes: u64| bytes as f64 / f64::from(1u32 << 20);
+    println!(
+        "{cycles} reconnects: fds {fds} -> {fds_after}, RSS {:.1} -> {:.1} MiB (from the cycle {})",
+        mib(rss),
+        mib(rss_after),
+        cycles / 10
+    );
+    assert!(
+        fds_after <= fds + 2,
+        "descriptors grew: {fds} -> {fds_after}"
+    );
+    assert!(
+        rss_after <= rss + (8 << 20),
+        "memory grew: {rss} -> {rss_after}"
+    );
+}
+
+mod soak {
+    #[test]
+    #[ignore = "1,000 reconnects: run with --ignored"]
+    fn tokio() {
+        crate::common::on_tokio(super::soak_cycles(1_000));
+    }
+    #[test]
+    #[ignore = "1,000 reconnects: run with --ignored"]
+    fn smol() {
+        crate::common::on_smol(super::soak_cycles(1_000));
+    }
+    /// The same, short, in the normal suite.
+    #[test]
+    fn short() {
+        crate::common::on_smol(super::soak_cycles(30));
+    }
+}

@@ -234,7 +234,10 @@ impl Resync {
         let mut gone: Vec<&String> = self.known.iter().filter(|id| !now.contains(*id)).collect();
         gone.sort();
         let tag = rows.first().map(|row| row.tag).unwrap_or_default();
-        let dead: Vec<ReplyResponse> = gone.into_iter().filter_map(|id| dead_row(id, tag)).collect();
+        let dead: Vec<ReplyResponse> = gone
+            .into_iter()
+            .filter_map(|id| dead_row(id, tag))
+            .collect();
         self.ready.extend(rows);
         self.ready.extend(dead);
     }
@@ -258,7 +261,9 @@ fn dead_row(id: &str, tag: Uuid) -> Option<ReplyResponse> {
 /// `follow`, `follow-only` or the tag; a `listen` becomes a `print`.
 fn snapshot_of(subscription: &Command) -> Command {
     let words = subscription.words();
-    let path = words.first().map(|w| String::from_utf8_lossy(w).into_owned());
+    let path = words
+        .first()
+        .map(|w| String::from_utf8_lossy(w).into_owned());
     let path = path.unwrap_or_default();
     let path = match path.strip_suffix("/listen") {
         Some(menu) => format!("{menu}/print"),

@@ -8,8 +8,8 @@ use super::address::Address;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionHandle, ConnectionOptions, Keepalive};
-use crate::reconnect::{self, ReconnectPolicy};
 use crate::protocol::DecoderLimits;
+use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
 use crate::{Error, Result};
 

@@ -5,10 +5,10 @@ use std::sync::Mutex;
 
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
-use crate::reconnect::{ConnectionState, StateChanges, Supervised};
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
+use crate::reconnect::{ConnectionState, StateChanges, Supervised};
 use crate::{Error, Result};
 
 /// A connection to one router, shared by every clone.

@@ -576,7 +576,11 @@ mod tests {
         let marked = cmd("/tool/fetch", &[]).resumable(true);
         assert!(marked.is_resumable());
         assert!(marked.clone().is_resumable(), "a clone keeps the mark");
-        assert!(!cmd("/interface/listen", &[]).resumable(false).is_resumable());
+        assert!(
+            !cmd("/interface/listen", &[])
+                .resumable(false)
+                .is_resumable()
+        );
     }
 
     fn tag_word(tag: Uuid) -> String {

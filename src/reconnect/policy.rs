@@ -166,7 +166,11 @@ mod tests {
             assert_eq!(policy.delay(level, 0), Duration::ZERO);
             assert!(policy.delay(level, u64::MAX) <= cap);
             let nanos = u64::try_from(cap.as_nanos()).unwrap();
-            assert_eq!(policy.delay(level, nanos), cap, "the cap itself is reachable");
+            assert_eq!(
+                policy.delay(level, nanos),
+                cap,
+                "the cap itself is reachable"
+            );
             for random in [1u64, 12345, 1 << 40, u64::MAX / 3] {
                 assert!(policy.delay(level, random) <= cap);
             }

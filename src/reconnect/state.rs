@@ -186,7 +186,10 @@ mod tests {
         let waker = Waker::noop();
         let mut cx = Context::from_waker(waker);
         let mut next = || Pin::new(&mut changes).poll_next(&mut cx);
-        assert!(matches!(next(), Poll::Ready(Some(ConnectionState::Connected))));
+        assert!(matches!(
+            next(),
+            Poll::Ready(Some(ConnectionState::Connected))
+        ));
         assert!(next().is_pending());
         for attempt in 1..=3 {
             cell.set(ConnectionState::Reconnecting {
@@ -203,7 +206,10 @@ mod tests {
             error: Error::Closed,
         });
         cell.set(ConnectionState::Connected);
-        assert!(matches!(next(), Poll::Ready(Some(ConnectionState::Closed { .. }))));
+        assert!(matches!(
+            next(),
+            Poll::Ready(Some(ConnectionState::Closed { .. }))
+        ));
         assert!(matches!(next(), Poll::Ready(None)));
         assert!(cell.get().is_closed(), "closed is final");
     }

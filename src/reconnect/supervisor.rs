@@ -126,11 +126,17 @@ impl Supervised {
     }
 
     pub(crate) fn in_flight(&self) -> usize {
-        self.link.current().as_ref().map_or(0, ConnectionHandle::in_flight)
+        self.link
+            .current()
+            .as_ref()
+            .map_or(0, ConnectionHandle::in_flight)
     }
 
     pub(crate) fn abandoned(&self) -> u64 {
-        self.link.current().as_ref().map_or(0, ConnectionHandle::abandoned)
+        self.link
+            .current()
+            .as_ref()
+            .map_or(0, ConnectionHandle::abandoned)
     }
 }
 
@@ -291,7 +297,9 @@ impl Supervisor {
                     Poll::Ready(None) => return Poll::Ready(Err(Stop::AllGone)),
                     Poll::Pending => {
                         if closed.as_mut().poll(cx).is_ready() {
-                            return Poll::Ready(Ok(current.closed_reason().unwrap_or(Error::Closed)));
+                            return Poll::Ready(Ok(current
+                                .closed_reason()
+                                .unwrap_or(Error::Closed)));
                         }
                         return Poll::Pending;
                     }
@@ -440,7 +448,9 @@ impl Supervisor {
             attempt = attempt.saturating_add(1);
             let delay = self.policy.delay(self.level, random());
             let now = self.runtime.now();
-            let starts = now.saturating_duration_since(self.lost_at).saturating_add(delay);
+            let starts = now
+                .saturating_duration_since(self.lost_at)
+                .saturating_add(delay);
             if !self.policy.allows(attempt, starts) {
                 return Err(Stop::Final(Error::GaveUp {
                     attempts: attempt - 1,

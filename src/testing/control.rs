@@ -106,11 +106,7 @@ impl MockRouter {
     /// Sets (or adds) a user's password while running: logins from now on
     /// need the new one; sessions logged in stay so.
     pub fn set_password(&self, user: &str, password: &str) {
-        let mut users = self
-            .shared
-            .users
-            .write()
-            .unwrap_or_else(|e| e.into_inner());
+        let mut users = self.shared.users.write().unwrap_or_else(|e| e.into_inner());
         users.retain(|(name, _)| name != user);
         users.push((user.to_owned(), password.to_owned()));
     }
