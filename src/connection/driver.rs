@@ -426,7 +426,7 @@ impl<S> Connection<S> {
                         policy,
                         written: true,
                     };
-                    if let Err(orphan) = handback.give(orphan) {
+                    if let Some(orphan) = handback.give(orphan) {
                         orphan.replies.end_with(Err(error.clone()), &mut wakes);
                     }
                 }
@@ -455,9 +455,9 @@ impl<S> Connection<S> {
             };
             let unsent = match &handback {
                 Some(handback) => handback.give(orphan),
-                None => Err(orphan),
+                None => Some(orphan),
             };
-            if let Err(orphan) = unsent {
+            if let Some(orphan) = unsent {
                 let item: Item = Err(error.clone());
                 orphan.replies.end_with(item, &mut wakes);
             }

@@ -43,8 +43,8 @@ impl fmt::Debug for Handback {
 }
 
 impl Handback {
-    /// Hands `orphan` back, or returns it if the supervisor is gone.
-    pub(crate) fn give(&self, orphan: Orphan) -> Result<(), Orphan> {
-        self.0.try_send(orphan).map_err(|e| e.into_inner())
+    /// Hands `orphan` back; returns it (`Some`) if the supervisor is gone.
+    pub(crate) fn give(&self, orphan: Orphan) -> Option<Orphan> {
+        self.0.try_send(orphan).err().map(|e| e.into_inner())
     }
 }
