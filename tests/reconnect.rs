@@ -581,7 +581,19 @@ async fn without_a_policy_a_loss_is_the_end() {
     assert!(device.state().is_closed());
 }
 
+/// `connect_stream` cannot open the user's stream again: a policy there is refused.
+async fn a_policy_needs_an_address() {
+    let router = MockRouter::start();
+    let stream = smol::net::TcpStream::connect(router.addr()).await.unwrap();
+    let refused = MikrotikDevice::builder(router.address())
+        .reconnect(ReconnectPolicy::new())
+        .connect_stream(stream)
+        .await;
+    assert!(matches!(refused, Err(Error::Config(_))), "{refused:?}");
+}
+
 on_every_runtime!(
+    a_policy_needs_an_address,
     a_listen_resumes_after_a_restart_with_one_gap_marker,
     a_followers_table_matches_the_router_after_an_outage,
     in_flight_ends_as_maybe_run_and_queued_commands_go_out_after,

@@ -288,3 +288,47 @@ impl<T> Stream for Changes<T> {
         self.get_mut().poll_change(cx)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(command: &Command) -> Vec<String> {
+        command
+            .words()
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .filter(|w| !w.starts_with(".tag="))
+            .collect()
+    }
+
+    #[test]
+    fn the_snapshot_of_a_subscription_is_its_print() {
+        let listen = CommandBuilder::new().command("/ip/address/listen").build();
+        assert_eq!(words(&snapshot_of(&listen)), ["/ip/address/print"]);
+        let follow = CommandBuilder::new()
+            .command("/interface/print")
+            .attribute("follow", None)
+            .query_equal("type", "vlan")
+            .proplist([".id", "name"])
+            .build();
+        let snapshot = snapshot_of(&follow);
+        assert_eq!(
+            words(&snapshot),
+            ["/interface/print", "?type=vlan", "=.proplist=.id,name"]
+        );
+        assert_ne!(snapshot.tag(), follow.tag());
+        let only = CommandBuilder::new()
+            .command("/interface/print")
+            .attribute("follow-only", Some(""))
+            .build();
+        assert_eq!(words(&snapshot_of(&only)), ["/interface/print"]);
+    }
+
+    #[test]
+    fn a_dead_row_says_removed_with_the_id() {
+        let row = dead_row("*7", Uuid::nil()).unwrap();
+        assert_eq!(row.get(".id"), Some("*7"));
+        assert!(is_dead(&row));
+    }
+}
