@@ -581,6 +581,34 @@ async fn without_a_policy_a_loss_is_the_end() {
     assert!(device.state().is_closed());
 }
 
+/// `!fatal` and a framing error end the connection like a close does: the
+/// open command ends as "may have run", and the device reconnects.
+async fn fatal_and_framing_errors_lead_to_a_reconnect() {
+    let router = MockRouter::builder()
+        .script("/fatal", Script::Fatal("shutting down".into()))
+        // A reserved length prefix (0xF8): no sentence can follow it.
+        .script("/garbage", Script::Raw(vec![0xF8, 1, 2, 3]))
+        .start();
+    let device = connect(&router, quick()).await;
+    for (path, what) in [("/fatal", "fatal"), ("/garbage", "framing")] {
+        let accepted = router.sessions_accepted();
+        let mut stream = device.send_command(cmd(path)).await.unwrap();
+        let end = next(&mut stream).await.unwrap_err();
+        match (&end, what) {
+            (Error::ConnectionLost { cause }, "fatal") => {
+                assert!(matches!(**cause, Error::Fatal(_)), "{cause:?}")
+            }
+            (Error::ConnectionLost { cause }, _) => {
+                assert!(matches!(**cause, Error::Protocol(_)), "{cause:?}")
+            }
+            _ => panic!("{what}: {end:?}"),
+        }
+        wait_until(|| router.sessions_accepted() > accepted, "a new session").await;
+        let rows = device.collect(cmd("/system/identity/print")).await;
+        assert!(rows.is_ok(), "{what}: {rows:?}");
+    }
+}
+
 /// `connect_stream` cannot open the user's stream again: a policy there is refused.
 async fn a_policy_needs_an_address() {
     let router = MockRouter::start();
@@ -594,6 +622,7 @@ async fn a_policy_needs_an_address() {
 
 on_every_runtime!(
     a_policy_needs_an_address,
+    fatal_and_framing_errors_lead_to_a_reconnect,
     a_listen_resumes_after_a_restart_with_one_gap_marker,
     a_followers_table_matches_the_router_after_an_outage,
     in_flight_ends_as_maybe_run_and_queued_commands_go_out_after,
