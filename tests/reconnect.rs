@@ -511,6 +511,74 @@ async fn dropping_the_device_mid_backoff_stops_everything() {
     assert_eq!(router.session_count(), 0);
 }
 
+/// This process's TCP sockets connected to `port` on 127.0.0.1 (Linux:
+/// `/proc/net/tcp` entries whose inode is one of our descriptors), so that
+/// sockets of tests running beside this one do not count.
+fn sockets_to(port: u16) -> usize {
+    let ours: std::collections::HashSet<String> = std::fs::read_dir("/proc/self/fd")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+        .filter_map(|link| {
+            let link = link.to_string_lossy().into_owned();
+            link.strip_prefix("socket:[")?
+                .strip_suffix(']')
+                .map(str::to_owned)
+        })
+        .collect();
+    let table = std::fs::read_to_string("/proc/net/tcp").unwrap_or_default();
+    table
+        .lines()
+        .skip(1)
+        .filter(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            let remote_port = fields
+                .get(2)
+                .and_then(|remote| remote.split(':').nth(1))
+                .and_then(|hex| u16::from_str_radix(hex, 16).ok());
+            remote_port == Some(port) && fields.get(9).is_some_and(|inode| ours.contains(*inode))
+        })
+        .count()
+}
+
+/// Dropping the device while an attempt is logging in (the router
+/// blackholed) closes that attempt's socket and ends every task.
+async fn dropping_the_device_mid_login_closes_its_socket() {
+    let router = MockRouter::start();
+    let time = virtual_time();
+    let live = Arc::new(AtomicUsize::new(0));
+    let runtime = Counting {
+        inner: Arc::new(time.clone()),
+        live: Arc::clone(&live),
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime))
+        .reconnect(ReconnectPolicy::new().jitter(false))
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(sockets_to(router.port()), 1);
+    router.blackhole(true);
+    router.clear_received();
+    router.drop_connections();
+    wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
+    time.advance(Duration::from_secs(1));
+    wait_until(|| count(&router, "/login") == 1, "the attempt logs in").await;
+    assert_eq!(sockets_to(router.port()), 1, "the attempt's socket");
+    drop(device);
+    // The abandoned login's actor says `/quit` and lingers for the router's
+    // close at most `close_linger` (2 s): a blackholed router never closes.
+    wait_until(|| count(&router, "/quit") == 1, "the attempt says goodbye").await;
+    time.advance(Duration::from_secs(3));
+    wait_until(
+        || live.load(Ordering::SeqCst) == 0 && sockets_to(router.port()) == 0,
+        "every task and socket ends",
+    )
+    .await;
+    assert!(matches!(router.logins_refused(), 0));
+}
+
 /// A full queue while down is a clear error, and a waiting command's own
 /// timeout bounds its wait.
 async fn waiting_commands_are_bounded() {
@@ -622,6 +690,7 @@ async fn a_policy_needs_an_address() {
 
 on_every_runtime!(
     a_policy_needs_an_address,
+    dropping_the_device_mid_login_closes_its_socket,
     fatal_and_framing_errors_lead_to_a_reconnect,
     a_listen_resumes_after_a_restart_with_one_gap_marker,
     a_followers_table_matches_the_router_after_an_outage,
