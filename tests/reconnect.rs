@@ -263,6 +263,30 @@ async fn a_refused_login_stops_reconnecting_after_one_try_per_address() {
     );
 }
 
+/// An address that refused the first login is never tried again.
+async fn an_address_that_refused_the_first_login_is_not_tried_again() {
+    let main = MockRouter::builder().user("admin", "other").start();
+    let backup = MockRouter::builder().user("admin", "secret").start();
+    let device = MikrotikDevice::builder(main.address())
+        .fallback_address(backup.address())
+        .credentials("admin", Some("secret"))
+        .reconnect(quick())
+        .connect()
+        .await
+        .expect("the backup logs in");
+    assert_eq!((main.logins_refused(), backup.login_attempts()), (1, 1));
+    backup.set_password("admin", "changed");
+    backup.drop_connections();
+    let mut changes = device.state_changes();
+    while !changes.recv().await.expect("ends with Closed").is_closed() {}
+    assert!(matches!(
+        device.closed_reason(),
+        Some(Error::Authentication { .. })
+    ));
+    assert_eq!(main.login_attempts(), 1, "never tried again");
+    assert_eq!(backup.logins_refused(), 1);
+}
+
 fn virtual_time() -> VirtualTime {
     VirtualTime::new(default_runtime().expect("a runtime feature is on"))
 }
@@ -690,6 +714,7 @@ async fn a_policy_needs_an_address() {
 
 on_every_runtime!(
     a_policy_needs_an_address,
+    an_address_that_refused_the_first_login_is_not_tried_again,
     dropping_the_device_mid_login_closes_its_socket,
     fatal_and_framing_errors_lead_to_a_reconnect,
     a_listen_resumes_after_a_restart_with_one_gap_marker,

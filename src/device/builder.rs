@@ -242,14 +242,19 @@ impl DeviceBuilder {
     /// Connects, logs in, and returns the device.
     pub async fn connect(self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
+        let mut refused = vec![false; self.address_count()];
         let Some(policy) = self.reconnect.clone() else {
-            let handle = self.open_any(&runtime, self.options.clone()).await?;
+            let handle = self
+                .open_any(&runtime, self.options.clone(), &mut refused)
+                .await?;
             return Ok(MikrotikDevice::from(handle));
         };
         let orphanage = reconnect::Orphanage::new();
         let mut options = self.options.clone();
         options.handback = Some(orphanage.handback());
-        let first = self.open_any(&runtime, options.clone()).await?;
+        let first = self
+            .open_any(&runtime, options.clone(), &mut refused)
+            .await?;
         let command_timeout = self.options.command_timeout;
         let buffer = self.options.buffer;
         // The connectors own the builder, and so the password: it lives as
@@ -274,6 +279,7 @@ impl DeviceBuilder {
             runtime,
             policy,
             connectors,
+            refused,
             command_timeout,
             buffer,
         };
@@ -294,17 +300,22 @@ impl DeviceBuilder {
         }
     }
 
-    /// Tries every address in turn; the first that logs in wins, else the last error.
+    /// Tries every address in turn; the first that logs in wins, else the
+    /// last error. Notes in `refused` which addresses refused the login.
     async fn open_any(
         &self,
         runtime: &Arc<dyn Runtime>,
         options: ConnectionOptions,
+        refused: &mut [bool],
     ) -> Result<ConnectionHandle> {
         let mut last_error = None;
         for at in 0..self.address_count() {
             match self.open(at, runtime, options.clone()).await {
                 Ok(handle) => return Ok(handle),
-                Err(error) => last_error = Some(error),
+                Err(error) => {
+                    refused[at] = matches!(error, Error::Authentication { .. });
+                    last_error = Some(error);
+                }
             }
         }
         Err(last_error.unwrap_or(Error::Closed))

@@ -169,6 +169,8 @@ pub(crate) struct Plan {
     pub(crate) policy: ReconnectPolicy,
     /// One per address, tried in this order on every attempt.
     pub(crate) connectors: Vec<Connector>,
+    /// Addresses that refused the first login: never tried (same length).
+    pub(crate) refused: Vec<bool>,
     /// The builder's command timeout, which also bounds a command's wait.
     pub(crate) command_timeout: Option<Duration>,
     pub(crate) buffer: BufferPolicy,
@@ -183,7 +185,7 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
     });
     let supervisor = Supervisor {
         runtime: Arc::clone(&plan.runtime),
-        refused: vec![false; plan.connectors.len()],
+        refused: plan.refused,
         connectors: plan.connectors,
         policy: plan.policy,
         command_timeout: plan.command_timeout,

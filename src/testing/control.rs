@@ -22,16 +22,33 @@ pub(crate) struct Listening {
     done: async_channel::Receiver<()>,
 }
 
-/// Binds `addr` on loopback (port 0: a free one), reusable at once after a restart.
-pub(crate) fn bind(port: u16) -> io::Result<Async<TcpListener>> {
+/// A socket bound to `port` on loopback (0: a free one), not listening.
+///
+/// `SO_REUSEPORT` lets a second such socket hold the port while the
+/// listener is closed for a restart: bound but not listening, it refuses
+/// connections as a rebooting router does, and keeps the port from being
+/// taken by anyone else (another test's `bind(0)`, a client's ephemeral
+/// port) until the router listens on it again.
+fn reserve(port: u16) -> io::Result<socket2::Socket> {
     let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
     // Sessions of the last run linger in TIME_WAIT on this port.
     socket.set_reuse_address(true)?;
+    socket.set_reuse_port(true)?;
     let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, port));
     socket.bind(&addr.into())?;
+    Ok(socket)
+}
+
+/// Listens on a reserved socket.
+fn listen_on(socket: socket2::Socket) -> io::Result<Async<TcpListener>> {
     // A deep backlog: tests open thousands of sessions at once.
     socket.listen(4096)?;
     Async::new(TcpListener::from(socket))
+}
+
+/// Listens on `port` on loopback (0: a free one).
+pub(crate) fn bind(port: u16) -> io::Result<Async<TcpListener>> {
+    listen_on(reserve(port)?)
 }
 
 /// Starts accepting on `listener`.
@@ -64,6 +81,12 @@ impl MockRouter {
     pub fn stop_listening(&self) {
         let listening = lock(&self.listening).take();
         if let Some(Listening { stop, done }) = listening {
+            // Hold the port first, so that it is never free while down.
+            let mut reserved = lock(&self.reserved);
+            if reserved.is_none() {
+                *reserved = reserve(self.addr.port()).ok();
+            }
+            drop(reserved);
             drop(stop);
             // The accept loop runs on the mock's own thread: wait until the
             // port is really closed, so a connect from now on is refused.
@@ -77,7 +100,11 @@ impl MockRouter {
     pub fn start_listening(&self) -> io::Result<()> {
         let mut listening = lock(&self.listening);
         if listening.is_none() {
-            let listener = bind(self.addr.port())?;
+            let reserved = lock(&self.reserved).take();
+            let listener = match reserved {
+                Some(socket) => listen_on(socket)?,
+                None => bind(self.addr.port())?,
+            };
             *listening = Some(listen(
                 listener,
                 &self.shared,

@@ -601,6 +601,7 @@ impl MockRouterBuilder {
             api_ssl_addr,
             shared,
             listening: Mutex::new(Some(listening)),
+            reserved: Mutex::new(None),
             acceptor: self.acceptor,
             _stop: stop,
             _executor: executor,
@@ -666,6 +667,8 @@ pub struct MockRouter {
     listening: Mutex<Option<control::Listening>>,
     /// What wraps each accepted connection, kept for a restart.
     acceptor: Option<Acceptor>,
+    /// The port, held while not listening (see `control.rs`).
+    reserved: Mutex<Option<socket2::Socket>>,
     _stop: async_channel::Sender<()>,
     _executor: BackgroundExecutor,
 }
