@@ -309,11 +309,11 @@ impl DeviceBuilder {
         refused: &mut [bool],
     ) -> Result<ConnectionHandle> {
         let mut last_error = None;
-        for at in 0..self.address_count() {
+        for (at, refused) in refused.iter_mut().enumerate() {
             match self.open(at, runtime, options.clone()).await {
                 Ok(handle) => return Ok(handle),
                 Err(error) => {
-                    refused[at] = matches!(error, Error::Authentication { .. });
+                    *refused = matches!(error, Error::Authentication { .. });
                     last_error = Some(error);
                 }
             }
