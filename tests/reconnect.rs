@@ -655,6 +655,35 @@ async fn waiting_commands_are_bounded() {
     ));
 }
 
+/// A command whose stream is dropped while it waits for the reconnect is
+/// never sent.
+async fn a_waiting_command_dropped_is_never_sent() {
+    let router = MockRouter::start();
+    let time = virtual_time();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(time.clone()))
+        .reconnect(ReconnectPolicy::new().jitter(false))
+        .connect()
+        .await
+        .unwrap();
+    router.stop_listening();
+    wait_until(|| !device.state().is_connected(), "reconnecting").await;
+    let dropped = device.send_command(cmd("/ip/address/print")).await.unwrap();
+    drop(dropped);
+    let kept = device.collect(cmd("/system/identity/print"));
+    let restart = async {
+        router.start_listening().unwrap();
+        while !device.state().is_connected() {
+            time.advance(Duration::from_secs(1));
+            sleep(5).await;
+        }
+    };
+    let (kept, ()) = futures_util::future::join(kept, restart).await;
+    assert!(kept.is_ok(), "{kept:?}");
+    assert_eq!(count(&router, "/ip/address/print"), 0, "never sent");
+    assert_eq!(count(&router, "/system/identity/print"), 1);
+}
+
 /// Without a policy, nothing changes: the loss ends everything.
 async fn without_a_policy_a_loss_is_the_end() {
     let router = MockRouter::start();
@@ -714,6 +743,7 @@ async fn a_policy_needs_an_address() {
 
 on_every_runtime!(
     a_policy_needs_an_address,
+    a_waiting_command_dropped_is_never_sent,
     an_address_that_refused_the_first_login_is_not_tried_again,
     dropping_the_device_mid_login_closes_its_socket,
     fatal_and_framing_errors_lead_to_a_reconnect,
