@@ -134,6 +134,42 @@ pub enum Error {
         /// Why it did not decode, e.g. `invalid digit found in string`.
         reason: String,
     },
+    /// The connection was lost while this command was in flight, on a
+    /// device that reconnects. It was written, so **it may or may not have
+    /// run on the router**; it is never sent again by itself (see
+    /// [`may_have_run`](Error::may_have_run)).
+    #[error("connection lost; the command may or may not have run: {cause}")]
+    ConnectionLost {
+        /// How the connection ended.
+        cause: Arc<Error>,
+    },
+    /// Not an end: a resumable command's stream (listen, follow, monitor)
+    /// was interrupted by a reconnect and goes on with the replies of the
+    /// command sent again. Whatever happened on the router during the gap
+    /// was not seen. Never the last item of a stream.
+    #[error("resumed after a gap of {gap:?}: {cause}")]
+    Resumed {
+        /// From the loss of the connection to the command sent again.
+        gap: std::time::Duration,
+        /// How the connection ended.
+        cause: Arc<Error>,
+    },
+    /// A reconnecting device holds this many commands waiting for the next
+    /// connection already; this one was not queued (nothing was sent).
+    #[error("{capacity} commands already wait for the reconnect; this one was not sent")]
+    QueueFull {
+        /// The bound of the queue.
+        capacity: usize,
+    },
+    /// The device stopped reconnecting: the policy's limit on attempts or
+    /// on time was reached.
+    #[error("gave up reconnecting after {attempts} attempts: {last}")]
+    GaveUp {
+        /// Attempts made since the connection was lost.
+        attempts: u32,
+        /// The error of the last attempt.
+        last: Arc<Error>,
+    },
 }
 
 fn decode_subject(key: Option<&str>, value: Option<&str>) -> String {
@@ -168,11 +204,13 @@ impl Error {
             | Self::Closed
             | Self::Fatal(_)
             | Self::Tls { .. }
-            | Self::ProtocolMismatch { .. } => true,
+            | Self::ProtocolMismatch { .. }
+            | Self::ConnectionLost { .. }
+            | Self::GaveUp { .. } => true,
             Self::Protocol(e) => e.is_framing(),
             Self::Timeout { what, .. } => !matches!(
                 what,
-                TimeoutKind::Command | TimeoutKind::CertificateBootstrap
+                TimeoutKind::Command | TimeoutKind::CertificateBootstrap | TimeoutKind::Router
             ),
             _ => false,
         }
@@ -197,6 +235,30 @@ impl Error {
                 ..
             } => source.closed_by(),
             _ => None,
+        }
+    }
+
+    /// Whether the command may have run on the router although its stream
+    /// ended with this error: it was written and then its answer was lost
+    /// (the connection ended with it in flight, or its deadline passed).
+    /// Before sending an `add`, `set`, `remove` or script again, check.
+    pub fn may_have_run(&self) -> bool {
+        match self {
+            Self::ConnectionLost { .. } => true,
+            Self::Timeout { what, .. } => *what == TimeoutKind::Command,
+            _ => false,
+        }
+    }
+
+    /// Whether sending a *read* (a `print`) again after this error is
+    /// sensible: the error says nothing against the command, only against
+    /// the connection or the wait. A write may have run, see
+    /// [`may_have_run`](Self::may_have_run).
+    pub fn is_retry_safe_for_reads(&self) -> bool {
+        match self {
+            Self::ConnectionLost { .. } | Self::QueueFull { .. } | Self::Overflow { .. } => true,
+            Self::Timeout { .. } => true,
+            other => other.is_connection_error(),
         }
     }
 
@@ -258,6 +320,10 @@ pub enum TimeoutKind {
     /// `tls::bootstrap_certificate` (feature `tls`) as a
     /// whole (its overall timeout): the device it used goes on.
     CertificateBootstrap,
+    /// A fleet job's deadline for one router
+    /// ([`FleetBuilder::deadline`](crate::fleet::FleetBuilder::deadline)): that
+    /// router's job ends; its connection is kept.
+    Router,
 }
 
 impl fmt::Display for TimeoutKind {
@@ -267,6 +333,7 @@ impl fmt::Display for TimeoutKind {
             Self::Login => "login",
             Self::Command => "command",
             Self::Keepalive => "keepalive",
+            Self::Router => "router",
             Self::CertificateBootstrap => "certificate bootstrap",
         })
     }

@@ -9,6 +9,7 @@ const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["runtime"],
     &["connection"],
+    &["reconnect"],
     &["device", "api", "tls", "fleet"],
     &["testing"],
 ];

@@ -156,7 +156,7 @@ async fn a_silent_router_hits_its_deadline_while_the_rest_complete() {
     assert_eq!(&*last.name, "silent");
     match last.result {
         Err(Error::Timeout {
-            what: "router",
+            what: mikrotik_rs::TimeoutKind::Router,
             after,
         }) => assert_eq!(after, Duration::from_secs(5)),
         other => panic!("expected the router's deadline, got {other:?}"),
@@ -384,7 +384,13 @@ async fn a_job_over_its_deadline_is_cancelled_and_the_connection_kept() {
         }
     };
     assert!(
-        matches!(done.result, Err(Error::Timeout { what: "router", .. })),
+        matches!(
+            done.result,
+            Err(Error::Timeout {
+                what: mikrotik_rs::TimeoutKind::Router,
+                ..
+            })
+        ),
         "{:?}",
         done.result
     );

@@ -1,5 +1,6 @@
 //! Change streams of `listen` and `print follow`: [`Changes`] of [`Change`] events.
 
+use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
 use std::task::{Context, Poll};
@@ -8,9 +9,12 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 use super::Rows;
-use crate::Result;
+use super::collect::Collected;
 use crate::connection::ResponseStream;
-use crate::protocol::ReplyResponse;
+use crate::protocol::command::{Command, CommandBuilder};
+use crate::protocol::{CommandResponse, ReplyResponse, Sentence};
+use crate::runtime::BoxFuture;
+use crate::{Error, MikrotikDevice, Result};
 
 /// One change of a menu, as `listen` and `print follow` report it.
 ///
@@ -62,6 +66,21 @@ fn is_dead(row: &ReplyResponse) -> bool {
 pub struct Changes<T = ReplyResponse> {
     rows: Rows,
     decode: fn(ReplyResponse) -> Result<T>,
+    /// On a reconnecting device: what makes a resumed subscription whole again.
+    resync: Option<Box<Resync>>,
+}
+
+/// After a gap, a snapshot (`print`) reconciled against the items reported
+/// so far: every item it lists is an upsert, every item reported before and
+/// not listed now a removal. The subscription was sent again before the
+/// snapshot, so no later change is missed; its events wait in its stream
+/// while the snapshot is read, and come after it, in order.
+struct Resync {
+    device: MikrotikDevice,
+    snapshot: Command,
+    known: HashSet<String>,
+    running: Option<BoxFuture<Result<Collected>>>,
+    ready: VecDeque<ReplyResponse>,
 }
 
 impl<T> fmt::Debug for Changes<T> {
@@ -80,12 +99,30 @@ impl Changes {
         Self {
             rows: stream.rows(),
             decode: raw,
+            resync: None,
         }
     }
 
     /// Names the command in the error of its traps.
     pub(crate) fn for_command(mut self, path: &str) -> Self {
         self.rows = self.rows.for_command(path);
+        self
+    }
+
+    /// After each gap of a resumed subscription, takes `snapshot` (a
+    /// `print`, sent after the subscription was sent again) and reports it:
+    /// an upsert of every item it lists, then a removal of every item
+    /// reported before that it does not list. `subscription` is the command
+    /// the stream runs; the snapshot is it without `follow`/`follow-only`,
+    /// and `listen` becomes `print`.
+    pub(crate) fn resyncing(mut self, device: MikrotikDevice, subscription: &Command) -> Self {
+        self.resync = Some(Box::new(Resync {
+            device,
+            snapshot: snapshot_of(subscription),
+            known: HashSet::new(),
+            running: None,
+            ready: VecDeque::new(),
+        }));
         self
     }
 
@@ -105,6 +142,7 @@ impl Changes {
         Changes {
             rows: self.rows,
             decode,
+            resync: self.resync,
         }
     }
 }
@@ -129,22 +167,107 @@ impl<T> Changes<T> {
     pub fn cancel(self) {}
 
     fn poll_change(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<Change<T>>>> {
-        self.rows
-            .poll_raw(cx)
-            .map(|item| item.map(|row| row.and_then(|row| self.change(row))))
+        if let Some(resync) = &mut self.resync {
+            if let Some(running) = &mut resync.running {
+                let taken = std::task::ready!(running.as_mut().poll(cx));
+                resync.running = None;
+                match taken {
+                    Ok(snapshot) => resync.reconcile(snapshot.into_rows()),
+                    Err(error) => return Poll::Ready(Some(Err(error))),
+                }
+            }
+            if let Some(row) = resync.ready.pop_front() {
+                return Poll::Ready(Some(self.change(row)));
+            }
+        }
+        match std::task::ready!(self.rows.poll_raw(cx)) {
+            None => Poll::Ready(None),
+            Some(Ok(row)) => Poll::Ready(Some(self.change(row))),
+            Some(Err(error)) => {
+                // A gap: report it, then make the table whole again.
+                if let (Error::Resumed { .. }, Some(resync)) = (&error, &mut self.resync) {
+                    let device = resync.device.clone();
+                    let snapshot = resync.snapshot.clone();
+                    resync.running = Some(Box::pin(async move { device.collect(snapshot).await }));
+                }
+                Poll::Ready(Some(Err(error)))
+            }
+        }
     }
 
-    fn change(&self, row: ReplyResponse) -> Result<Change<T>> {
+    fn change(&mut self, row: ReplyResponse) -> Result<Change<T>> {
+        let id = row.attributes.get_lossy(".id").map(|id| id.into_owned());
+        if let (Some(resync), Some(id)) = (&mut self.resync, &id) {
+            if is_dead(&row) {
+                resync.known.remove(id);
+            } else {
+                resync.known.insert(id.clone());
+            }
+        }
         if is_dead(&row) {
-            let id = row
-                .attributes
-                .get_lossy(".id")
-                .map(|id| id.into_owned())
-                .unwrap_or_default();
+            let id = id.unwrap_or_default();
             return Ok(Change::Removed { id, row });
         }
         (self.decode)(row).map(Change::Upsert)
     }
+}
+
+impl Resync {
+    /// Queues the snapshot's rows, then a `.dead` row for each item reported
+    /// before and absent from it.
+    fn reconcile(&mut self, rows: Vec<ReplyResponse>) {
+        let now: HashSet<String> = rows
+            .iter()
+            .filter_map(|row| row.get(".id").map(str::to_owned))
+            .collect();
+        let mut gone: Vec<&String> = self.known.iter().filter(|id| !now.contains(*id)).collect();
+        gone.sort();
+        let tag = rows.first().map(|row| row.tag).unwrap_or_default();
+        let dead: Vec<ReplyResponse> = gone
+            .into_iter()
+            .filter_map(|id| dead_row(id, tag))
+            .collect();
+        self.ready.extend(rows);
+        self.ready.extend(dead);
+    }
+}
+
+/// A row saying that item `id` is gone, as the router would send it.
+fn dead_row(id: &str, tag: Uuid) -> Option<ReplyResponse> {
+    let sentence = Sentence::from_words([
+        "!re".to_owned(),
+        format!("=.id={id}"),
+        "=.dead=true".to_owned(),
+        format!(".tag={}", tag.hyphenated()),
+    ]);
+    match CommandResponse::parse(sentence) {
+        Ok(CommandResponse::Reply(row)) => Some(row),
+        _ => None,
+    }
+}
+
+/// The `print` that lists what a subscription watches: its words without
+/// `follow`, `follow-only` or the tag; a `listen` becomes a `print`.
+fn snapshot_of(subscription: &Command) -> Command {
+    let words = subscription.words();
+    let path = words
+        .first()
+        .map(|w| String::from_utf8_lossy(w).into_owned());
+    let path = path.unwrap_or_default();
+    let path = match path.strip_suffix("/listen") {
+        Some(menu) => format!("{menu}/print"),
+        None => path,
+    };
+    let mut builder = CommandBuilder::new().command(&path);
+    for word in words.iter().skip(1) {
+        let skip = word.starts_with(b".tag=")
+            || word.starts_with(b"=follow=")
+            || word.starts_with(b"=follow-only=");
+        if !skip {
+            builder = builder.word(word);
+        }
+    }
+    builder.build()
 }
 
 impl<T> Stream for Changes<T> {
@@ -152,5 +275,49 @@ impl<T> Stream for Changes<T> {
 
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<Self::Item>> {
         self.get_mut().poll_change(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(command: &Command) -> Vec<String> {
+        command
+            .words()
+            .iter()
+            .map(|w| String::from_utf8_lossy(w).into_owned())
+            .filter(|w| !w.starts_with(".tag="))
+            .collect()
+    }
+
+    #[test]
+    fn the_snapshot_of_a_subscription_is_its_print() {
+        let listen = CommandBuilder::new().command("/ip/address/listen").build();
+        assert_eq!(words(&snapshot_of(&listen)), ["/ip/address/print"]);
+        let follow = CommandBuilder::new()
+            .command("/interface/print")
+            .attribute("follow", None)
+            .query_equal("type", "vlan")
+            .proplist([".id", "name"])
+            .build();
+        let snapshot = snapshot_of(&follow);
+        assert_eq!(
+            words(&snapshot),
+            ["/interface/print", "?type=vlan", "=.proplist=.id,name"]
+        );
+        assert_ne!(snapshot.tag(), follow.tag());
+        let only = CommandBuilder::new()
+            .command("/interface/print")
+            .attribute("follow-only", Some(""))
+            .build();
+        assert_eq!(words(&snapshot_of(&only)), ["/interface/print"]);
+    }
+
+    #[test]
+    fn a_dead_row_says_removed_with_the_id() {
+        let row = dead_row("*7", Uuid::nil()).unwrap();
+        assert_eq!(row.get(".id"), Some("*7"));
+        assert!(is_dead(&row));
     }
 }

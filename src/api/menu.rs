@@ -201,7 +201,14 @@ impl Menu {
     pub async fn listen(&self) -> Result<Changes> {
         let command = self.command("listen")?.build();
         let path = path_of(&command);
-        Ok(Changes::new(self.device.send_command(command).await?).for_command(&path))
+        let changes = if self.device.reconnects() {
+            let snapshot = command.clone();
+            Changes::new(self.device.send_command(command).await?)
+                .resyncing(self.device.clone(), &snapshot)
+        } else {
+            Changes::new(self.device.send_command(command).await?)
+        };
+        Ok(changes.for_command(&path))
     }
 
     /// Streams `<path>/monitor` with these arguments (e.g.
@@ -386,6 +393,11 @@ impl Print {
         let device = self.device.clone();
         let command = self.attribute(mode, None).into_command()?;
         let path = path_of(&command);
+        if device.reconnects() {
+            let subscription = command.clone();
+            let changes = Changes::new(device.send_command(command).await?);
+            return Ok(changes.resyncing(device, &subscription).for_command(&path));
+        }
         Ok(Changes::new(device.send_command(command).await?).for_command(&path))
     }
 }

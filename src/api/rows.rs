@@ -139,8 +139,10 @@ impl<T> Rows<T> {
             };
             if let Err(error) = item {
                 // A malformed sentence of this command is reported and the command
-                // goes on; anything else ends it.
-                self.ended = !matches!(&error, Error::Protocol(e) if !e.is_framing());
+                // goes on, and so does a resumed one (a gap marker); anything
+                // else ends it.
+                self.ended = !matches!(&error, Error::Protocol(e) if !e.is_framing())
+                    && !matches!(error, Error::Resumed { .. });
                 return Poll::Ready(Some(Err(error)));
             }
             match step(item, &mut self.traps) {

@@ -15,6 +15,7 @@
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -34,7 +35,7 @@ use super::read_buffer::ReadBuffer;
 use super::routes::{Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
-use super::{ConnectionOptions, Item, Request, Shared};
+use super::{ConnectionOptions, Item, Orphan, Request, Shared};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
 use crate::runtime::{AsyncStream, Runtime};
@@ -84,6 +85,10 @@ pub struct Connection<S> {
     keepalive: Option<KeepaliveState>,
     /// The time at the start of the current round of the poll loop.
     now: Instant,
+    /// With a supervisor only: a clone (fresh tag) of each resumable command
+    /// by the tag it was sent with, to hand back at the end if still open.
+    /// Entries of finished commands are pruned lazily.
+    resumable: HashMap<Uuid, Command>,
     phase: Phase,
 }
 
@@ -123,6 +128,7 @@ impl<S: AsyncStream> Connection<S> {
             keepalive,
             now,
             phase: Phase::Running,
+            resumable: HashMap::new(),
         }
     }
 
@@ -243,14 +249,26 @@ impl<S: AsyncStream> Connection<S> {
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
                 debug_assert!(self.routes.is_open(&tag), "registered before written");
+                if self.options.handback.is_some() && command.is_resumable() {
+                    self.remember_resumable(tag, command.clone());
+                }
                 self.write.push(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
+                self.resumable.remove(&tag);
                 if self.routes.finish_early(tag, None, self.now) == Next::Cancel {
                     self.write_cancel(tag);
                 }
             }
         }
+    }
+
+    fn remember_resumable(&mut self, tag: Uuid, again: Command) {
+        if self.resumable.len() >= 2 * self.routes.len() + 16 {
+            let routes = &self.routes;
+            self.resumable.retain(|t, _| routes.is_open(t));
+        }
+        self.resumable.insert(tag, again);
     }
 
     fn write_internal(&mut self, command: &Command) {
@@ -327,8 +345,11 @@ impl<S: AsyncStream> Connection<S> {
                 let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
                 self.requests.close();
-                self.routes
-                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())), self.now);
+                // A supervisor's streams are ended (or handed back) by `finish`.
+                if self.options.handback.is_none() {
+                    self.routes
+                        .close_all(|| Ok(CommandResponse::Fatal(reason.clone())), self.now);
+                }
                 return Err(error);
             }
             Ok(response) => {
@@ -406,20 +427,73 @@ impl<S: AsyncStream> Connection<S> {
 
 impl<S> Connection<S> {
     /// Ends the connection: every open stream and every queued request gets `error`.
+    ///
+    /// With a supervisor, open resumable commands and requests never taken
+    /// (never written) are handed back instead, and the other open commands
+    /// end with [`Error::ConnectionLost`]: they were written, so they may
+    /// have run. The end is marked (for `ConnectionHandle::closed`) only
+    /// after every hand-back, so a supervisor that saw it has them all.
     fn finish(&mut self, error: Error) {
         self.phase = Phase::Finished;
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
         self.requests.close();
         let now = self.now;
-        self.routes.close_all(|| Err(error.clone()), now);
+        // What was routed reaches its streams (or goes with them) first.
+        self.routes.flush(now);
+        let handback = self.options.handback.clone();
         let mut wakes = Vec::new();
+        let error_of_open = match &handback {
+            Some(handback) => {
+                for (tag, command) in std::mem::take(&mut self.resumable) {
+                    let Some((replies, policy)) = self.routes.take_open(&tag) else {
+                        continue;
+                    };
+                    let orphan = Orphan {
+                        tag,
+                        command,
+                        replies,
+                        policy,
+                        written: true,
+                    };
+                    if let Some(orphan) = handback.give(orphan) {
+                        orphan.replies.end_with(Err(error.clone()), &mut wakes);
+                    }
+                }
+                Error::ConnectionLost {
+                    cause: Arc::new(error.clone()),
+                }
+            }
+            None => error.clone(),
+        };
+        self.routes.close_all(|| Err(error_of_open.clone()), now);
         while let Ok(request) = self.requests.try_recv() {
-            if let Request::Send { replies, .. } = request {
-                replies.end_with(Err::<CommandResponse, _>(error.clone()) as Item, &mut wakes);
+            let Request::Send {
+                command,
+                replies,
+                policy,
+            } = request
+            else {
+                continue;
+            };
+            let orphan = Orphan {
+                tag: command.tag(),
+                command,
+                replies,
+                policy,
+                written: false,
+            };
+            let unsent = match &handback {
+                Some(handback) => handback.give(orphan),
+                None => Some(orphan),
+            };
+            if let Some(orphan) = unsent {
+                let item: Item = Err(error.clone());
+                orphan.replies.end_with(item, &mut wakes);
             }
         }
         wakes.into_iter().for_each(std::task::Waker::wake);
+        self.shared.mark_ended();
     }
 }
 

@@ -84,6 +84,24 @@ impl ConnectionHandle {
         self.requests.close();
     }
 
+    /// Completes when the connection has ended (at once if it has): for a
+    /// supervisor that must notice the end without sending anything.
+    pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
+        self.shared.ended()
+    }
+
+    /// What the actor publishes, for a watcher that must not keep the
+    /// connection open.
+    pub(crate) fn shared(&self) -> Arc<Shared> {
+        Arc::clone(&self.shared)
+    }
+
+    /// Passes a request (a command with its stream's queue, or a cancel)
+    /// to the actor as it is; gives it back if the connection has ended.
+    pub(crate) fn forward(&self, request: Request) -> Result<(), Request> {
+        self.requests.try_send(request).map_err(|e| e.into_inner())
+    }
+
     /// Whether the connection has ended.
     pub fn is_closed(&self) -> bool {
         self.shared.failure().is_some() || self.requests.is_closed()

@@ -12,6 +12,7 @@
 
 mod deadlines;
 mod driver;
+mod handback;
 mod handle;
 mod options;
 mod queue;
@@ -30,7 +31,8 @@ pub use handle::ConnectionHandle;
 pub use options::{BufferPolicy, ConnectionOptions, Keepalive};
 pub use stream::ResponseStream;
 
-pub(crate) use queue::queue as reply_queue;
+pub(crate) use handback::{Handback, Orphan};
+pub(crate) use queue::{QueueWriter, queue as reply_queue};
 pub(crate) use request::{Item, Request};
 pub(crate) use shared::Shared;
 

@@ -87,6 +87,9 @@ pub struct ConnectionOptions {
     /// to keep reading (and discarding) before closing, so that the router
     /// gets a clean close instead of a reset (default 2 s).
     pub close_linger: Duration,
+    /// Set by a reconnecting device: where an ending connection gives back
+    /// the commands that outlive it (see `handback.rs`).
+    pub(crate) handback: Option<super::handback::Handback>,
 }
 
 impl Default for ConnectionOptions {
@@ -99,6 +102,7 @@ impl Default for ConnectionOptions {
             max_unread_bytes: 4 << 20,
             cancel_patience: Duration::from_secs(30),
             close_linger: Duration::from_secs(2),
+            handback: None,
         }
     }
 }

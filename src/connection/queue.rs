@@ -183,6 +183,20 @@ impl QueueWriter {
         state.entries.push_back(entry);
     }
 
+    /// Whether the stream was dropped: nothing pushed can ever be read.
+    pub(crate) fn reader_gone(&self) -> bool {
+        self.queue.lock().reader_gone
+    }
+
+    /// Queues an item that is not the end (a supervisor's gap marker),
+    /// whatever the backlog, and wakes the reader. False if the reader is gone.
+    pub(crate) fn push_marker(&self, item: Item) -> bool {
+        let mut wake = Vec::new();
+        let pushed = self.push(&mut vec![Entry { item, bytes: 0 }], false, None, &mut wake);
+        wake.into_iter().for_each(Waker::wake);
+        matches!(pushed, Pushed::Queued(_))
+    }
+
     /// Ends the queue with `item` as its last entry (unless the reader is gone).
     pub(crate) fn end_with(&self, item: Item, wake: &mut Vec<Waker>) {
         let mut state = self.queue.lock();

@@ -448,6 +448,19 @@ impl Routes {
     }
 
     /// Gives `item` to every open stream and forgets every command.
+    /// Removes an open route without ending its stream and returns its
+    /// queue, for a supervisor to carry the stream over to a new connection.
+    pub(crate) fn take_open(&mut self, tag: &Uuid) -> Option<(QueueWriter, BufferPolicy)> {
+        if !self.is_open(tag) {
+            return None;
+        }
+        let Some(Route::Open(sink)) = self.map.remove(tag) else {
+            return None;
+        };
+        self.publish();
+        Some((sink.queue, sink.policy))
+    }
+
     pub(crate) fn close_all(&mut self, item: impl Fn() -> Item, now: Instant) {
         // What was routed reaches its streams before the error.
         self.flush(now);

@@ -89,6 +89,8 @@ pub(crate) fn is_last(item: &Item) -> bool {
         ),
         // A malformed sentence of this command is reported, and the command goes on.
         Err(Error::Protocol(e)) => e.is_framing(),
+        // A reconnect's gap marker: the command goes on after it.
+        Err(Error::Resumed { .. }) => false,
         Err(_) => true,
     }
 }

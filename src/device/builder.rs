@@ -8,8 +8,9 @@ use super::address::Address;
 use super::addressed;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
-use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
+use crate::connection::{self, BufferPolicy, ConnectionHandle, ConnectionOptions, Keepalive};
 use crate::protocol::DecoderLimits;
+use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
 use crate::{Error, Result, TimeoutKind};
 
@@ -49,6 +50,9 @@ pub struct DeviceBuilder {
     options: ConnectionOptions,
     #[cfg(feature = "_tls")]
     tls: Option<crate::tls::TlsOptions>,
+    reconnect: Option<ReconnectPolicy>,
+    /// More addresses of the same router, tried after `address` in order.
+    fallbacks: Vec<String>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -62,6 +66,8 @@ impl fmt::Debug for DeviceBuilder {
             .field("login_timeout", &self.login_timeout)
             .field("options", &self.options)
             .field("tls", &self.uses_tls())
+            .field("reconnect", &self.reconnect)
+            .field("fallbacks", &self.fallbacks)
             .finish_non_exhaustive()
     }
 }
@@ -79,7 +85,31 @@ impl DeviceBuilder {
             options: ConnectionOptions::default(),
             #[cfg(feature = "_tls")]
             tls: None,
+            reconnect: None,
+            fallbacks: Vec::new(),
         }
+    }
+
+    /// Reconnects after a lost connection as `policy` says, instead of
+    /// ending every stream and failing every later command (the default).
+    /// The device then stays valid across reconnects; see the crate docs,
+    /// "Reconnecting", for what is resumed and what is never sent again.
+    ///
+    /// The first connection is still made by [`connect`](Self::connect),
+    /// whose error (a refused login, a router that is down) is returned at
+    /// once. Not with [`connect_stream`](Self::connect_stream), which cannot
+    /// open your stream again.
+    pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
+        self.reconnect = Some(policy);
+        self
+    }
+
+    /// Another address of the same router (a backup link, another of its
+    /// names), tried after the first and earlier fallbacks, in order, on
+    /// the first connection and on every reconnect attempt.
+    pub fn fallback_address(mut self, address: impl Into<String>) -> Self {
+        self.fallbacks.push(address.into());
+        self
     }
 
     /// The user to log in as (default `admin`, no password).
@@ -226,49 +256,136 @@ impl DeviceBuilder {
     /// Connects, logs in, and returns the device.
     pub async fn connect(self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
+        let mut refused = vec![false; self.address_count()];
+        let Some(policy) = self.reconnect.clone() else {
+            let handle = self
+                .open_any(&runtime, self.options.clone(), &mut refused)
+                .await?;
+            return Ok(MikrotikDevice::from(handle));
+        };
+        let orphanage = reconnect::Orphanage::new();
+        let mut options = self.options.clone();
+        options.handback = Some(orphanage.handback());
+        let first = self
+            .open_any(&runtime, options.clone(), &mut refused)
+            .await?;
+        let command_timeout = self.options.command_timeout;
+        let buffer = self.options.buffer;
+        // The connectors own the builder, and so the password: it lives as
+        // long as the supervisor may need to log in again, then is wiped.
+        let builder = Arc::new(self);
+        let connectors = (0..builder.address_count())
+            .map(|at| {
+                let builder = Arc::clone(&builder);
+                let runtime = Arc::clone(&runtime);
+                let options = options.clone();
+                let connector: reconnect::Connector = Arc::new(move |handback| {
+                    let builder = Arc::clone(&builder);
+                    let runtime = Arc::clone(&runtime);
+                    let mut options = options.clone();
+                    options.handback = Some(handback);
+                    Box::pin(async move { builder.open(at, &runtime, options).await })
+                });
+                connector
+            })
+            .collect();
+        let plan = reconnect::Plan {
+            runtime,
+            policy,
+            connectors,
+            refused,
+            command_timeout,
+            buffer,
+        };
+        Ok(MikrotikDevice::supervised(reconnect::spawn(
+            plan, orphanage, first,
+        )))
+    }
+
+    fn address_count(&self) -> usize {
+        1 + self.fallbacks.len()
+    }
+
+    /// The address tried `at`-th (0: the main one).
+    fn address_at(&self, at: usize) -> &str {
+        match at {
+            0 => &self.address,
+            n => &self.fallbacks[n - 1],
+        }
+    }
+
+    /// Tries every address in turn; the first that logs in wins, else the
+    /// last error. Notes in `refused` which addresses refused the login.
+    async fn open_any(
+        &self,
+        runtime: &Arc<dyn Runtime>,
+        options: ConnectionOptions,
+        refused: &mut [bool],
+    ) -> Result<ConnectionHandle> {
+        let mut last_error = None;
+        for (at, refused) in refused.iter_mut().enumerate() {
+            match self.open(at, runtime, options.clone()).await {
+                Ok(handle) => return Ok(handle),
+                Err(error) => {
+                    *refused = matches!(error, Error::Authentication { .. });
+                    last_error = Some(error);
+                }
+            }
+        }
+        Err(last_error.unwrap_or(Error::Closed))
+    }
+
+    /// Connects to the `at`-th address, secures and logs in.
+    async fn open(
+        &self,
+        at: usize,
+        runtime: &Arc<dyn Runtime>,
+        options: ConnectionOptions,
+    ) -> Result<ConnectionHandle> {
         let default_port = if self.uses_tls() {
             API_SSL_PORT
         } else {
             API_PORT
         };
-        let address = Address::parse(&self.address, default_port)?;
+        let address = Address::parse(self.address_at(at), default_port)?;
         let deadline = self
             .connect_timeout
-            .and_then(|t| runtime::deadline_in(&*runtime, t));
-        let connecting = connect_tcp(&*runtime, &address);
+            .and_then(|t| runtime::deadline_in(&**runtime, t));
+        let connecting = connect_tcp(&**runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
             })
         };
-        let stream = runtime::with_deadline(&*runtime, deadline, connecting, timeout).await?;
-        let stream = self.secure(stream, &address, &*runtime, deadline).await?;
-        self.connect_stream_with(stream, runtime).await
+        let stream = runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        self.log_in(stream, Arc::clone(runtime), options).await
     }
 
     /// Logs in over a stream that is already connected (any futures-io stream:
     /// a socket you opened, a tunnel, TLS you set up yourself).
     pub async fn connect_stream(self, stream: impl AsyncStream) -> Result<MikrotikDevice> {
+        if self.reconnect.is_some() {
+            return Err(Error::Config(
+                "reconnect needs an address: connect_stream cannot open your stream again".into(),
+            ));
+        }
         let runtime = self.runtime_or_default()?;
-        self.connect_stream_with(stream, runtime).await
+        let handle = self.log_in(stream, runtime, self.options.clone()).await?;
+        Ok(MikrotikDevice::from(handle))
     }
 
-    async fn connect_stream_with(
-        self,
+    async fn log_in(
+        &self,
         stream: impl AsyncStream,
         runtime: Arc<dyn Runtime>,
-    ) -> Result<MikrotikDevice> {
+        options: ConnectionOptions,
+    ) -> Result<ConnectionHandle> {
         let (stream, first_bytes) = KeepFirstBytes::new(stream);
-        let (handle, connection) =
-            connection::new(stream, Arc::clone(&runtime), self.options.clone());
-        // Dropped when the connection future completes: `close` waits for that.
-        let (ended, on_end) = async_channel::bounded::<()>(1);
-        runtime.spawn(Box::pin(async move {
-            connection.await;
-            drop(ended);
-        }));
-        let device = MikrotikDevice::from(handle).ending_with(on_end);
+        let (handle, connection) = connection::new(stream, Arc::clone(&runtime), options);
+        runtime.spawn(Box::pin(connection));
+        let device = MikrotikDevice::from(handle.clone());
         let deadline = self
             .login_timeout
             .and_then(|t| runtime::deadline_in(&*runtime, t));
@@ -293,7 +410,7 @@ impl DeviceBuilder {
                 let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
                 explain_login_failure(error, &first)
             })?;
-        Ok(device)
+        Ok(handle)
     }
 }
 

@@ -3,13 +3,12 @@
 use std::fmt;
 use std::sync::Mutex;
 
-use async_channel::Receiver;
-
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
+use crate::reconnect::{ConnectionState, StateChanges, Supervised};
 use crate::{Error, Result};
 
 /// A connection to one router, shared by every clone.
@@ -17,12 +16,22 @@ use crate::{Error, Result};
 /// Cloning is cheap (two reference counts). Every command sent through any
 /// clone runs concurrently with the others over the one connection. The
 /// connection closes when every clone and every [`ResponseStream`] is dropped.
+///
+/// With a [`ReconnectPolicy`](crate::ReconnectPolicy) (see
+/// [`DeviceBuilder::reconnect`]) it is a handle to the router rather than to
+/// one connection: it stays valid across reconnects (see the crate docs,
+/// "Reconnecting").
 #[derive(Clone)]
 pub struct MikrotikDevice {
-    connection: ConnectionHandle,
-    /// Ends (every sender gone) when the connection future has completed;
-    /// `None` when the caller spawned it (`connection::new`).
-    ended: Option<Receiver<()>>,
+    link: Link,
+}
+
+/// What a device sends through: one connection (the default, exactly as
+/// before reconnecting existed), or the supervisor of a router's connections.
+#[derive(Clone)]
+enum Link {
+    Direct(ConnectionHandle),
+    Supervised(Supervised),
 }
 
 impl From<ConnectionHandle> for MikrotikDevice {
@@ -31,8 +40,7 @@ impl From<ConnectionHandle> for MikrotikDevice {
     /// [`login`](MikrotikDevice::login) before anything else).
     fn from(connection: ConnectionHandle) -> Self {
         Self {
-            connection,
-            ended: None,
+            link: Link::Direct(connection),
         }
     }
 }
@@ -73,13 +81,6 @@ impl MikrotikDevice {
         DeviceBuilder::new(address.into())
     }
 
-    /// Lets [`close`](Self::close) wait for the end of the connection future,
-    /// whose spawner drops the sender of `ended` when it completes.
-    pub(crate) fn ending_with(mut self, ended: Receiver<()>) -> Self {
-        self.ended = Some(ended);
-        self
-    }
-
     /// Sends `command` and returns the stream of its replies.
     ///
     /// The command's tag is registered before its bytes are written, so no
@@ -88,7 +89,10 @@ impl MikrotikDevice {
     /// unharmed) if the command's builder was misused
     /// ([`Command::invalid`]).
     pub async fn send_command(&self, command: Command) -> Result<ResponseStream> {
-        let policy = self.connection.default_buffer();
+        let policy = match &self.link {
+            Link::Direct(connection) => connection.default_buffer(),
+            Link::Supervised(supervised) => supervised.default_buffer(),
+        };
         self.send_command_with(command, policy).await
     }
 
@@ -98,7 +102,10 @@ impl MikrotikDevice {
         command: Command,
         policy: BufferPolicy,
     ) -> Result<ResponseStream> {
-        self.connection.send(command, policy)
+        match &self.link {
+            Link::Direct(connection) => connection.send(command, policy),
+            Link::Supervised(supervised) => supervised.send(command, policy),
+        }
     }
 
     /// Logs in: the 6.43+ method first, then the MD5 challenge–response if the
@@ -160,19 +167,67 @@ impl MikrotikDevice {
         Err(self.gone())
     }
 
-    /// Whether the connection has ended.
-    pub fn is_closed(&self) -> bool {
-        self.connection.is_closed()
+    pub(crate) fn supervised(supervised: Supervised) -> Self {
+        Self {
+            link: Link::Supervised(supervised),
+        }
     }
 
-    /// Why the connection ended, once it has.
+    /// Whether the connection has ended (for a reconnecting device: whether
+    /// it stopped reconnecting, its state is [`ConnectionState::Closed`]).
+    pub fn is_closed(&self) -> bool {
+        match &self.link {
+            Link::Direct(connection) => connection.is_closed(),
+            Link::Supervised(supervised) => supervised.is_closed(),
+        }
+    }
+
+    /// Why the connection ended, once it has (for a reconnecting device:
+    /// why it stopped reconnecting).
     pub fn closed_reason(&self) -> Option<Error> {
-        self.connection.closed_reason()
+        match &self.link {
+            Link::Direct(connection) => connection.closed_reason(),
+            Link::Supervised(supervised) => supervised.closed_reason(),
+        }
+    }
+
+    /// Whether this device reconnects (it was built with a
+    /// [`ReconnectPolicy`](crate::ReconnectPolicy)).
+    pub fn reconnects(&self) -> bool {
+        matches!(self.link, Link::Supervised(_))
+    }
+
+    /// The state of the link to the router now. A device without a
+    /// reconnect policy is [`Connected`](ConnectionState::Connected) until
+    /// its connection ends, then [`Closed`](ConnectionState::Closed).
+    pub fn state(&self) -> ConnectionState {
+        match &self.link {
+            Link::Direct(connection) => match connection.is_closed() {
+                false => ConnectionState::Connected,
+                true => ConnectionState::Closed {
+                    error: connection.gone(),
+                },
+            },
+            Link::Supervised(supervised) => supervised.state(),
+        }
+    }
+
+    /// The state now, then each change, ending after
+    /// [`Closed`](ConnectionState::Closed). Holding it does not keep the
+    /// connection open.
+    pub fn state_changes(&self) -> StateChanges {
+        match &self.link {
+            Link::Direct(connection) => StateChanges::direct(connection.shared()),
+            Link::Supervised(supervised) => supervised.state_changes(),
+        }
     }
 
     /// Why a request found the connection gone.
     fn gone(&self) -> Error {
-        self.connection.gone()
+        match &self.link {
+            Link::Direct(connection) => connection.gone(),
+            Link::Supervised(supervised) => supervised.closed_reason().unwrap_or(Error::Closed),
+        }
     }
 
     /// Closes the connection for every clone, and returns once it is closed.
@@ -184,34 +239,44 @@ impl MikrotikDevice {
     /// connection has already ended. Waits for the write of `/quit`: bound it
     /// with a timeout if the router may have stopped reading.
     ///
-    /// On a device from [`connection::new`](crate::connection::new), whose
-    /// driver you spawned yourself, it cannot see the driver end: it returns
-    /// once the close is requested, and the driver completes on its own.
+    /// On a device from [`connection::new`](crate::connection::new) it waits
+    /// for the driver you spawned to finish. On a reconnecting device it stops
+    /// the reconnecting too, and returns once that is requested.
     ///
     /// Without it, the connection closes when every clone and every stream
     /// is dropped.
     pub async fn close(&self) {
         // No new requests from any clone: the actor takes what is queued,
         // ends what still runs, then writes `/quit` and closes the stream.
-        self.connection.close();
-        if let Some(ended) = &self.ended {
-            // Fails (no sender left) exactly when the connection future is done.
-            let _ = ended.recv().await;
+        match &self.link {
+            Link::Direct(connection) => {
+                connection.close();
+                connection.closed().await;
+            }
+            Link::Supervised(supervised) => supervised.close(),
         }
     }
 
     /// Commands in flight on the connection, including internal ones
-    /// (`/cancel`, keepalive probes) until the router finishes them.
+    /// (`/cancel`, keepalive probes) until the router finishes them. On a
+    /// reconnecting device: on the current connection (0 while down).
     pub fn in_flight(&self) -> usize {
-        self.connection.in_flight()
+        match &self.link {
+            Link::Direct(connection) => connection.in_flight(),
+            Link::Supervised(supervised) => supervised.in_flight(),
+        }
     }
 
     /// Cancelled (or internal) commands the router never finished within
     /// [`ConnectionOptions::cancel_patience`](crate::connection::ConnectionOptions::cancel_patience):
     /// their routes were given up on, so that [`in_flight`](Self::in_flight)
-    /// returns to 0 even when a `/cancel` goes unanswered.
+    /// returns to 0 even when a `/cancel` goes unanswered. On a
+    /// reconnecting device: on the current connection.
     pub fn abandoned(&self) -> u64 {
-        self.connection.abandoned()
+        match &self.link {
+            Link::Direct(connection) => connection.abandoned(),
+            Link::Supervised(supervised) => supervised.abandoned(),
+        }
     }
 }
 

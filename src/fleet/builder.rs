@@ -73,7 +73,7 @@ impl FleetBuilder {
     /// timeouts). It counts from the router's turn: once a connect slot is
     /// free (at once when its connection is already open), and covers the
     /// connect, the login and the job. A router over it ends with
-    /// [`Error::Timeout`] (`what: "router"`); the others go on.
+    /// [`Error::Timeout`] (`what: TimeoutKind::Router`); the others go on.
     pub fn deadline(mut self, limit: impl Into<Option<Duration>>) -> Self {
         self.deadline = limit.into();
         self

@@ -269,7 +269,7 @@ async fn reap(
 /// The error of a router that used up its deadline.
 pub(crate) fn router_timeout(limit: Option<Duration>) -> Error {
     Error::Timeout {
-        what: "router",
+        what: crate::TimeoutKind::Router,
         after: limit.unwrap_or_default(),
     }
 }

@@ -25,7 +25,7 @@ pub struct RouterResult<T> {
     pub name: Arc<str>,
     /// The job's value, or why the router failed: a connect or login error,
     /// the job's own error, or [`Error::Timeout`](crate::Error::Timeout)
-    /// with `what: "router"` when it ran out of its deadline.
+    /// with `what: TimeoutKind::Router` when it ran out of its deadline.
     pub result: Result<T>,
     /// From the router's turn (a free connect slot, or its pooled
     /// connection) to its end: connect, login and job.

@@ -190,7 +190,7 @@ mod tests {
             "silent",
             1000,
             Err(Error::Timeout {
-                what: "router",
+                what: crate::TimeoutKind::Router,
                 after: Duration::from_secs(1),
             }),
         ));

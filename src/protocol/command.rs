@@ -110,6 +110,8 @@ pub struct Command {
     sensitive: bool,
     /// Why the command must not be sent (see [`Command::invalid`]).
     invalid: Option<Box<str>>,
+    /// Set by [`Command::resumable`]; `None`: inferred from the words.
+    resumable: Option<bool>,
 }
 
 /// The bytes of a hyphenated tag (`0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11`).
@@ -156,6 +158,7 @@ impl Clone for Command {
             timeout: self.timeout,
             sensitive: self.sensitive,
             invalid: self.invalid.clone(),
+            resumable: self.resumable,
         }
     }
 }
@@ -375,6 +378,7 @@ impl CommandBuilder<Cmd> {
             timeout: None,
             sensitive: false,
             invalid: self.invalid,
+            resumable: None,
         }
     }
 }
@@ -464,6 +468,41 @@ impl Command {
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
     }
+
+    /// Says whether the command may be sent again after a reconnect (see
+    /// [`is_resumable`](Self::is_resumable)), overriding what its words suggest.
+    pub fn resumable(mut self, resumable: bool) -> Self {
+        self.resumable = Some(resumable);
+        self
+    }
+
+    /// Whether a reconnecting device sends this command again on the new
+    /// connection instead of ending it: only commands that merely *watch*
+    /// and never change anything, so that sending one twice is harmless.
+    ///
+    /// Unless set with [`resumable`](Self::resumable), inferred from the
+    /// words: the path ends in `/listen`, `/monitor` or `/monitor-traffic`,
+    /// or the path ends in `/print` and an attribute is `follow`,
+    /// `follow-only` or `interval`. Everything else (`add`, `set`, `remove`,
+    /// scripts, a plain `print`) is never sent twice.
+    pub fn is_resumable(&self) -> bool {
+        if let Some(resumable) = self.resumable {
+            return resumable;
+        }
+        let words = self.words();
+        let Some(path) = words.first() else {
+            return false;
+        };
+        let ends = |suffix: &[u8]| path.ends_with(suffix);
+        if ends(b"/listen") || ends(b"/monitor") || ends(b"/monitor-traffic") {
+            return true;
+        }
+        ends(b"/print")
+            && words[1..].iter().any(|word| {
+                let key = word.split(|&b| b == b'=').nth(1).unwrap_or_default();
+                word.starts_with(b"=") && matches!(key, b"follow" | b"follow-only" | b"interval")
+            })
+    }
 }
 
 impl Drop for Command {
@@ -509,6 +548,34 @@ mod tests {
             .iter()
             .map(|w| String::from_utf8(w.clone()).unwrap())
             .collect()
+    }
+
+    #[test]
+    fn only_commands_that_watch_are_resumable() {
+        let cmd = |path: &str, attrs: &[(&str, Option<&str>)]| {
+            let mut b = CommandBuilder::new().command(path);
+            for (k, v) in attrs {
+                b = b.attribute(k, *v);
+            }
+            b.build()
+        };
+        assert!(cmd("/interface/listen", &[]).is_resumable());
+        assert!(cmd("/interface/monitor-traffic", &[("interface", Some("e1"))]).is_resumable());
+        assert!(cmd("/ip/address/print", &[("follow", None)]).is_resumable());
+        assert!(cmd("/ip/address/print", &[("follow-only", Some(""))]).is_resumable());
+        assert!(cmd("/interface/print", &[("interval", Some("1s"))]).is_resumable());
+        assert!(!cmd("/interface/print", &[]).is_resumable());
+        assert!(!cmd("/ip/address/add", &[("interval", Some("1s"))]).is_resumable());
+        assert!(!cmd("/system/script/run", &[("follow", None)]).is_resumable());
+        assert!(!cmd("/interface/print", &[("comment", Some("follow"))]).is_resumable());
+        let marked = cmd("/tool/fetch", &[]).resumable(true);
+        assert!(marked.is_resumable());
+        assert!(marked.clone().is_resumable(), "a clone keeps the mark");
+        assert!(
+            !cmd("/interface/listen", &[])
+                .resumable(false)
+                .is_resumable()
+        );
     }
 
     fn tag_word(tag: Uuid) -> String {

@@ -188,6 +188,12 @@
 //! - [`MockRouterBuilder::never_answer`]: accept, read, never write anything.
 //! - [`MockRouter::set_silent`]: stop (or resume) answering without closing sockets.
 //! - [`MockRouter::drop_connections`]: close every session now.
+//! - [`MockRouter::stop_listening`] / [`MockRouter::start_listening`] /
+//!   [`MockRouter::restart`]: go down as a rebooting router does (connects
+//!   refused, sessions closed) and come back on the same port.
+//! - [`MockRouter::blackhole`]: accept and never answer.
+//! - [`MockRouter::set_password`]: change a user's password while running;
+//!   [`MockRouter::login_attempts`] and [`MockRouter::logins_refused`] count logins.
 //!
 //! # API-SSL
 //!
@@ -218,6 +224,7 @@
 mod api_ssl;
 #[cfg(feature = "testing-tls")]
 mod certificates;
+mod control;
 mod db;
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
@@ -242,7 +249,7 @@ mod transcript;
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpListener};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::time::{Duration, Instant};
@@ -488,6 +495,10 @@ pub(crate) struct Shared {
     running: Arc<AtomicUsize>,
     kills: Mutex<HashMap<u64, async_channel::Sender<()>>>,
     shutdown: AtomicBool,
+    /// Users and passwords now (`MockRouter::set_password` changes them).
+    users: RwLock<Vec<(String, String)>>,
+    login_attempts: AtomicU64,
+    logins_refused: AtomicU64,
     #[cfg(feature = "testing-tls")]
     certificates: certificates::Settings,
     #[cfg(feature = "testing-tls")]
@@ -734,6 +745,9 @@ impl MockRouterBuilder {
             .map(|t| replay::Replay::new(t, self.config.replay_timing));
         let shared = Arc::new(Shared {
             replay,
+            users: RwLock::new(self.config.users.clone()),
+            login_attempts: AtomicU64::new(0),
+            logins_refused: AtomicU64::new(0),
             config: self.config,
             scripts: RwLock::new(self.scripts),
             db: Mutex::new(db),
@@ -758,17 +772,14 @@ impl MockRouterBuilder {
         let api_ssl_addr = api_ssl::start(&shared, &executor, &stopped)?;
         #[cfg(not(feature = "testing-tls"))]
         let api_ssl_addr = None;
-        executor.spawn(Box::pin(accept_loop(
-            listener,
-            Arc::clone(&shared),
-            stopped,
-            executor.clone(),
-            self.acceptor,
-        )));
+        let listening = control::listen(listener, &shared, &executor, self.acceptor.clone());
         Ok(MockRouter {
             addr,
             api_ssl_addr,
             shared,
+            listening: Mutex::new(Some(listening)),
+            reserved: Mutex::new(None),
+            acceptor: self.acceptor,
             _stop: stop,
             _executor: executor,
         })
@@ -777,12 +788,7 @@ impl MockRouterBuilder {
 
 /// A listening socket on `127.0.0.1` and a free port.
 fn bind_loopback() -> io::Result<Async<TcpListener>> {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-    let addr = SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, 0));
-    socket.bind(&addr.into())?;
-    // A deep backlog: tests open thousands of sessions at once.
-    socket.listen(4096)?;
-    Async::new(TcpListener::from(socket))
+    control::bind(0)
 }
 
 async fn accept_loop(
@@ -834,6 +840,12 @@ pub struct MockRouter {
     /// The API-SSL listener's address (feature `testing-tls`).
     api_ssl_addr: Option<SocketAddr>,
     shared: Arc<Shared>,
+    /// The plain port's accept loop (`None` while stopped).
+    listening: Mutex<Option<control::Listening>>,
+    /// What wraps each accepted connection, kept for a restart.
+    acceptor: Option<Acceptor>,
+    /// The port, held while not listening (see `control.rs`).
+    reserved: Mutex<Option<socket2::Socket>>,
     _stop: async_channel::Sender<()>,
     _executor: BackgroundExecutor,
 }

@@ -13,13 +13,7 @@ impl Session {
     pub(super) async fn login(&mut self, cmd: &Parsed<'_>) {
         let config = &self.shared.config;
         let tag = cmd.tag;
-        let password_of = |name: &[u8]| {
-            config
-                .users
-                .iter()
-                .find(|(n, _)| n.as_bytes() == name)
-                .map(|(_, p)| p.clone())
-        };
+        let password_of = |name: &[u8]| self.shared.password_of(name);
         let name = cmd.attr(b"name");
         let mut out = Vec::new();
         let ok = if let Some(response) = cmd.attr(b"response") {
@@ -57,6 +51,8 @@ impl Session {
             done(&mut out, tag, None);
             ok
         };
+        let challenged = cmd.attr(b"response").is_none() && config.legacy_login;
+        self.shared.count_login(!ok && !challenged);
         self.reply(out).await;
         if ok {
             self.logged_in_now().await;
