@@ -11,6 +11,7 @@ pub mod api;
 pub mod connection;
 mod device;
 mod error;
+pub mod observe;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -21,6 +22,7 @@ pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_d
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
+pub use observe::Stats;
 pub use mikrotik_rs_macros::command;
 
 /// The README's examples are compiled as doc tests.

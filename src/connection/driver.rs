@@ -36,6 +36,7 @@ use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Request, Shared};
 use crate::Error;
+use crate::observe::trace::{self, CommandTrace, ConnectionSpan};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
 use crate::runtime::{AsyncStream, Runtime};
@@ -77,6 +78,8 @@ pub struct Connection<S> {
     write: WriteBuffer,
     routes: Routes,
     shared: Arc<Shared>,
+    /// The connection's span, as in `shared`.
+    span: ConnectionSpan,
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
     alarm: Alarm,
@@ -115,6 +118,7 @@ impl<S: AsyncStream> Connection<S> {
             routed: 0,
             write: WriteBuffer::default(),
             routes: Routes::new(Arc::clone(&shared), &options),
+            span: shared.span.clone(),
             shared,
             runtime,
             options,
@@ -140,7 +144,7 @@ impl<S: AsyncStream> Connection<S> {
             if let Phase::Closing { until } = self.phase {
                 return self.poll_closing(cx, until);
             }
-            progress |= self.write.poll_write(&mut self.io, cx)?;
+            progress |= self.write.poll_write(&mut self.io, cx, &self.shared.counters)?;
             progress |= self.poll_read(cx)?;
             progress |= self.poll_timers(cx)?;
             if !progress {
@@ -165,7 +169,7 @@ impl<S: AsyncStream> Connection<S> {
         for _ in 0..ROUNDS_PER_POLL {
             self.routed = 0;
             self.now = self.runtime.now();
-            let wrote = match self.write.poll_write(&mut self.io, cx) {
+            let wrote = match self.write.poll_write(&mut self.io, cx, &self.shared.counters) {
                 Ok(progress) => progress,
                 Err(_) => return self.poll_close(cx),
             };
@@ -204,7 +208,7 @@ impl<S: AsyncStream> Connection<S> {
                     // Every handle and stream is gone (every cancel was taken
                     // before this): say goodbye, then close.
                     let quit = CommandBuilder::new().command("/quit").build();
-                    self.write.push(quit.as_bytes(), false);
+                    self.queue_sentence(quit.as_bytes(), false);
                     let until = self.now.checked_add(self.options.close_linger);
                     self.phase = Phase::Closing { until };
                     return true;
@@ -223,8 +227,9 @@ impl<S: AsyncStream> Connection<S> {
                 policy,
             } => {
                 let tag = command.tag();
+                let trace = CommandTrace::start(&command, policy, self.now);
                 // Register first: a fast router may answer before the write returns.
-                if self.routes.insert(tag, replies, policy).is_err() {
+                if self.routes.insert(tag, replies, policy, trace).is_err() {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }
@@ -233,7 +238,7 @@ impl<S: AsyncStream> Connection<S> {
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
-                self.write.push(command.as_bytes(), command.is_sensitive());
+                self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
                 if self.routes.finish_early(tag, None, self.now) == Next::Cancel {
@@ -243,12 +248,21 @@ impl<S: AsyncStream> Connection<S> {
         }
     }
 
+    /// Queues one sentence for writing, counted and traced (by size only:
+    /// its words may hold a secret).
+    fn queue_sentence(&mut self, bytes: &[u8], sensitive: bool) {
+        self.shared.counters.sentence_sent();
+        trace::sentence_written(bytes.len());
+        self.write.push(bytes, sensitive);
+    }
+
     fn write_internal(&mut self, command: &Command) {
         self.routes.insert_internal(command.tag(), self.now);
-        self.write.push(command.as_bytes(), false);
+        self.queue_sentence(command.as_bytes(), false);
     }
 
     fn write_cancel(&mut self, tag: Uuid) {
+        trace::cancel_sent(tag);
         self.write_internal(&Command::cancel(tag));
     }
 
@@ -271,7 +285,7 @@ impl<S: AsyncStream> Connection<S> {
                         mid_sentence: self.decoder.is_mid_sentence(),
                     });
                 }
-                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Ok(n)) => self.shared.counters.received(n),
             }
             if let Some(keepalive) = &mut self.keepalive {
                 keepalive.read_at(self.now);
@@ -284,6 +298,16 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn route_some(&mut self, input: &mut &[u8]) -> Result<(), Error> {
+        let before = self.routed;
+        let result = self.route_each(input);
+        // One add per batch: counting stays off the per-sentence path.
+        self.shared
+            .counters
+            .sentences_received(self.routed - before);
+        result
+    }
+
+    fn route_each(&mut self, input: &mut &[u8]) -> Result<(), Error> {
         while self.routed < REPLIES_PER_POLL {
             let Some(sentence) = self.decoder.decode(input)? else {
                 break;
@@ -299,11 +323,14 @@ impl<S: AsyncStream> Connection<S> {
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
+                trace::fatal(&reason);
                 let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
                 self.requests.close();
-                self.routes
-                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())));
+                self.routes.close_all(
+                    || Ok(CommandResponse::Fatal(reason.clone())),
+                    self.now,
+                );
                 return Err(error);
             }
             Ok(response) => {
@@ -318,6 +345,7 @@ impl<S: AsyncStream> Connection<S> {
             }) if self.routes.contains(&tag) => (tag, Err(Error::Protocol(error)), false),
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
+        trace::sentence_read(Some(tag), &item, bytes);
         let entry = Entry { item, bytes };
         match self.routes.deliver(tag, entry, last, self.now) {
             Delivered::To(Next::Nothing) => Ok(()),
@@ -355,8 +383,10 @@ impl<S: AsyncStream> Connection<S> {
         };
         sooner(self.routes.expire_swallowing(now));
         if let Some(keepalive) = &mut self.keepalive {
-            match keepalive.step(now)? {
+            let step = keepalive.step(now).inspect_err(trace::keepalive_failed)?;
+            match step {
                 KeepaliveStep::Probe(wake) => {
+                    trace::keepalive_probe();
                     self.write_internal(
                         &CommandBuilder::new()
                             .command("/system/identity/print")
@@ -381,10 +411,14 @@ impl<S> Connection<S> {
     /// Ends the connection: every open stream and every queued request gets `error`.
     fn finish(&mut self, error: Error) {
         self.phase = Phase::Finished;
+        trace::connection_ended(&error);
+        if !matches!(error, Error::Closed) {
+            self.shared.counters.error(&error);
+        }
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
         self.requests.close();
-        self.routes.close_all(|| Err(error.clone()));
+        self.routes.close_all(|| Err(error.clone()), self.now);
         let mut wakes = Vec::new();
         while let Ok(request) = self.requests.try_recv() {
             if let Request::Send { replies, .. } = request {
@@ -414,6 +448,11 @@ impl<S: AsyncStream> Future for Connection<S> {
         if this.phase == Phase::Finished {
             return Poll::Ready(());
         }
+        // Its commands' spans and its events are children of the connection's.
+        // (A clone to enter, as the poll needs all of `this`: free without
+        // `tracing` or without a subscriber.)
+        let span = this.span.clone();
+        let _entered = span.enter();
         // A bug here must end this connection only, never the executor (and
         // every other connection on it).
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.poll_inner(cx)));
@@ -441,6 +480,8 @@ impl<S: AsyncStream> Future for Connection<S> {
 impl<S> Drop for Connection<S> {
     fn drop(&mut self) {
         if self.phase != Phase::Finished {
+            let span = self.span.clone();
+            let _entered = span.enter();
             self.finish(Error::Closed);
         }
     }

@@ -12,6 +12,8 @@ use uuid::Uuid;
 use super::queue::{Admit, Backlog, Entry, Pushed, QueueWriter};
 use super::{BufferPolicy, ConnectionOptions, Item, Shared};
 use crate::Error;
+use crate::observe::Outcome;
+use crate::observe::trace::CommandTrace;
 use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
 
 /// Tags are random UUIDs we chose, so their first 8 bytes already are a good hash.
@@ -82,6 +84,10 @@ struct Sink {
     /// For [`BufferPolicy::Bounded`]: since when the backlog is over its
     /// bound, and the reader's progress then.
     stall: Option<Stall>,
+    /// A `!trap` was delivered: its `!done` ends it as trapped.
+    trapped: bool,
+    /// Its span (nothing without `tracing`).
+    trace: CommandTrace,
 }
 
 #[derive(Clone, Copy)]
@@ -221,6 +227,7 @@ impl Routes {
         tag: Uuid,
         queue: QueueWriter,
         policy: BufferPolicy,
+        trace: CommandTrace,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -238,8 +245,11 @@ impl Routes {
                 queue,
                 policy,
                 stall: None,
+                trapped: false,
+                trace,
             }),
         );
+        self.shared.counters.command_started();
         self.publish();
         Ok(())
     }
@@ -265,9 +275,18 @@ impl Routes {
                 return self.late_reply(tag, true);
             };
             self.publish();
-            if let Route::Open(sink) = route {
+            if let Route::Open(mut sink) = route {
+                let outcome = if sink.trapped {
+                    Outcome::Trapped
+                } else {
+                    Outcome::Done
+                };
+                // Counted before the stream can see its end, like `publish`.
+                self.shared.counters.command_ended(outcome);
+                sink.trace.reply(false, entry.bytes);
                 sink.queue
                     .push(entry, true, |_| Admit::Push, &mut self.wakes);
+                sink.trace.end(outcome, now);
             }
             return Delivered::To(Next::Nothing);
         }
@@ -280,13 +299,26 @@ impl Routes {
         let max_bytes = self.max_unread_bytes;
         let policy = sink.policy;
         let is_row = matches!(entry.item, Ok(CommandResponse::Reply(_)));
+        sink.trapped |= matches!(entry.item, Ok(CommandResponse::Trap(_)));
+        sink.trace.reply(is_row, entry.bytes);
         let stall = &mut sink.stall;
+        let trace = &sink.trace;
+        let counters = &self.shared.counters;
         let pushed = sink.queue.push(
             entry,
             false,
             |backlog| {
                 if is_row {
-                    admit_row(policy, max_bytes, stall, backlog, now)
+                    let admit = admit_row(policy, max_bytes, stall, backlog, now);
+                    if let Admit::EndWith(Err(error)) = &admit {
+                        // Counted before the stream can see the error.
+                        counters.command_ended(Outcome::Overflowed);
+                        counters.error(error);
+                        if let Error::Overflow { capacity } = error {
+                            trace.overflow(tag, *capacity);
+                        }
+                    }
+                    admit
                 } else {
                     // Traps, `!empty` and errors are small and carry meaning:
                     // never dropped, never the cause of an overflow.
@@ -297,7 +329,11 @@ impl Routes {
         );
         Delivered::To(match pushed {
             Pushed::Queued => Next::Nothing,
-            Pushed::Ended | Pushed::ReaderGone => self.cancel(tag, now),
+            Pushed::Ended => self.cancel(tag, now, Outcome::Overflowed),
+            Pushed::ReaderGone => {
+                self.shared.counters.command_ended(Outcome::Cancelled);
+                self.cancel(tag, now, Outcome::Cancelled)
+            }
         })
     }
 
@@ -312,21 +348,31 @@ impl Routes {
         Delivered::To(Next::Nothing)
     }
 
-    /// Ends the stream of `tag` early, giving it `error` as its last item.
+    /// Ends the stream of `tag` early: cancelled by its reader (`None`), or
+    /// timed out, giving it that `error` as its last item.
     pub(crate) fn finish_early(&mut self, tag: Uuid, error: Option<Error>, now: Instant) -> Next {
         let Some(Route::Open(sink)) = self.map.get(&tag) else {
             return Next::Nothing;
         };
+        let outcome = match error {
+            Some(_) => Outcome::TimedOut,
+            None => Outcome::Cancelled,
+        };
+        let counters = &self.shared.counters;
+        counters.command_ended(outcome);
         if let Some(error) = error {
+            counters.error(&error);
             sink.queue.end_with(Err(error), &mut self.wakes);
         }
-        self.cancel(tag, now)
+        self.cancel(tag, now, outcome)
     }
 
-    /// Open → Cancelled: the caller writes `/cancel`.
-    fn cancel(&mut self, tag: Uuid, now: Instant) -> Next {
+    /// Open → Cancelled (already counted as `outcome`): the caller writes `/cancel`.
+    fn cancel(&mut self, tag: Uuid, now: Instant, outcome: Outcome) -> Next {
         // Dropping the sink ends its queue.
-        self.map.insert(tag, Route::Cancelled { since: now });
+        if let Some(Route::Open(sink)) = self.map.insert(tag, Route::Cancelled { since: now }) {
+            sink.trace.end(outcome, now);
+        }
         self.swallowing.push_back((now, tag));
         Next::Cancel
     }
@@ -364,13 +410,17 @@ impl Routes {
     }
 
     /// Gives `item` to every open stream and forgets every command.
-    pub(crate) fn close_all(&mut self, item: impl Fn() -> Item) {
+    pub(crate) fn close_all(&mut self, item: impl Fn() -> Item, now: Instant) {
         let routes = std::mem::take(&mut self.map);
         self.swallowing.clear();
         self.publish();
         for (_, route) in routes {
             if let Route::Open(sink) = route {
+                self.shared
+                    .counters
+                    .command_ended(Outcome::ConnectionLost);
                 sink.queue.end_with(item(), &mut self.wakes);
+                sink.trace.end(Outcome::ConnectionLost, now);
             }
         }
         self.wake_readers();

@@ -1,9 +1,11 @@
 //! State the actor publishes to device handles.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use crate::Error;
+use crate::observe::Counters;
+use crate::observe::trace::ConnectionSpan;
 
 /// Written by the actor, read by handles without a round trip.
 #[derive(Debug, Default)]
@@ -12,11 +14,23 @@ pub(crate) struct Shared {
     failure: OnceLock<Error>,
     /// Commands in the routing table (user and internal).
     in_flight: AtomicUsize,
-    /// Cancelled or internal commands given up on: the router never finished them.
-    abandoned: AtomicU64,
+    /// What the actor has done; shared with a supervisor that makes the
+    /// next connection count on in the same counters.
+    pub(crate) counters: Arc<Counters>,
+    /// The span the actor's work runs in (empty without `tracing`).
+    pub(crate) span: ConnectionSpan,
 }
 
 impl Shared {
+    pub(crate) fn new(counters: Arc<Counters>, span: ConnectionSpan) -> Self {
+        Self {
+            failure: OnceLock::new(),
+            in_flight: AtomicUsize::new(0),
+            counters,
+            span,
+        }
+    }
+
     pub(crate) fn fail(&self, error: Error) {
         let _ = self.failure.set(error);
     }
@@ -34,10 +48,10 @@ impl Shared {
     }
 
     pub(crate) fn count_abandoned(&self) {
-        self.abandoned.fetch_add(1, Ordering::Relaxed);
+        self.counters.abandoned();
     }
 
     pub(crate) fn abandoned(&self) -> u64 {
-        self.abandoned.load(Ordering::Relaxed)
+        self.counters.abandoned_count()
     }
 }

@@ -8,6 +8,7 @@ use super::address::Address;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionOptions, Keepalive};
+use crate::observe::trace::ConnectionSpan;
 use crate::protocol::DecoderLimits;
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
 use crate::{Error, Result};
@@ -246,8 +247,16 @@ impl DeviceBuilder {
         runtime: Arc<dyn Runtime>,
     ) -> Result<MikrotikDevice> {
         let (stream, first_bytes) = KeepFirstBytes::new(stream);
-        let (handle, connection) =
-            connection::new(stream, Arc::clone(&runtime), self.options.clone());
+        let shared = connection::Shared::new(
+            Arc::default(),
+            ConnectionSpan::new(&self.address, self.uses_tls()),
+        );
+        let (handle, connection) = connection::new_observed(
+            stream,
+            Arc::clone(&runtime),
+            self.options.clone(),
+            shared,
+        );
         let device = MikrotikDevice::from(handle);
         runtime.spawn(Box::pin(connection));
         let deadline = self

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
+use crate::observe::Stats;
+use crate::observe::trace::LoginTrace;
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
@@ -95,11 +97,27 @@ impl MikrotikDevice {
         password: Option<&str>,
         refusal: &Mutex<Option<String>>,
     ) -> Result<()> {
+        // Traced by method, duration and outcome only: never a word of the
+        // login commands.
+        let mut trace = LoginTrace::start(self.connection.span());
+        let result = self.login_steps(user, password, refusal, &mut trace).await;
+        trace.finish(&result);
+        result
+    }
+
+    async fn login_steps(
+        &self,
+        user: &str,
+        password: Option<&str>,
+        refusal: &Mutex<Option<String>>,
+        trace: &mut LoginTrace,
+    ) -> Result<()> {
         let password = password.unwrap_or_default();
         let challenge = self
             .login_step(login::login(user, password), refusal)
             .await?;
         if let Some(challenge) = challenge {
+            trace.legacy();
             let response = login::legacy_login(user, password, &challenge)?;
             self.login_step(response, refusal).await?;
         }
@@ -161,6 +179,14 @@ impl MikrotikDevice {
     /// returns to 0 even when a `/cancel` goes unanswered.
     pub fn abandoned(&self) -> u64 {
         self.connection.abandoned()
+    }
+
+    /// The connection's counters: bytes and sentences each way, commands
+    /// started and how each ended, in flight, reconnects, the last error.
+    /// Cheap (relaxed atomic loads); render with
+    /// [`observe::prometheus_text`](crate::observe::prometheus_text).
+    pub fn snapshot(&self) -> Stats {
+        self.connection.snapshot()
     }
 }
 
