@@ -22,8 +22,8 @@ pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, parse_d
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{Error, Result};
-pub use observe::Stats;
 pub use mikrotik_rs_macros::command;
+pub use observe::Stats;
 
 /// The README's examples are compiled as doc tests.
 #[cfg(doctest)]

@@ -75,6 +75,8 @@ pub struct Connection<S> {
     read: ReadBuffer,
     /// Replies routed in the current poll.
     routed: usize,
+    /// Sentences read and not yet added to the counters.
+    uncounted: usize,
     write: WriteBuffer,
     routes: Routes,
     shared: Arc<Shared>,
@@ -116,6 +118,7 @@ impl<S: AsyncStream> Connection<S> {
             decoder: Decoder::new(options.limits),
             read: ReadBuffer::default(),
             routed: 0,
+            uncounted: 0,
             write: WriteBuffer::default(),
             routes: Routes::new(Arc::clone(&shared), &options),
             span: shared.span.clone(),
@@ -144,7 +147,9 @@ impl<S: AsyncStream> Connection<S> {
             if let Phase::Closing { until } = self.phase {
                 return self.poll_closing(cx, until);
             }
-            progress |= self.write.poll_write(&mut self.io, cx, &self.shared.counters)?;
+            progress |= self
+                .write
+                .poll_write(&mut self.io, cx, &self.shared.counters)?;
             progress |= self.poll_read(cx)?;
             progress |= self.poll_timers(cx)?;
             if !progress {
@@ -169,7 +174,10 @@ impl<S: AsyncStream> Connection<S> {
         for _ in 0..ROUNDS_PER_POLL {
             self.routed = 0;
             self.now = self.runtime.now();
-            let wrote = match self.write.poll_write(&mut self.io, cx, &self.shared.counters) {
+            let wrote = match self
+                .write
+                .poll_write(&mut self.io, cx, &self.shared.counters)
+            {
                 Ok(progress) => progress,
                 Err(_) => return self.poll_close(cx),
             };
@@ -298,12 +306,8 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn route_some(&mut self, input: &mut &[u8]) -> Result<(), Error> {
-        let before = self.routed;
         let result = self.route_each(input);
-        // One add per batch: counting stays off the per-sentence path.
-        self.shared
-            .counters
-            .sentences_received(self.routed - before);
+        self.count_sentences();
         result
     }
 
@@ -313,9 +317,19 @@ impl<S: AsyncStream> Connection<S> {
                 break;
             };
             self.routed += 1;
+            self.uncounted += 1;
             self.route(sentence)?;
         }
         Ok(())
+    }
+
+    /// Adds the sentences read since the last call to the counters: once per
+    /// batch, and before any command's end reaches its stream, so counting
+    /// stays off the per-sentence path yet a reader that saw its `!done`
+    /// sees it counted.
+    fn count_sentences(&mut self) {
+        self.shared.counters.sentences_received(self.uncounted);
+        self.uncounted = 0;
     }
 
     fn route(&mut self, sentence: Sentence) -> Result<(), Error> {
@@ -324,13 +338,12 @@ impl<S: AsyncStream> Connection<S> {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
                 trace::fatal(&reason);
+                self.count_sentences();
                 let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
                 self.requests.close();
-                self.routes.close_all(
-                    || Ok(CommandResponse::Fatal(reason.clone())),
-                    self.now,
-                );
+                self.routes
+                    .close_all(|| Ok(CommandResponse::Fatal(reason.clone())), self.now);
                 return Err(error);
             }
             Ok(response) => {
@@ -346,6 +359,9 @@ impl<S: AsyncStream> Connection<S> {
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
         trace::sentence_read(Some(tag), &item, bytes);
+        if last {
+            self.count_sentences();
+        }
         let entry = Entry { item, bytes };
         match self.routes.deliver(tag, entry, last, self.now) {
             Delivered::To(Next::Nothing) => Ok(()),

@@ -416,9 +416,7 @@ impl Routes {
         self.publish();
         for (_, route) in routes {
             if let Route::Open(sink) = route {
-                self.shared
-                    .counters
-                    .command_ended(Outcome::ConnectionLost);
+                self.shared.counters.command_ended(Outcome::ConnectionLost);
                 sink.queue.end_with(item(), &mut self.wakes);
                 sink.trace.end(Outcome::ConnectionLost, now);
             }

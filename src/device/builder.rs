@@ -251,12 +251,8 @@ impl DeviceBuilder {
             Arc::default(),
             ConnectionSpan::new(&self.address, self.uses_tls()),
         );
-        let (handle, connection) = connection::new_observed(
-            stream,
-            Arc::clone(&runtime),
-            self.options.clone(),
-            shared,
-        );
+        let (handle, connection) =
+            connection::new_observed(stream, Arc::clone(&runtime), self.options.clone(), shared);
         let device = MikrotikDevice::from(handle);
         runtime.spawn(Box::pin(connection));
         let deadline = self

@@ -2,8 +2,8 @@
 //! makes in turn, when it hands each the same `Arc<Counters>`).
 //!
 //! Written by the actor with relaxed atomic adds, read by anyone with a
-//! [`snapshot`](Counters::snapshot): no lock on the hot path. Per-sentence
-//! counts are added once per read, not once per sentence. Only the last
+//! [`snapshot`](Counters::snapshot): no lock on the hot path. Sentences read
+//! are added once per batch, not once per sentence. Only the last
 //! error, written when something fails, sits behind a mutex.
 
 use std::sync::Mutex;
@@ -11,9 +11,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Outcome, Stats};
 
-/// The bench-only feature `_bench-no-counters` compiles the counters but
-/// never adds to them, so a bench can measure what they cost.
-const COUNTING: bool = !cfg!(feature = "_bench-no-counters");
+/// Bench-only: built with `RUSTFLAGS="--cfg mikrotik_no_counters"`, the
+/// counters are never added to, so a bench can measure what they cost. (A
+/// `cfg`, not a feature: `--all-features` must never turn counting off.)
+const COUNTING: bool = !cfg!(mikrotik_no_counters);
 
 fn add(counter: &AtomicU64, n: u64) {
     if COUNTING && n > 0 {

@@ -145,9 +145,7 @@ mod tests {
             assert_eq!(text.matches(&format!("{}{{", family.name)).count(), 2);
         }
         assert!(text.contains("mikrotik_bytes_sent_total{router=\"a\"} 7\n"));
-        assert!(
-            text.contains("mikrotik_commands_ended_total{router=\"a\",outcome=\"done\"} 3\n")
-        );
+        assert!(text.contains("mikrotik_commands_ended_total{router=\"a\",outcome=\"done\"} 3\n"));
         assert!(text.contains("mikrotik_bytes_sent_total{router=\"b\\\"\\\\\\nx\"} 0\n"));
         assert_eq!(
             text.matches("mikrotik_commands_ended_total{").count(),

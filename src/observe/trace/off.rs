@@ -65,7 +65,12 @@ impl LoginTrace {
     pub(crate) fn finish(self, _result: &Result<(), Error>) {}
 }
 
-pub(crate) fn sentence_read(_tag: Option<Uuid>, _reply: &Result<CommandResponse, Error>, _bytes: usize) {}
+pub(crate) fn sentence_read(
+    _tag: Option<Uuid>,
+    _reply: &Result<CommandResponse, Error>,
+    _bytes: usize,
+) {
+}
 
 pub(crate) fn sentence_written(_bytes: usize) {}
 
@@ -83,4 +88,10 @@ pub(crate) fn connection_ended(_error: &Error) {}
 pub(crate) fn reconnect_attempt(_attempt: u32, _delay: Duration, _error: &Error) {}
 
 #[allow(dead_code, reason = "called by the fleet layer")]
-pub(crate) fn fleet_job(_router: &str, _job: &str, _duration: Duration, _result: Result<(), &Error>) {}
+pub(crate) fn fleet_job(
+    _router: &str,
+    _job: &str,
+    _duration: Duration,
+    _result: Result<(), &Error>,
+) {
+}

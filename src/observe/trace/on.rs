@@ -193,7 +193,11 @@ fn kind(reply: &Result<CommandResponse, Error>) -> &'static str {
     }
 }
 
-pub(crate) fn sentence_read(tag: Option<Uuid>, reply: &Result<CommandResponse, Error>, bytes: usize) {
+pub(crate) fn sentence_read(
+    tag: Option<Uuid>,
+    reply: &Result<CommandResponse, Error>,
+    bytes: usize,
+) {
     tracing::trace!(
         name: "mikrotik.sentence.read",
         target: TARGET,
