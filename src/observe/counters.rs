@@ -11,10 +11,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::{Outcome, Stats};
 
-/// Bench-only: built with `RUSTFLAGS="--cfg mikrotik_no_counters"`, the
-/// counters are never added to, so a bench can measure what they cost. (A
-/// `cfg`, not a feature: `--all-features` must never turn counting off.)
-const COUNTING: bool = !cfg!(mikrotik_no_counters);
+/// Bench-only: built with `MIKROTIK_BENCH_NO_COUNTERS` set in the
+/// environment, the counters are never added to, so a bench can measure
+/// what they cost (benches/observe_cost.rs). Not a feature, so that
+/// `--all-features` never turns counting off; not a `RUSTFLAGS` cfg, so
+/// that only this crate is rebuilt.
+const COUNTING: bool = option_env!("MIKROTIK_BENCH_NO_COUNTERS").is_none();
 
 fn add(counter: &AtomicU64, n: u64) {
     if COUNTING && n > 0 {
