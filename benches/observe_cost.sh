@@ -4,6 +4,7 @@
 #   plain    — default build (counters on, no tracing)
 #   tracing  — `--features tracing`, no subscriber installed
 #   nocount  — MIKROTIK_BENCH_NO_COUNTERS=1: counters compiled, never added to
+#   plain2   — the plain build again: plain2/plain is the noise of the run
 # Usage: bash benches/observe_cost.sh [ROUNDS]   (default 5)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,8 +22,13 @@ build tracing --features tracing
 MIKROTIK_BENCH_NO_COUNTERS=1 build nocount
 # Leave the usual build in place for the next cargo command.
 cargo bench --bench observe_cost --no-run >/dev/null 2>&1
+# A second copy of the plain build measures the noise floor (plain2/plain).
+cp "$out/plain" "$out/plain2"
+names=(plain tracing nocount plain2)
 for round in $(seq "$rounds"); do
-    for name in plain tracing nocount; do
+    # Rotate the order each round, so no build always runs first.
+    for i in 0 1 2 3; do
+        name=${names[$(((i + round) % 4))]}
         "$out/$name" | sed "s/^observe_cost /$name /" >>"$out/results"
     done
 done
@@ -34,12 +40,12 @@ awk '
         return a[int((m + 1) / 2)]
     }
     END {
-        printf "%-20s %14s %14s %14s %16s %16s\n", "per second", "plain", "tracing", "nocount", "tracing/plain", "plain/nocount"
+        printf "%-18s %10s %10s %10s %10s %14s %14s %14s\n", "per second", "plain", "plain2", "tracing", "nocount", "plain2/plain", "tracing/plain", "plain/nocount"
         for (k in names) {
             if (k == "counted_sentences") continue
-            p = med("plain " k); t = med("tracing " k); c = med("nocount " k)
-            printf "%-20s %14.0f %14.0f %14.0f %16.3f %16.3f\n", k, p, t, c, t / p, p / c
+            p = med("plain " k); q = med("plain2 " k); t = med("tracing " k); c = med("nocount " k)
+            printf "%-18s %10.0f %10.0f %10.0f %10.0f %14.3f %14.3f %14.3f\n", k, p, q, t, c, q / p, t / p, p / c
         }
     }' "$out/results"
 grep counted_sentences "$out/results" | sort -u
-rm -rf "$out"
+[ -n "${KEEP:-}" ] && echo "results in $out" || rm -rf "$out"
