@@ -9,7 +9,7 @@ struct Family {
     name: &'static str,
     kind: &'static str,
     help: &'static str,
-    value: fn(&Stats) -> u64,
+    value: Read,
 }
 
 const FAMILIES: &[Family] = &[
@@ -63,8 +63,11 @@ const FAMILIES: &[Family] = &[
     },
 ];
 
+/// Reads one counter from a snapshot.
+type Read = fn(&Stats) -> u64;
+
 /// The outcomes of `mikrotik_commands_ended_total`, as its `outcome` label.
-const OUTCOMES: &[(&str, fn(&Stats) -> u64)] = &[
+const OUTCOMES: &[(&str, Read)] = &[
     ("done", |s| s.commands_done),
     ("trap", |s| s.commands_trapped),
     ("cancelled", |s| s.commands_cancelled),
@@ -135,9 +138,11 @@ mod tests {
 
     #[test]
     fn every_family_has_help_type_and_one_sample_per_router() {
-        let mut a = Stats::default();
-        a.commands_done = 3;
-        a.bytes_sent = 7;
+        let a = Stats {
+            commands_done: 3,
+            bytes_sent: 7,
+            ..Stats::default()
+        };
         let b = Stats::default();
         let text = prometheus_text(&[("a", a), ("b\"\\\nx", b)]);
         for family in FAMILIES {
