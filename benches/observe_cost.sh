@@ -40,7 +40,7 @@ awk '
         return a[int((m + 1) / 2)]
     }
     END {
-        printf "%-18s %10s %10s %10s %10s %14s %14s %14s\n", "per second", "plain", "plain2", "tracing", "nocount", "plain2/plain", "tracing/plain", "plain/nocount"
+        printf "%-18s %10s %10s %10s %10s %14s %14s %14s\n", "per CPU second", "plain", "plain2", "tracing", "nocount", "plain2/plain", "tracing/plain", "plain/nocount"
         for (k in names) {
             if (k == "counted_sentences") continue
             p = med("plain " k); q = med("plain2 " k); t = med("tracing " k); c = med("nocount " k)
