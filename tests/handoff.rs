@@ -146,7 +146,7 @@ async fn a_connection_error_while_a_batch_waits_unread() {
         .send_command_with(cmd("/rows"), BufferPolicy::Unbounded)
         .await
         .unwrap();
-    wait_until(|| device.in_flight() == 1, "the rows are all in").await;
+    wait_until(|| rows.unread() == 5_001, "the rows are all in").await;
     router.drop_connections();
     wait_until(|| device.is_closed(), "the connection failed").await;
     let items = drain(rows).await;
