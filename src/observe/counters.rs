@@ -18,6 +18,7 @@ use super::{Outcome, Stats};
 /// that only this crate is rebuilt.
 const COUNTING: bool = option_env!("MIKROTIK_BENCH_NO_COUNTERS").is_none();
 
+#[inline]
 fn add(counter: &AtomicU64, n: u64) {
     if COUNTING && n > 0 {
         counter.fetch_add(n, Ordering::Relaxed);
@@ -47,27 +48,33 @@ pub(crate) struct Counters {
 }
 
 impl Counters {
+    #[inline]
     pub(crate) fn received(&self, bytes: usize) {
         add(&self.bytes_received, bytes as u64);
     }
 
+    #[inline]
     pub(crate) fn sent(&self, bytes: usize) {
         add(&self.bytes_sent, bytes as u64);
     }
 
+    #[inline]
     pub(crate) fn sentences_received(&self, n: usize) {
         add(&self.sentences_received, n as u64);
     }
 
     /// A sentence queued for writing (a command, `/cancel`, a probe, `/quit`).
+    #[inline]
     pub(crate) fn sentence_sent(&self) {
         add(&self.sentences_sent, 1);
     }
 
+    #[inline]
     pub(crate) fn command_started(&self) {
         add(&self.commands_started, 1);
     }
 
+    #[inline]
     pub(crate) fn command_ended(&self, outcome: Outcome) {
         let counter = match outcome {
             Outcome::Done => &self.commands_done,

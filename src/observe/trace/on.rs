@@ -39,6 +39,7 @@ impl ConnectionSpan {
     }
 
     /// Entered for each poll of the actor, so what it does is inside.
+    #[inline]
     pub(crate) fn enter(&self) -> tracing::span::Entered<'_> {
         self.0.enter()
     }
@@ -75,6 +76,7 @@ impl CommandTrace {
     }
 
     /// A reply delivered to the command's stream.
+    #[inline]
     pub(crate) fn reply(&mut self, is_row: bool, bytes: usize) {
         self.rows += u64::from(is_row);
         self.bytes += bytes as u64;
@@ -193,6 +195,7 @@ fn kind(reply: &Result<CommandResponse, Error>) -> &'static str {
     }
 }
 
+#[inline]
 pub(crate) fn sentence_read(
     tag: Option<Uuid>,
     reply: &Result<CommandResponse, Error>,
@@ -207,6 +210,7 @@ pub(crate) fn sentence_read(
     );
 }
 
+#[inline]
 pub(crate) fn sentence_written(bytes: usize) {
     tracing::trace!(name: "mikrotik.sentence.written", target: TARGET, bytes);
 }
