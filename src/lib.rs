@@ -15,6 +15,7 @@ pub mod connection;
 mod device;
 mod error;
 pub mod fleet;
+pub mod observe;
 pub mod reconnect;
 pub mod runtime;
 #[cfg(feature = "testing")]
@@ -28,6 +29,7 @@ pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{ClosedBy, Error, Result, TimeoutKind};
+pub use observe::Stats;
 pub use reconnect::{ConnectionState, ReconnectPolicy};
 
 /// The README's examples are compiled as doc tests.

@@ -8,6 +8,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["protocol"],
     &["runtime"],
+    &["observe"],
     &["connection"],
     &["reconnect"],
     &["device", "api", "tls", "fleet"],

@@ -36,6 +36,7 @@ use super::routes::{Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Orphan, Request, Shared};
+use crate::observe::trace::{self, CommandTrace, ConnectionSpan};
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, Decoder, InvalidReply, ProtocolError, Sentence};
 use crate::runtime::{AsyncStream, Runtime};
@@ -75,9 +76,13 @@ pub struct Connection<S> {
     read: ReadBuffer,
     /// Replies routed in the current poll.
     routed: usize,
+    /// Sentences read and not yet added to the counters.
+    uncounted: usize,
     write: WriteBuffer,
     routes: Routes,
     shared: Arc<Shared>,
+    /// The connection's span, as in `shared`.
+    span: ConnectionSpan,
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
     alarm: Alarm,
@@ -118,8 +123,10 @@ impl<S: AsyncStream> Connection<S> {
             decoder: Decoder::new(options.limits),
             read: ReadBuffer::default(),
             routed: 0,
+            uncounted: 0,
             write: WriteBuffer::default(),
             routes: Routes::new(Arc::clone(&shared), &options),
+            span: shared.span.clone(),
             shared,
             runtime,
             options,
@@ -146,7 +153,9 @@ impl<S: AsyncStream> Connection<S> {
             if let Phase::Closing { until } = self.phase {
                 return self.poll_closing(cx, until);
             }
-            progress |= self.write.poll_write(&mut self.io, cx)?;
+            progress |= self
+                .write
+                .poll_write(&mut self.io, cx, &self.shared.counters)?;
             progress |= self.poll_read(cx)?;
             progress |= self.poll_timers(cx)?;
             if !progress {
@@ -171,7 +180,10 @@ impl<S: AsyncStream> Connection<S> {
         for _ in 0..ROUNDS_PER_POLL {
             self.routed = 0;
             self.now = self.runtime.now();
-            let wrote = match self.write.poll_write(&mut self.io, cx) {
+            let wrote = match self
+                .write
+                .poll_write(&mut self.io, cx, &self.shared.counters)
+            {
                 Ok(progress) => progress,
                 Err(_) => return self.poll_close(cx),
             };
@@ -219,7 +231,7 @@ impl<S: AsyncStream> Connection<S> {
                         }
                     }
                     let quit = CommandBuilder::new().command("/quit").build();
-                    self.write.push(quit.as_bytes(), false);
+                    self.queue_sentence(quit.as_bytes(), false);
                     let until = self.now.checked_add(self.options.close_linger);
                     self.phase = Phase::Closing { until };
                     return true;
@@ -238,8 +250,9 @@ impl<S: AsyncStream> Connection<S> {
                 policy,
             } => {
                 let tag = command.tag();
+                let trace = CommandTrace::start(&command, policy, self.now);
                 // Register first: a fast router may answer before the write returns.
-                if self.routes.insert(tag, replies, policy).is_err() {
+                if self.routes.insert(tag, replies, policy, trace).is_err() {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }
@@ -252,7 +265,7 @@ impl<S: AsyncStream> Connection<S> {
                 if self.options.handback.is_some() && command.is_resumable() {
                     self.remember_resumable(tag, command.clone());
                 }
-                self.write.push(command.as_bytes(), command.is_sensitive());
+                self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
                 self.resumable.remove(&tag);
@@ -271,16 +284,25 @@ impl<S: AsyncStream> Connection<S> {
         self.resumable.insert(tag, again);
     }
 
+    /// Queues one sentence for writing, counted and traced (by size only:
+    /// its words may hold a secret).
+    fn queue_sentence(&mut self, bytes: &[u8], sensitive: bool) {
+        self.shared.counters.sentence_sent();
+        trace::sentence_written(bytes.len());
+        self.write.push(bytes, sensitive);
+    }
+
     fn write_internal(&mut self, command: &Command) {
         self.routes.insert_internal(command.tag(), self.now);
         debug_assert!(
             self.routes.contains(&command.tag()),
             "registered before written"
         );
-        self.write.push(command.as_bytes(), false);
+        self.queue_sentence(command.as_bytes(), false);
     }
 
     fn write_cancel(&mut self, tag: Uuid) {
+        trace::cancel_sent(tag);
         self.write_internal(&Command::cancel(tag));
     }
 
@@ -314,7 +336,7 @@ impl<S: AsyncStream> Connection<S> {
                         mid_sentence: self.decoder.is_mid_sentence(),
                     });
                 }
-                Poll::Ready(Ok(_)) => {}
+                Poll::Ready(Ok(n)) => self.shared.counters.received(n),
             }
             if let Some(keepalive) = &mut self.keepalive {
                 keepalive.read_at(self.now);
@@ -327,14 +349,30 @@ impl<S: AsyncStream> Connection<S> {
     }
 
     fn route_some(&mut self, input: &mut &[u8]) -> Result<(), Error> {
+        let result = self.route_each(input);
+        self.count_sentences();
+        result
+    }
+
+    fn route_each(&mut self, input: &mut &[u8]) -> Result<(), Error> {
         while self.routed < REPLIES_PER_POLL {
             let Some(sentence) = self.decoder.decode(input)? else {
                 break;
             };
             self.routed += 1;
+            self.uncounted += 1;
             self.route(sentence)?;
         }
         Ok(())
+    }
+
+    /// Adds the sentences read since the last call to the counters: once per
+    /// batch, and before any command's end reaches its stream, so counting
+    /// stays off the per-sentence path yet a reader that saw its `!done`
+    /// sees it counted.
+    fn count_sentences(&mut self) {
+        self.shared.counters.sentences_received(self.uncounted);
+        self.uncounted = 0;
     }
 
     fn route(&mut self, sentence: Sentence) -> Result<(), Error> {
@@ -342,6 +380,8 @@ impl<S: AsyncStream> Connection<S> {
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
+                trace::fatal(&reason);
+                self.count_sentences();
                 let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
                 self.requests.close();
@@ -364,6 +404,10 @@ impl<S: AsyncStream> Connection<S> {
             }) if self.routes.contains(&tag) => (tag, Err(Error::Protocol(error)), false),
             Err(InvalidReply { error, .. }) => return Err(error.into()),
         };
+        trace::sentence_read(Some(tag), &item, bytes);
+        if last {
+            self.count_sentences();
+        }
         let entry = Entry { item, bytes };
         let delivered = self.routes.deliver(tag, entry, last, self.now);
         self.write_found_cancels();
@@ -403,8 +447,10 @@ impl<S: AsyncStream> Connection<S> {
         };
         sooner(self.routes.expire_swallowing(now));
         if let Some(keepalive) = &mut self.keepalive {
-            match keepalive.step(now)? {
+            let step = keepalive.step(now).inspect_err(trace::keepalive_failed)?;
+            match step {
                 KeepaliveStep::Probe(wake) => {
+                    trace::keepalive_probe();
                     self.write_internal(
                         &CommandBuilder::new()
                             .command("/system/identity/print")
@@ -435,6 +481,10 @@ impl<S> Connection<S> {
     /// after every hand-back, so a supervisor that saw it has them all.
     fn finish(&mut self, error: Error) {
         self.phase = Phase::Finished;
+        trace::connection_ended(&error);
+        if !matches!(error, Error::Closed) {
+            self.shared.counters.error(&error);
+        }
         // Publish the end before any stream can see its error.
         self.shared.fail(error.clone());
         self.requests.close();
@@ -516,6 +566,11 @@ impl<S: AsyncStream> Future for Connection<S> {
         if this.phase == Phase::Finished {
             return Poll::Ready(());
         }
+        // Its commands' spans and its events are children of the connection's.
+        // (A clone to enter, as the poll needs all of `this`: free without
+        // `tracing` or without a subscriber.)
+        let span = this.span.clone();
+        let _entered = span.enter();
         // A bug here must end this connection only, never the executor (and
         // every other connection on it).
         let polled = std::panic::catch_unwind(AssertUnwindSafe(|| this.poll_inner(cx)));
@@ -547,6 +602,8 @@ impl<S: AsyncStream> Future for Connection<S> {
 impl<S> Drop for Connection<S> {
     fn drop(&mut self) {
         if self.phase != Phase::Finished {
+            let span = self.span.clone();
+            let _entered = span.enter();
             self.finish(Error::Closed);
         }
     }

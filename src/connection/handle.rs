@@ -12,6 +12,8 @@ use async_channel::Sender;
 
 use super::{BufferPolicy, Request, ResponseStream, Shared, reply_queue};
 use crate::Error;
+use crate::observe::Stats;
+use crate::observe::trace::ConnectionSpan;
 use crate::protocol::command::Command;
 
 /// Sends commands over one connection. Cloning is cheap; the connection
@@ -132,5 +134,22 @@ impl ConnectionHandle {
     /// returns to 0 even when a `/cancel` goes unanswered.
     pub fn abandoned(&self) -> u64 {
         self.shared.abandoned()
+    }
+
+    /// What the connection has done so far: bytes and sentences each way,
+    /// how its commands ended, the last error. Relaxed atomic loads only.
+    pub fn snapshot(&self) -> Stats {
+        self.shared.counters.snapshot()
+    }
+
+    /// The connection's span, the parent of events about it from above
+    /// (a login).
+    pub(crate) fn span(&self) -> &ConnectionSpan {
+        &self.shared.span
+    }
+
+    /// The counters this connection adds to.
+    pub(crate) fn counters(&self) -> &crate::observe::Counters {
+        &self.shared.counters
     }
 }

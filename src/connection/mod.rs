@@ -57,8 +57,20 @@ pub fn new<S: AsyncStream>(
     runtime: Arc<dyn Runtime>,
     options: ConnectionOptions,
 ) -> (ConnectionHandle, Connection<S>) {
+    new_observed(io, runtime, options, Shared::default())
+}
+
+/// [`new`], counting in `shared`'s counters and working in its span: the
+/// device builder names the span after the router; a supervisor that
+/// replaces a lost connection passes the same counters to the next one.
+pub(crate) fn new_observed<S: AsyncStream>(
+    io: S,
+    runtime: Arc<dyn Runtime>,
+    options: ConnectionOptions,
+    shared: Shared,
+) -> (ConnectionHandle, Connection<S>) {
     let (requests, incoming) = async_channel::unbounded();
-    let shared = Arc::new(Shared::default());
+    let shared = Arc::new(shared);
     let handle = ConnectionHandle::new(requests, Arc::clone(&shared), options.buffer);
     (
         handle,

@@ -90,6 +90,9 @@ pub struct ConnectionOptions {
     /// Set by a reconnecting device: where an ending connection gives back
     /// the commands that outlive it (see `handback.rs`).
     pub(crate) handback: Option<super::handback::Handback>,
+    /// Set by a reconnecting device: the counters every one of its
+    /// connections adds to, so a snapshot spans reconnects.
+    pub(crate) counters: Option<std::sync::Arc<crate::observe::Counters>>,
 }
 
 impl Default for ConnectionOptions {
@@ -103,6 +106,7 @@ impl Default for ConnectionOptions {
             cancel_patience: Duration::from_secs(30),
             close_linger: Duration::from_secs(2),
             handback: None,
+            counters: None,
         }
     }
 }

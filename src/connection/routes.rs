@@ -12,6 +12,8 @@ use uuid::Uuid;
 use super::queue::{Backlog, Entry, Pushed, QueueWriter};
 use super::{BufferPolicy, ConnectionOptions, Item, Shared};
 use crate::Error;
+use crate::observe::Outcome;
+use crate::observe::trace::CommandTrace;
 use crate::protocol::{CommandResponse, InvalidReply, ProtocolError, Sentence};
 
 /// Tags are random UUIDs we chose, so their first 8 bytes already are a good hash.
@@ -85,6 +87,10 @@ struct Sink {
     /// For [`BufferPolicy::Bounded`]: since when the backlog is over its
     /// bound, and the reader's progress then.
     stall: Option<Stall>,
+    /// A `!trap` came: a `!done` then ends it as trapped.
+    trapped: bool,
+    /// The command's span (empty without `tracing`).
+    trace: CommandTrace,
 }
 
 #[derive(Clone, Copy)]
@@ -250,6 +256,7 @@ impl Routes {
         tag: Uuid,
         queue: QueueWriter,
         policy: BufferPolicy,
+        trace: CommandTrace,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -268,8 +275,11 @@ impl Routes {
                 policy,
                 seen: Backlog::default(),
                 stall: None,
+                trapped: false,
+                trace,
             }),
         );
+        self.shared.counters.command_started();
         self.publish();
         Ok(())
     }
@@ -300,11 +310,20 @@ impl Routes {
                 return self.late_reply(tag, true);
             };
             self.publish();
-            if let Route::Open(sink) = route {
+            if let Route::Open(mut sink) = route {
+                let outcome = if sink.trapped {
+                    Outcome::Trapped
+                } else {
+                    Outcome::Done
+                };
+                // Counted before the stream can see its end, like `publish`.
+                self.shared.counters.command_ended(outcome);
+                sink.trace.reply(false, entry.bytes);
                 self.run.entries.push(entry);
                 let keep_rows = keep_rows(sink.policy);
                 sink.queue
                     .push(&mut self.run.entries, true, keep_rows, &mut self.wakes);
+                sink.trace.end(outcome, now);
             }
             debug_assert!(self.run.entries.is_empty(), "runs are only of open routes");
             self.run.entries.clear();
@@ -317,9 +336,10 @@ impl Routes {
                 false => self.late_reply(tag, false),
             };
         };
-        if matches!(entry.item, Ok(CommandResponse::Reply(_)))
-            && let BufferPolicy::Bounded(capacity) = sink.policy
-        {
+        let is_row = matches!(entry.item, Ok(CommandResponse::Reply(_)));
+        sink.trapped |= matches!(entry.item, Ok(CommandResponse::Trap(_)));
+        sink.trace.reply(is_row, entry.bytes);
+        if is_row && let BufferPolicy::Bounded(capacity) = sink.policy {
             // Over the bound by the (upper-bound) estimate: look at the real
             // backlog, pushing the run, before deciding.
             let estimate = Backlog {
@@ -339,9 +359,13 @@ impl Routes {
                     sink.seen,
                     now,
                 ) {
-                    sink.queue
-                        .end_with(Err(Error::Overflow { capacity }), &mut self.wakes);
-                    return Delivered::To(self.cancel(tag, now));
+                    let error = Error::Overflow { capacity };
+                    // Counted before the stream can see the error.
+                    self.shared.counters.command_ended(Outcome::Overflowed);
+                    self.shared.counters.error(&error);
+                    sink.trace.overflow(tag, capacity);
+                    sink.queue.end_with(Err(error), &mut self.wakes);
+                    return Delivered::To(self.cancel(tag, now, Outcome::Overflowed));
                 }
             } else {
                 sink.stall = None;
@@ -370,7 +394,8 @@ impl Routes {
         {
             Pushed::Queued(backlog) => sink.seen = backlog,
             Pushed::ReaderGone => {
-                if self.cancel(tag, now) == Next::Cancel {
+                self.shared.counters.command_ended(Outcome::Cancelled);
+                if self.cancel(tag, now, Outcome::Cancelled) == Next::Cancel {
                     self.cancels.push(tag);
                 }
             }
@@ -401,16 +426,25 @@ impl Routes {
         let Some(Route::Open(sink)) = self.map.get(&tag) else {
             return Next::Nothing;
         };
+        let outcome = match error {
+            Some(_) => Outcome::TimedOut,
+            None => Outcome::Cancelled,
+        };
+        let counters = &self.shared.counters;
+        counters.command_ended(outcome);
         if let Some(error) = error {
+            counters.error(&error);
             sink.queue.end_with(Err(error), &mut self.wakes);
         }
-        self.cancel(tag, now)
+        self.cancel(tag, now, outcome)
     }
 
-    /// Open → Cancelled: the caller writes `/cancel`.
-    fn cancel(&mut self, tag: Uuid, now: Instant) -> Next {
+    /// Open → Cancelled (already counted as `outcome`): the caller writes `/cancel`.
+    fn cancel(&mut self, tag: Uuid, now: Instant, outcome: Outcome) -> Next {
         // Dropping the sink ends its queue.
-        self.map.insert(tag, Route::Cancelled { since: now });
+        if let Some(Route::Open(sink)) = self.map.insert(tag, Route::Cancelled { since: now }) {
+            sink.trace.end(outcome, now);
+        }
         self.swallowing.push_back((now, tag));
         Next::Cancel
     }
@@ -469,7 +503,9 @@ impl Routes {
         self.publish();
         for (_, route) in routes {
             if let Route::Open(sink) = route {
+                self.shared.counters.command_ended(Outcome::ConnectionLost);
                 sink.queue.end_with(item(), &mut self.wakes);
+                sink.trace.end(Outcome::ConnectionLost, now);
             }
         }
         self.wake_readers(now);

@@ -1,11 +1,13 @@
 //! State the actor publishes to device handles.
 
-use std::sync::OnceLock;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 
 use async_channel::{Receiver, Sender};
 
 use crate::Error;
+use crate::observe::Counters;
+use crate::observe::trace::ConnectionSpan;
 
 /// Written by the actor, read by handles without a round trip.
 #[derive(Debug)]
@@ -14,8 +16,11 @@ pub(crate) struct Shared {
     failure: OnceLock<Error>,
     /// Commands in the routing table (user and internal).
     in_flight: AtomicUsize,
-    /// Cancelled or internal commands given up on: the router never finished them.
-    abandoned: AtomicU64,
+    /// What the actor has done; shared with a supervisor that makes the
+    /// next connection count on in the same counters.
+    pub(crate) counters: Arc<Counters>,
+    /// The span the actor's work runs in (empty without `tracing`).
+    pub(crate) span: ConnectionSpan,
     /// Closed (never sent on) when the actor has finished: what
     /// `ConnectionHandle::closed` waits for.
     ended: (Sender<()>, Receiver<()>),
@@ -23,16 +28,21 @@ pub(crate) struct Shared {
 
 impl Default for Shared {
     fn default() -> Self {
-        Self {
-            failure: OnceLock::new(),
-            in_flight: AtomicUsize::new(0),
-            abandoned: AtomicU64::new(0),
-            ended: async_channel::bounded(1),
-        }
+        Self::new(Arc::default(), ConnectionSpan::default())
     }
 }
 
 impl Shared {
+    pub(crate) fn new(counters: Arc<Counters>, span: ConnectionSpan) -> Self {
+        Self {
+            failure: OnceLock::new(),
+            in_flight: AtomicUsize::new(0),
+            counters,
+            span,
+            ended: async_channel::bounded(1),
+        }
+    }
+
     pub(crate) fn fail(&self, error: Error) {
         let _ = self.failure.set(error);
     }
@@ -64,10 +74,10 @@ impl Shared {
     }
 
     pub(crate) fn count_abandoned(&self) {
-        self.abandoned.fetch_add(1, Ordering::Relaxed);
+        self.counters.abandoned();
     }
 
     pub(crate) fn abandoned(&self) -> u64 {
-        self.abandoned.load(Ordering::Relaxed)
+        self.counters.abandoned_count()
     }
 }

@@ -12,6 +12,7 @@ use std::task::{Context, Poll};
 use futures_io::AsyncWrite;
 
 use crate::Error;
+use crate::observe::Counters;
 
 /// Above this capacity an emptied buffer is freed instead of kept.
 const KEEP_CAPACITY: usize = 256 << 10;
@@ -42,10 +43,12 @@ impl WriteBuffer {
     }
 
     /// Writes what is queued, then flushes. `Ok(true)` when anything moved.
+    /// Bytes written are added to `counters`.
     pub(crate) fn poll_write<S: AsyncWrite + Unpin>(
         &mut self,
         io: &mut S,
         cx: &mut Context<'_>,
+        counters: &Counters,
     ) -> Result<bool, Error> {
         let mut progress = false;
         while self.written < self.buf.len() {
@@ -53,6 +56,7 @@ impl WriteBuffer {
                 Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
+                    counters.sent(n);
                     progress = true;
                 }
                 Poll::Ready(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -9,6 +9,7 @@ use super::addressed;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionHandle, ConnectionOptions, Keepalive};
+use crate::observe::trace::ConnectionSpan;
 use crate::protocol::DecoderLimits;
 use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
@@ -266,6 +267,8 @@ impl DeviceBuilder {
         let orphanage = reconnect::Orphanage::new();
         let mut options = self.options.clone();
         options.handback = Some(orphanage.handback());
+        let counters = Arc::<crate::observe::Counters>::default();
+        options.counters = Some(Arc::clone(&counters));
         let first = self
             .open_any(&runtime, options.clone(), &mut refused)
             .await?;
@@ -284,7 +287,13 @@ impl DeviceBuilder {
                     let runtime = Arc::clone(&runtime);
                     let mut options = options.clone();
                     options.handback = Some(handback);
-                    Box::pin(async move { builder.open(at, &runtime, options).await })
+                    Box::pin(async move {
+                        let handle = builder.open(at, &runtime, options).await;
+                        if let Ok(handle) = &handle {
+                            handle.counters().reconnected();
+                        }
+                        handle
+                    })
                 });
                 connector
             })
@@ -296,6 +305,7 @@ impl DeviceBuilder {
             refused,
             command_timeout,
             buffer,
+            counters,
         };
         Ok(MikrotikDevice::supervised(reconnect::spawn(
             plan, orphanage, first,
@@ -383,7 +393,12 @@ impl DeviceBuilder {
         options: ConnectionOptions,
     ) -> Result<ConnectionHandle> {
         let (stream, first_bytes) = KeepFirstBytes::new(stream);
-        let (handle, connection) = connection::new(stream, Arc::clone(&runtime), options);
+        let shared = connection::Shared::new(
+            options.counters.clone().unwrap_or_default(),
+            ConnectionSpan::new(&self.address, self.uses_tls()),
+        );
+        let (handle, connection) =
+            connection::new_observed(stream, Arc::clone(&runtime), options, shared);
         runtime.spawn(Box::pin(connection));
         let device = MikrotikDevice::from(handle.clone());
         let deadline = self

@@ -5,6 +5,8 @@ use std::sync::Mutex;
 
 use super::DeviceBuilder;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
+use crate::observe::Stats;
+use crate::observe::trace::LoginTrace;
 use crate::protocol::CommandResponse;
 use crate::protocol::command::Command;
 use crate::protocol::login;
@@ -127,11 +129,31 @@ impl MikrotikDevice {
         password: Option<&str>,
         refusal: &Mutex<Option<String>>,
     ) -> Result<()> {
+        // Traced by method, duration and outcome only: never a word of the
+        // login commands.
+        let span = match &self.link {
+            Link::Direct(connection) => connection.span().clone(),
+            Link::Supervised(_) => Default::default(),
+        };
+        let mut trace = LoginTrace::start(&span);
+        let result = self.login_steps(user, password, refusal, &mut trace).await;
+        trace.finish(&result);
+        result
+    }
+
+    async fn login_steps(
+        &self,
+        user: &str,
+        password: Option<&str>,
+        refusal: &Mutex<Option<String>>,
+        trace: &mut LoginTrace,
+    ) -> Result<()> {
         let password = password.unwrap_or_default();
         let challenge = self
             .login_step(login::login(user, password), refusal)
             .await?;
         if let Some(challenge) = challenge {
+            trace.legacy();
             let response = login::legacy_login(user, password, &challenge)?;
             self.login_step(response, refusal).await?;
         }
@@ -276,6 +298,17 @@ impl MikrotikDevice {
         match &self.link {
             Link::Direct(connection) => connection.abandoned(),
             Link::Supervised(supervised) => supervised.abandoned(),
+        }
+    }
+
+    /// The connection's counters: bytes and sentences each way, commands
+    /// started and how each ended, in flight, reconnects, the last error.
+    /// Cheap (relaxed atomic loads); render with
+    /// [`observe::prometheus_text`](crate::observe::prometheus_text).
+    pub fn snapshot(&self) -> Stats {
+        match &self.link {
+            Link::Direct(connection) => connection.snapshot(),
+            Link::Supervised(supervised) => supervised.snapshot(),
         }
     }
 }

@@ -68,6 +68,7 @@ pub(crate) struct Supervised {
     requests: Sender<Request>,
     link: Arc<Link>,
     buffer: BufferPolicy,
+    counters: Arc<crate::observe::Counters>,
 }
 
 impl fmt::Debug for Supervised {
@@ -81,6 +82,11 @@ impl fmt::Debug for Supervised {
 impl Supervised {
     pub(crate) fn default_buffer(&self) -> BufferPolicy {
         self.buffer
+    }
+
+    /// The counters of every connection of the router so far.
+    pub(crate) fn snapshot(&self) -> crate::Stats {
+        self.counters.snapshot()
     }
 
     /// Sends `command` through the supervisor; never waits.
@@ -183,6 +189,8 @@ pub(crate) struct Plan {
     /// The builder's command timeout, which also bounds a command's wait.
     pub(crate) command_timeout: Option<Duration>,
     pub(crate) buffer: BufferPolicy,
+    /// Shared by every connection of the router: snapshots span reconnects.
+    pub(crate) counters: Arc<crate::observe::Counters>,
 }
 
 /// Spawns the supervisor of `first` (made with `orphanage.handback()`).
@@ -212,6 +220,7 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
         requests,
         link,
         buffer: plan.buffer,
+        counters: plan.counters,
     }
 }
 

@@ -1,0 +1,259 @@
+//! The counters: exactly what a scripted session against the mock did,
+//! checked against a stream wrapper that counts the bytes and sentences
+//! that really crossed, on every runtime.
+
+mod common;
+
+use std::io;
+use std::net::TcpStream;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use async_io::Async;
+use futures_io::{AsyncRead, AsyncWrite};
+use mikrotik_rs::observe::prometheus_text;
+use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::protocol::{CommandResponse, Decoder, DecoderLimits};
+use mikrotik_rs::testing::{MockRouter, Reply, Script};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream, Stats};
+
+type Item = Result<CommandResponse, Error>;
+
+fn cmd(path: &str) -> Command {
+    CommandBuilder::new().command(path).build()
+}
+
+async fn drain(mut stream: ResponseStream) -> Vec<Item> {
+    let mut items = Vec::new();
+    while let Some(item) = stream.recv().await {
+        items.push(item);
+    }
+    items
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    for _ in 0..4_000 {
+        if done() {
+            return;
+        }
+        async_io::Timer::after(Duration::from_millis(5)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+/// What crossed the wire, counted by the wrapper itself.
+#[derive(Default)]
+struct Wire {
+    read: AtomicU64,
+    written: AtomicU64,
+    sentences_read: AtomicU64,
+    sentences_written: AtomicU64,
+}
+
+/// A TCP stream that counts bytes and (decoding a copy) sentences.
+struct Counting {
+    inner: Async<TcpStream>,
+    wire: Arc<Wire>,
+    decode_in: Mutex<Decoder>,
+    decode_out: Mutex<Decoder>,
+}
+
+impl Counting {
+    async fn connect(router: &MockRouter, wire: Arc<Wire>) -> Self {
+        Self {
+            inner: Async::<TcpStream>::connect(router.addr()).await.unwrap(),
+            wire,
+            decode_in: Mutex::new(Decoder::new(DecoderLimits::default())),
+            decode_out: Mutex::new(Decoder::new(DecoderLimits::default())),
+        }
+    }
+}
+
+fn count_sentences(decoder: &Mutex<Decoder>, mut bytes: &[u8], into: &AtomicU64) {
+    let mut decoder = decoder.lock().unwrap();
+    while let Some(_sentence) = decoder.decode(&mut bytes).expect("valid wire bytes") {
+        into.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+impl AsyncRead for Counting {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.wire.read.fetch_add(n as u64, Ordering::SeqCst);
+            count_sentences(&self.decode_in, &buf[..n], &self.wire.sentences_read);
+        }
+        polled
+    }
+}
+
+impl AsyncWrite for Counting {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
+        if let Poll::Ready(Ok(n)) = polled {
+            self.wire.written.fetch_add(n as u64, Ordering::SeqCst);
+            count_sentences(&self.decode_out, &buf[..n], &self.wire.sentences_written);
+        }
+        polled
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+fn scripted_router() -> MockRouter {
+    MockRouter::builder()
+        .script(
+            "/ok",
+            Script::Reply(
+                Reply::new()
+                    .row([("a", "1")])
+                    .row([("a", "2")])
+                    .row([("a", "3")]),
+            ),
+        )
+        .script(
+            "/trap",
+            Script::Reply(Reply::new().trap(None, "no such item")),
+        )
+        .script("/silent", Script::Silent)
+        .script("/bulk", Script::bulk(1_000, [("k", "v")]))
+        .start()
+}
+
+/// Login, then one command of each outcome: done, trap, timed out,
+/// cancelled by a dropped stream, overflowed; then one more done. Every
+/// counter is exact.
+async fn counters_match_a_scripted_session() {
+    let router = scripted_router();
+    let wire = Arc::new(Wire::default());
+    let io = Counting::connect(&router, Arc::clone(&wire)).await;
+    let device = MikrotikDevice::builder(router.address())
+        .connect_stream(io)
+        .await
+        .unwrap();
+    assert_eq!(device.snapshot().commands_started, 1, "the login");
+    assert_eq!(device.snapshot().commands_done, 1);
+
+    let ok = drain(device.send_command(cmd("/ok")).await.unwrap()).await;
+    assert_eq!(ok.len(), 4);
+    let trap = drain(device.send_command(cmd("/trap")).await.unwrap()).await;
+    assert!(matches!(trap[0], Ok(CommandResponse::Trap(_))), "{trap:?}");
+    let timed = drain(
+        device
+            .send_command(cmd("/silent").with_timeout(Duration::from_millis(50)))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        matches!(timed.last(), Some(Err(Error::Timeout { .. }))),
+        "{timed:?}"
+    );
+    drop(device.send_command(cmd("/silent")).await.unwrap());
+    let bulk = device
+        .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(1))
+        .await
+        .unwrap();
+    wait_until(
+        || device.snapshot().commands_overflowed == 1,
+        "the unread bulk overflows",
+    )
+    .await;
+    wait_until(|| device.in_flight() == 0, "every /cancel is finished").await;
+    let items = drain(bulk).await;
+    assert!(matches!(items.last(), Some(Err(Error::Overflow { .. }))));
+    let last = drain(device.send_command(cmd("/ok")).await.unwrap()).await;
+    assert!(matches!(last.last(), Some(Ok(CommandResponse::Done(_)))));
+
+    let stats = device.snapshot();
+    let mut expected = Stats::default();
+    expected.commands_started = 7;
+    expected.commands_done = 3; // the login and both /ok
+    expected.commands_trapped = 1;
+    expected.commands_timed_out = 1;
+    expected.commands_cancelled = 1;
+    expected.commands_overflowed = 1;
+    expected.commands_in_flight = 0;
+    expected.last_error = Some(Error::Overflow { capacity: 1 }.to_string());
+    expected.bytes_received = wire.read.load(Ordering::SeqCst);
+    expected.bytes_sent = wire.written.load(Ordering::SeqCst);
+    expected.sentences_received = wire.sentences_read.load(Ordering::SeqCst);
+    expected.sentences_sent = wire.sentences_written.load(Ordering::SeqCst);
+    assert_eq!(stats, expected);
+    // Seven commands and three /cancels (timeout, drop, overflow) went out.
+    assert_eq!(stats.sentences_sent, 10);
+    assert_eq!(stats.sentences_sent, router.received().len() as u64);
+    assert!(stats.sentences_received > 1 + 4 + 2 + 256, "{stats:?}");
+
+    let text = prometheus_text(&[("scripted", stats.clone())]);
+    assert!(text.contains(&format!(
+        "mikrotik_bytes_received_total{{router=\"scripted\"}} {}\n",
+        stats.bytes_received
+    )));
+    assert!(
+        text.contains(
+            "mikrotik_commands_ended_total{router=\"scripted\",outcome=\"overflowed\"} 1\n"
+        )
+    );
+}
+
+/// A connection that ends under an open command counts it as lost, and
+/// keeps the error.
+async fn a_lost_connection_is_counted_once() {
+    let router = scripted_router();
+    let device = MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .unwrap();
+    let silent = device.send_command(cmd("/silent")).await.unwrap();
+    wait_until(|| router.running_commands() == 1, "the router runs it").await;
+    router.drop_connections();
+    let items = drain(silent).await;
+    assert!(matches!(items.last(), Some(Err(_))), "{items:?}");
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_started, 2);
+    assert_eq!(stats.commands_done, 1);
+    assert_eq!(stats.commands_connection_lost, 1);
+    assert_eq!(stats.commands_ended(), 2);
+    assert_eq!(stats.commands_in_flight, 0);
+    let reason = device.closed_reason().expect("closed").to_string();
+    assert_eq!(stats.last_error, Some(reason));
+    // Nothing more is counted for a command refused after the end.
+    assert!(device.send_command(cmd("/ok")).await.is_err());
+    assert_eq!(device.snapshot().commands_started, 2);
+}
+
+/// A fleet's total is the sum of its routers' snapshots.
+#[test]
+fn stats_sum() {
+    let mut a = Stats::default();
+    a.bytes_sent = 5;
+    a.commands_done = 2;
+    let mut b = Stats::default();
+    b.bytes_sent = 7;
+    b.last_error = Some("boom".into());
+    let total = Stats::sum([&a, &b]);
+    assert_eq!(total.bytes_sent, 12);
+    assert_eq!(total.commands_done, 2);
+    assert_eq!(total.last_error.as_deref(), Some("boom"));
+    assert_eq!(Stats::sum([]), Stats::default());
+}
+
+on_every_runtime!(
+    counters_match_a_scripted_session,
+    a_lost_connection_is_counted_once,
+);

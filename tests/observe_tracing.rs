@@ -1,0 +1,533 @@
+//! The `tracing` spans and events, seen by a capturing subscriber: a span
+//! per connection and per command with the fields that say how each ended,
+//! the events around them, and nothing secret in anything a subscriber sees
+//! during logins of both kinds.
+#![cfg(feature = "tracing")]
+
+mod common;
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, Once};
+use std::time::Duration;
+
+use mikrotik_rs::protocol::CommandResponse;
+use mikrotik_rs::protocol::command::{Command, CommandBuilder};
+use mikrotik_rs::testing::{MockRouter, Reply, Script};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
+use tracing::field::{Field, Visit};
+use tracing::level_filters::LevelFilter;
+use tracing::span::{Attributes, Id, Record};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
+
+// ------------------------------------------------------- the capture
+
+#[derive(Debug, Clone)]
+struct SpanRecord {
+    id: u64,
+    name: &'static str,
+    target: String,
+    fields: Vec<(String, String)>,
+    parent: Option<u64>,
+    refs: usize,
+    closed: bool,
+}
+
+impl SpanRecord {
+    fn field(&self, name: &str) -> Option<&str> {
+        field(&self.fields, name)
+    }
+}
+
+#[derive(Debug, Clone)]
+#[allow(dead_code, reason = "printed, in the text checked for secrets")]
+struct EventRecord {
+    name: &'static str,
+    target: String,
+    level: Level,
+    fields: Vec<(String, String)>,
+    parent: Option<u64>,
+}
+
+impl EventRecord {
+    fn field(&self, name: &str) -> Option<&str> {
+        field(&self.fields, name)
+    }
+}
+
+fn field<'a>(fields: &'a [(String, String)], name: &str) -> Option<&'a str> {
+    fields
+        .iter()
+        .rev()
+        .find(|(n, _)| n == name)
+        .map(|(_, v)| v.as_str())
+}
+
+#[derive(Default)]
+struct State {
+    spans: HashMap<u64, SpanRecord>,
+    events: Vec<EventRecord>,
+}
+
+static STATE: Mutex<Option<State>> = Mutex::new(None);
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+thread_local! {
+    /// The spans entered on this thread, innermost last.
+    static ENTERED: RefCell<Vec<u64>> = const { RefCell::new(Vec::new()) };
+}
+
+fn with_state<T>(f: impl FnOnce(&mut State) -> T) -> T {
+    let mut state = STATE.lock().unwrap_or_else(|e| e.into_inner());
+    f(state.get_or_insert_with(State::default))
+}
+
+fn current() -> Option<u64> {
+    ENTERED.with(|entered| entered.borrow().last().copied())
+}
+
+struct Fields<'a>(&'a mut Vec<(String, String)>);
+
+impl Visit for Fields<'_> {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.0.push((field.name().to_owned(), value.to_owned()));
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+        self.0.push((field.name().to_owned(), format!("{value:?}")));
+    }
+}
+
+/// Records every span and event, at every level, from every thread.
+struct Capture;
+
+impl Subscriber for Capture {
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::always()
+    }
+    fn enabled(&self, _: &Metadata<'_>) -> bool {
+        true
+    }
+    fn max_level_hint(&self) -> Option<LevelFilter> {
+        Some(LevelFilter::TRACE)
+    }
+    fn new_span(&self, attributes: &Attributes<'_>) -> Id {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let parent = if attributes.is_root() {
+            None
+        } else if let Some(parent) = attributes.parent() {
+            Some(parent.into_u64())
+        } else {
+            current()
+        };
+        let mut fields = Vec::new();
+        attributes.record(&mut Fields(&mut fields));
+        let span = SpanRecord {
+            id,
+            name: attributes.metadata().name(),
+            target: attributes.metadata().target().to_owned(),
+            fields,
+            parent,
+            refs: 1,
+            closed: false,
+        };
+        with_state(|state| state.spans.insert(id, span));
+        Id::from_u64(id)
+    }
+    fn record(&self, span: &Id, values: &Record<'_>) {
+        with_state(|state| {
+            if let Some(span) = state.spans.get_mut(&span.into_u64()) {
+                values.record(&mut Fields(&mut span.fields));
+            }
+        });
+    }
+    fn record_follows_from(&self, _: &Id, _: &Id) {}
+    fn event(&self, event: &Event<'_>) {
+        let parent = if event.is_root() {
+            None
+        } else if let Some(parent) = event.parent() {
+            Some(parent.into_u64())
+        } else {
+            current()
+        };
+        let mut fields = Vec::new();
+        event.record(&mut Fields(&mut fields));
+        let record = EventRecord {
+            name: event.metadata().name(),
+            target: event.metadata().target().to_owned(),
+            level: *event.metadata().level(),
+            fields,
+            parent,
+        };
+        with_state(|state| state.events.push(record));
+    }
+    fn enter(&self, span: &Id) {
+        ENTERED.with(|entered| entered.borrow_mut().push(span.into_u64()));
+    }
+    fn exit(&self, span: &Id) {
+        ENTERED.with(|entered| {
+            let mut entered = entered.borrow_mut();
+            if let Some(at) = entered.iter().rposition(|id| *id == span.into_u64()) {
+                entered.remove(at);
+            }
+        });
+    }
+    fn clone_span(&self, id: &Id) -> Id {
+        with_state(|state| {
+            if let Some(span) = state.spans.get_mut(&id.into_u64()) {
+                span.refs += 1;
+            }
+        });
+        id.clone()
+    }
+    fn try_close(&self, id: Id) -> bool {
+        with_state(|state| {
+            let Some(span) = state.spans.get_mut(&id.into_u64()) else {
+                return false;
+            };
+            span.refs -= 1;
+            span.closed = span.refs == 0;
+            span.closed
+        })
+    }
+}
+
+fn install() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| tracing::subscriber::set_global_default(Capture).unwrap());
+}
+
+/// The spans and events under the connection spans whose address is `address`.
+struct Seen {
+    connections: Vec<SpanRecord>,
+    spans: Vec<SpanRecord>,
+    events: Vec<EventRecord>,
+}
+
+impl Seen {
+    fn of(address: &str) -> Self {
+        with_state(|state| {
+            let connections: Vec<SpanRecord> = state
+                .spans
+                .values()
+                .filter(|s| s.name == "connection" && s.field("address") == Some(address))
+                .cloned()
+                .collect();
+            assert!(!connections.is_empty(), "a connection span for {address}");
+            let spans: Vec<SpanRecord> = state
+                .spans
+                .values()
+                .filter(|s| {
+                    s.parent
+                        .is_some_and(|p| connections.iter().any(|c| c.id == p))
+                })
+                .cloned()
+                .collect();
+            let ids: Vec<u64> = spans.iter().chain(&connections).map(|s| s.id).collect();
+            let events = state
+                .events
+                .iter()
+                .filter(|e| e.parent.is_some_and(|p| ids.contains(&p)))
+                .cloned()
+                .collect();
+            Self {
+                connections,
+                spans,
+                events,
+            }
+        })
+    }
+
+    fn commands(&self, path: &str) -> Vec<&SpanRecord> {
+        self.spans
+            .iter()
+            .filter(|s| s.name == "command" && s.field("path") == Some(path))
+            .collect()
+    }
+
+    fn events(&self, name: &str) -> Vec<&EventRecord> {
+        self.events.iter().filter(|e| e.name == name).collect()
+    }
+}
+
+/// Everything any test in this binary made a subscriber see, as text.
+fn everything_seen() -> String {
+    with_state(|state| format!("{:?}\n{:?}", state.spans, state.events))
+}
+
+// ------------------------------------------------------- helpers
+
+type Item = Result<CommandResponse, Error>;
+
+fn cmd(path: &str) -> Command {
+    CommandBuilder::new().command(path).build()
+}
+
+async fn drain(mut stream: ResponseStream) -> Vec<Item> {
+    let mut items = Vec::new();
+    while let Some(item) = stream.recv().await {
+        items.push(item);
+    }
+    items
+}
+
+async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
+    for _ in 0..4_000 {
+        if done() {
+            return;
+        }
+        async_io::Timer::after(Duration::from_millis(5)).await;
+    }
+    panic!("never happened: {what}");
+}
+
+fn closed_command<'a>(spans: &[&'a SpanRecord], outcome: &str) -> &'a SpanRecord {
+    let span = spans
+        .iter()
+        .find(|s| s.field("outcome") == Some(outcome))
+        .unwrap_or_else(|| panic!("a command span that ended {outcome}: {spans:#?}"));
+    assert!(span.closed, "{span:?}");
+    assert_eq!(span.target, "mikrotik_rs");
+    for name in ["tag", "buffer", "rows", "bytes", "duration_us"] {
+        assert!(span.field(name).is_some(), "{name} of {span:?}");
+    }
+    span
+}
+
+// ------------------------------------------------------- the tests
+
+/// A command that completes, one timed out, one cancelled and one
+/// overflowing: each has its span under the connection's, closed with its
+/// outcome, rows, bytes and duration; the events around them are there.
+async fn each_outcome_has_its_span_and_events() {
+    install();
+    let router = MockRouter::builder()
+        .script(
+            "/ok",
+            Script::Reply(Reply::new().row([("a", "1")]).row([("a", "2")])),
+        )
+        .script("/silent", Script::Silent)
+        .script("/bulk", Script::bulk(1_000, [("k", "v")]))
+        .start();
+    let address = router.address();
+    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let ok = drain(device.send_command(cmd("/ok")).await.unwrap()).await;
+    assert_eq!(ok.len(), 3);
+    let timed = drain(
+        device
+            .send_command(cmd("/silent").with_timeout(Duration::from_millis(50)))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(matches!(timed.last(), Some(Err(Error::Timeout { .. }))));
+    drop(device.send_command(cmd("/silent")).await.unwrap());
+    let bulk = device
+        .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(4))
+        .await
+        .unwrap();
+    let bulk_tag = bulk.tag().to_string();
+    wait_until(
+        || device.snapshot().commands_overflowed == 1,
+        "the unread bulk overflows",
+    )
+    .await;
+    wait_until(|| device.in_flight() == 0, "every /cancel is finished").await;
+    drop(bulk);
+
+    let seen = Seen::of(&address);
+    assert_eq!(seen.connections.len(), 1);
+    assert_eq!(seen.connections[0].field("tls"), Some("false"));
+
+    let ok = closed_command(&seen.commands("/ok"), "done");
+    assert_eq!(ok.field("rows"), Some("2"));
+    assert!(ok.field("bytes").unwrap().parse::<u64>().unwrap() > 0);
+    assert_eq!(ok.field("buffer"), Some("Bounded(8192)"));
+    let silent = seen.commands("/silent");
+    assert_eq!(silent.len(), 2, "{silent:#?}");
+    closed_command(&silent, "timed out");
+    closed_command(&silent, "cancelled");
+    let bulk = closed_command(&seen.commands("/bulk"), "overflowed");
+    assert_eq!(bulk.field("tag"), Some(bulk_tag.as_str()));
+    assert_eq!(bulk.field("buffer"), Some("Bounded(4)"));
+    assert!(bulk.field("rows").unwrap().parse::<u64>().unwrap() >= 4);
+    closed_command(&seen.commands("/login"), "done");
+
+    let overflow = seen.events("mikrotik.overflow");
+    assert_eq!(overflow.len(), 1, "{overflow:#?}");
+    assert_eq!(overflow[0].level, Level::WARN);
+    assert_eq!(overflow[0].parent, Some(bulk.id));
+    assert_eq!(overflow[0].field("capacity"), Some("4"));
+    assert_eq!(overflow[0].field("tag"), Some(bulk_tag.as_str()));
+    // Timeout, drop and overflow each sent one /cancel.
+    let cancels = seen.events("mikrotik.cancel");
+    assert_eq!(cancels.len(), 3, "{cancels:#?}");
+    assert!(
+        cancels
+            .iter()
+            .any(|c| c.field("tag") == Some(bulk_tag.as_str()))
+    );
+    let ends = seen.events("mikrotik.command.end");
+    assert_eq!(ends.len(), 5, "{ends:#?}");
+    assert!(ends.iter().all(|e| e.level == Level::DEBUG));
+    let login = seen.events("mikrotik.login");
+    assert_eq!(login.len(), 1, "{login:#?}");
+    assert_eq!(login[0].field("method"), Some("login"));
+    assert_eq!(login[0].field("outcome"), Some("ok"));
+    assert!(login[0].field("duration_us").is_some());
+    // Each sentence read, at trace level, by kind and size only.
+    let read = seen.events("mikrotik.sentence.read");
+    assert!(read.len() >= 1 + 3 + 4, "{}", read.len());
+    assert!(read.iter().all(|e| e.level == Level::TRACE));
+    assert!(read.iter().any(|e| e.field("kind") == Some("!re")));
+    assert!(read.iter().all(|e| e.field("bytes").is_some()));
+    let written = seen.events("mikrotik.sentence.written");
+    assert_eq!(written.len(), 5 + 3, "commands and cancels");
+}
+
+/// Keepalive probes and their failure, `!fatal`, and commands lost with
+/// their connection.
+async fn keepalive_fatal_and_lost_commands_are_traced() {
+    install();
+    let router = MockRouter::builder()
+        .script("/silent", Script::Silent)
+        .start();
+    let address = router.address();
+    let device = MikrotikDevice::builder(&address)
+        .keepalive(Duration::from_millis(20), Duration::from_millis(200))
+        .connect()
+        .await
+        .unwrap();
+    wait_until(
+        || {
+            !Seen::of(&address)
+                .events("mikrotik.keepalive.probe")
+                .is_empty()
+        },
+        "an idle connection probes",
+    )
+    .await;
+    let silent = device.send_command(cmd("/silent")).await.unwrap();
+    router.set_silent(true);
+    let items = drain(silent).await;
+    assert!(matches!(
+        items.last(),
+        Some(Err(Error::Timeout {
+            what: mikrotik_rs::TimeoutKind::Keepalive,
+            ..
+        }))
+    ));
+    let seen = Seen::of(&address);
+    let failed = seen.events("mikrotik.keepalive.failed");
+    assert_eq!(failed.len(), 1, "{failed:#?}");
+    assert_eq!(failed[0].level, Level::WARN);
+    closed_command(&seen.commands("/silent"), "connection lost");
+    let end = seen.events("mikrotik.connection.end");
+    assert_eq!(end.len(), 1);
+    assert_eq!(end[0].level, Level::WARN);
+
+    let router = MockRouter::builder()
+        .script("/fatal", Script::Fatal("goodbye".into()))
+        .script("/silent", Script::Silent)
+        .start();
+    let address = router.address();
+    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let silent = device.send_command(cmd("/silent")).await.unwrap();
+    let _ = drain(device.send_command(cmd("/fatal")).await.unwrap()).await;
+    let _ = drain(silent).await;
+    let seen = Seen::of(&address);
+    let fatal = seen.events("mikrotik.fatal");
+    assert_eq!(fatal.len(), 1, "{fatal:#?}");
+    assert_eq!(fatal[0].field("reason"), Some("goodbye"));
+    assert_eq!(fatal[0].level, Level::WARN);
+    let lost = seen.commands("/silent");
+    closed_command(&lost, "connection lost");
+}
+
+const USER: &str = "observer-q7z";
+const PASSWORD: &str = "Pa55-s3cret-xk4";
+const WRONG: &str = "wr0ng-Pa55-mv9";
+
+/// Logins of both kinds, and a refused one: everything a subscriber saw
+/// (in this whole test binary) is free of the user name, both passwords,
+/// every word of the login commands and the challenge response.
+#[test]
+fn nothing_secret_reaches_a_subscriber() {
+    install();
+    let mut secrets = vec![
+        USER.to_owned(),
+        PASSWORD.to_owned(),
+        WRONG.to_owned(),
+        "=name=".to_owned(),
+        "=password=".to_owned(),
+        "=response=".to_owned(),
+    ];
+    common::on_smol(async {
+        for legacy in [false, true] {
+            let router = MockRouter::builder()
+                .user(USER, PASSWORD)
+                .legacy_login(legacy)
+                .start();
+            let device = MikrotikDevice::builder(router.address())
+                .credentials(USER, Some(PASSWORD))
+                .connect()
+                .await
+                .unwrap();
+            let refused = MikrotikDevice::builder(router.address())
+                .credentials(USER, Some(WRONG))
+                .connect()
+                .await;
+            assert!(
+                matches!(refused, Err(Error::Authentication { .. })),
+                "{refused:?}"
+            );
+            // Every word of every login command the router received.
+            for received in router.received() {
+                if received.path() == "/login" {
+                    for word in received.sentence.words() {
+                        let word = String::from_utf8_lossy(word).into_owned();
+                        if let Some(value) = word.split('=').nth(2)
+                            && value.len() >= 8
+                        {
+                            secrets.push(value.to_owned());
+                        }
+                    }
+                }
+            }
+            let seen = Seen::of(&router.address());
+            let logins = seen.events("mikrotik.login");
+            let method = if legacy {
+                "legacy md5 challenge"
+            } else {
+                "login"
+            };
+            assert!(
+                logins
+                    .iter()
+                    .any(|e| e.field("method") == Some(method) && e.field("outcome") == Some("ok")),
+                "{logins:#?}"
+            );
+            drop(device);
+        }
+    });
+    // The challenge responses were found (a check that can fail).
+    assert!(
+        secrets.iter().filter(|s| s.starts_with("00")).count() >= 2,
+        "{secrets:?}"
+    );
+    let text = everything_seen();
+    assert!(text.contains("mikrotik.login"));
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{secret:?} reached a subscriber"
+        );
+    }
+}
+
+on_every_runtime!(
+    each_outcome_has_its_span_and_events,
+    keepalive_fatal_and_lost_commands_are_traced,
+);
