@@ -3,7 +3,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use async_channel::{Receiver, Sender};
+use std::sync::Mutex;
+use std::task::{Poll, Waker};
 
 use crate::Error;
 use crate::observe::Counters;
@@ -21,9 +22,10 @@ pub(crate) struct Shared {
     pub(crate) counters: Arc<Counters>,
     /// The span the actor's work runs in (empty without `tracing`).
     pub(crate) span: ConnectionSpan,
-    /// Closed (never sent on) when the actor has finished: what
-    /// `ConnectionHandle::closed` waits for.
-    ended: (Sender<()>, Receiver<()>),
+    /// Whether the actor has finished, and who waits for that
+    /// (`ConnectionHandle::closed`): a lock and a flag, not a channel, so an
+    /// idle connection pays no allocation for it.
+    ending: Mutex<Ending>,
 }
 
 impl Default for Shared {
@@ -39,7 +41,7 @@ impl Shared {
             in_flight: AtomicUsize::new(0),
             counters,
             span,
-            ended: async_channel::bounded(1),
+            ending: Mutex::new(Ending::default()),
         }
     }
 
@@ -49,16 +51,29 @@ impl Shared {
 
     /// The actor has finished: everything it had to hand over is handed over.
     pub(crate) fn mark_ended(&self) {
-        self.ended.0.close();
+        let waiting = {
+            let mut ending = self.ending.lock().unwrap_or_else(|e| e.into_inner());
+            ending.done = true;
+            std::mem::take(&mut ending.waiting)
+        };
+        waiting.into_iter().for_each(Waker::wake);
     }
 
     /// Completes once [`mark_ended`](Self::mark_ended) was called.
-    pub(crate) fn ended(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let ended = self.ended.1.clone();
-        async move {
-            // Nothing is ever sent: this returns when the channel is closed.
-            let _ = ended.recv().await;
-        }
+    pub(crate) fn ended(
+        self: &Arc<Self>,
+    ) -> impl std::future::Future<Output = ()> + Send + 'static {
+        let shared = Arc::clone(self);
+        std::future::poll_fn(move |cx| {
+            let mut ending = shared.ending.lock().unwrap_or_else(|e| e.into_inner());
+            if ending.done {
+                return Poll::Ready(());
+            }
+            if !ending.waiting.iter().any(|w| w.will_wake(cx.waker())) {
+                ending.waiting.push(cx.waker().clone());
+            }
+            Poll::Pending
+        })
     }
 
     pub(crate) fn failure(&self) -> Option<&Error> {
@@ -80,4 +95,11 @@ impl Shared {
     pub(crate) fn abandoned(&self) -> u64 {
         self.counters.abandoned_count()
     }
+}
+
+/// Whether the actor has finished, and the wakers of those waiting for it.
+#[derive(Debug, Default)]
+struct Ending {
+    done: bool,
+    waiting: Vec<Waker>,
 }
