@@ -771,7 +771,11 @@ impl MockRouterBuilder {
         #[cfg(feature = "testing-tls")]
         let api_ssl_addr = api_ssl::start(&shared, &executor, &stopped)?;
         #[cfg(not(feature = "testing-tls"))]
-        let api_ssl_addr = None;
+        let api_ssl_addr = {
+            // Only the API-SSL port listens for the stop signal.
+            drop(stopped);
+            None
+        };
         let listening = control::listen(listener, &shared, &executor, self.acceptor.clone());
         Ok(MockRouter {
             addr,
