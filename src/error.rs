@@ -35,13 +35,16 @@ pub enum Error {
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// Something took longer than its configured limit.
-    #[error("timed out: {what} took longer than {after:?}")]
+    #[error("timed out: {what}{} took longer than {after:?}", to_address(.address.as_deref()))]
     Timeout {
         /// What timed out: the connect, the login, a command, the keepalive
         /// or a certificate bootstrap.
         what: TimeoutKind,
         /// The limit that was exceeded.
         after: Duration,
+        /// The router's address (`host:port`), for a connect timeout: which
+        /// of several routers or fallback addresses did not answer.
+        address: Option<Arc<str>>,
     },
     /// The connection failed with an I/O error.
     #[error("I/O error: {0}")]
@@ -170,6 +173,10 @@ pub enum Error {
         /// The error of the last attempt.
         last: Arc<Error>,
     },
+}
+
+fn to_address(address: Option<&str>) -> String {
+    address.map(|a| format!(" to {a}")).unwrap_or_default()
 }
 
 fn decode_subject(key: Option<&str>, value: Option<&str>) -> String {
@@ -361,7 +368,11 @@ mod tests {
             ),
         ];
         for (what, word, connection) in cases {
-            let error = Error::Timeout { what, after };
+            let error = Error::Timeout {
+                what,
+                after,
+                address: None,
+            };
             assert_eq!(
                 error.to_string(),
                 format!("timed out: {word} took longer than 3s")

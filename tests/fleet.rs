@@ -158,6 +158,7 @@ async fn a_silent_router_hits_its_deadline_while_the_rest_complete() {
         Err(Error::Timeout {
             what: mikrotik_rs::TimeoutKind::Router,
             after,
+            ..
         }) => assert_eq!(after, Duration::from_secs(5)),
         other => panic!("expected the router's deadline, got {other:?}"),
     }

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use mikrotik_rs::api::MONITOR_KEEP_LATEST;
+use mikrotik_rs::runtime::Runtime;
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{Error, MikrotikDevice, command};
 
@@ -376,4 +377,50 @@ async fn connect_errors_name_the_address() {
             .contains(&format!("connecting to {address}: ")),
         "{err}"
     );
+    // A connect that never completes: the timeout names the address too.
+    let stuck: std::sync::Arc<dyn Runtime> = std::sync::Arc::new(NeverConnects(
+        mikrotik_rs::runtime::default_runtime().unwrap(),
+    ));
+    let err = MikrotikDevice::builder("127.0.0.1:9")
+        .runtime(stuck)
+        .connect_timeout(Duration::from_millis(50))
+        .connect()
+        .await
+        .unwrap_err();
+    match &err {
+        Error::Timeout {
+            what: mikrotik_rs::TimeoutKind::Connect,
+            address: Some(address),
+            ..
+        } => assert_eq!(&**address, "127.0.0.1:9"),
+        other => panic!("expected a connect timeout, got {other:?}"),
+    }
+    assert!(
+        err.to_string()
+            .contains("connect to 127.0.0.1:9 took longer"),
+        "{err}"
+    );
+}
+
+/// A runtime whose TCP connects never complete (a router behind a silent
+/// firewall); everything else is the wrapped runtime's.
+#[derive(Debug)]
+struct NeverConnects(std::sync::Arc<dyn Runtime>);
+
+impl Runtime for NeverConnects {
+    fn spawn(&self, future: mikrotik_rs::runtime::BoxFuture) {
+        self.0.spawn(future);
+    }
+    fn timer(
+        &self,
+        deadline: std::time::Instant,
+    ) -> std::pin::Pin<Box<dyn mikrotik_rs::runtime::Timer>> {
+        self.0.timer(deadline)
+    }
+    fn connect(
+        &self,
+        _: std::net::SocketAddr,
+    ) -> mikrotik_rs::runtime::BoxFuture<std::io::Result<mikrotik_rs::runtime::BoxedStream>> {
+        Box::pin(std::future::pending())
+    }
 }

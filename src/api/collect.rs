@@ -275,6 +275,7 @@ mod tests {
             Err(Error::Timeout {
                 what: TimeoutKind::Command,
                 after: std::time::Duration::from_secs(1),
+                address: None,
             })
         };
         let err = fold(vec![reply(&["!trap", "=message=no such item"]), timeout()]).unwrap_err();

@@ -433,6 +433,7 @@ impl<S: AsyncStream> Connection<S> {
             let timeout = Error::Timeout {
                 what: TimeoutKind::Command,
                 after,
+                address: None,
             };
             if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {
                 self.write_cancel(tag);

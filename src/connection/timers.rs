@@ -101,6 +101,7 @@ impl KeepaliveState {
                     return Err(Error::Timeout {
                         what: TimeoutKind::Keepalive,
                         after: timeout,
+                        address: None,
                     });
                 }
                 until => KeepaliveStep::WakeAt(until),

@@ -366,6 +366,7 @@ impl DeviceBuilder {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
+                address: Some(format!("{}:{}", address.host, address.port).into()),
             })
         };
         let stream = runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
@@ -414,6 +415,7 @@ impl DeviceBuilder {
             None => Err(Error::Timeout {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
+                address: None,
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)

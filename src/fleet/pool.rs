@@ -271,5 +271,6 @@ pub(crate) fn router_timeout(limit: Option<Duration>) -> Error {
     Error::Timeout {
         what: crate::TimeoutKind::Router,
         after: limit.unwrap_or_default(),
+        address: None,
     }
 }

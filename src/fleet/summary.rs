@@ -192,6 +192,7 @@ mod tests {
             Err(Error::Timeout {
                 what: crate::TimeoutKind::Router,
                 after: Duration::from_secs(1),
+                address: None,
             }),
         ));
         assert_eq!(summary.total(), 100);

@@ -398,6 +398,7 @@ impl Supervisor {
                     let timeout: Item = Err(Error::Timeout {
                         what: crate::TimeoutKind::Command,
                         after,
+                        address: None,
                     });
                     end_with(&waiting.replies, timeout);
                     false

@@ -341,6 +341,7 @@ impl Run<'_> {
         Error::Timeout {
             what: TimeoutKind::CertificateBootstrap,
             after: self.options.timeout.unwrap_or_default(),
+            address: None,
         }
     }
 
