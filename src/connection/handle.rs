@@ -60,22 +60,8 @@ impl ConnectionHandle {
     /// and with [`Error::InvalidCommand`] (nothing written, the connection
     /// unharmed) if the command's builder was misused ([`Command::invalid`]).
     pub fn send(&self, command: Command, policy: BufferPolicy) -> Result<ResponseStream, Error> {
-        if let Some(reason) = command.invalid() {
-            return Err(Error::InvalidCommand {
-                reason: reason.to_owned(),
-            });
-        }
-        let tag = command.tag();
-        let (replies, receiver) = reply_queue();
-        let request = Request::Send {
-            command,
-            replies,
-            policy,
-        };
-        match self.requests.try_send(request) {
-            Ok(()) => Ok(ResponseStream::new(tag, receiver, self.requests.clone())),
-            Err(_) => Err(self.gone()),
-        }
+        refuse_misbuilt(&command)?;
+        submit(&self.requests, command, policy).ok_or_else(|| self.gone())
     }
 
     /// Asks the actor to finish for every clone: it takes the requests
@@ -152,4 +138,36 @@ impl ConnectionHandle {
     pub(crate) fn counters(&self) -> &crate::observe::Counters {
         &self.shared.counters
     }
+}
+
+/// Refuses a command whose builder was misused ([`Command::invalid`]):
+/// nothing of it is ever written.
+pub(crate) fn refuse_misbuilt(command: &Command) -> Result<(), Error> {
+    match command.invalid() {
+        Some(reason) => Err(Error::InvalidCommand {
+            reason: reason.to_owned(),
+        }),
+        None => Ok(()),
+    }
+}
+
+/// Sends `command` with a new reply queue to whoever takes `requests` (an
+/// actor, or a supervisor that forwards to one); the stream cancels through
+/// the same channel. `None` when the channel is closed.
+pub(crate) fn submit(
+    requests: &Sender<Request>,
+    command: Command,
+    policy: BufferPolicy,
+) -> Option<ResponseStream> {
+    let tag = command.tag();
+    let (replies, receiver) = reply_queue();
+    let request = Request::Send {
+        command,
+        replies,
+        policy,
+    };
+    requests
+        .try_send(request)
+        .ok()
+        .map(|()| ResponseStream::new(tag, receiver, requests.clone()))
 }

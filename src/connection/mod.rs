@@ -28,6 +28,7 @@ use std::sync::Arc;
 
 pub use driver::Connection;
 pub use handle::ConnectionHandle;
+pub(crate) use handle::{refuse_misbuilt, submit};
 pub use options::{BufferPolicy, ConnectionOptions, Keepalive};
 pub use stream::ResponseStream;
 

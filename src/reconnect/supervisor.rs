@@ -34,7 +34,7 @@ use uuid::Uuid;
 use super::{ConnectionState, ReconnectPolicy, StateCell, StateChanges};
 use crate::connection::{
     BufferPolicy, ConnectionHandle, Handback, Item, Orphan, QueueWriter, Request, ResponseStream,
-    reply_queue,
+    refuse_misbuilt, submit,
 };
 use crate::protocol::command::Command;
 use crate::runtime::{BoxFuture, Runtime, Timer};
@@ -91,25 +91,12 @@ impl Supervised {
 
     /// Sends `command` through the supervisor; never waits.
     pub(crate) fn send(&self, command: Command, policy: BufferPolicy) -> Result<ResponseStream> {
-        if let Some(reason) = command.invalid() {
-            return Err(Error::InvalidCommand {
-                reason: reason.to_owned(),
-            });
-        }
+        refuse_misbuilt(&command)?;
         if let ConnectionState::Closed { error } = self.state() {
             return Err(error);
         }
-        let tag = command.tag();
-        let (replies, reader) = reply_queue();
-        let request = Request::Send {
-            command,
-            replies,
-            policy,
-        };
-        match self.requests.try_send(request) {
-            Ok(()) => Ok(ResponseStream::new(tag, reader, self.requests.clone())),
-            Err(_) => Err(self.closed_reason().unwrap_or(Error::Closed)),
-        }
+        submit(&self.requests, command, policy)
+            .ok_or_else(|| self.closed_reason().unwrap_or(Error::Closed))
     }
 
     pub(crate) fn state(&self) -> ConnectionState {
