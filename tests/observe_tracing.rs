@@ -13,10 +13,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, Once};
 use std::time::Duration;
 
+use mikrotik_rs::fleet::Fleet;
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ReconnectPolicy, ResponseStream};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
@@ -340,6 +341,9 @@ async fn each_outcome_has_its_span_and_events() {
     let seen = Seen::of(&address);
     assert_eq!(seen.connections.len(), 1);
     assert_eq!(seen.connections[0].field("tls"), Some("false"));
+    // Asked once after login, because this subscriber records the span.
+    assert_eq!(seen.connections[0].field("identity"), Some("MikroTik"));
+    closed_command(&seen.commands("/system/identity/print"), "done");
 
     let ok = closed_command(&seen.commands("/ok"), "done");
     assert_eq!(ok.field("rows"), Some("2"));
@@ -370,7 +374,8 @@ async fn each_outcome_has_its_span_and_events() {
             .any(|c| c.field("tag") == Some(bulk_tag.as_str()))
     );
     let ends = seen.events("mikrotik.command.end");
-    assert_eq!(ends.len(), 5, "{ends:#?}");
+    // login, identity, /ok, two /silent, /bulk
+    assert_eq!(ends.len(), 6, "{ends:#?}");
     assert!(ends.iter().all(|e| e.level == Level::DEBUG));
     let login = seen.events("mikrotik.login");
     assert_eq!(login.len(), 1, "{login:#?}");
@@ -384,7 +389,7 @@ async fn each_outcome_has_its_span_and_events() {
     assert!(read.iter().any(|e| e.field("kind") == Some("!re")));
     assert!(read.iter().all(|e| e.field("bytes").is_some()));
     let written = seen.events("mikrotik.sentence.written");
-    assert_eq!(written.len(), 5 + 3, "commands and cancels");
+    assert_eq!(written.len(), 6 + 3, "commands and cancels");
 }
 
 /// Keepalive probes and their failure, `!fatal`, and commands lost with
@@ -444,6 +449,92 @@ async fn keepalive_fatal_and_lost_commands_are_traced() {
     assert_eq!(fatal[0].level, Level::WARN);
     let lost = seen.commands("/silent");
     closed_command(&lost, "connection lost");
+}
+
+/// A reconnect attempt and a fleet job each leave their event, with the
+/// fields README promises.
+async fn reconnects_and_fleet_jobs_are_traced() {
+    install();
+    let router = MockRouter::start();
+    let device = MikrotikDevice::builder(router.address())
+        .reconnect(
+            ReconnectPolicy::new()
+                .initial_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(50)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    router.drop_connections();
+    wait_until(
+        || device.snapshot().reconnects == 1,
+        "the device reconnects",
+    )
+    .await;
+    // Under the span of the connection that was lost, which names the router.
+    let seen = Seen::of(&router.address());
+    let reconnects = seen.events("mikrotik.reconnect");
+    let first = reconnects
+        .iter()
+        .find(|e| e.field("attempt") == Some("1"))
+        .unwrap_or_else(|| panic!("attempt 1 in {reconnects:#?}"));
+    assert!(first.field("error").is_some(), "{first:?}");
+    assert_eq!(first.level, Level::WARN);
+    assert!(first.field("delay_ms").unwrap().parse::<u64>().is_ok());
+
+    // Router names unique to this run: the three runtimes share the capture.
+    let name = format!("traced-{}", router.port());
+    let fleet = Fleet::builder()
+        .build([
+            (
+                format!("{name}-ok"),
+                MikrotikDevice::builder(router.address()),
+            ),
+            (
+                format!("{name}-bad"),
+                MikrotikDevice::builder(router.address()),
+            ),
+        ])
+        .unwrap();
+    let ok = format!("{name}-ok");
+    let summary = fleet
+        .run_named(move |router, _device| {
+            let ok = ok.clone();
+            async move {
+                match *router == *ok {
+                    true => Ok(()),
+                    false => Err(Error::Config("this job fails".into())),
+                }
+            }
+        })
+        .summary()
+        .await;
+    assert_eq!(summary.succeeded(), 1, "{summary}");
+    let jobs = events_anywhere("mikrotik.fleet.job", "router", |router| {
+        router.starts_with(&name)
+    });
+    assert_eq!(jobs.len(), 2, "{jobs:#?}");
+    for job in &jobs {
+        assert!(job.field("duration_us").unwrap().parse::<u64>().is_ok());
+        let (outcome, level) = match job.field("router").unwrap().ends_with("-ok") {
+            true => ("ok", Level::DEBUG),
+            false => ("failed", Level::WARN),
+        };
+        assert_eq!(job.field("outcome"), Some(outcome), "{job:?}");
+        assert_eq!(job.level, level, "{job:?}");
+    }
+}
+
+/// Events named `name`, under any span or none, whose `field` matches.
+fn events_anywhere(name: &str, field: &str, matches: impl Fn(&str) -> bool) -> Vec<EventRecord> {
+    with_state(|state| {
+        state
+            .events
+            .iter()
+            .filter(|e| e.name == name && e.field(field).is_some_and(&matches))
+            .cloned()
+            .collect()
+    })
 }
 
 const USER: &str = "observer-q7z";
@@ -530,4 +621,5 @@ fn nothing_secret_reaches_a_subscriber() {
 on_every_runtime!(
     each_outcome_has_its_span_and_events,
     keepalive_fatal_and_lost_commands_are_traced,
+    reconnects_and_fleet_jobs_are_traced,
 );

@@ -4,6 +4,7 @@
 
 mod common;
 
+#[cfg(feature = "tls-aws-lc-rs")]
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -29,6 +29,10 @@ pub(crate) struct Shared {
 }
 
 impl Default for Shared {
+    #[allow(
+        clippy::default_constructed_unit_structs,
+        reason = "a unit struct only without the tracing feature"
+    )]
     fn default() -> Self {
         Self::new(Arc::default(), ConnectionSpan::default())
     }

@@ -427,6 +427,7 @@ impl DeviceBuilder {
                 let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
                 explain_login_failure(error, &first)
             })?;
+        super::identity::name_the_span(&handle, &runtime);
         Ok(handle)
     }
 }

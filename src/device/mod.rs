@@ -5,6 +5,7 @@ mod addressed;
 mod builder;
 mod credentials;
 mod handle;
+mod identity;
 mod port_mixup;
 
 pub use builder::DeviceBuilder;

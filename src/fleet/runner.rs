@@ -15,6 +15,7 @@ use futures_util::{FutureExt, Stream, StreamExt};
 use super::pool::{Pool, router_timeout};
 use super::progress::Ending;
 use super::{Fleet, Progress, ProgressSnapshot, Summary};
+use crate::observe::trace;
 use crate::runtime;
 use crate::{MikrotikDevice, Result};
 
@@ -233,6 +234,7 @@ where
         Err(error) => Err(error),
     };
     let elapsed = pool.runtime.now().saturating_duration_since(started);
+    trace::fleet_job(&name, elapsed, result.as_ref().map(|_| ()));
     drop(lease);
     RouterResult {
         name,

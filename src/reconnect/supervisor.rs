@@ -36,6 +36,7 @@ use crate::connection::{
     BufferPolicy, ConnectionHandle, Handback, Item, Orphan, QueueWriter, Request, ResponseStream,
     refuse_misbuilt, submit,
 };
+use crate::observe::trace::{self, ConnectionSpan};
 use crate::protocol::command::Command;
 use crate::runtime::{BoxFuture, Runtime, Timer};
 use crate::{Error, Result};
@@ -269,9 +270,12 @@ impl Supervisor {
                 self.level = 0;
             }
             *self.link.current() = None;
+            // Reconnect attempts are traced under the lost connection's span,
+            // which names the router.
+            let lost = current.span().clone();
             drop(current);
             self.take_orphans(&cause);
-            match self.reconnect(cause).await {
+            match self.reconnect(cause, &lost).await {
                 Ok(next) => current = next,
                 Err(stop) => break stop,
             }
@@ -448,7 +452,11 @@ impl Supervisor {
     }
 
     /// Backs off and tries every address not yet refused, until one logs in.
-    async fn reconnect(&mut self, cause: Error) -> Result<ConnectionHandle, Stop> {
+    async fn reconnect(
+        &mut self,
+        cause: Error,
+        lost: &ConnectionSpan,
+    ) -> Result<ConnectionHandle, Stop> {
         let mut last_error = cause;
         let mut refusal = None;
         let mut attempt = 0u32;
@@ -466,6 +474,7 @@ impl Supervisor {
                 }));
             }
             self.level = self.level.saturating_add(1);
+            trace::reconnect_attempt(lost, attempt, delay, &last_error);
             self.link.state.set(ConnectionState::Reconnecting {
                 attempt,
                 last_error: last_error.clone(),

@@ -29,6 +29,13 @@ impl ConnectionSpan {
     pub(crate) fn enter(&self) -> Entered {
         Entered
     }
+
+    /// No subscriber can see it: never worth asking the router's identity.
+    pub(crate) fn is_recorded(&self) -> bool {
+        false
+    }
+
+    pub(crate) fn identity(&self, _name: &str) {}
 }
 
 /// The guard of an entered [`ConnectionSpan`].
@@ -84,14 +91,12 @@ pub(crate) fn fatal(_reason: &str) {}
 
 pub(crate) fn connection_ended(_error: &Error) {}
 
-#[allow(dead_code, reason = "called by the reconnecting layer")]
-pub(crate) fn reconnect_attempt(_attempt: u32, _delay: Duration, _error: &Error) {}
-
-#[allow(dead_code, reason = "called by the fleet layer")]
-pub(crate) fn fleet_job(
-    _router: &str,
-    _job: &str,
-    _duration: Duration,
-    _result: Result<(), &Error>,
+pub(crate) fn reconnect_attempt(
+    _lost: &ConnectionSpan,
+    _attempt: u32,
+    _delay: Duration,
+    _error: &Error,
 ) {
 }
+
+pub(crate) fn fleet_job(_router: &str, _duration: Duration, _result: Result<(), &Error>) {}

@@ -29,13 +29,34 @@ pub(crate) struct ConnectionSpan(Span);
 impl Default for ConnectionSpan {
     /// A connection made with `connection::new`: no address known.
     fn default() -> Self {
-        Self(tracing::debug_span!(target: TARGET, "connection"))
+        Self(tracing::debug_span!(
+            target: TARGET,
+            "connection",
+            identity = field::Empty
+        ))
     }
 }
 
 impl ConnectionSpan {
     pub(crate) fn new(address: &str, tls: bool) -> Self {
-        Self(tracing::debug_span!(target: TARGET, "connection", address, tls))
+        Self(tracing::debug_span!(
+            target: TARGET,
+            "connection",
+            address,
+            tls,
+            identity = field::Empty
+        ))
+    }
+
+    /// Whether a subscriber records this span, so that asking the router
+    /// for its identity is worth a command.
+    pub(crate) fn is_recorded(&self) -> bool {
+        !self.0.is_disabled()
+    }
+
+    /// The router's `/system/identity` name, once known.
+    pub(crate) fn identity(&self, name: &str) {
+        self.0.record("identity", name);
     }
 
     /// Entered for each poll of the actor, so what it does is inside.
@@ -240,12 +261,18 @@ pub(crate) fn connection_ended(error: &Error) {
 }
 
 /// For the reconnecting layer: before waiting `delay` for attempt `attempt`
-/// (1 for the first reconnect) after `error`.
-#[allow(dead_code, reason = "called by the reconnecting layer")]
-pub(crate) fn reconnect_attempt(attempt: u32, delay: Duration, error: &Error) {
+/// (1 for the first reconnect) after `error`, under the span of the
+/// connection that was lost.
+pub(crate) fn reconnect_attempt(
+    lost: &ConnectionSpan,
+    attempt: u32,
+    delay: Duration,
+    error: &Error,
+) {
     tracing::warn!(
         name: "mikrotik.reconnect",
         target: TARGET,
+        parent: &lost.0,
         attempt,
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
         %error,
@@ -253,16 +280,14 @@ pub(crate) fn reconnect_attempt(attempt: u32, delay: Duration, error: &Error) {
     );
 }
 
-/// For the fleet layer: one job on one router ended.
-#[allow(dead_code, reason = "called by the fleet layer")]
-pub(crate) fn fleet_job(router: &str, job: &str, duration: Duration, result: Result<(), &Error>) {
+/// For the fleet layer: one router's job of a run ended.
+pub(crate) fn fleet_job(router: &str, duration: Duration, result: Result<(), &Error>) {
     let duration_us = micros(duration);
     match result {
         Ok(()) => tracing::debug!(
             name: "mikrotik.fleet.job",
             target: TARGET,
             router,
-            job,
             duration_us,
             outcome = "ok",
         ),
@@ -270,7 +295,6 @@ pub(crate) fn fleet_job(router: &str, job: &str, duration: Duration, result: Res
             name: "mikrotik.fleet.job",
             target: TARGET,
             router,
-            job,
             duration_us,
             outcome = "failed",
             %error,
