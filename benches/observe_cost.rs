@@ -104,19 +104,30 @@ fn median(mut v: Vec<f64>) -> f64 {
     v[v.len() / 2]
 }
 
+/// `OBSERVE_COST_WORK=stream:N` or `roundtrip:N`: one fixed piece of work on
+/// the current-thread Tokio runtime and nothing else, for counting
+/// instructions under callgrind (`observe_cost.sh --instructions`), where
+/// two sizes of the same work subtract the start-up away.
+fn fixed_work() -> Option<(String, usize)> {
+    let work = std::env::var("OBSERVE_COST_WORK").ok()?;
+    let (kind, n) = work.split_once(':').expect("OBSERVE_COST_WORK=kind:n");
+    Some((kind.to_owned(), n.parse().expect("a count")))
+}
+
 fn main() {
     let quick = std::env::args().any(|a| a == "--quick") || std::env::var_os("CI").is_some();
-    let (rows, trips, rounds) = if quick {
-        (5_000, 200, 2)
-    } else {
-        (100_000, 3_000, 7)
+    let fixed = fixed_work();
+    let (rows, trips, rounds) = match &fixed {
+        Some((_, n)) => (*n, *n, 1),
+        None if quick => (5_000, 200, 2),
+        None => (100_000, 3_000, 7),
     };
-    if std::env::args().any(|a| a == "--mock-child") {
-        mock_child(rows);
+    if let Some(at) = std::env::args().position(|a| a == "--mock-child") {
+        let rows = std::env::args().nth(at + 1).and_then(|n| n.parse().ok());
+        mock_child(rows.expect("--mock-child ROWS"));
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
-        .args(["--mock-child"])
-        .args(quick.then_some("--quick"))
+        .args(["--mock-child".to_owned(), rows.to_string()])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()
@@ -137,6 +148,16 @@ fn main() {
     let on_tokio = tokio
         .block_on(MikrotikDevice::connect(&address, "admin", None))
         .unwrap();
+    if let Some((kind, n)) = fixed {
+        match kind.as_str() {
+            "stream" => assert_eq!(tokio.block_on(stream(&on_tokio)), n),
+            "roundtrip" => tokio.block_on(roundtrips(&on_tokio, n)),
+            other => panic!("unknown work {other}"),
+        }
+        drop(child.stdin.take());
+        let _ = child.wait();
+        return;
+    }
     let on_smol = smol::block_on(MikrotikDevice::connect(&address, "admin", None)).unwrap();
 
     let mut figures: [(&str, Vec<f64>); 4] = [
