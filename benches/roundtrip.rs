@@ -36,8 +36,8 @@ async fn legacy(device: &mikrotik_rs_061::MikrotikDevice, commands: usize) {
 fn main() {
     run_mock_child_if_asked();
     let quick = quick();
-    let commands = if quick { 500 } else { 20_000 };
-    let rounds = if quick { 2 } else { 5 };
+    let commands = size("BENCH_UNITS", if quick { 500 } else { 20_000 });
+    let rounds = size("BENCH_ROUNDS", if quick { 2 } else { 5 });
     let mock = MockChild::start(0);
 
     let contenders = Contenders::connect(&mock.address);

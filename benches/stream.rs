@@ -24,8 +24,8 @@ use common::*;
 fn main() {
     run_mock_child_if_asked();
     let quick = quick();
-    let rows = if quick { 5_000 } else { 200_000 };
-    let rounds = if quick { 2 } else { 9 };
+    let rows = size("BENCH_UNITS", if quick { 5_000 } else { 200_000 });
+    let rounds = size("BENCH_ROUNDS", if quick { 2 } else { 9 });
     // 0.6.1 is 10-25× slower: fewer rounds of it keep the run short.
     let legacy_rounds = if quick { 1 } else { 3 };
     let mock = MockChild::start(rows);

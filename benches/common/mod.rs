@@ -26,6 +26,15 @@ pub fn quick() -> bool {
     std::env::args().any(|a| a == "--quick") || std::env::var_os("CI").is_some()
 }
 
+/// `default`, unless the environment variable `name` (`BENCH_UNITS`: rows or
+/// commands per round; `BENCH_ROUNDS`) says otherwise: for a profiler, which
+/// runs one contender at two sizes and subtracts (`benches/profile.sh`).
+pub fn size(name: &str, default: usize) -> usize {
+    std::env::var(name)
+        .ok()
+        .map_or(default, |n| n.parse().expect("a whole number"))
+}
+
 /// Whether to run contender `name`: all of them unless `BENCH_ONLY` names
 /// some, comma-separated, e.g. for profiling one: `bare`, `legacy`, a
 /// configuration (`tokio-multi`, `tokio-current`, `smol-background`,
@@ -101,15 +110,22 @@ pub fn run_mock_child_if_asked() {
 
 /// The MockRouter, running in a child process (this same binary, re-executed),
 /// so its threads and sessions never count in this process's CPU or memory.
+/// With `BENCH_MOCK=host:port` the mock is one started elsewhere (by
+/// `benches/profile.sh`, so that a profiler sees the client alone).
 pub struct MockChild {
-    child: Child,
-    stdin: Option<ChildStdin>,
+    child: Option<(Child, ChildStdin)>,
     pub address: String,
 }
 
 impl MockChild {
     /// Starts the mock; its bulk script answers [`STREAM_PATH`] with `rows` rows.
     pub fn start(rows: usize) -> Self {
+        if let Ok(address) = std::env::var("BENCH_MOCK") {
+            return Self {
+                child: None,
+                address,
+            };
+        }
         let exe = std::env::current_exe().expect("current exe");
         let mut child = Command::new(exe)
             .args(["--mock-child", "--rows", &rows.to_string()])
@@ -118,7 +134,7 @@ impl MockChild {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start the mock child");
-        let stdin = child.stdin.take();
+        let stdin = child.stdin.take().expect("stdin");
         let mut line = String::new();
         BufReader::new(child.stdout.take().expect("stdout"))
             .read_line(&mut line)
@@ -129,8 +145,7 @@ impl MockChild {
             .expect("ADDR line")
             .to_owned();
         Self {
-            child,
-            stdin,
+            child: Some((child, stdin)),
             address,
         }
     }
@@ -138,8 +153,10 @@ impl MockChild {
 
 impl Drop for MockChild {
     fn drop(&mut self) {
-        drop(self.stdin.take());
-        let _ = self.child.wait();
+        if let Some((mut child, stdin)) = self.child.take() {
+            drop(stdin);
+            let _ = child.wait();
+        }
     }
 }
 

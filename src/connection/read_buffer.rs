@@ -8,7 +8,7 @@ use futures_io::AsyncRead;
 
 /// Reads start this small (idle connections stay cheap) and double while
 /// reads fill the buffer, up to `MAX_READ_BUF`.
-const MIN_READ_BUF: usize = 4 << 10;
+const MIN_READ_BUF: usize = 1 << 10;
 const MAX_READ_BUF: usize = 64 << 10;
 
 /// Empty until the first read, so that taking it out of the actor for a
