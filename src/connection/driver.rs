@@ -74,6 +74,9 @@ pub struct Connection<S> {
     requests: Pin<Box<Receiver<Request>>>,
     decoder: Decoder,
     read: ReadBuffer,
+    /// The sentences decoded together, between decoding and routing (kept
+    /// to reuse its allocation).
+    batch: Vec<Sentence>,
     /// Replies routed in the current poll.
     routed: usize,
     /// Sentences read and not yet added to the counters.
@@ -122,6 +125,7 @@ impl<S: AsyncStream> Connection<S> {
             requests: Box::pin(requests),
             decoder: Decoder::new(options.limits),
             read: ReadBuffer::default(),
+            batch: Vec::new(),
             routed: 0,
             uncounted: 0,
             write: WriteBuffer::default(),
@@ -354,16 +358,25 @@ impl<S: AsyncStream> Connection<S> {
         result
     }
 
+    /// Decodes what the budget allows in one batch (whole sentences share
+    /// one allocation), then routes it in order; a decoding error comes
+    /// after the sentences before it.
     fn route_each(&mut self, input: &mut &[u8]) -> Result<(), Error> {
-        while self.routed < REPLIES_PER_POLL {
-            let Some(sentence) = self.decoder.decode(input)? else {
-                break;
-            };
+        let mut batch = std::mem::take(&mut self.batch);
+        let budget = REPLIES_PER_POLL.saturating_sub(self.routed);
+        let decoded = self.decoder.decode_batch(input, budget, &mut batch);
+        let mut routed = Ok(());
+        for sentence in batch.drain(..) {
             self.routed += 1;
             self.uncounted += 1;
-            self.route(sentence)?;
+            routed = self.route(sentence);
+            if routed.is_err() {
+                break;
+            }
         }
-        Ok(())
+        self.batch = batch;
+        routed?;
+        Ok(decoded?)
     }
 
     /// Adds the sentences read since the last call to the counters: once per

@@ -1,10 +1,9 @@
 //! Views of a reply's `=key=value` words, without copying them out of the sentence.
 
+use super::sentence::{Sentence, WireWords};
+use super::shared_bytes::SharedBytes;
 use std::borrow::Cow;
 use std::fmt;
-use std::sync::Arc;
-
-use super::sentence::{Sentence, WireWords};
 
 /// Splits `=key=value` at the second `=`; a word with no second `=` is a key with an empty value.
 fn split_attribute(word: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -27,7 +26,7 @@ fn pairs(wire: &[u8]) -> impl Iterator<Item = (&[u8], &[u8])> + '_ {
 #[derive(Clone, PartialEq, Eq)]
 pub struct RawAttributes {
     /// The sentence's prefixed words (shared with the other view).
-    wire: Arc<[u8]>,
+    wire: SharedBytes,
 }
 
 /// The attributes of one reply as text, in the order the router sent them.
@@ -37,18 +36,13 @@ pub struct RawAttributes {
 #[derive(Clone, PartialEq, Eq)]
 pub struct Attributes {
     /// The sentence's prefixed words (shared with the other view).
-    wire: Arc<[u8]>,
+    wire: SharedBytes,
 }
 
 /// Both views of one sentence, sharing its buffer (no allocation, no copy).
 pub(crate) fn views(sentence: Sentence) -> (Attributes, RawAttributes) {
     let wire = sentence.into_wire();
-    (
-        Attributes {
-            wire: Arc::clone(&wire),
-        },
-        RawAttributes { wire },
-    )
+    (Attributes { wire: wire.clone() }, RawAttributes { wire })
 }
 
 fn get_all<'s, 'k>(wire: &'s [u8], key: &'k str) -> impl Iterator<Item = &'s [u8]> + use<'s, 'k> {

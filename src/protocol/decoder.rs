@@ -2,11 +2,12 @@
 //!
 //! Feed it whatever a read returned, from one byte to megabytes, and take out
 //! complete sentences. A sentence that lies whole in the input is found by
-//! walking its prefixes and copied once, straight into its own buffer. One
-//! that spans reads is collected in a reusable scratch buffer (a partial
-//! prefix in a five-byte scratch), then copied into its own buffer at its end.
-//! Either way every sentence costs one allocation, the total work is linear in
-//! the input whatever the split, and memory grows only with bytes actually
+//! walking its prefixes and copied once, straight into its own buffer (or,
+//! through [`Decoder::decode_batch`], into one buffer with the whole
+//! sentences beside it). One that spans reads is collected in a reusable
+//! scratch buffer (a partial prefix in a five-byte scratch), then copied into
+//! its own buffer at its end. Either way the total work is linear in the
+//! input whatever the split, and memory grows only with bytes actually
 //! received, never with what a prefix claims.
 
 use std::sync::Arc;
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use super::ProtocolError;
 use super::length::{MAX_PREFIX_LEN, decode_prefix, encode_length, encoded_len, prefix_len};
 use super::sentence::Sentence;
+use super::shared_bytes::SharedBytes;
 
 /// Bounds on what the decoder accepts from the router.
 ///
@@ -104,6 +106,9 @@ pub struct Decoder {
     /// Wire size of the previous sentence that spanned reads, to size the
     /// scratch again after a large one was let go.
     last_len: usize,
+    /// `decode_batch`'s whole sentences: offset, length and word count of
+    /// each (kept to reuse its allocation).
+    whole: Vec<(usize, usize, usize)>,
     failed: Option<ProtocolError>,
 }
 
@@ -124,6 +129,7 @@ impl Decoder {
             words: 0,
             payload: 0,
             last_len: 0,
+            whole: Vec::new(),
             failed: None,
         }
     }
@@ -148,7 +154,8 @@ impl Decoder {
                 *input = rest;
             }
             if let Some((len, count)) = self.whole_sentence(input) {
-                let sentence = Sentence::from_wire(Arc::from(&input[..len]), count);
+                let wire = SharedBytes::from(Arc::from(&input[..len]));
+                let sentence = Sentence::from_wire(wire, count);
                 *input = &input[len + 1..];
                 return Ok(Some(sentence));
             }
@@ -158,6 +165,72 @@ impl Decoder {
             self.failed = Some(error.clone());
         }
         result
+    }
+
+    /// Decodes up to `max` sentences from the front of `input` into `out`, as
+    /// [`decode`](Self::decode) called until it returns `None` would, but
+    /// with the whole sentences that lie back to back in `input` copied into
+    /// one buffer they share: one allocation for the batch, not one each.
+    ///
+    /// On an error, the sentences before it are in `out`.
+    pub(crate) fn decode_batch(
+        &mut self,
+        input: &mut &[u8],
+        max: usize,
+        out: &mut Vec<Sentence>,
+    ) -> Result<(), ProtocolError> {
+        let mut left = max;
+        while left > 0 {
+            if self.failed.is_none() && !self.is_mid_sentence() {
+                left -= self.whole_sentences(input, left, out);
+                if left == 0 {
+                    break;
+                }
+            }
+            // What the fast path leaves: a sentence cut by the end of the
+            // input, one with a longer prefix form, an error, or nothing.
+            match self.decode(input)? {
+                Some(sentence) => {
+                    out.push(sentence);
+                    left -= 1;
+                }
+                None => break,
+            }
+        }
+        Ok(())
+    }
+
+    /// Takes up to `max` whole fast-path sentences (and the empty sentences
+    /// between them) off the front of `input` into `out`, sharing one
+    /// buffer; returns how many.
+    fn whole_sentences(&mut self, input: &mut &[u8], max: usize, out: &mut Vec<Sentence>) -> usize {
+        let bytes = *input;
+        let mut at = 0;
+        self.whole.clear();
+        while self.whole.len() < max {
+            while bytes.get(at) == Some(&0) {
+                at += 1;
+            }
+            let Some((len, count)) = self.whole_sentence(&bytes[at..]) else {
+                break;
+            };
+            self.whole.push((at, len, count));
+            // The terminator follows: `whole_sentence` saw it.
+            at += len + 1;
+        }
+        let (Some(&(first, ..)), Some(&(last, last_len, _))) =
+            (self.whole.first(), self.whole.last())
+        else {
+            *input = &bytes[at..];
+            return 0;
+        };
+        let shared: Arc<[u8]> = Arc::from(&bytes[first..last + last_len]);
+        out.extend(self.whole.iter().map(|&(offset, len, count)| {
+            let start = offset - first;
+            Sentence::from_wire(SharedBytes::new(&shared, start..start + len), count)
+        }));
+        *input = &bytes[at..];
+        self.whole.len()
     }
 
     /// The fast path: when `input` starts with a whole sentence whose words
@@ -230,7 +303,8 @@ impl Decoder {
 
     /// Moves the collected sentence into its own buffer.
     fn finish_sentence(&mut self) -> Sentence {
-        let sentence = Sentence::from_wire(Arc::from(&self.scratch[..]), self.words);
+        let wire = SharedBytes::from(Arc::from(&self.scratch[..]));
+        let sentence = Sentence::from_wire(wire, self.words);
         self.last_len = self.scratch.len();
         if self.scratch.capacity() > KEEP_SCRATCH {
             self.scratch = Vec::new();
@@ -480,6 +554,54 @@ mod tests {
         ));
     }
 
+    /// The whole sentences before a framing error arrive; the error after
+    /// them, and from then on.
+    #[test]
+    fn a_batch_ends_at_an_error_with_the_sentences_before_it() {
+        let mut bytes = wire(&[&[b"!re", b"=a=1"], &[b"!done"]]);
+        bytes.extend_from_slice(&[0xF8, 1, 2]);
+        let mut d = Decoder::default();
+        let mut batch = Vec::new();
+        let mut input = &bytes[..];
+        assert!(d.decode_batch(&mut input, 64, &mut batch).is_err());
+        assert_eq!(
+            batch,
+            [
+                Sentence::from_words(["!re", "=a=1"]),
+                Sentence::from_words(["!done"])
+            ]
+        );
+        batch.clear();
+        assert!(
+            d.decode_batch(&mut &b"\x01a\x00"[..], 64, &mut batch)
+                .is_err()
+        );
+        assert!(batch.is_empty());
+    }
+
+    /// A batch is one allocation: every sentence in it a view of the same
+    /// buffer, which lives as long as any of them.
+    #[test]
+    fn a_batch_shares_one_buffer_that_outlives_its_neighbours() {
+        let bytes = wire(&[&[b"!re", b"=a=1"], &[b"!re", b"=a=2"], &[b"!done"]]);
+        let mut d = Decoder::default();
+        let mut batch = Vec::new();
+        d.decode_batch(&mut &bytes[..], 64, &mut batch).unwrap();
+        assert_eq!(batch.len(), 3);
+        let starts: Vec<usize> = batch
+            .iter()
+            .map(|s| s.word(0).unwrap().as_ptr() as usize)
+            .collect();
+        assert!(
+            starts
+                .windows(2)
+                .all(|w| w[1] > w[0] && w[1] - w[0] < bytes.len())
+        );
+        let middle = batch.swap_remove(1);
+        drop(batch);
+        assert_eq!(middle, Sentence::from_words(["!re", "=a=2"]));
+    }
+
     #[test]
     fn mid_sentence_tracks_partial_input() {
         let bytes = wire(&[&[b"!done", b".tag=1"]]);
@@ -653,6 +775,48 @@ mod tests {
             let mut got = decode_all(&mut d, &bytes[..cut]).unwrap();
             got.extend(decode_all(&mut d, &bytes[cut..]).unwrap());
             prop_assert_eq!(got, sentences);
+        }
+
+        /// Batches of any size, over any split, with prefixes of any form
+        /// (so the fast path and the slow one take turns), give what
+        /// `decode` gives one at a time.
+        #[test]
+        fn batches_decode_as_one_at_a_time(
+            sentences in arb_sentences(),
+            widths in prop::collection::vec(1usize..=2, 36),
+            cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
+            max in 1usize..8,
+            empties in prop::collection::vec(any::<bool>(), 8),
+        ) {
+            let mut bytes = Vec::new();
+            let mut widths = widths.iter().cycle();
+            let mut empties = empties.iter().cycle();
+            for s in &sentences {
+                if *empties.next().unwrap() { bytes.push(0); }
+                for w in s { wide_word(w, *widths.next().unwrap(), &mut bytes); }
+                bytes.push(0);
+            }
+            let mut points: Vec<usize> = cuts.iter().map(|i| i.index(bytes.len() + 1)).collect();
+            points.extend([0, bytes.len()]);
+            points.sort_unstable();
+            let mut d = Decoder::default();
+            let mut got = Vec::new();
+            for pair in points.windows(2) {
+                let mut input = &bytes[pair[0]..pair[1]];
+                loop {
+                    let mut batch = Vec::new();
+                    d.decode_batch(&mut input, max, &mut batch).unwrap();
+                    prop_assert!(batch.len() <= max);
+                    let full = batch.len() == max;
+                    got.extend(batch.iter().map(|s| s.words().map(<[u8]>::to_vec).collect::<Vec<_>>()));
+                    if !full {
+                        prop_assert!(input.is_empty(), "a batch short of its max used up the input");
+                        break;
+                    }
+                }
+            }
+            prop_assert_eq!(got, sentences);
+            prop_assert!(!d.is_mid_sentence());
         }
 
         #[test]

@@ -12,6 +12,7 @@ pub mod login;
 mod quote;
 mod response;
 mod sentence;
+mod shared_bytes;
 mod tag;
 mod traps;
 

@@ -1,21 +1,21 @@
 //! A decoded sentence: its words in wire form, in one shared buffer.
 
+use super::length::split_word;
+use super::shared_bytes::SharedBytes;
 use std::fmt;
 use std::iter::FusedIterator;
-use std::sync::Arc;
-
-use super::length::split_word;
 
 /// One sentence as it came off the wire: its words, each behind the shortest
 /// length prefix, back to back in one shared buffer (the terminator stripped).
 ///
-/// A sentence costs one allocation. Words are found by walking the prefixes
-/// and are views into that buffer; cloning a sentence, or taking its
-/// attribute views, shares the buffer.
+/// Words are found by walking the prefixes and are views into that buffer;
+/// cloning a sentence, or taking its attribute views, shares the buffer. The
+/// sentences decoded from one read together share one allocation (see
+/// `shared_bytes`).
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Sentence {
     /// Prefixed words; always whole, valid, shortest-form words.
-    wire: Arc<[u8]>,
+    wire: SharedBytes,
     /// How many words `wire` holds.
     count: usize,
 }
@@ -32,17 +32,17 @@ impl Sentence {
             super::encode_word(word.as_ref(), &mut wire);
             count += 1;
         }
-        Self::from_wire(wire.into(), count)
+        Self::from_wire(SharedBytes::from(std::sync::Arc::from(wire)), count)
     }
 
     /// A sentence of `count` shortest-form prefixed words (the decoder's output).
-    pub(crate) fn from_wire(wire: Arc<[u8]>, count: usize) -> Self {
+    pub(crate) fn from_wire(wire: SharedBytes, count: usize) -> Self {
         debug_assert_eq!(WireWords(&wire).count(), count);
         Self { wire, count }
     }
 
     /// The buffer of prefixed words, to share with the attribute views.
-    pub(crate) fn into_wire(self) -> Arc<[u8]> {
+    pub(crate) fn into_wire(self) -> SharedBytes {
         self.wire
     }
 
