@@ -31,6 +31,10 @@ pub enum CommandResponse {
 }
 
 /// A `!re` row.
+///
+/// Its bytes are shared with the replies decoded with it (up to 64 from one
+/// read, in one allocation): keeping one row keeps that batch's bytes alive.
+/// Copy out what you keep for long.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ReplyResponse {
     /// The tag of the command this row answers.
