@@ -393,7 +393,7 @@ impl DeviceBuilder {
         runtime: Arc<dyn Runtime>,
         options: ConnectionOptions,
     ) -> Result<ConnectionHandle> {
-        let (stream, first_bytes) = KeepFirstBytes::new(stream);
+        let (stream, first_bytes) = KeepFirstBytes::watch(stream);
         let shared = connection::Shared::new(
             options.counters.clone().unwrap_or_default(),
             ConnectionSpan::new(&self.address, self.uses_tls()),

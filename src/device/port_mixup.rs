@@ -7,13 +7,10 @@
 //! announced a word that never came.
 
 use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use crate::Error;
+use crate::runtime::{OnRead, Watched};
 
 /// How many leading bytes are kept: a TLS record header is five.
 const KEPT: usize = 8;
@@ -21,70 +18,34 @@ const KEPT: usize = 8;
 /// The first bytes the router sent, shared with the builder.
 pub(crate) type FirstBytes = Arc<Mutex<Vec<u8>>>;
 
-/// A stream that keeps a copy of the first [`KEPT`] bytes read from it,
-/// then only passes reads through.
-pub(crate) struct KeepFirstBytes<S> {
-    inner: S,
+/// Keeps a copy of the first [`KEPT`] bytes read from the stream it
+/// watches, then only lets reads pass.
+pub(crate) struct KeepFirstBytes {
     first: FirstBytes,
     full: bool,
 }
 
-impl<S> KeepFirstBytes<S> {
-    pub(crate) fn new(inner: S) -> (Self, FirstBytes) {
+impl KeepFirstBytes {
+    /// `inner`, watched; and where its first bytes will be.
+    pub(crate) fn watch<S>(inner: S) -> (Watched<S, Self>, FirstBytes) {
         let first = FirstBytes::default();
-        let stream = Self {
-            inner,
+        let keep = Self {
             first: Arc::clone(&first),
             full: false,
         };
-        (stream, first)
+        (Watched::new(inner, keep), first)
     }
 }
 
-impl<S: AsyncRead + Unpin> AsyncRead for KeepFirstBytes<S> {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if !self.full
-            && let Poll::Ready(Ok(n)) = read
-        {
-            let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
-            let take = n.min(KEPT - first.len());
-            first.extend_from_slice(&buf[..take]);
-            let full = first.len() == KEPT;
-            drop(first);
-            self.full = full;
+impl OnRead for KeepFirstBytes {
+    fn on_read(&mut self, bytes: &[u8]) {
+        if self.full {
+            return;
         }
-        read
-    }
-}
-
-impl<S: AsyncWrite + Unpin> AsyncWrite for KeepFirstBytes<S> {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
+        let mut first = self.first.lock().unwrap_or_else(|e| e.into_inner());
+        let take = bytes.len().min(KEPT - first.len());
+        first.extend_from_slice(&bytes[..take]);
+        self.full = first.len() == KEPT;
     }
 }
 

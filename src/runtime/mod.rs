@@ -21,6 +21,7 @@ mod async_io;
 mod executor;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod watched;
 
 #[cfg(feature = "async-io")]
 pub use self::async_io::AsyncIoRuntime;
@@ -31,6 +32,7 @@ pub use self::executor::BackgroundExecutor;
 pub(crate) use self::executor::run_all;
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioRuntime;
+pub(crate) use self::watched::{OnRead, Watched};
 
 /// A boxed future that a [`Runtime`] can spawn.
 pub type BoxFuture<T = ()> = Pin<Box<dyn Future<Output = T> + Send + 'static>>;

@@ -6,18 +6,13 @@
 //! this, the user would read "connect took longer than 10s" about a TCP
 //! connect that succeeded at once.
 
-use std::io;
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
-
-use futures_io::{AsyncRead, AsyncWrite};
 
 use super::TlsOptions;
 use crate::Error;
-use crate::runtime::{self, BoxedStream, Runtime};
+use crate::runtime::{self, BoxedStream, OnRead, Runtime, Watched};
 
 /// Runs [`connect`](super::connect) until `deadline`; past it, fails with an
 /// [`Error::Tls`] that tells a port that never answered (the plain API, or
@@ -31,10 +26,7 @@ pub(crate) async fn connect_within(
     limit: Duration,
 ) -> Result<BoxedStream, Error> {
     let received = Arc::new(AtomicU64::new(0));
-    let watched: BoxedStream = Box::new(Counted {
-        inner: stream,
-        received: Arc::clone(&received),
-    });
+    let watched: BoxedStream = Box::new(Watched::new(stream, Received(Arc::clone(&received))));
     let handshake = super::connect(watched, host, options);
     let silence = || Err(silence_error(host, received.load(Ordering::Relaxed), limit));
     runtime::with_deadline(runtime, deadline, handshake, silence).await
@@ -62,48 +54,11 @@ fn silence_error(host: &str, received: u64, limit: Duration) -> Error {
     }
 }
 
-/// A stream that counts the bytes read from it.
-struct Counted {
-    inner: BoxedStream,
-    received: Arc<AtomicU64>,
-}
+/// Counts the bytes read from the stream it watches.
+struct Received(Arc<AtomicU64>);
 
-impl AsyncRead for Counted {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let read = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(n)) = read {
-            self.received.fetch_add(n as u64, Ordering::Relaxed);
-        }
-        read
-    }
-}
-
-impl AsyncWrite for Counted {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-
-    fn poll_write_vectored(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[io::IoSlice<'_>],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write_vectored(cx, bufs)
-    }
-
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
+impl OnRead for Received {
+    fn on_read(&mut self, bytes: &[u8]) {
+        self.0.fetch_add(bytes.len() as u64, Ordering::Relaxed);
     }
 }
