@@ -305,30 +305,7 @@ impl Routes {
             self.flush(now);
         }
         if last {
-            // Forget the command before its stream can see the end.
-            let Some(route) = self.map.remove(&tag) else {
-                return self.late_reply(tag, true);
-            };
-            self.publish();
-            if let Route::Open(mut sink) = route {
-                let outcome = if sink.trapped {
-                    Outcome::Trapped
-                } else {
-                    Outcome::Done
-                };
-                // Counted before the stream can see its end, like `publish`.
-                self.shared.counters.command_ended(outcome);
-                sink.trace.reply(false, entry.bytes);
-                self.run.entries.push(entry);
-                let keep_rows = keep_rows(sink.policy);
-                sink.queue
-                    .push(&mut self.run.entries, true, keep_rows, &mut self.wakes);
-                sink.trace.end(outcome, now);
-            }
-            debug_assert!(self.run.entries.is_empty(), "runs are only of open routes");
-            self.run.entries.clear();
-            (self.run.tag, self.run.bytes) = (None, 0);
-            return Delivered::To(Next::Nothing);
+            return self.deliver_last(tag, entry, now);
         }
         let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
             return match self.map.contains_key(&tag) {
@@ -339,42 +316,80 @@ impl Routes {
         let is_row = matches!(entry.item, Ok(CommandResponse::Reply(_)));
         sink.trapped |= matches!(entry.item, Ok(CommandResponse::Trap(_)));
         sink.trace.reply(is_row, entry.bytes);
-        if is_row && let BufferPolicy::Bounded(capacity) = sink.policy {
-            // Over the bound by the (upper-bound) estimate: look at the real
-            // backlog, pushing the run, before deciding.
-            let estimate = Backlog {
-                len: sink.seen.len + self.run.entries.len(),
-                bytes: sink.seen.bytes + self.run.bytes,
-                ..sink.seen
-            };
-            if is_over(capacity, self.max_unread_bytes, estimate) {
-                self.flush(now);
-                let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
-                    return Delivered::To(Next::Nothing);
-                };
-                if bounded_overflows(
-                    capacity,
-                    self.max_unread_bytes,
-                    &mut sink.stall,
-                    sink.seen,
-                    now,
-                ) {
-                    let error = Error::Overflow { capacity };
-                    // Counted before the stream can see the error.
-                    self.shared.counters.command_ended(Outcome::Overflowed);
-                    self.shared.counters.error(&error);
-                    sink.trace.overflow(tag, capacity);
-                    sink.queue.end_with(Err(error), &mut self.wakes);
-                    return Delivered::To(self.cancel(tag, now, Outcome::Overflowed));
-                }
-            } else {
-                sink.stall = None;
-            }
+        if is_row
+            && let BufferPolicy::Bounded(capacity) = sink.policy
+            && let Some(instead) = self.admit_row(tag, capacity, now)
+        {
+            return instead;
         }
         self.run.tag = Some(tag);
         self.run.bytes += entry.bytes;
         self.run.entries.push(entry);
         Delivered::To(Next::Nothing)
+    }
+
+    /// The `!done` of `tag`: the route is forgotten, the command's end
+    /// counted and traced, and the run pushed with it, before its stream can
+    /// see it.
+    fn deliver_last(&mut self, tag: Uuid, entry: Entry, now: Instant) -> Delivered {
+        let Some(route) = self.map.remove(&tag) else {
+            return self.late_reply(tag, true);
+        };
+        self.publish();
+        if let Route::Open(mut sink) = route {
+            let outcome = if sink.trapped {
+                Outcome::Trapped
+            } else {
+                Outcome::Done
+            };
+            self.shared.counters.command_ended(outcome);
+            sink.trace.reply(false, entry.bytes);
+            self.run.entries.push(entry);
+            let keep_rows = keep_rows(sink.policy);
+            sink.queue
+                .push(&mut self.run.entries, true, keep_rows, &mut self.wakes);
+            sink.trace.end(outcome, now);
+        }
+        debug_assert!(self.run.entries.is_empty(), "runs are only of open routes");
+        self.run.entries.clear();
+        (self.run.tag, self.run.bytes) = (None, 0);
+        Delivered::To(Next::Nothing)
+    }
+
+    /// Whether one more row fits the `Bounded(capacity)` buffer of `tag`:
+    /// `None` admits it to the run; otherwise what became of the command
+    /// instead (it overflowed and is cancelled, or its reader went away
+    /// while the run was pushed to look at the real backlog).
+    fn admit_row(&mut self, tag: Uuid, capacity: usize, now: Instant) -> Option<Delivered> {
+        let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
+            return Some(Delivered::To(Next::Nothing));
+        };
+        // The backlog's upper-bound estimate: only over it is the run pushed
+        // to look at the real backlog.
+        let estimate = Backlog {
+            len: sink.seen.len + self.run.entries.len(),
+            bytes: sink.seen.bytes + self.run.bytes,
+            ..sink.seen
+        };
+        if !is_over(capacity, self.max_unread_bytes, estimate) {
+            sink.stall = None;
+            return None;
+        }
+        self.flush(now);
+        let Some(Route::Open(sink)) = self.map.get_mut(&tag) else {
+            return Some(Delivered::To(Next::Nothing));
+        };
+        let (max_bytes, seen) = (self.max_unread_bytes, sink.seen);
+        if !bounded_overflows(capacity, max_bytes, &mut sink.stall, seen, now) {
+            return None;
+        }
+        let error = Error::Overflow { capacity };
+        // Counted before the stream can see the error.
+        self.shared.counters.command_ended(Outcome::Overflowed);
+        self.shared.counters.error(&error);
+        sink.trace.overflow(tag, capacity);
+        sink.queue.end_with(Err(error), &mut self.wakes);
+        Some(Delivered::To(self.cancel(tag, now, Outcome::Overflowed)))
     }
 
     /// Pushes the current run of replies into its command's queue.
