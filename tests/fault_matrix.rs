@@ -9,16 +9,13 @@
 
 mod common;
 
-use std::io;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use async_io::Async;
 use common::Item;
+use common::tap::{Crossed, Tapped};
 use futures_util::future::join_all;
-use futures_util::io::{AsyncRead, AsyncWrite};
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::protocol::{CommandResponse, Decoder};
 use mikrotik_rs::testing::fuzz::{Session, Step, check_outcome, run_session};
@@ -73,42 +70,6 @@ fn commands(fixed_tags: bool) -> Vec<Command> {
             builder.command(path).build()
         })
         .collect()
-}
-
-/// A socket that keeps a copy of every byte read from it.
-struct Recorder {
-    inner: Async<std::net::TcpStream>,
-    log: Arc<Mutex<Vec<u8>>>,
-}
-
-impl AsyncRead for Recorder {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(n)) = &polled {
-            self.log.lock().unwrap().extend_from_slice(&buf[..*n]);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Recorder {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
 }
 
 fn describe(item: &Item) -> String {
@@ -179,10 +140,14 @@ fn capture() -> (Vec<u8>, Vec<Vec<String>>) {
             .await
             .unwrap();
         let device = MikrotikDevice::builder(router.address())
-            .connect_stream(Recorder {
-                inner: socket,
-                log: Arc::clone(&log),
-            })
+            .connect_stream(Tapped::new(socket, {
+                let log = Arc::clone(&log);
+                move |crossed| {
+                    if let Crossed::Read(bytes) = crossed {
+                        log.lock().unwrap().extend_from_slice(bytes);
+                    }
+                }
+            }))
             .await
             .unwrap();
         let login_len = log.lock().unwrap().len();

@@ -6,18 +6,16 @@ mod common;
 
 use std::io::{self, Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
+use common::tap::{Crossed, Tapped};
 use common::{cmd, drain, wait_until};
-use futures_io::{AsyncRead, AsyncWrite};
 use mikrotik_rs::connection::{self, BufferPolicy, ConnectionOptions};
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::protocol::{CommandResponse, Decoder, encode_sentence};
-use mikrotik_rs::runtime::{BoxedStream, Runtime, default_runtime};
+use mikrotik_rs::runtime::{AsyncStream, BoxedStream, Runtime, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{Error, MikrotikDevice};
 
@@ -83,39 +81,12 @@ async fn huge_deadlines_are_no_deadlines() {
 
 /// A stream that panics when read once `armed`: a stand-in for any bug in
 /// the connection task.
-struct PanicOnRead {
-    inner: BoxedStream,
-    armed: Arc<AtomicBool>,
-}
-
-impl AsyncRead for PanicOnRead {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if polled.is_ready() && self.armed.load(Ordering::SeqCst) {
+fn panics_on_read(inner: BoxedStream, armed: Arc<AtomicBool>) -> impl AsyncStream {
+    Tapped::new(inner, move |crossed| {
+        if matches!(crossed, Crossed::Read(_)) && armed.load(Ordering::SeqCst) {
             panic!("a bug in the connection task (injected by the test)");
         }
-        polled
-    }
-}
-
-impl AsyncWrite for PanicOnRead {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        Pin::new(&mut self.inner).poll_write(cx, buf)
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
-    }
+    })
 }
 
 /// A panic in one connection ends that connection's streams with an error
@@ -130,10 +101,7 @@ async fn a_panicking_connection_ends_alone() {
         .unwrap();
     let mut bystander_listen = bystander.send_command(cmd("/silent")).await.unwrap();
     let armed = Arc::new(AtomicBool::new(false));
-    let io = PanicOnRead {
-        inner: tcp(&router).await,
-        armed: Arc::clone(&armed),
-    };
+    let io = panics_on_read(tcp(&router).await, Arc::clone(&armed));
     let victim = connect_with(io, ConnectionOptions::default()).await;
     armed.store(true, Ordering::SeqCst);
     let items = drain(

@@ -4,19 +4,16 @@
 
 mod common;
 
-use std::io;
 use std::net::TcpStream;
-use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll};
 use std::time::Duration;
 
 use async_io::Async;
-use futures_io::{AsyncRead, AsyncWrite};
+use common::tap::{Crossed, Tapped};
 use mikrotik_rs::observe::prometheus_text;
 use mikrotik_rs::protocol::command::{Command, CommandBuilder};
-use mikrotik_rs::protocol::{CommandResponse, Decoder, DecoderLimits};
+use mikrotik_rs::protocol::{CommandResponse, Decoder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream, Stats};
 
@@ -53,65 +50,26 @@ struct Wire {
     sentences_written: AtomicU64,
 }
 
-/// A TCP stream that counts bytes and (decoding a copy) sentences.
-struct Counting {
-    inner: Async<TcpStream>,
-    wire: Arc<Wire>,
-    decode_in: Mutex<Decoder>,
-    decode_out: Mutex<Decoder>,
-}
-
-impl Counting {
-    async fn connect(router: &MockRouter, wire: Arc<Wire>) -> Self {
-        Self {
-            inner: Async::<TcpStream>::connect(router.addr()).await.unwrap(),
-            wire,
-            decode_in: Mutex::new(Decoder::new(DecoderLimits::default())),
-            decode_out: Mutex::new(Decoder::new(DecoderLimits::default())),
+/// A TCP stream to `router` that counts into `wire` the bytes and (decoding
+/// a copy of each direction) the sentences that cross it.
+async fn counting(router: &MockRouter, wire: Arc<Wire>) -> impl mikrotik_rs::runtime::AsyncStream {
+    let socket = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    let (mut decode_in, mut decode_out) = (Decoder::default(), Decoder::default());
+    Tapped::new(socket, move |crossed| match crossed {
+        Crossed::Read(bytes) => {
+            wire.read.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+            count_sentences(&mut decode_in, bytes, &wire.sentences_read);
         }
-    }
+        Crossed::Wrote(bytes) => {
+            wire.written.fetch_add(bytes.len() as u64, Ordering::SeqCst);
+            count_sentences(&mut decode_out, bytes, &wire.sentences_written);
+        }
+    })
 }
 
-fn count_sentences(decoder: &Mutex<Decoder>, mut bytes: &[u8], into: &AtomicU64) {
-    let mut decoder = decoder.lock().unwrap();
+fn count_sentences(decoder: &mut Decoder, mut bytes: &[u8], into: &AtomicU64) {
     while let Some(_sentence) = decoder.decode(&mut bytes).expect("valid wire bytes") {
         into.fetch_add(1, Ordering::SeqCst);
-    }
-}
-
-impl AsyncRead for Counting {
-    fn poll_read(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut [u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            self.wire.read.fetch_add(n as u64, Ordering::SeqCst);
-            count_sentences(&self.decode_in, &buf[..n], &self.wire.sentences_read);
-        }
-        polled
-    }
-}
-
-impl AsyncWrite for Counting {
-    fn poll_write(
-        mut self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<io::Result<usize>> {
-        let polled = Pin::new(&mut self.inner).poll_write(cx, buf);
-        if let Poll::Ready(Ok(n)) = polled {
-            self.wire.written.fetch_add(n as u64, Ordering::SeqCst);
-            count_sentences(&self.decode_out, &buf[..n], &self.wire.sentences_written);
-        }
-        polled
-    }
-    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_flush(cx)
-    }
-    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        Pin::new(&mut self.inner).poll_close(cx)
     }
 }
 
@@ -141,7 +99,7 @@ fn scripted_router() -> MockRouter {
 async fn counters_match_a_scripted_session() {
     let router = scripted_router();
     let wire = Arc::new(Wire::default());
-    let io = Counting::connect(&router, Arc::clone(&wire)).await;
+    let io = counting(&router, Arc::clone(&wire)).await;
     let device = MikrotikDevice::builder(router.address())
         .connect_stream(io)
         .await

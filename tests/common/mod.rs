@@ -3,6 +3,8 @@
 //! from a path, a login to the mock, a stream read to its end).
 #![allow(dead_code)]
 
+pub mod tap;
+
 use std::future::Future;
 use std::time::Duration;
 
