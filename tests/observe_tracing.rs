@@ -471,9 +471,23 @@ async fn reconnects_and_fleet_jobs_are_traced() {
         "the device reconnects",
     )
     .await;
-    // Under the span of the connection that was lost, which names the router.
-    let seen = Seen::of(&router.address());
-    let reconnects = seen.events("mikrotik.reconnect");
+    // Under the span of the device's supervisor, which names the router.
+    let address = router.address();
+    let reconnects = with_state(|state| {
+        let supervisors: Vec<u64> = state
+            .spans
+            .values()
+            .filter(|s| s.name == "reconnecting" && s.field("address") == Some(address.as_str()))
+            .map(|s| s.id)
+            .collect();
+        assert_eq!(supervisors.len(), 1, "one supervisor span");
+        state
+            .events
+            .iter()
+            .filter(|e| e.name == "mikrotik.reconnect" && e.parent == Some(supervisors[0]))
+            .cloned()
+            .collect::<Vec<_>>()
+    });
     let first = reconnects
         .iter()
         .find(|e| e.field("attempt") == Some("1"))

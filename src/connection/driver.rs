@@ -358,9 +358,9 @@ impl<S: AsyncStream> Connection<S> {
         result
     }
 
-    /// Decodes what the budget allows in one batch (whole sentences share
-    /// one allocation), then routes it in order; a decoding error comes
-    /// after the sentences before it.
+    /// Decodes what the budget allows in one batch (each run of one
+    /// command's whole sentences in one allocation), then routes it in
+    /// order; a decoding error comes after the sentences before it.
     fn route_each(&mut self, input: &mut &[u8]) -> Result<(), Error> {
         let mut batch = std::mem::take(&mut self.batch);
         let budget = REPLIES_PER_POLL.saturating_sub(self.routed);

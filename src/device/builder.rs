@@ -306,6 +306,7 @@ impl DeviceBuilder {
             command_timeout,
             buffer,
             counters,
+            span: ConnectionSpan::reconnecting(&builder.address),
         };
         Ok(MikrotikDevice::supervised(reconnect::spawn(
             plan, orphanage, first,
@@ -427,7 +428,7 @@ impl DeviceBuilder {
                 let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
                 explain_login_failure(error, &first)
             })?;
-        super::identity::name_the_span(&handle, &runtime);
+        super::identity::name_the_span(&handle, &*runtime).await;
         Ok(handle)
     }
 }

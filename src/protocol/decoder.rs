@@ -87,6 +87,15 @@ enum State {
     Word { remaining: u32 },
 }
 
+/// A whole sentence at the front of the input, as the fast path found it.
+struct Whole {
+    /// Its length without the terminator.
+    len: usize,
+    words: usize,
+    /// Where the value of its first `.tag=` word is.
+    tag: Option<std::ops::Range<usize>>,
+}
+
 /// Turns a byte stream into [`Sentence`]s.
 ///
 /// After a framing error the position in the stream is lost: the decoder keeps
@@ -106,8 +115,8 @@ pub struct Decoder {
     /// Wire size of the previous sentence that spanned reads, to size the
     /// scratch again after a large one was let go.
     last_len: usize,
-    /// `decode_batch`'s whole sentences: offset, length and word count of
-    /// each (kept to reuse its allocation).
+    /// `decode_batch`'s run of whole sentences: offset, length and word
+    /// count of each (kept to reuse its allocation).
     whole: Vec<(usize, usize, usize)>,
     failed: Option<ProtocolError>,
 }
@@ -153,9 +162,9 @@ impl Decoder {
             while let [0, rest @ ..] = *input {
                 *input = rest;
             }
-            if let Some((len, count)) = self.whole_sentence(input) {
+            if let Some(Whole { len, words, .. }) = self.whole_sentence(input) {
                 let wire = SharedBytes::from(Arc::from(&input[..len]));
-                let sentence = Sentence::from_wire(wire, count);
+                let sentence = Sentence::from_wire(wire, words);
                 *input = &input[len + 1..];
                 return Ok(Some(sentence));
             }
@@ -169,8 +178,11 @@ impl Decoder {
 
     /// Decodes up to `max` sentences from the front of `input` into `out`, as
     /// [`decode`](Self::decode) called until it returns `None` would, but
-    /// with the whole sentences that lie back to back in `input` copied into
-    /// one buffer they share: one allocation for the batch, not one each.
+    /// with each run of whole sentences of one command (one `.tag`) that lie
+    /// back to back in `input` copied into one buffer they share: one
+    /// allocation per run, not one per sentence. A run never mixes commands,
+    /// so a reply kept alive (queued unread, say) keeps alive only replies of
+    /// its own command, which that command's buffer accounting counts.
     ///
     /// On an error, the sentences before it are in `out`.
     pub(crate) fn decode_batch(
@@ -182,9 +194,11 @@ impl Decoder {
         let mut left = max;
         while left > 0 {
             if self.failed.is_none() && !self.is_mid_sentence() {
-                left -= self.whole_sentences(input, left, out);
-                if left == 0 {
-                    break;
+                let taken = self.whole_run(input, left, out);
+                left -= taken;
+                if taken > 0 {
+                    // The next run may start at another command's reply.
+                    continue;
                 }
             }
             // What the fast path leaves: a sentence cut by the end of the
@@ -200,31 +214,42 @@ impl Decoder {
         Ok(())
     }
 
-    /// Takes up to `max` whole fast-path sentences (and the empty sentences
-    /// between them) off the front of `input` into `out`, sharing one
-    /// buffer; returns how many.
-    fn whole_sentences(&mut self, input: &mut &[u8], max: usize, out: &mut Vec<Sentence>) -> usize {
+    /// Takes up to `max` whole fast-path sentences with the same `.tag` (and
+    /// the empty sentences between them) off the front of `input` into `out`,
+    /// sharing one buffer; returns how many. A sentence without a tag is a
+    /// run of its own.
+    fn whole_run(&mut self, input: &mut &[u8], max: usize, out: &mut Vec<Sentence>) -> usize {
         let bytes = *input;
-        let mut at = 0;
+        let (mut at, mut end) = (0, 0);
+        let mut run_tag = None;
         self.whole.clear();
         while self.whole.len() < max {
-            while bytes.get(at) == Some(&0) {
-                at += 1;
+            let mut start = at;
+            while bytes.get(start) == Some(&0) {
+                start += 1;
             }
-            let Some((len, count)) = self.whole_sentence(&bytes[at..]) else {
+            let Some(whole) = self.whole_sentence(&bytes[start..]) else {
+                at = start;
                 break;
             };
-            self.whole.push((at, len, count));
+            let tag = whole
+                .tag
+                .map(|tag| &bytes[start + tag.start..start + tag.end]);
+            if self.whole.is_empty() {
+                run_tag = tag;
+            } else if tag.is_none() || tag != run_tag {
+                break;
+            }
+            self.whole.push((start, whole.len, whole.words));
+            end = start + whole.len;
             // The terminator follows: `whole_sentence` saw it.
-            at += len + 1;
+            at = end + 1;
         }
-        let (Some(&(first, ..)), Some(&(last, last_len, _))) =
-            (self.whole.first(), self.whole.last())
-        else {
+        let Some(&(first, ..)) = self.whole.first() else {
             *input = &bytes[at..];
             return 0;
         };
-        let shared: Arc<[u8]> = Arc::from(&bytes[first..last + last_len]);
+        let shared: Arc<[u8]> = Arc::from(&bytes[first..end]);
         out.extend(self.whole.iter().map(|&(offset, len, count)| {
             let start = offset - first;
             Sentence::from_wire(SharedBytes::new(&shared, start..start + len), count)
@@ -235,13 +260,14 @@ impl Decoder {
 
     /// The fast path: when `input` starts with a whole sentence whose words
     /// are within the limits and have shortest-form prefixes (so it already is
-    /// in the form a [`Sentence`] keeps), its length without the terminator
-    /// and its word count. Anything else (a sentence cut by the end of the
-    /// input, an error, a longer prefix form) is left to [`Self::decode_inner`].
-    fn whole_sentence(&self, input: &[u8]) -> Option<(usize, usize)> {
+    /// in the form a [`Sentence`] keeps), where it ends and what it holds.
+    /// Anything else (a sentence cut by the end of the input, an error, a
+    /// longer prefix form) is left to [`Self::decode_inner`].
+    fn whole_sentence(&self, input: &[u8]) -> Option<Whole> {
         let limits = &self.limits;
         // `at` never passes the end of `input`; `prefixes` counts prefix bytes.
         let (mut at, mut count, mut prefixes) = (0usize, 0usize, 0usize);
+        let mut tag = None;
         loop {
             let first = *input.get(at)?;
             let (len, n) = if first < 0x80 {
@@ -260,14 +286,22 @@ impl Decoder {
             if len > limits.max_word_len || len > input.len() - at - n {
                 return None;
             }
-            at += n + len;
+            let word = at + n;
+            if tag.is_none() && input[word..word + len].starts_with(b".tag=") {
+                tag = Some(word + 5..word + len);
+            }
+            at = word + len;
             prefixes += n;
             count += 1;
         }
         // Both only grow word by word, so checking the totals is enough.
         let payload = at - prefixes;
         let within = count <= limits.max_words && payload <= limits.max_sentence_len;
-        (count > 0 && within).then_some((at, count))
+        (count > 0 && within).then_some(Whole {
+            len: at,
+            words: count,
+            tag,
+        })
     }
 
     fn decode_inner(&mut self, input: &mut &[u8]) -> Result<Option<Sentence>, ProtocolError> {
@@ -579,27 +613,53 @@ mod tests {
         assert!(batch.is_empty());
     }
 
-    /// A batch is one allocation: every sentence in it a view of the same
-    /// buffer, which lives as long as any of them.
+    /// A run of one command's sentences is one allocation: each sentence a
+    /// view of the same buffer, which lives as long as any of them. Another
+    /// command's sentence, or one without a tag, starts a run of its own.
     #[test]
-    fn a_batch_shares_one_buffer_that_outlives_its_neighbours() {
-        let bytes = wire(&[&[b"!re", b"=a=1"], &[b"!re", b"=a=2"], &[b"!done"]]);
+    fn a_run_of_one_command_shares_one_buffer_that_outlives_its_neighbours() {
+        let bytes = wire(&[
+            &[b"!re", b".tag=a", b"=x=1"],
+            &[b"!re", b"=x=2", b".tag=a"],
+            &[b"!re", b".tag=b", b"=x=3"],
+            &[b"!done", b".tag=a"],
+            &[b"!done", b".tag=a"],
+            &[b"!fatal"],
+            &[b"!fatal"],
+        ]);
         let mut d = Decoder::default();
         let mut batch = Vec::new();
         d.decode_batch(&mut &bytes[..], 64, &mut batch).unwrap();
-        assert_eq!(batch.len(), 3);
-        let starts: Vec<usize> = batch
-            .iter()
-            .map(|s| s.word(0).unwrap().as_ptr() as usize)
-            .collect();
-        assert!(
-            starts
-                .windows(2)
-                .all(|w| w[1] > w[0] && w[1] - w[0] < bytes.len())
-        );
-        let middle = batch.swap_remove(1);
+        assert_eq!(batch.len(), 7);
+        // In one buffer, a sentence's words start right after the previous
+        // sentence and its terminator; in two allocations they cannot.
+        let adjacent = |i: usize| {
+            let start = |s: &Sentence| s.word(0).unwrap().as_ptr() as usize;
+            start(&batch[i + 1]).wrapping_sub(start(&batch[i])) == batch[i].wire_len() + 1
+        };
+        let shared: Vec<bool> = (0..6).map(adjacent).collect();
+        assert_eq!(shared, [true, false, false, true, false, false]);
+        let second = batch.swap_remove(1);
         drop(batch);
-        assert_eq!(middle, Sentence::from_words(["!re", "=a=2"]));
+        assert_eq!(second, Sentence::from_words(["!re", "=x=2", ".tag=a"]));
+    }
+
+    /// The budget cuts a run: what is left is decoded by the next call.
+    #[test]
+    fn the_budget_ends_a_run() {
+        let bytes = wire(&[
+            &[b"!re", b".tag=a"],
+            &[b"!re", b".tag=a"],
+            &[b"!done", b".tag=a"],
+        ]);
+        let mut d = Decoder::default();
+        let (mut first, mut rest) = (Vec::new(), Vec::new());
+        let mut input = &bytes[..];
+        d.decode_batch(&mut input, 2, &mut first).unwrap();
+        d.decode_batch(&mut input, 2, &mut rest).unwrap();
+        assert_eq!((first.len(), rest.len()), (2, 1));
+        assert!(input.is_empty());
+        assert_eq!(rest[0], Sentence::from_words(["!done", ".tag=a"]));
     }
 
     #[test]
@@ -787,7 +847,19 @@ mod tests {
             cuts in prop::collection::vec(any::<prop::sample::Index>(), 0..6),
             max in 1usize..8,
             empties in prop::collection::vec(any::<bool>(), 8),
+            tags in prop::collection::vec(0u8..3, 8),
         ) {
+            // Most sentences get one of two tags (2 is none), so runs of one
+            // command form and break.
+            let mut tags = tags.iter().cycle();
+            let sentences: Vec<Vec<Vec<u8>>> = sentences
+                .into_iter()
+                .map(|mut s| {
+                    let tag = *tags.next().unwrap();
+                    if tag < 2 { s.push(format!(".tag={tag}").into_bytes()); }
+                    s
+                })
+                .collect();
             let mut bytes = Vec::new();
             let mut widths = widths.iter().cycle();
             let mut empties = empties.iter().cycle();

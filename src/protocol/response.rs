@@ -32,9 +32,9 @@ pub enum CommandResponse {
 
 /// A `!re` row.
 ///
-/// Its bytes are shared with the replies decoded with it (up to 64 from one
-/// read, in one allocation): keeping one row keeps that batch's bytes alive.
-/// Copy out what you keep for long.
+/// Its bytes are shared with the rows of the same command decoded with it
+/// (up to 64 from one read, in one allocation): keeping one row keeps those
+/// rows' bytes alive. Copy out what you keep for long.
 #[derive(Clone, PartialEq, Eq)]
 pub struct ReplyResponse {
     /// The tag of the command this row answers.

@@ -1,10 +1,12 @@
 //! A range of one buffer that several sentences share.
 //!
-//! The sentences the actor decodes from one read in one go (up to its reply
-//! budget) are copied out of the read buffer into one allocation together,
-//! each keeping its own range of it: one allocation and one free per batch
-//! instead of per row. The cost of sharing is bounded: a reply kept alive
-//! keeps alive only the sentences decoded with it, never the read buffer.
+//! The sentences of one command that the actor decodes back to back from one
+//! read (up to its reply budget) are copied out of the read buffer into one
+//! allocation together, each keeping its own range of it: one allocation and
+//! one free per run of rows instead of per row. A run never mixes commands,
+//! so a reply kept alive (queued unread, say) keeps alive only replies of its
+//! own command, which that command's buffer accounting counts, and never the
+//! read buffer.
 
 use std::ops::{Deref, Range};
 use std::sync::Arc;

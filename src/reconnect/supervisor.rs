@@ -179,6 +179,8 @@ pub(crate) struct Plan {
     pub(crate) buffer: BufferPolicy,
     /// Shared by every connection of the router: snapshots span reconnects.
     pub(crate) counters: Arc<crate::observe::Counters>,
+    /// The span of the router's reconnecting (`ConnectionSpan::reconnecting`).
+    pub(crate) span: ConnectionSpan,
 }
 
 /// Spawns the supervisor of `first` (made with `orphanage.handback()`).
@@ -202,6 +204,7 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
         by_current: HashMap::new(),
         level: 0,
         lost_at: plan.runtime.now(),
+        span: plan.span,
     };
     plan.runtime.spawn(Box::pin(supervisor.run(first)));
     Supervised {
@@ -251,6 +254,8 @@ struct Supervisor {
     /// The backoff level: one more per attempt, 0 after a healthy connection.
     level: u32,
     lost_at: Instant,
+    /// The span reconnect attempts are traced under (it names the router).
+    span: ConnectionSpan,
 }
 
 impl Supervisor {
@@ -270,12 +275,9 @@ impl Supervisor {
                 self.level = 0;
             }
             *self.link.current() = None;
-            // Reconnect attempts are traced under the lost connection's span,
-            // which names the router.
-            let lost = current.span().clone();
             drop(current);
             self.take_orphans(&cause);
-            match self.reconnect(cause, &lost).await {
+            match self.reconnect(cause).await {
                 Ok(next) => current = next,
                 Err(stop) => break stop,
             }
@@ -452,11 +454,7 @@ impl Supervisor {
     }
 
     /// Backs off and tries every address not yet refused, until one logs in.
-    async fn reconnect(
-        &mut self,
-        cause: Error,
-        lost: &ConnectionSpan,
-    ) -> Result<ConnectionHandle, Stop> {
+    async fn reconnect(&mut self, cause: Error) -> Result<ConnectionHandle, Stop> {
         let mut last_error = cause;
         let mut refusal = None;
         let mut attempt = 0u32;
@@ -474,7 +472,7 @@ impl Supervisor {
                 }));
             }
             self.level = self.level.saturating_add(1);
-            trace::reconnect_attempt(lost, attempt, delay, &last_error);
+            trace::reconnect_attempt(&self.span, attempt, delay, &last_error);
             self.link.state.set(ConnectionState::Reconnecting {
                 attempt,
                 last_error: last_error.clone(),

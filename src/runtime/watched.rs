@@ -34,8 +34,12 @@ impl<S: AsyncRead + Unpin, W: OnRead + Unpin> AsyncRead for Watched<S, W> {
     ) -> Poll<io::Result<usize>> {
         let this = &mut *self;
         let read = Pin::new(&mut this.inner).poll_read(cx, buf);
-        if let Poll::Ready(Ok(n @ 1..)) = read {
-            this.watch.on_read(&buf[..n]);
+        // `get`: a broken inner stream that claims more than `buf` holds
+        // is not this wrapper's to panic on.
+        if let Poll::Ready(Ok(n @ 1..)) = read
+            && let Some(bytes) = buf.get(..n)
+        {
+            this.watch.on_read(bytes);
         }
         read
     }

@@ -30,6 +30,10 @@ impl ConnectionSpan {
         Entered
     }
 
+    pub(crate) fn reconnecting(_address: &str) -> Self {
+        Self
+    }
+
     /// No subscriber can see it: never worth asking the router's identity.
     pub(crate) fn is_recorded(&self) -> bool {
         false
@@ -92,7 +96,7 @@ pub(crate) fn fatal(_reason: &str) {}
 pub(crate) fn connection_ended(_error: &Error) {}
 
 pub(crate) fn reconnect_attempt(
-    _lost: &ConnectionSpan,
+    _supervisor: &ConnectionSpan,
     _attempt: u32,
     _delay: Duration,
     _error: &Error,

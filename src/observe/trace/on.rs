@@ -48,6 +48,12 @@ impl ConnectionSpan {
         ))
     }
 
+    /// The span of a reconnecting device's supervisor, for as long as it
+    /// lives: its reconnect attempts are events under it.
+    pub(crate) fn reconnecting(address: &str) -> Self {
+        Self(tracing::debug_span!(target: TARGET, "reconnecting", address))
+    }
+
     /// Whether a subscriber records this span, so that asking the router
     /// for its identity is worth a command.
     pub(crate) fn is_recorded(&self) -> bool {
@@ -261,10 +267,9 @@ pub(crate) fn connection_ended(error: &Error) {
 }
 
 /// For the reconnecting layer: before waiting `delay` for attempt `attempt`
-/// (1 for the first reconnect) after `error`, under the span of the
-/// connection that was lost.
+/// (1 for the first reconnect) after `error`, under the supervisor's span.
 pub(crate) fn reconnect_attempt(
-    lost: &ConnectionSpan,
+    supervisor: &ConnectionSpan,
     attempt: u32,
     delay: Duration,
     error: &Error,
@@ -272,7 +277,7 @@ pub(crate) fn reconnect_attempt(
     tracing::warn!(
         name: "mikrotik.reconnect",
         target: TARGET,
-        parent: &lost.0,
+        parent: &supervisor.0,
         attempt,
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
         %error,
