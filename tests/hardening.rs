@@ -66,14 +66,7 @@ async fn huge_deadlines_are_no_deadlines() {
         .await
         .unwrap();
     async_io::Timer::after(Duration::from_millis(50)).await;
-    let items = drain(
-        probing
-            .send_command(cmd("/system/identity/print"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+    common::still_answers(&probing).await;
     assert!(!device.is_closed() && !probing.is_closed());
 }
 
@@ -122,25 +115,11 @@ async fn a_panicking_connection_ends_alone() {
         Some(Error::Internal { .. })
     ));
     // The others are untouched.
-    let items = drain(
-        bystander
-            .send_command(cmd("/system/identity/print"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+    common::still_answers(&bystander).await;
     let later = MikrotikDevice::connect(&router.address(), "admin", None)
         .await
         .unwrap();
-    let items = drain(
-        later
-            .send_command(cmd("/system/identity/print"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+    common::still_answers(&later).await;
     assert!(!bystander.is_closed());
     let _ = &mut bystander_listen;
 }
@@ -212,14 +191,7 @@ async fn a_tag_in_flight_is_never_registered_twice() {
         matches!(items.as_slice(), [Err(Error::InvalidCommand { reason })] if reason.contains("already used")),
         "{items:?}"
     );
-    let items = drain(
-        device
-            .send_command(cmd("/system/identity/print"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+    common::still_answers(&device).await;
     assert_eq!(
         router
             .received()
@@ -443,14 +415,7 @@ async fn an_unanswered_cancel_is_given_up_on() {
         wait_until(|| device.in_flight() == 0, "the routes were given up on").await;
         // The cancelled command; and the `/cancel` itself unless it was answered.
         assert_eq!(device.abandoned(), if own_done { 1 } else { 2 });
-        let items = drain(
-            device
-                .send_command(cmd("/system/identity/print"))
-                .await
-                .unwrap(),
-        )
-        .await;
-        assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+        common::still_answers(&device).await;
     }
 }
 
@@ -481,14 +446,7 @@ async fn a_late_reply_after_giving_up_is_swallowed() {
     // The router answers both after the patience ran out.
     async_io::Timer::after(Duration::from_millis(1000)).await;
     assert!(!device.is_closed(), "{:?}", device.closed_reason());
-    let items = drain(
-        device
-            .send_command(cmd("/system/identity/print"))
-            .await
-            .unwrap(),
-    )
-    .await;
-    assert!(matches!(items.last(), Some(Ok(CommandResponse::Done(_)))));
+    common::still_answers(&device).await;
 }
 
 on_every_runtime![

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::{cmd, drain, wait_until};
 use std::net::TcpStream;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -12,34 +13,9 @@ use std::time::Duration;
 use async_io::Async;
 use common::tap::{Crossed, Tapped};
 use mikrotik_rs::observe::prometheus_text;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::protocol::{CommandResponse, Decoder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ResponseStream, Stats};
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..4_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(5)).await;
-    }
-    panic!("never happened: {what}");
-}
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, Stats};
 
 /// What crossed the wire, counted by the wrapper itself.
 #[derive(Default)]

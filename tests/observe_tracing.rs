@@ -6,6 +6,7 @@
 
 mod common;
 
+use common::{cmd, drain, wait_until};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::fmt;
@@ -14,10 +15,8 @@ use std::sync::{Mutex, Once};
 use std::time::Duration;
 
 use mikrotik_rs::fleet::Fleet;
-use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ReconnectPolicy, ResponseStream};
+use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice, ReconnectPolicy};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
 use tracing::span::{Attributes, Id, Record};
@@ -259,30 +258,6 @@ fn everything_seen() -> String {
 }
 
 // ------------------------------------------------------- helpers
-
-type Item = Result<CommandResponse, Error>;
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
-
-async fn drain(mut stream: ResponseStream) -> Vec<Item> {
-    let mut items = Vec::new();
-    while let Some(item) = stream.recv().await {
-        items.push(item);
-    }
-    items
-}
-
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..4_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(5)).await;
-    }
-    panic!("never happened: {what}");
-}
 
 fn closed_command<'a>(spans: &[&'a SpanRecord], outcome: &str) -> &'a SpanRecord {
     let span = spans

@@ -4,6 +4,7 @@
 
 mod common;
 
+use common::{cmd, wait_until};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
@@ -13,14 +14,9 @@ use std::time::{Duration, Instant};
 
 use mikrotik_rs::api::Change;
 use mikrotik_rs::protocol::CommandResponse;
-use mikrotik_rs::protocol::command::{Command, CommandBuilder};
 use mikrotik_rs::runtime::{BoxFuture, BoxedStream, Runtime, Timer, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Script, VirtualTime};
 use mikrotik_rs::{ConnectionState, Error, MikrotikDevice, ReconnectPolicy, ResponseStream};
-
-fn cmd(path: &str) -> Command {
-    CommandBuilder::new().command(path).build()
-}
 
 /// Quick, real-time backoff for tests where the router comes back at once.
 fn quick() -> ReconnectPolicy {
@@ -35,17 +31,6 @@ async fn connect(router: &MockRouter, policy: ReconnectPolicy) -> MikrotikDevice
         .connect()
         .await
         .expect("connect to the mock")
-}
-
-/// Waits (in real time, bounded) until `done`; no assertion on how long.
-async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
-    for _ in 0..8_000 {
-        if done() {
-            return;
-        }
-        async_io::Timer::after(Duration::from_millis(2)).await;
-    }
-    panic!("never happened: {what}");
 }
 
 async fn sleep(ms: u64) {

@@ -383,6 +383,16 @@ pub struct Reply {
     pub delay: Option<Duration>,
 }
 
+/// `(key, value)` pairs as the owned bytes the mock stores.
+pub(crate) fn owned_pairs<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+    pairs: impl IntoIterator<Item = (K, V)>,
+) -> Vec<(Vec<u8>, Vec<u8>)> {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
+        .collect()
+}
+
 impl Reply {
     /// A reply that is just `!done`.
     pub fn new() -> Self {
@@ -394,12 +404,7 @@ impl Reply {
         mut self,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.rows.push(
-            attributes
-                .into_iter()
-                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
-                .collect(),
-        );
+        self.rows.push(owned_pairs(attributes));
         self
     }
 
@@ -1014,10 +1019,7 @@ impl MockRouter {
         menu: &str,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Option<String> {
-        let attrs = attributes
-            .into_iter()
-            .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
-            .collect();
+        let attrs = owned_pairs(attributes);
         let id = lock(&self.shared.db).add(menu, attrs).ok()?;
         Some(String::from_utf8_lossy(&id).into_owned())
     }
@@ -1030,10 +1032,7 @@ impl MockRouter {
         id: &str,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> bool {
-        let attrs: Vec<_> = attributes
-            .into_iter()
-            .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
-            .collect();
+        let attrs = owned_pairs(attributes);
         lock(&self.shared.db)
             .set(menu, id.as_bytes(), &attrs)
             .is_ok()

@@ -188,12 +188,7 @@ impl MockMenu {
         mut self,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Self {
-        self.rows.push(
-            attributes
-                .into_iter()
-                .map(|(k, v)| (k.as_ref().to_vec(), v.as_ref().to_vec()))
-                .collect(),
-        );
+        self.rows.push(super::owned_pairs(attributes));
         self
     }
 

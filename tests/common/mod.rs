@@ -46,6 +46,22 @@ pub async fn drain(mut stream: ResponseStream) -> Vec<Item> {
     items
 }
 
+/// Asserts that `device`'s connection still answers: a
+/// `/system/identity/print` runs to its `!done`.
+pub async fn still_answers(device: &MikrotikDevice) {
+    let items = drain(
+        device
+            .send_command(cmd("/system/identity/print"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "the connection still answers: {items:?}"
+    );
+}
+
 /// Waits (in real time, polling every 5 ms, for at most 20 s) until `done`;
 /// no assertion on how long it took. Panics naming `what` if it never happens.
 pub async fn wait_until(mut done: impl FnMut() -> bool, what: &str) {
