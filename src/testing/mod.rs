@@ -235,6 +235,7 @@ mod query;
 mod record;
 mod replay;
 mod schema;
+mod sealed;
 mod session;
 mod socket;
 #[cfg(test)]
@@ -259,6 +260,7 @@ use async_io::{Async, Timer};
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 pub use record::{Recorder, TranscriptBuffer};
+pub use replay::ReplayMode;
 pub use schema::{MockMenu, PropertyType, Validator};
 pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 
@@ -482,6 +484,8 @@ struct Config {
     menus: Vec<MockMenu>,
     replay: Option<Transcript>,
     replay_timing: bool,
+    replay_mode: ReplayMode,
+    replay_any_value: Vec<Vec<u8>>,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
@@ -589,6 +593,8 @@ impl Default for MockRouterBuilder {
                 menus: Vec::new(),
                 replay: None,
                 replay_timing: false,
+                replay_mode: ReplayMode::Strict,
+                replay_any_value: Vec::new(),
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -675,6 +681,23 @@ impl MockRouterBuilder {
         self
     }
 
+    /// With [`replay`](Self::replay): how strictly the client is held to
+    /// the transcript (default [`ReplayMode::Strict`]).
+    pub fn replay_mode(mut self, mode: ReplayMode) -> Self {
+        self.config.replay_mode = mode;
+        self
+    }
+
+    /// With [`replay`](Self::replay): a `<redacted>` recorded value of `key`
+    /// matches any value, even where the secrets policy does not call `key`
+    /// secret (a value you redacted by hand, or under a name you added with
+    /// [`add_secret_name`](crate::protocol::secrets::add_secret_name) when
+    /// recording but not when replaying).
+    pub fn replay_any_value_for(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.config.replay_any_value.push(key.as_ref().to_vec());
+        self
+    }
+
     /// Splits every write into pieces of `bytes` (at least 1), each flushed.
     pub fn write_chunk_size(mut self, bytes: usize) -> Self {
         self.write_chunk = bytes.max(1);
@@ -743,11 +766,14 @@ impl MockRouterBuilder {
         for menu in &self.config.menus {
             db.register(menu.clone());
         }
-        let replay = self
-            .config
-            .replay
-            .as_ref()
-            .map(|t| replay::Replay::new(t, self.config.replay_timing));
+        let replay = self.config.replay.as_ref().map(|t| {
+            replay::Replay::new(
+                t,
+                self.config.replay_timing,
+                self.config.replay_mode,
+                self.config.replay_any_value.clone(),
+            )
+        });
         let shared = Arc::new(Shared {
             replay,
             users: RwLock::new(self.config.users.clone()),
