@@ -397,6 +397,32 @@ mod tests {
     }
 
     #[test]
+    fn sentences_replies_and_reply_errors_hide_secrets() {
+        use crate::protocol::{CommandResponse, Sentence};
+        let command = Sentence::from_words(["/system/script/add", "=source=pw123", "=name=s"]);
+        let shown = format!("{command:?}");
+        assert!(
+            !shown.contains("pw123") && shown.contains("=name=s"),
+            "{shown}"
+        );
+        let tag = ".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11";
+        let row = Sentence::from_words(["!re", "=preshared-key=pw123", "=name=p", tag]);
+        let shown = format!("{:?}", CommandResponse::parse(row).unwrap());
+        assert!(
+            !shown.contains("pw123") && shown.contains("\"p\""),
+            "{shown}"
+        );
+        // A sentence without a reply word quotes its first word in the error.
+        let bad = Sentence::from_words(["=private-key=pw123", tag]);
+        let error = CommandResponse::parse(bad).unwrap_err();
+        let shown = format!("{} {error:?}", error.error);
+        assert!(
+            !shown.contains("pw123") && shown.contains("private-key"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn added_names_are_secret_everywhere() {
         assert!(!is_secret(None, b"my-own-thing"));
         add_secret_name("my-own-thing");
