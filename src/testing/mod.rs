@@ -197,6 +197,10 @@
 //!   `replay: `…` sent twice: transcript <name> records it once …` — the
 //!   bug a retry after a reconnect makes. A read sent again answers its
 //!   last recording again;
+//! - writes of one path answer in recorded order where the recording had
+//!   one (the earlier finished before the later was sent): a write sent
+//!   while such an earlier one of its path was not is a trap `replay: `…`
+//!   sent before `…`, which transcript <name> records first`;
 //! - `/login` must name the recorded user, and where the transcript keeps the
 //!   hash of the password, give the same password: else the router's refusal
 //!   (`invalid user name or password (6)`). A transcript written by hand

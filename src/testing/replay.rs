@@ -31,6 +31,9 @@ struct Exchange {
     before_cancel: Option<usize>,
     /// The `/cancel` exchange that cancelled it.
     cancelled_by: Option<usize>,
+    /// Where in the transcript it was sent, and where its `!done` came.
+    sent_at: usize,
+    done_at: Option<usize>,
 }
 
 impl Exchange {
@@ -70,7 +73,8 @@ pub(crate) enum Plan {
 pub enum ReplayMode {
     /// Each recorded write answers once: one sent more often than recorded
     /// is a trap that says "sent twice" (a read answers again, as it
-    /// changes nothing); `/login` must name the recorded user and, where
+    /// changes nothing), and writes of one path answer in the order the
+    /// recording finished them; `/login` must name the recorded user and, where
     /// the transcript keeps a hash of the secret, give the same password,
     /// else the router's refusal; a `<redacted>` value matches only a value
     /// the secrets policy calls secret.
@@ -146,6 +150,8 @@ impl Replay {
                         replies: Vec::new(),
                         before_cancel: None,
                         cancelled_by: None,
+                        sent_at: seq,
+                        done_at: None,
                     });
                     starts.push(entry.offset);
                     match &entry.tag {
@@ -172,6 +178,7 @@ impl Replay {
                         seq,
                     });
                     if reply == b"!done" {
+                        exchanges[owner].done_at.get_or_insert(seq);
                         match &entry.tag {
                             Some(tag) => {
                                 open.remove(tag);
@@ -235,6 +242,12 @@ impl Replay {
         if login && strict && !self.login_secret_matches(&self.exchanges[chosen].command, &words) {
             return refusal();
         }
+        if strict
+            && !login
+            && let Some(skipped) = self.skipped_write(chosen, used)
+        {
+            return Plan::Unmatched(self.out_of_order(&words, skipped));
+        }
         used[chosen] = true;
         let exchange = &self.exchanges[chosen];
         let mut replies = exchange.replies.clone();
@@ -297,6 +310,31 @@ impl Replay {
             None => message.push_str(" (it records no command)"),
         }
         message.into_bytes()
+    }
+
+    /// A write of the same path the recording finished before it sent
+    /// `chosen`, not replayed yet: the order of those two was recorded.
+    fn skipped_write(&self, chosen: usize, used: &[bool]) -> Option<usize> {
+        let this = &self.exchanges[chosen];
+        if is_read(this.path()) {
+            return None;
+        }
+        (0..chosen).find(|&i| {
+            let earlier = &self.exchanges[i];
+            !used[i]
+                && earlier.path() == this.path()
+                && earlier.done_at.is_some_and(|done| done < this.sent_at)
+        })
+    }
+
+    fn out_of_order(&self, words: &Words, skipped: usize) -> Vec<u8> {
+        format!(
+            "replay: `{}` sent before `{}`, which transcript {} records first",
+            show(words),
+            show(&self.exchanges[skipped].command),
+            self.name
+        )
+        .into_bytes()
     }
 
     fn sent_twice(&self, words: &Words, recorded: usize) -> Vec<u8> {
@@ -497,6 +535,47 @@ mod tests {
             mtu(replay.plan(&print, &mut used)),
             "=mtu=9000",
             "the last answers again"
+        );
+    }
+
+    #[test]
+    fn writes_of_one_path_answer_once_in_recorded_order() {
+        let text = "\
+> 0.000 a /ip/address/add =address=10.0.0.1/24
+< 0.001 a !done =ret=*1
+> 0.002 b /ip/address/add =address=10.0.0.2/24
+< 0.003 b !done =ret=*2
+> 0.004 c /ip/address/print
+< 0.005 c !done
+";
+        let replay = Replay::new(
+            &Transcript::parse("w.txt", text).unwrap(),
+            false,
+            ReplayMode::Strict,
+            Vec::new(),
+        );
+        let message = |plan: Plan| match plan {
+            Plan::Unmatched(m) => String::from_utf8(m).unwrap(),
+            Plan::Answer { .. } => "answered".to_owned(),
+        };
+        let first = command(&["/ip/address/add", "=address=10.0.0.1/24"]);
+        let second = command(&["/ip/address/add", "=address=10.0.0.2/24"]);
+        let print = command(&["/ip/address/print"]);
+        let mut used = Vec::new();
+        let out_of_order = message(replay.plan(&second, &mut used));
+        assert!(out_of_order.contains("sent before"), "{out_of_order}");
+        assert_eq!(message(replay.plan(&first, &mut used)), "answered");
+        assert_eq!(message(replay.plan(&second, &mut used)), "answered");
+        let twice = message(replay.plan(&second, &mut used));
+        assert!(
+            twice.contains("sent twice") && twice.contains("w.txt"),
+            "{twice}"
+        );
+        assert_eq!(message(replay.plan(&print, &mut used)), "answered");
+        assert_eq!(
+            message(replay.plan(&print, &mut used)),
+            "answered",
+            "a read again"
         );
     }
 
