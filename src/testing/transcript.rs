@@ -34,8 +34,11 @@
 //! ([`protocol::secrets`](crate::protocol::secrets): RouterOS's secret
 //! arguments, script sources, the `/login` response, names you added) calls
 //! secret is written as `<redacted>`, in commands and in the replies the
-//! router prints back. How replay matches a redacted value:
-//! [`Replay`](super::ReplayMode).
+//! router prints back. The [`Recorder`](super::Recorder) writes the
+//! `/login` password (or challenge response) as
+//! `<redacted:md5x10000:SALT:HASH>`: a salted, iterated hash replay checks a
+//! login against, never the password. How replay matches a redacted value:
+//! [`ReplayMode`](super::ReplayMode).
 
 use std::fmt::{self, Write as _};
 use std::io;
