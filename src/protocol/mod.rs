@@ -11,6 +11,7 @@ mod length;
 pub mod login;
 mod quote;
 mod response;
+pub mod secrets;
 mod sentence;
 mod shared_bytes;
 mod tag;

@@ -146,22 +146,39 @@
 //!
 //! [`Recorder`] wraps any futures-io stream (plain, TLS, a tunnel) and writes
 //! every sentence of both directions, with its direction, time offset and
-//! tag, to a text transcript ([format](Transcript); passwords, secrets and
-//! the MD5 challenge response are redacted before anything is written). Give
-//! the wrapped stream to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
+//! tag, to a text transcript ([format](Transcript)). Give the wrapped stream
+//! to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
 //! For API-SSL, wrap the TLS stream so the transcript holds plaintext.
+//!
+//! # Secrets
+//!
+//! A transcript is made to be committed, so no secret is written: every
+//! value the crate's one secrets policy ([`protocol::secrets`](crate::protocol::secrets))
+//! calls secret is written as `<redacted>`, in commands and in the rows the
+//! router prints back (a reply is judged by its command's menu). The policy
+//! knows RouterOS 7.9–7.24's secret arguments (`password` and every
+//! `*-password`, `secret`, `ipsec-secret`, `otp-secret`, `private-key`,
+//! `preshared-key`, `*-pre-shared-key`, `passphrase`, `auth-key`,
+//! `tcp-md5-key`, `encryption-key`, NTP's `key-val`, a script's `source`, a
+//! scheduler's `on-event`, …; `tests/secrets_schema.rs` walks every argument
+//! of the schema and fails on a secret-looking name it has not classified),
+//! and treats an unknown name that looks secret-like as secret. Add names of
+//! your own with [`add_secret_name`](crate::protocol::secrets::add_secret_name)
+//! (process-wide). The same policy hides secrets from `Command`'s and
+//! replies' `Debug`, from decode errors and from replay's traps. The
+//! `/login` password (or MD5 challenge response) is kept as a salted,
+//! iterated hash (`<redacted:md5x10000:SALT:HASH>`, a random salt per
+//! recording), so replay can refuse a wrong password; record against a test
+//! account all the same, as a weak password can be guessed from its hash.
 //!
 //! # Replay
 //!
 //! [`MockRouterBuilder::replay`] serves a [`Transcript`] instead of the
 //! menus. A command is matched by its path and attributes: tags are ignored,
 //! `=` attributes may come in any order, `?` queries must come in the same
-//! order, `.proplist` is compared as a set, a redacted value matches any
-//! value. Of several matching recorded commands the first this session has
-//! not replayed answers (the order of the transcript), and when all have been
-//! replayed the last one answers again. `/login` commands match in recorded
-//! order whatever their words (so any password logs in; without a recorded
-//! login the builder's users apply). Replies are replayed with the client's
+//! order, `.proplist` is compared as a set. Of several matching recorded
+//! commands the first this session has not replayed answers (the order of
+//! the transcript). Replies are replayed with the client's
 //! tag (none if the client sent none), at once, or with the recorded delays
 //! after [`MockRouterBuilder::replay_timing`]. A command the recording
 //! cancelled (or that never ended) replays the rows recorded before its
@@ -169,7 +186,34 @@
 //! the recorded sentences of both, in recorded order (tags rewritten). A
 //! command nothing matches answers `!trap =category=0 =message=replay: no
 //! command like `…` in transcript <name>; closest recorded: `…``, then
-//! `!done`. `/quit` and scripts keep their usual behaviour.
+//! `!done` (secrets redacted in both). `/quit` and scripts keep their usual
+//! behaviour; without a recorded login the builder's users apply.
+//!
+//! Replay is strict by default ([`ReplayMode::Strict`]), so a test catches
+//! what a router would make of the code:
+//! - each recorded write answers once: a command that is not a read
+//!   (`print`, `get`, `getall`, `listen`, `monitor`, `monitor-traffic`,
+//!   `export`) sent more often than the transcript has it is a trap
+//!   `replay: `…` sent twice: transcript <name> records it once …` — the
+//!   bug a retry after a reconnect makes. A read sent again answers its
+//!   last recording again;
+//! - writes of one path answer in recorded order where the recording had
+//!   one (the earlier finished before the later was sent): a write sent
+//!   while such an earlier one of its path was not is a trap `replay: `…`
+//!   sent before `…`, which transcript <name> records first`;
+//! - `/login` must name the recorded user, and where the transcript keeps the
+//!   hash of the password, give the same password: else the router's refusal
+//!   (`invalid user name or password (6)`). A transcript written by hand
+//!   with a bare `<redacted>` password accepts any;
+//! - a recorded `<redacted>` value matches only a value the secrets policy
+//!   calls secret for that command (a recorded `=private-key=<redacted>`
+//!   matches any key; a hand-redacted `=address=<redacted>` matches
+//!   nothing), unless you opt that key out with
+//!   [`MockRouterBuilder::replay_any_value_for`].
+//!
+//! [`ReplayMode::RepeatsAndAnyLogin`] keeps what replay allowed before: a
+//! command sent more often than recorded gets its last answer again, any
+//! login is accepted, a redacted value matches any value.
 //!
 //! # Scripted replies
 //!
@@ -235,6 +279,7 @@ mod query;
 mod record;
 mod replay;
 mod schema;
+mod sealed;
 mod session;
 mod socket;
 #[cfg(test)]
@@ -259,6 +304,7 @@ use async_io::{Async, Timer};
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 pub use record::{Recorder, TranscriptBuffer};
+pub use replay::ReplayMode;
 pub use schema::{MockMenu, PropertyType, Validator};
 pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 
@@ -482,6 +528,8 @@ struct Config {
     menus: Vec<MockMenu>,
     replay: Option<Transcript>,
     replay_timing: bool,
+    replay_mode: ReplayMode,
+    replay_any_value: Vec<Vec<u8>>,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
@@ -589,6 +637,8 @@ impl Default for MockRouterBuilder {
                 menus: Vec::new(),
                 replay: None,
                 replay_timing: false,
+                replay_mode: ReplayMode::Strict,
+                replay_any_value: Vec::new(),
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -675,6 +725,23 @@ impl MockRouterBuilder {
         self
     }
 
+    /// With [`replay`](Self::replay): how strictly the client is held to
+    /// the transcript (default [`ReplayMode::Strict`]).
+    pub fn replay_mode(mut self, mode: ReplayMode) -> Self {
+        self.config.replay_mode = mode;
+        self
+    }
+
+    /// With [`replay`](Self::replay): a `<redacted>` recorded value of `key`
+    /// matches any value, even where the secrets policy does not call `key`
+    /// secret (a value you redacted by hand, or under a name you added with
+    /// [`add_secret_name`](crate::protocol::secrets::add_secret_name) when
+    /// recording but not when replaying).
+    pub fn replay_any_value_for(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.config.replay_any_value.push(key.as_ref().to_vec());
+        self
+    }
+
     /// Splits every write into pieces of `bytes` (at least 1), each flushed.
     pub fn write_chunk_size(mut self, bytes: usize) -> Self {
         self.write_chunk = bytes.max(1);
@@ -743,11 +810,14 @@ impl MockRouterBuilder {
         for menu in &self.config.menus {
             db.register(menu.clone());
         }
-        let replay = self
-            .config
-            .replay
-            .as_ref()
-            .map(|t| replay::Replay::new(t, self.config.replay_timing));
+        let replay = self.config.replay.as_ref().map(|t| {
+            replay::Replay::new(
+                t,
+                self.config.replay_timing,
+                self.config.replay_mode,
+                self.config.replay_any_value.clone(),
+            )
+        });
         let shared = Arc::new(Shared {
             replay,
             users: RwLock::new(self.config.users.clone()),
