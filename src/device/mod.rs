@@ -11,4 +11,5 @@ mod port_mixup;
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
 
+pub(crate) use address::Address;
 pub(crate) use credentials::Password;

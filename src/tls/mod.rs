@@ -128,8 +128,8 @@ use crate::Error;
 use crate::runtime::BoxedStream;
 
 pub use self::bootstrap::{
-    BootstrapOptions, BootstrapStage, BootstrappedCertificate, DEFAULT_CERTIFICATE_NAME,
-    bootstrap_certificate,
+    BootstrapOptions, BootstrapStage, BootstrappedCertificate, CertificateAction,
+    DEFAULT_CERTIFICATE_NAME, OptionDifference, ReplacedCertificate, bootstrap_certificate,
 };
 pub use self::error::{TlsFailure, presented_fingerprint};
 pub use self::fingerprint::CertificateFingerprint;
