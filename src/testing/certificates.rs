@@ -18,6 +18,14 @@
 //! - Keys are ECDSA: P-384 for `key-size=secp384r1`, P-256 for any other
 //!   size (rcgen cannot make RSA keys), and `key-type` says `ec`.
 //! - Dates are not modelled: a certificate is valid from 1975 to 4096.
+//!   `MockRouter::add_certificate` adds a signed certificate whose `print`
+//!   flags (`expired`, `revoked`, `private-key`, `authority`) say whatever a
+//!   test needs; the key material stays, so the port still presents it.
+//! - `MockRouter::api_ssl_present_instead` makes the port present another
+//!   certificate than `api-ssl` names, as a service that has not picked up a
+//!   change would. The `api-ssl` service's `port` is the listener's real one.
+//! - Two `sign`s of one template may run at once; the one that ends second
+//!   finds it signed and is refused, as the bootstrap's coordination expects.
 //! - `key-cert-sign` in the key usage (RouterOS's default usage includes it)
 //!   makes the certificate a CA, as on RouterOS.
 //!
