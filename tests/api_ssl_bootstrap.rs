@@ -7,6 +7,7 @@
 mod common;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use mikrotik_rs::runtime::default_runtime;
@@ -71,7 +72,32 @@ async fn item1_an_unfit_certificate_is_not_reused() {
         assert_eq!(made.name, format!("{DEFAULT_CERTIFICATE_NAME}-2"));
         assert!(made.reason.contains("cannot serve"), "{}", made.reason);
         assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+
+        // Asked for by name, it is refused with the reason, not assigned.
+        let error = bootstrap_certificate(
+            &device,
+            bootstrap_options().existing(DEFAULT_CERTIFICATE_NAME),
+        )
+        .await
+        .unwrap_err();
+        assert!(error.to_string().contains("cannot serve"), "{error}");
+        assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
     }
+
+    // A CA is reused when the user asks for one.
+    let router = MockRouter::builder().api_ssl().start();
+    let ca = router
+        .add_certificate([
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+        ])
+        .unwrap();
+    let device = plain(&router.address()).await;
+    let made = bootstrap_certificate(&device, bootstrap_options().allow_ca(true))
+        .await
+        .unwrap();
+    assert_eq!(made.fingerprint, ca);
+    assert_eq!(made.action, CertificateAction::Reused);
 }
 
 /// Item 2: the pin is checked with a handshake; a port that presents
@@ -91,6 +117,7 @@ async fn item2_the_pin_is_checked_against_the_port() {
         .await
         .unwrap_err();
     assert!(error.to_string().contains(&other.to_string()), "{error}");
+    assert!(error.to_string().contains("presents"), "{error}");
     assert!(matches!(error, mikrotik_rs::Error::Tls { .. }), "{error:?}");
 
     // Presenting what it was given, the port is returned with the pin.
@@ -322,6 +349,7 @@ async fn item7_the_timeout_runs_on_the_runtime_clock() {
     let options = bootstrap_options()
         .runtime(Arc::new(time.clone()))
         .timeout(Duration::from_secs(10));
+    let finished = AtomicBool::new(false);
     let clock = async {
         common::wait_until(
             || {
@@ -344,15 +372,20 @@ async fn item7_the_timeout_runs_on_the_runtime_clock() {
             "listening",
         )
         .await;
+        // Still waiting at 9 virtual seconds (the listen is answered at once;
+        // a real moment passes for the bootstrap to read it).
+        async_io::Timer::after(Duration::from_millis(200)).await;
+        assert!(!finished.load(Ordering::SeqCst), "ended before its limit");
         time.advance(Duration::from_secs(2));
     };
     let run = async {
         let limit = async_io::Timer::after(Duration::from_secs(10));
-        futures_util::future::select(
-            Box::pin(bootstrap_certificate(&device, options)),
-            Box::pin(limit),
-        )
-        .await
+        let bootstrap = async {
+            let result = bootstrap_certificate(&device, options).await;
+            finished.store(true, Ordering::SeqCst);
+            result
+        };
+        futures_util::future::select(Box::pin(bootstrap), Box::pin(limit)).await
     };
     let (outcome, ()) = futures_util::future::join(run, clock).await;
     match outcome {

@@ -713,3 +713,41 @@ fn fingerprint_of(row: &ReplyResponse) -> Result<Option<CertificateFingerprint>>
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::protocol::Sentence;
+
+    fn named(name: &str) -> ReplyResponse {
+        let words = [
+            b"!re".to_vec(),
+            format!("=name={name}").into_bytes(),
+            b".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11".to_vec(),
+        ];
+        match CommandResponse::parse(Sentence::from_words(words)).unwrap() {
+            CommandResponse::Reply(reply) => reply,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_fresh_name_is_the_name_or_the_first_free_suffix() {
+        assert_eq!(fresh_name(&[], "api"), "api");
+        assert_eq!(fresh_name(&[named("other")], "api"), "api");
+        assert_eq!(fresh_name(&[named("api")], "api"), "api-2");
+        let taken = [named("api"), named("api-2"), named("api-4")];
+        assert_eq!(fresh_name(&taken, "api"), "api-3");
+    }
+
+    #[test]
+    fn only_the_reconnect_marker_is_a_gap() {
+        let gap: Result<CommandResponse> = Err(Error::Resumed {
+            gap: Duration::from_millis(5),
+            cause: Arc::new(Error::Closed),
+        });
+        assert!(is_gap(&gap));
+        assert!(!is_gap(&Err(Error::Closed)));
+        assert!(!is_gap(&Ok(CommandResponse::Reply(named("api")))));
+    }
+}
