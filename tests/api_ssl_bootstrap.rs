@@ -264,6 +264,25 @@ async fn item6_two_runs_at_once_agree() {
     assert_eq!(a.fingerprint, b.fingerprint);
     assert_eq!(router.api_ssl_fingerprint(), Some(a.fingerprint));
     assert_eq!(router.items("/certificate").len(), 1);
+    let signs = router
+        .received_paths()
+        .iter()
+        .filter(|p| *p == "/certificate/sign")
+        .count();
+    // The run that loses the add waits for the winner's signature; one that
+    // reads the certificates after the winner's add finds its template and
+    // signs it too, and the sign that ends second finds it signed.
+    assert!(
+        (1..=2).contains(&signs),
+        "{signs} signs: {:?}",
+        router.received_paths()
+    );
+    assert!(
+        a.action == CertificateAction::Made || b.action == CertificateAction::Made,
+        "{:?} {:?}",
+        a.action,
+        b.action
+    );
 }
 
 /// Item 7: a reconnect while waiting for the signature resumes the wait.

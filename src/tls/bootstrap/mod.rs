@@ -10,9 +10,10 @@
 //!
 //! Two runs at once, on two connections, coordinate through the router
 //! itself: a certificate name is unique there, so `/certificate/add` is the
-//! lock. The run whose `add` fails with "already exists" signs the same
-//! template (or finds it signed); the sign that loses the race finds the
-//! certificate signed and takes it. A template is recognised as the
+//! lock. The run whose `add` fails with "already exists" does not sign: it
+//! waits for the winner's signature (or finds it signed). Two runs that find
+//! the same leftover template both sign it; the sign that loses the race
+//! finds the certificate signed and takes it. A template is recognised as the
 //! bootstrap's own by its name and by carrying the options a run would
 //! give it ([`fitness::template_matches`]).
 
@@ -371,7 +372,9 @@ impl Run<'_> {
     }
 
     /// Adds the template `name` and signs it. A concurrent run that added it
-    /// first wins the name: this run signs its template, or takes it signed.
+    /// first wins the name: this run waits for its signature, or takes it
+    /// signed. (A winner that dies while signing leaves this one waiting
+    /// until the timeout; the next run signs the template it left.)
     async fn make(&self, name: &str, reason: String) -> Result<Chosen> {
         self.report(BootstrapStage::Creating);
         let mine = match self.collect(self.add_command(name)).await {
@@ -403,19 +406,18 @@ impl Run<'_> {
                     "a concurrent run is making {name:?} with other options; run again once it is done"
                 )));
             }
+            // The run whose add won signs; this one waits for its result.
+            self.report(BootstrapStage::Signing { progress: None });
+            let fingerprint = self.wait_until_signed(name).await?;
+            return Ok(self.chosen(
+                name,
+                fingerprint,
+                CertificateAction::Reused,
+                format!("a concurrent run made {name:?} meanwhile: waited for its signature"),
+            ));
         }
-        let fingerprint = self.sign(name, mine).await?;
-        let action = if mine {
-            CertificateAction::Made
-        } else {
-            CertificateAction::SignedTemplate
-        };
-        let reason = if mine {
-            reason
-        } else {
-            format!("{reason}; a concurrent run added the template, signed by both")
-        };
-        Ok(self.chosen(name, fingerprint, action, reason))
+        let fingerprint = self.sign(name, true).await?;
+        Ok(self.chosen(name, fingerprint, CertificateAction::Made, reason))
     }
 
     fn report(&self, stage: BootstrapStage) {
@@ -647,6 +649,10 @@ impl Run<'_> {
                     if let Some(fingerprint) = fingerprint_of(&row)? {
                         return Ok(fingerprint);
                     }
+                }
+                // A removal shows only the id: look whether it was this one.
+                CommandResponse::Reply(row) if row.get(".dead").is_some_and(is_true) => {
+                    look = true;
                 }
                 CommandResponse::Trap(trap) => return Err(Error::Trap(vec![trap].into())),
                 _ => {}
