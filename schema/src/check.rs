@@ -273,15 +273,16 @@ pub fn argument(target: &Target, name: &str, within: Versions) -> Result<(), Str
             .filter(|sibling| Some(*sibling) != target.command().map(Command::name))
             .collect();
         if !siblings.is_empty() {
+            let quoted: Vec<String> = siblings.iter().map(|s| format!("`{s}`")).collect();
+            let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
             message.push_str(&format!(
-                " (`{name}` is an argument of {} in `{}`)",
-                alternatives(
-                    &siblings
-                        .iter()
-                        .map(|s| menu.command_path(s))
-                        .collect::<Vec<_>>()
-                ),
-                menu.path()
+                " (`{name}` is an argument of its sibling {} {})",
+                if siblings.len() == 1 {
+                    "command"
+                } else {
+                    "commands"
+                },
+                some(&quoted, 6)
             ));
         }
     }
@@ -437,8 +438,11 @@ mod tests {
             "{message}"
         );
         let message = argument_error("/ip/address/add", "numbers");
-        assert!(message.contains("`numbers` is an argument of"), "{message}");
-        assert!(message.contains("`/ip/address/set`"), "{message}");
+        assert!(
+            message.contains("`numbers` is an argument of its sibling commands"),
+            "{message}"
+        );
+        assert!(message.contains("`set`"), "{message}");
     }
 
     #[test]
