@@ -305,8 +305,9 @@ pub fn value(target: &Target, name: &str, value: &str) -> Result<(), String> {
     if !argument.always_hinted() || argument.hints().iter().any(|h| hint::accepts(h, value)) {
         return Ok(());
     }
+    // The value itself stays out of the message: at run time it may be a secret.
     Err(format!(
-        "`{value}` is not a value `{name}` of `{}` takes: RouterOS describes it as {}",
+        "this value does not fit `{name}` of `{}`, which RouterOS describes as {}",
         target.path(),
         alternatives(argument.hints())
     ))
