@@ -109,12 +109,72 @@ pub fn path(path: &str, within: Versions) -> Result<Target, String> {
     Err(unknown_path(schema, path, within))
 }
 
+/// The scripting commands at the root of the tree (`:put`, `:if`, …), which the
+/// API does not run (MikroTik's API notes): still accepted, as the tree has them,
+/// but never suggested.
+const SCRIPTING: [&str; 45] = [
+    "beep",
+    "break",
+    "continue",
+    "convert",
+    "delay",
+    "deserialize",
+    "do",
+    "error",
+    "execute",
+    "find",
+    "for",
+    "foreach",
+    "global",
+    "grep",
+    "if",
+    "jobname",
+    "len",
+    "local",
+    "lock",
+    "nothing",
+    "onerror",
+    "parse",
+    "pick",
+    "put",
+    "range",
+    "resolve",
+    "retry",
+    "return",
+    "rndnum",
+    "rndstr",
+    "serialize",
+    "set",
+    "time",
+    "timestamp",
+    "toarray",
+    "tobool",
+    "tocrlf",
+    "toid",
+    "toip",
+    "toip6",
+    "tolf",
+    "tonsec",
+    "tonum",
+    "tostr",
+    "totime",
+];
+
+/// The commands of a menu in `within` to list or suggest: the tree's (without the
+/// scripting ones at the root), and `listen` and `getall` where it has `print`.
 fn commands_in(menu: &Menu, within: Versions) -> Vec<&str> {
-    menu.commands()
+    let mut names: Vec<&str> = menu
+        .commands()
         .iter()
         .filter(|command| command.versions().intersects(within))
         .map(Command::name)
-        .collect()
+        .filter(|name| menu.path() != "/" || !SCRIPTING.contains(name))
+        .collect();
+    if names.contains(&"print") {
+        names.extend(["getall", "listen"]);
+        names.sort_unstable();
+    }
+    names
 }
 
 /// The message for a path that names no command in `within`.
@@ -398,6 +458,22 @@ mod tests {
         assert_eq!(
             message,
             format!("`/app/print` exists in RouterOS {app}, not in RouterOS 7.9")
+        );
+    }
+
+    #[test]
+    fn suggestions_include_the_apis_words_and_skip_scripting() {
+        let message = path_error("/interface/lisen");
+        assert!(
+            message.contains("did you mean `/interface/listen`?"),
+            "{message}"
+        );
+        let message = path_error("/pung");
+        assert!(message.contains("`/ping`"), "{message}");
+        let message = path_error("/x");
+        assert!(
+            !message.contains("`/do`") && !message.contains("`/if`"),
+            "{message}"
         );
     }
 
