@@ -35,10 +35,18 @@ fn main() {
     } else {
         // The check's own message, with its suggestions.
         match mikrotik_rs::schema::check::path(&path, schema.all_versions()) {
-            Err(message) => eprintln!("{message}"),
-            Ok(_) => eprintln!("`{path}` is one of the API's own commands"),
+            Ok(target) => match target.command() {
+                Some(print) => {
+                    println!("{path}: the API's own, taking the arguments of `print`");
+                    print_command(print);
+                }
+                None => println!("{path}: one of the API's own commands"),
+            },
+            Err(message) => {
+                eprintln!("{message}");
+                std::process::exit(1);
+            }
         }
-        std::process::exit(1);
     }
 }
 

@@ -112,7 +112,7 @@ pub fn path(path: &str, within: Versions) -> Result<Target, String> {
 /// The scripting commands at the root of the tree (`:put`, `:if`, …), which the
 /// API does not run (MikroTik's API notes): still accepted, as the tree has them,
 /// but never suggested.
-const SCRIPTING: [&str; 45] = [
+const SCRIPTING: [&str; 47] = [
     "beep",
     "break",
     "continue",
@@ -158,6 +158,8 @@ const SCRIPTING: [&str; 45] = [
     "tonum",
     "tostr",
     "totime",
+    "typeof",
+    "while",
 ];
 
 /// The commands of a menu in `within` to list or suggest: the tree's (without the
