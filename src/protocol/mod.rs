@@ -4,6 +4,8 @@
 //! wire format is tested deterministically. The connection layer feeds it.
 
 mod attributes;
+#[cfg(feature = "schema")]
+mod check;
 pub mod command;
 mod decoder;
 mod error;
@@ -18,6 +20,8 @@ mod tag;
 mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
+#[cfg(feature = "schema")]
+pub use check::{CheckErrorKind, CommandCheckError};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
