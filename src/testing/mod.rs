@@ -231,6 +231,7 @@ mod db;
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+mod hints;
 mod query;
 mod record;
 mod replay;
@@ -241,7 +242,9 @@ mod socket;
 mod tests;
 #[cfg(feature = "_tls")]
 mod tls;
+mod tree;
 mod virtual_time;
+mod words;
 
 pub use virtual_time::VirtualTime;
 mod transcript;
@@ -482,11 +485,18 @@ struct Config {
     menus: Vec<MockMenu>,
     replay: Option<Transcript>,
     replay_timing: bool,
+    /// The RouterOS release whose tree the mock answers (`None`: the newest
+    /// covered, or the oldest on the RouterOS 6 flavour).
+    release: Option<String>,
+    /// Whether the menus of the tree answer at all (beside the hand-built ones).
+    every_menu: bool,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
 pub(crate) struct Shared {
     config: Config,
+    /// The command tree of the emulated release (`None`: only hand-built menus).
+    tree: Option<tree::Tree>,
     replay: Option<replay::Replay>,
     scripts: RwLock<HashMap<Vec<u8>, Script>>,
     db: Mutex<db::Db>,
@@ -589,6 +599,8 @@ impl Default for MockRouterBuilder {
                 menus: Vec::new(),
                 replay: None,
                 replay_timing: false,
+                release: None,
+                every_menu: true,
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -634,6 +646,35 @@ impl MockRouterBuilder {
     /// `!empty` then `!done` (instead of a plain `!done`).
     pub fn empty_replies(mut self, on: bool) -> Self {
         self.config.empty_replies = on;
+        self
+    }
+
+    /// Emulates RouterOS `release` (e.g. `"7.16"` or `"7.16.2"`; any release
+    /// 7.9 … 7.24): its command tree decides which menus, commands and
+    /// arguments exist, `/system/resource` reports it, and from 7.18 on it
+    /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
+    /// later call may still change). Default: the newest covered release's
+    /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
+    /// flavour), with the version figures described in the module docs.
+    ///
+    /// [`start`](Self::start) panics and [`try_start`](Self::try_start)
+    /// fails with [`io::ErrorKind::InvalidInput`] for a release the tree
+    /// does not cover.
+    pub fn routeros_version(mut self, release: impl Into<String>) -> Self {
+        let release = release.into();
+        let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        self.config.empty_replies = (major, minor) >= (7, 18);
+        self.config.release = Some(release);
+        self
+    }
+
+    /// Whether every menu of the RouterOS tree answers (default `true`): a
+    /// menu with `print` is a table, other commands answer as their kind
+    /// does (see the module docs). With `false`, only the built-in menus
+    /// and yours exist, and everything else is an unknown command.
+    pub fn every_menu(mut self, on: bool) -> Self {
+        self.config.every_menu = on;
         self
     }
 
@@ -728,6 +769,7 @@ impl MockRouterBuilder {
     pub fn start(self) -> MockRouter {
         match self.try_start() {
             Ok(router) => router,
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => panic!("{e}"),
             Err(e) => panic!("the mock router could not listen on 127.0.0.1: {e}"),
         }
     }
@@ -737,7 +779,28 @@ impl MockRouterBuilder {
         let listener = bind_loopback()?;
         let addr = listener.get_ref().local_addr()?;
         let v6 = self.config.v6;
+        let tree = match (&self.config.release, self.config.every_menu) {
+            (_, false) => None,
+            (Some(release), true) => Some(tree::Tree::of(release).ok_or_else(|| {
+                let message = format!(
+                    "the mock router knows RouterOS {} … {}, not {release}",
+                    tree::Tree::oldest().release(),
+                    tree::Tree::newest().release()
+                );
+                io::Error::new(io::ErrorKind::InvalidInput, message)
+            })?),
+            (None, true) if v6 => Some(tree::Tree::oldest()),
+            (None, true) => Some(tree::Tree::newest()),
+        };
         let mut db = db::Db::preloaded(v6, self.config.empty_replies);
+        if let Some(release) = &self.config.release {
+            let version = format!("{release} (stable)");
+            let _ = db.set(
+                "/system/resource",
+                b"",
+                &[(b"version".to_vec(), version.into_bytes())],
+            );
+        }
         #[cfg(feature = "testing-tls")]
         certificates::preload(&mut db, v6);
         for menu in &self.config.menus {
@@ -749,6 +812,7 @@ impl MockRouterBuilder {
             .as_ref()
             .map(|t| replay::Replay::new(t, self.config.replay_timing));
         let shared = Arc::new(Shared {
+            tree,
             replay,
             users: RwLock::new(self.config.users.clone()),
             login_attempts: AtomicU64::new(0),
@@ -946,6 +1010,12 @@ impl MockRouter {
             }
             Timer::after(Duration::from_millis(1)).await;
         }
+    }
+
+    /// The RouterOS release whose command tree the mock answers (e.g.
+    /// `"7.24"`), `None` with [`MockRouterBuilder::every_menu`]`(false)`.
+    pub fn routeros_release(&self) -> Option<&'static str> {
+        self.shared.tree.map(|tree| tree.release())
     }
 
     /// Sessions currently open.
