@@ -19,7 +19,8 @@ pub(crate) fn accepts(hint: &str, value: &str) -> bool {
             .split(" | ")
             .filter(|word| !word.contains(' '))
             .collect();
-        return words.contains(&value) || ip_like(value);
+        // Some take a list: `/ppp/profile/add dns-server=1.1.1.1,9.9.9.9`.
+        return words.contains(&value) || value.split(',').all(ip_like);
     }
     if hint.ends_with("(MAC address)") {
         return mac_like(value);
@@ -193,6 +194,9 @@ mod tests {
         for bad in ["192.168.88", "192.168.88.256", "router", "1.2.3.4/33"] {
             assert!(!accepts(ip, bad), "{bad}");
         }
+        // `dns-server` and `wins-server` of `/ppp/profile` take two addresses.
+        assert!(accepts(ip, "1.1.1.1,9.9.9.9"));
+        assert!(!accepts(ip, "1.1.1.1,router"));
         assert!(accepts("none | A.B.C.D (IP address)", "none"));
         let mac = "AB[:|-|.]CD[:|-|.]EF[:|-|.]GH[:|-|.]IJ[:|-|.]KL (MAC address)";
         for good in [
