@@ -295,10 +295,13 @@ async fn values_that_break_their_hint_answer_the_routers_refusal() {
     assert!(id.starts_with('*'));
     device
         .menu("/ip/dhcp-server/network")
-        .add([
-            ("address", "192.168.88.0/24"),
-            ("dns-server", "192.168.88.1"),
-        ])
+        .add([("address", "192.168.88.0/24"), ("gateway", "192.168.88.1")])
+        .await
+        .unwrap();
+    // Two DNS servers under an `A.B.C.D` hint, as routers take them.
+    device
+        .menu("/ppp/profile")
+        .add([("name", "two-dns"), ("dns-server", "1.1.1.1,9.9.9.9")])
         .await
         .unwrap();
 }
