@@ -393,6 +393,18 @@ async fn tree_menus_are_tables_that_report_their_changes() {
     };
     assert_eq!(gone, id);
     assert_eq!(row.get(".dead"), Some("true"));
+    // A test may fill a menu of the tree before any client touched it.
+    let rule = router
+        .add_item(
+            "/ip/firewall/raw",
+            [("chain", "prerouting"), ("action", "drop")],
+        )
+        .expect("a table of the tree");
+    let rows = device.menu("/ip/firewall/raw").print().await.unwrap();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].get(".id"), Some(rule.as_str()));
+    assert!(router.set_item("/ip/firewall/raw", &rule, [("comment", "seeded")]));
+    assert!(router.remove_item("/ip/firewall/raw", &rule));
     // A single-row menu of the tree: `set` without ids, one row printed.
     let dns = device.menu("/ip/dns");
     let set = CommandBuilder::new()

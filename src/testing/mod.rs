@@ -1081,16 +1081,26 @@ impl MockRouter {
         drop(kills);
     }
 
-    /// Adds a row to a list menu (e.g. `/interface`) as if a client had; every
-    /// `listen` sees it. Returns the new id, or `None` if the menu is unknown,
-    /// single-row, or the name is taken.
+    /// The menus, with `menu` created first if it is a table of the tree
+    /// that no command has touched yet.
+    fn db_with(&self, menu: &str) -> MutexGuard<'_, db::Db> {
+        let mut db = lock(&self.shared.db);
+        if let Some(kind) = self.shared.tree.and_then(|tree| tree.menu_kind(menu)) {
+            db.ensure(menu, kind == tree::MenuKind::Single);
+        }
+        db
+    }
+
+    /// Adds a row to a list menu (e.g. `/interface`, `/ip/firewall/filter`)
+    /// as if a client had; every `listen` sees it. Returns the new id, or
+    /// `None` if the menu is unknown, single-row, or the name is taken.
     pub fn add_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
         &self,
         menu: &str,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Option<String> {
         let attrs = owned_pairs(attributes);
-        let id = lock(&self.shared.db).add(menu, attrs).ok()?;
+        let id = self.db_with(menu).add(menu, attrs).ok()?;
         Some(String::from_utf8_lossy(&id).into_owned())
     }
 
@@ -1103,9 +1113,7 @@ impl MockRouter {
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> bool {
         let attrs = owned_pairs(attributes);
-        lock(&self.shared.db)
-            .set(menu, id.as_bytes(), &attrs)
-            .is_ok()
+        self.db_with(menu).set(menu, id.as_bytes(), &attrs).is_ok()
     }
 
     /// Removes the row `id` of `menu`; returns whether it existed.
