@@ -47,6 +47,33 @@
 //!   one session are seen by every session (`listen`, `print =follow=`).
 //!   Your own menus, with their rows and rules: [`MockRouterBuilder::menu`]
 //!   and [`MockMenu`].
+//! - **Every other menu of RouterOS**, from the command tree of the release
+//!   it emulates (the `mikrotik-rs-schema` crate: 7.9 … 7.24, all packages;
+//!   [`MockRouterBuilder::routeros_version`], default the newest, 7.24). A
+//!   menu with `print` is an empty table, made on its first command: with
+//!   `add`, a list (`/ip/firewall/filter`, `/interface/wireguard/peers`);
+//!   without `add`, a list whose `set` takes `numbers`
+//!   (`/interface/ethernet`, empty in the mock) or a single row whose `set`
+//!   takes none (`/ip/dns`). Tables answer what the tree lists for them plus
+//!   `listen` and `getall`: `print` (queries, `follow`, as above), `add`
+//!   (any argument of the command; `disabled` stored as the flavour's
+//!   `false` when left out), `set`, `remove`, `enable`/`disable` (the
+//!   `disabled` property), `comment`, `unset` (`value-name`), `get`
+//!   (`number`, `value-name` → `!done =ret=value`) and `move` (`numbers`
+//!   before `destination`, or to the end). The built-in and your menus keep
+//!   their own rules and also answer the tree's `enable`, `disable`,
+//!   `comment`, `unset`, `get`, `move`.
+//! - Commands of the tree with no table meaning answer by kind:
+//!   `/system/reboot` and `/system/shutdown` close every connection
+//!   without an answer (as routers do; new connections are accepted at
+//!   once); `/ping` and `/tool/ping =address=…` send a row per interval
+//!   (`seq`, `host`, `size`, `ttl`, `time`, `sent`, `received`,
+//!   `packet-loss`, `min-rtt`, `avg-rtt`, `max-rtt`), `count` rows then
+//!   `!done`, or until cancelled without `count`; a `monitor` other than the
+//!   two below sends a row per item of `numbers` (only its `name`), once
+//!   with `=once=`, else every interval with `.section`; any other command
+//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export`…) answers
+//!   `!done`.
 //! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
 //!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
 //!   every interval, each with `=.section=N`, N counting cycles from 0).
@@ -82,8 +109,20 @@
 //!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
 //!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
 //!   matches a row printed `false` (on both flavours).
-//! - `add`/`set` are checked against the menu's properties: an unknown (or
-//!   read-only) name → `!trap =message=unknown parameter <name>`; `add`
+//! - Every command of a menu of the tree is checked against the tree: an
+//!   argument it does not take → `!trap =message=unknown parameter <name>`
+//!   (RouterOS 6: `unknown parameter`, without the name, as 6.x routers
+//!   say); a value that breaks the argument's type hint, where the hint is
+//!   exact (the same check `command!` makes; lenient where routers accept
+//!   more than the hint says, like `address=192.168.88.1/24`) →
+//!   `=category=1` and the router's words: `invalid value for argument
+//!   <name>`, `invalid value of <name>, mac address required`, `input does
+//!   not match any value of <name>` (an enumeration), `value of <name> out
+//!   of range (<min>..<max>)`. The sources of these words are cited in
+//!   `src/testing/words.rs`.
+//! - `add`/`set` of the hand-built menus are checked against the menu's
+//!   properties: an unknown (or read-only) name → `!trap =message=unknown
+//!   parameter <name>`; `add`
 //!   without a required one → `!trap =message=missing value(s) of
 //!   argument(s) <names>`; a value of the wrong type → `!trap =category=1
 //!   =message=invalid value for argument <name>` (a number out of range:
@@ -120,11 +159,24 @@
 //!
 //! # Known differences from a real router
 //!
-//! - Only the menus above (and yours) exist; no command has side effects
+//! - Menus of the tree start empty (a real router has default rows, e.g.
+//!   its ethernet ports in `/interface/ethernet`), a single-row menu prints
+//!   one row with only what was `set`, and no table knows the read-only
+//!   properties a real `print` shows (`running`, `bytes`): the tree holds
+//!   arguments, not printed properties. `add` requires nothing (the tree
+//!   does not say which arguments are required) and takes any argument of
+//!   the command. The tree has no RouterOS 6: the 6.x flavour answers the
+//!   oldest covered tree (7.9), whose paths differ from 6.x in places
+//!   (v6 `/routing/bgp/peer` is v7 `/routing/bgp/connection`);
+//!   [`MockRouterBuilder::every_menu`]`(false)` turns the tree off.
+//! - The words of `value of <name> out of range` come from the console;
+//!   no API capture of them is known.
+//! - No command has side effects
 //!   beyond its menu (adding an address adds no route; only its `network`,
 //!   `actual-interface` and flags are filled in); ids are never reused and
 //!   count from `*1` per menu.
-//! - A menu without declared properties accepts any property and any value.
+//! - A hand-built menu without declared properties accepts any property and
+//!   any value.
 //! - Trap messages follow the manual and captures, but RouterOS words them
 //!   differently across versions (some say only `unknown parameter`), and
 //!   the category of `unknown parameter` and `missing value(s)` traps is
@@ -764,8 +816,9 @@ impl MockRouterBuilder {
     /// Binds `127.0.0.1:0` and starts serving on a background thread.
     ///
     /// # Panics
-    /// If no loopback port can be bound (use [`try_start`](Self::try_start)
-    /// to get the error instead).
+    /// If no loopback port can be bound, or the release given to
+    /// [`routeros_version`](Self::routeros_version) is not covered (use
+    /// [`try_start`](Self::try_start) to get the error instead).
     pub fn start(self) -> MockRouter {
         match self.try_start() {
             Ok(router) => router,
