@@ -27,6 +27,7 @@ on_every_runtime!(
     values_that_break_their_hint_answer_the_routers_refusal,
     the_emulated_release_decides_what_exists,
     tree_menus_are_tables_that_report_their_changes,
+    move_reorders_the_rows_of_a_table,
     commands_without_a_table_answer_as_their_kind,
     a_reboot_closes_the_connection_without_an_answer,
 );
@@ -416,6 +417,65 @@ async fn tree_menus_are_tables_that_report_their_changes() {
     assert_eq!(rows.len(), 1);
     assert_eq!(rows[0].get("servers"), Some("9.9.9.9"));
     assert_eq!(rows[0].get(".id"), None);
+}
+
+async fn move_reorders_the_rows_of_a_table() {
+    let router = MockRouter::start();
+    let device = connect(&router).await;
+    let filter = device.menu("/ip/firewall/filter");
+    let mut ids = Vec::new();
+    for comment in ["a", "b", "c"] {
+        ids.push(
+            filter
+                .add([("chain", "input"), ("comment", comment)])
+                .await
+                .unwrap(),
+        );
+    }
+    // `print follow` sees the rows as they are, then the changes.
+    let mut follow = filter.print().follow().await.unwrap();
+    for _ in 0..3 {
+        assert!(matches!(follow.recv().await, Some(Ok(Change::Upsert(_)))));
+    }
+    let order = || async {
+        let rows = filter.print().await.unwrap();
+        rows.iter()
+            .map(|r| r.get("comment").unwrap_or_default().to_owned())
+            .collect::<Vec<_>>()
+    };
+    // `c` before `a`.
+    let to_front = CommandBuilder::new()
+        .command("/ip/firewall/filter/move")
+        .attribute("numbers", Some(&ids[2]))
+        .attribute("destination", Some(&ids[0]))
+        .build();
+    device.run(to_front).await.unwrap();
+    assert_eq!(order().await, ["c", "a", "b"]);
+    // Without a destination: to the end.
+    let to_end = CommandBuilder::new()
+        .command("/ip/firewall/filter/move")
+        .attribute("numbers", Some(&ids[2]))
+        .build();
+    device.run(to_end).await.unwrap();
+    assert_eq!(order().await, ["a", "b", "c"]);
+    let unknown = CommandBuilder::new()
+        .command("/ip/firewall/filter/move")
+        .attribute("numbers", Some("*99"))
+        .build();
+    assert_eq!(
+        message(&device.run(unknown).await.unwrap_err()),
+        "no such item"
+    );
+    let enable = CommandBuilder::new()
+        .command("/ip/firewall/filter/enable")
+        .attribute("numbers", Some(&ids[1]))
+        .build();
+    device.run(enable).await.unwrap();
+    let Some(Ok(Change::Upsert(row))) = follow.recv().await else {
+        panic!("the enable is reported to follow");
+    };
+    assert_eq!(row.get("comment"), Some("b"));
+    assert_eq!(row.get("disabled"), Some("false"));
 }
 
 async fn commands_without_a_table_answer_as_their_kind() {
