@@ -23,9 +23,11 @@ pub(crate) fn unknown_parameter(name: &str, v6: bool) -> Refusal {
 }
 
 /// `add` without an argument the menu requires: `missing value(s) of
-/// argument(s) <names>` (RouterOS 7.20–7.24 scripts quoted in public
-/// repositories, e.g. `missing value(s) of argument(s) password` from
-/// `/system/backup/load`).
+/// argument(s) <names>`. The words are the router's own, quoted from
+/// RouterOS 7.20–7.24 script errors in public repositories (e.g. `missing
+/// value(s) of argument(s) password` from `/system/backup/load`); the API
+/// carries the same message in its `!trap` (no API capture with its
+/// category is known: none is sent).
 pub(crate) fn missing_arguments(names: &[&str]) -> Refusal {
     let message = format!("missing value(s) of argument(s) {}", names.join(" "));
     (None, Cow::Owned(message))
@@ -52,9 +54,11 @@ pub(crate) fn mac_address_required(name: &str) -> Refusal {
     )
 }
 
-/// A word that is none of the argument's choices or names no item:
-/// `input does not match any value of interface` (MikroTik's API manual,
-/// `/ip/address/add =interface=asdf`), category 1.
+/// A word that names no item: `input does not match any value of
+/// interface` (MikroTik's API manual, `/ip/address/add =interface=asdf`;
+/// `… of profile` in PHP clients of `/ppp/secret/add`), category 1. The mock
+/// answers the same to a word that is none of an enumeration's choices;
+/// that use is its best guess.
 pub(crate) fn no_such_value(name: &str) -> Refusal {
     (
         Some(1),
