@@ -169,8 +169,10 @@
 //!   oldest covered tree (7.9), whose paths differ from 6.x in places
 //!   (v6 `/routing/bgp/peer` is v7 `/routing/bgp/connection`);
 //!   [`MockRouterBuilder::every_menu`]`(false)` turns the tree off.
-//! - The words of `value of <name> out of range` come from the console;
-//!   no API capture of them is known.
+//! - No API capture of `value of <name> out of range (…)` is known (the
+//!   mock follows the console's words), and `input does not match any value
+//!   of <name>` for a word outside an enumeration is a guess (the manual
+//!   shows it for a name that matches no item).
 //! - No command has side effects
 //!   beyond its menu (adding an address adds no route; only its `network`,
 //!   `actual-interface` and flags are filled in); ids are never reused and
