@@ -748,7 +748,8 @@ impl MockRouterBuilder {
     /// Adds a menu of your own (e.g. `/ip/firewall/address-list`) with its
     /// rows and, optionally, the properties it accepts; it answers `print`,
     /// `getall`, `add`, `set`, `remove`, `listen` and `print =follow=` like
-    /// the built-in ones. A built-in menu of the same path is replaced.
+    /// the built-in ones. A built-in menu of the same path is replaced, and
+    /// a menu of the RouterOS tree at that path answers by your rules instead.
     pub fn menu(mut self, menu: MockMenu) -> Self {
         self.config.menus.retain(|m| m.path != menu.path);
         self.config.menus.push(menu);
