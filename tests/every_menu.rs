@@ -319,6 +319,13 @@ async fn the_emulated_release_decides_what_exists() {
     );
     let resource = device.menu("/system/resource").print().one().await.unwrap();
     assert_eq!(resource.get("version"), Some("7.16 (stable)"));
+    let check = device
+        .collect(cmd("/system/package/update/check-for-updates"))
+        .await
+        .unwrap();
+    let last = check.rows.last().unwrap();
+    assert_eq!(last.get("installed-version"), Some("7.16"));
+    assert_eq!(last.get("latest-version"), Some("7.24"));
 
     let new = MockRouter::start();
     assert_eq!(new.routeros_release(), Some("7.24"));

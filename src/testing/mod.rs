@@ -705,7 +705,8 @@ impl MockRouterBuilder {
 
     /// Emulates RouterOS `release` (e.g. `"7.16"` or `"7.16.2"`; any release
     /// 7.9 … 7.24): its command tree decides which menus, commands and
-    /// arguments exist, `/system/resource` reports it, and from 7.18 on it
+    /// arguments exist, `/system/resource` reports it (and
+    /// `check-for-updates` as installed, 7.24 as the latest), and from 7.18 on it
     /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
     /// later call may still change). Default: the newest covered release's
     /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
