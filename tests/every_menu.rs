@@ -22,6 +22,7 @@ const SAMPLE: usize = 500;
 
 on_every_runtime!(
     a_sample_of_500_commands_runs_against_the_mock,
+    a_sample_of_500_commands_of_the_oldest_release_runs_against_the_mock,
     unknown_paths_answer_the_traps_routers_send,
     unknown_arguments_answer_unknown_parameter,
     values_that_break_their_hint_answer_the_routers_refusal,
@@ -65,11 +66,17 @@ fn takes(menu: &str, verb: &str, release: Versions) -> Option<&'static Command> 
         .filter(|c| c.versions().intersects(release))
 }
 
-/// A text argument both `add` and `set` take (`comment`, `name`), if any.
-fn text_argument(add: &Command, set: &Command) -> Option<&'static str> {
+/// A text argument both `add` and `set` take in `release` (`comment`,
+/// `name`), if any.
+fn text_argument(add: &Command, set: &Command, release: Versions) -> Option<&'static str> {
+    let takes = |command: &Command, name: &str| {
+        command
+            .argument(name)
+            .is_some_and(|a| a.versions().intersects(release))
+    };
     ["comment", "name"]
         .into_iter()
-        .find(|name| add.argument(name).is_some() && set.argument(name).is_some())
+        .find(|name| takes(add, name) && takes(set, name))
 }
 
 fn message(error: &Error) -> String {
@@ -162,7 +169,16 @@ async fn once(device: &MikrotikDevice, menu: &str, verb: &str) {
 }
 
 async fn a_sample_of_500_commands_runs_against_the_mock() {
-    let router = MockRouter::start();
+    run_sample(MockRouter::start()).await;
+}
+
+async fn a_sample_of_500_commands_of_the_oldest_release_runs_against_the_mock() {
+    let router = MockRouter::builder().routeros_version("7.9").start();
+    assert_eq!(router.routeros_release(), Some("7.9.2"));
+    run_sample(router).await;
+}
+
+async fn run_sample(router: MockRouter) {
     let release = schema()
         .version(router.routeros_release().unwrap())
         .unwrap();
@@ -172,7 +188,7 @@ async fn a_sample_of_500_commands_runs_against_the_mock() {
         let table = ["add", "print", "set", "remove"].map(|verb| takes(menu, verb, release));
         match table {
             [Some(add), Some(_), Some(set), Some(_)] => {
-                cycle(&device, menu, text_argument(add, set), n).await;
+                cycle(&device, menu, text_argument(add, set, release), n).await;
                 cycles += 1;
             }
             _ if command.name() == "print" => {
