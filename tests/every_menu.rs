@@ -367,12 +367,13 @@ async fn tree_menus_are_tables_that_report_their_changes() {
     let device = connect(&router).await;
     let queues = device.menu("/queue/simple");
     let mut changes = queues.listen().await.unwrap();
-    router
+    let subscribed = router
         .wait_for(
             |log| log.iter().any(|s| s.path() == "/queue/simple/listen"),
             WAIT,
         )
         .await;
+    assert!(subscribed, "the listen reached the mock");
     let id = queues
         .add([("name", "guest"), ("target", "192.168.88.0/24")])
         .await
