@@ -213,6 +213,8 @@ mod tests {
         ] {
             assert!(!accepts(ip, bad), "{bad}");
         }
+        // `dns-server` and `wins-server` of `/ppp/profile` take two addresses.
+        assert!(accepts(ip, "1.1.1.1,9.9.9.9"));
         assert!(accepts("none | A.B.C.D (IP address)", "none"));
         let mac = "AB[:|-|.]CD[:|-|.]EF[:|-|.]GH[:|-|.]IJ[:|-|.]KL (MAC address)";
         for good in [
