@@ -288,7 +288,11 @@ async fn each_outcome_has_its_span_and_events() {
         .script("/bulk", Script::bulk(1_000, [("k", "v")]))
         .start();
     let address = router.address();
-    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let device = MikrotikDevice::builder(&address)
+        .trace_identity(true)
+        .connect()
+        .await
+        .unwrap();
     let ok = drain(device.send_command(cmd("/ok")).await.unwrap()).await;
     assert_eq!(ok.len(), 3);
     let timed = drain(
@@ -316,7 +320,8 @@ async fn each_outcome_has_its_span_and_events() {
     let seen = Seen::of(&address);
     assert_eq!(seen.connections.len(), 1);
     assert_eq!(seen.connections[0].field("tls"), Some("false"));
-    // Asked once after login, because this subscriber records the span.
+    // Asked once after login, because the builder asked for it and this
+    // subscriber records the span.
     assert_eq!(seen.connections[0].field("identity"), Some("MikroTik"));
     closed_command(&seen.commands("/system/identity/print"), "done");
 
@@ -365,6 +370,38 @@ async fn each_outcome_has_its_span_and_events() {
     assert!(read.iter().all(|e| e.field("bytes").is_some()));
     let written = seen.events("mikrotik.sentence.written");
     assert_eq!(written.len(), 6 + 3, "commands and cancels");
+}
+
+/// A listening subscriber changes nothing that is sent: the identity lookup
+/// happens only when the builder asks for it, and is never counted as one of
+/// the user's commands.
+async fn a_subscriber_sends_nothing_unless_asked() {
+    install();
+    let router = MockRouter::start();
+    let address = router.address();
+    let plain = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let plain_stats = plain.snapshot();
+    let seen = Seen::of(&address);
+    assert_eq!(seen.connections[0].field("identity"), None);
+    assert!(seen.commands("/system/identity/print").is_empty());
+    plain.close().await;
+
+    let named = MikrotikDevice::builder(&address)
+        .trace_identity(true)
+        .connect()
+        .await
+        .unwrap();
+    let named_stats = named.snapshot();
+    let seen = Seen::of(&address);
+    assert!(
+        seen.connections
+            .iter()
+            .any(|c| c.field("identity") == Some("MikroTik"))
+    );
+    closed_command(&seen.commands("/system/identity/print"), "done");
+    assert_eq!(named_stats.commands_started, plain_stats.commands_started);
+    assert_eq!(named_stats.commands_done, plain_stats.commands_done);
+    named.close().await;
 }
 
 /// Keepalive probes and their failure, `!fatal`, and commands lost with
@@ -609,6 +646,7 @@ fn nothing_secret_reaches_a_subscriber() {
 
 on_every_runtime!(
     each_outcome_has_its_span_and_events,
+    a_subscriber_sends_nothing_unless_asked,
     keepalive_fatal_and_lost_commands_are_traced,
     reconnects_and_fleet_jobs_are_traced,
 );

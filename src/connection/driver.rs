@@ -256,7 +256,12 @@ impl<S: AsyncStream> Connection<S> {
                 let tag = command.tag();
                 let trace = CommandTrace::start(&command, policy, self.now);
                 // Register first: a fast router may answer before the write returns.
-                if self.routes.insert(tag, replies, policy, trace).is_err() {
+                let counted = command.is_counted();
+                if self
+                    .routes
+                    .insert(tag, replies, policy, trace, counted)
+                    .is_err()
+                {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }

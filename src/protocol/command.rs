@@ -112,6 +112,9 @@ pub struct Command {
     invalid: Option<Box<str>>,
     /// Set by [`Command::resumable`]; `None`: inferred from the words.
     resumable: Option<bool>,
+    /// Sent by the crate for itself (the identity lookup), not by the user:
+    /// left out of the command counters.
+    internal: bool,
 }
 
 /// The bytes of a hyphenated tag (`0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11`).
@@ -157,6 +160,7 @@ impl Clone for Command {
             data,
             timeout: self.timeout,
             sensitive: self.sensitive,
+            internal: self.internal,
             invalid: self.invalid.clone(),
             resumable: self.resumable,
         }
@@ -379,6 +383,7 @@ impl CommandBuilder<Cmd> {
             sensitive: false,
             invalid: self.invalid,
             resumable: None,
+            internal: false,
         }
     }
 }
@@ -462,6 +467,18 @@ impl Command {
     /// Whether the command carries a secret (see [`sensitive`](Self::sensitive)).
     pub fn is_sensitive(&self) -> bool {
         self.sensitive
+    }
+
+    /// Marks a command the crate sends for itself: not counted as one of the
+    /// user's commands in [`Stats`](crate::Stats).
+    pub(crate) fn internal(mut self) -> Self {
+        self.internal = true;
+        self
+    }
+
+    /// Whether the command counts in [`Stats`](crate::Stats) (see [`internal`](Self::internal)).
+    pub(crate) fn is_counted(&self) -> bool {
+        !self.internal
     }
 
     /// The deadline set with [`with_timeout`](Self::with_timeout), if any.
