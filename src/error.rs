@@ -173,6 +173,44 @@ pub enum Error {
         /// The error of the last attempt.
         last: Arc<Error>,
     },
+    /// An error of your own code: a fleet job's, or any function returning
+    /// [`Result`](crate::Result) that fails for a reason of its own.
+    ///
+    /// Made by `Err(format!("outdated RouterOS {v}").into())` (from a `String`
+    /// or `&str`), by `?` on a `Box<dyn Error + Send + Sync>`, or by
+    /// [`Error::user`] from any error type (`.map_err(Error::user)?`). Its
+    /// message is your error's; [`source`](std::error::Error::source) is your
+    /// error's source. In a fleet [`Summary`](crate::fleet::Summary) it is
+    /// counted under the kind `job`.
+    #[error(transparent)]
+    User(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// An [`Error::User`] carrying `error`, an error of your own.
+    pub fn user(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::User(Arc::from(error.into()))
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
+    fn from(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self::User(Arc::from(error))
+    }
+}
+
+impl From<String> for Error {
+    /// Your own error, as a message: `Err(format!(..).into())`.
+    fn from(message: String) -> Self {
+        Self::user(message)
+    }
+}
+
+impl From<&str> for Error {
+    /// Your own error, as a message: `Err("no such row".into())`.
+    fn from(message: &str) -> Self {
+        Self::user(message)
+    }
 }
 
 fn to_address(address: Option<&str>) -> String {

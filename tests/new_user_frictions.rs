@@ -1,0 +1,94 @@
+//! What a new user still tripped over (issue 26): a fleet job failing with its
+//! own error, errors that say where, paths refused before sending. Every test
+//! runs under Tokio (multi- and current-thread) and smol, bounded in time.
+
+mod common;
+
+use std::error::Error as _;
+use std::fmt;
+
+use futures_util::StreamExt;
+use mikrotik_rs::fleet::{Fleet, Summary};
+use mikrotik_rs::testing::MockRouter;
+use mikrotik_rs::{Error, MikrotikDevice};
+
+on_every_runtime!(a_fleet_job_fails_with_its_own_error,);
+
+/// An error type of the user's own, with a source.
+#[derive(Debug)]
+struct Outdated {
+    version: String,
+    source: std::num::ParseIntError,
+}
+
+impl fmt::Display for Outdated {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RouterOS {} is too old", self.version)
+    }
+}
+
+impl std::error::Error for Outdated {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&self.source)
+    }
+}
+
+fn check_version(version: &str) -> Result<u32, Outdated> {
+    version.parse::<u32>().map_err(|source| Outdated {
+        version: version.to_owned(),
+        source,
+    })
+}
+
+/// `Err(format!(..).into())`, `?` on a boxed error and `map_err(Error::user)?`
+/// all fail the job with the user's own message, counted as the kind `job`.
+async fn a_fleet_job_fails_with_its_own_error() {
+    let router = MockRouter::start();
+    let routers = ["formatted", "boxed", "typed", "fine"]
+        .map(|name| (name.to_owned(), MikrotikDevice::builder(router.address())));
+    let fleet = Fleet::new(routers).unwrap();
+    let mut run = fleet.run_named(|name, device| async move {
+        let rows = device.menu("/interface").print().rows().await?;
+        match &*name {
+            "formatted" => Err(format!("outdated RouterOS on {name}").into()),
+            "boxed" => {
+                let boxed: Box<dyn std::error::Error + Send + Sync> = "no uplink".into();
+                Err(boxed)?
+            }
+            "typed" => Ok(check_version("7.x").map_err(Error::user)? as usize),
+            _ => Ok(rows.len()),
+        }
+    });
+    let mut summary = Summary::new();
+    let mut messages = Vec::new();
+    while let Some(done) = run.next().await {
+        if let Err(error) = &done.result {
+            assert!(matches!(error, Error::User(_)), "{error:?}");
+            messages.push((
+                done.name.to_string(),
+                error.to_string(),
+                error.source().is_some(),
+            ));
+        }
+        summary.record(&done);
+    }
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            ("boxed".to_owned(), "no uplink".to_owned(), false),
+            (
+                "formatted".to_owned(),
+                "outdated RouterOS on formatted".to_owned(),
+                false
+            ),
+            (
+                "typed".to_owned(),
+                "RouterOS 7.x is too old".to_owned(),
+                true
+            ),
+        ]
+    );
+    assert_eq!(summary.succeeded(), 1, "{summary}");
+    assert_eq!(summary.failed_by_kind().get("job"), Some(&3), "{summary}");
+}
