@@ -8,11 +8,16 @@ use std::error::Error as _;
 use std::fmt;
 
 use futures_util::StreamExt;
-use mikrotik_rs::fleet::{Fleet, Summary};
+use mikrotik_rs::fleet::{Fleet, Inventory, Summary};
+use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::testing::MockRouter;
 use mikrotik_rs::{Error, MikrotikDevice};
 
-on_every_runtime!(a_fleet_job_fails_with_its_own_error,);
+on_every_runtime!(
+    a_fleet_job_fails_with_its_own_error,
+    a_refused_login_names_the_router_and_the_user,
+    an_empty_key_names_the_command,
+);
 
 /// An error type of the user's own, with a source.
 #[derive(Debug)]
@@ -91,4 +96,60 @@ async fn a_fleet_job_fails_with_its_own_error() {
     );
     assert_eq!(summary.succeeded(), 1, "{summary}");
     assert_eq!(summary.failed_by_kind().get("job"), Some(&3), "{summary}");
+}
+
+/// "login failed: invalid user name or password (6)" said neither which
+/// router nor which user; the password is still never shown.
+async fn a_refused_login_names_the_router_and_the_user() {
+    let router = MockRouter::builder().user("api", "s3cret").start();
+    let address = router.address();
+    let error = MikrotikDevice::connect(&address, "api", Some("wrong-password"))
+        .await
+        .unwrap_err();
+    let text = error.to_string();
+    assert_eq!(
+        text,
+        format!("login failed as \"api\" at {address}: invalid user name or password (6)")
+    );
+    let Error::Authentication {
+        message,
+        address: Some(at),
+        user: Some(user),
+    } = &error
+    else {
+        panic!("{error:?}")
+    };
+    assert_eq!(message, "invalid user name or password (6)");
+    assert_eq!((&**at, &**user), (address.as_str(), "api"));
+    assert!(!format!("{error:?}").contains("wrong-password"));
+}
+
+/// "word 2: attribute key is empty" did not say which command.
+async fn an_empty_key_names_the_command() {
+    let router = MockRouter::start();
+    let device = MikrotikDevice::connect(router.address(), "admin", None)
+        .await
+        .unwrap();
+    let command = CommandBuilder::new()
+        .command("/ip/address/add")
+        .attribute("", Some("10.0.0.1/24"))
+        .build();
+    let error = device.send_command(command).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid command: /ip/address/add: word 2: attribute key is empty"
+    );
+}
+
+/// A bad CSV line said "invalid configuration: CSV line 1: invalid
+/// configuration: tls …": the prefix once is enough.
+#[test]
+fn a_bad_csv_line_says_its_prefix_once() {
+    let error = Inventory::from_csv("r1,10.0.0.1,admin,,bogus\n").unwrap_err();
+    let text = error.to_string();
+    assert!(
+        text.starts_with("invalid configuration: CSV line 1: tls \"bogus\""),
+        "{text}"
+    );
+    assert_eq!(text.matches("invalid configuration").count(), 1, "{text}");
 }

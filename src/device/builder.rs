@@ -432,11 +432,11 @@ impl DeviceBuilder {
         // A router that refused the login and then fell silent has said why:
         // report that, not the timeout.
         let timeout = || match super::handle::take_refusal(&refusal) {
-            Some(message) => Err(Error::Authentication { message }),
+            Some(message) => Err(Error::authentication(message)),
             None => Err(Error::Timeout {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
-                address: None,
+                address: Some(Arc::from(self.address.as_str())),
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)
@@ -447,7 +447,8 @@ impl DeviceBuilder {
                 }
                 let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
                 explain_login_failure(error, &first)
-            })?;
+            })
+            .map_err(|error| error.refused_at(&self.address, &self.user))?;
         if self.trace_identity {
             super::identity::name_the_span(&handle, &*runtime).await;
         }

@@ -184,9 +184,9 @@ mod tests {
         summary.record(&result(
             "refuses",
             5,
-            Err(Error::Authentication {
-                message: "invalid user name or password (6)".into(),
-            }),
+            Err(Error::authentication(
+                "invalid user name or password (6)".into(),
+            )),
         ));
         summary.record(&result(
             "silent",
