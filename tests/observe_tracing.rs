@@ -404,6 +404,66 @@ async fn a_subscriber_sends_nothing_unless_asked() {
     named.close().await;
 }
 
+/// At `warn` a subscriber records no `debug` connection span, so each event
+/// at `info` and above names the router itself; an orderly `close()` (whose
+/// `/quit` the router answers with `!fatal`) logs nothing above `debug`.
+async fn warnings_name_the_router_and_an_orderly_close_is_quiet() {
+    install();
+    let strict = MockRouter::builder().user("admin", "secret").start();
+    let strict_address = strict.address();
+    let refused = MikrotikDevice::builder(&strict_address)
+        .credentials("admin", Some("guess"))
+        .connect()
+        .await;
+    assert!(matches!(refused, Err(Error::Authentication { .. })));
+    let failed = events_anywhere("mikrotik.login", "address", |a| a == strict_address);
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.level == Level::WARN && e.field("outcome") == Some("failed")),
+        "{failed:#?}"
+    );
+
+    let router = MockRouter::start();
+    let address = router.address();
+    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    drain(
+        device
+            .send_command(cmd("/system/resource/print"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    device.close().await;
+    let seen = Seen::of(&address);
+    let fatal = seen.events("mikrotik.fatal");
+    assert_eq!(
+        fatal.len(),
+        1,
+        "the router answers /quit with !fatal: {fatal:#?}"
+    );
+    assert_eq!(fatal[0].level, Level::DEBUG);
+    let loud: Vec<_> = seen
+        .events
+        .iter()
+        .filter(|e| e.level <= Level::INFO)
+        .collect();
+    assert!(loud.is_empty(), "an orderly close logged {loud:#?}");
+
+    // Whatever any test of this binary made the crate say at `info` or
+    // above names its router: by address, or by fleet name.
+    let unnamed: Vec<EventRecord> = with_state(|state| {
+        state
+            .events
+            .iter()
+            .filter(|e| e.target == "mikrotik_rs" && e.level <= Level::INFO)
+            .filter(|e| e.field("address").is_none() && e.field("router").is_none())
+            .cloned()
+            .collect()
+    });
+    assert!(unnamed.is_empty(), "{unnamed:#?}");
+}
+
 /// Keepalive probes and their failure, `!fatal`, and commands lost with
 /// their connection.
 async fn keepalive_fatal_and_lost_commands_are_traced() {
@@ -647,6 +707,7 @@ fn nothing_secret_reaches_a_subscriber() {
 on_every_runtime!(
     each_outcome_has_its_span_and_events,
     a_subscriber_sends_nothing_unless_asked,
+    warnings_name_the_router_and_an_orderly_close_is_quiet,
     keepalive_fatal_and_lost_commands_are_traced,
     reconnects_and_fleet_jobs_are_traced,
 );
