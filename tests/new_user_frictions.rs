@@ -17,6 +17,7 @@ on_every_runtime!(
     a_fleet_job_fails_with_its_own_error,
     a_refused_login_names_the_router_and_the_user,
     an_empty_key_names_the_command,
+    a_malformed_path_is_refused_before_sending_by_every_entry_point,
 );
 
 /// An error type of the user's own, with a source.
@@ -152,4 +153,59 @@ fn a_bad_csv_line_says_its_prefix_once() {
         "{text}"
     );
     assert_eq!(text.matches("invalid configuration").count(), 1, "{text}");
+}
+
+/// `menu("/ip address")` was refused as `Error::Config`, while
+/// `CommandBuilder::command("interface/print")` was sent and the router's
+/// answer misled. Every entry point now refuses a malformed path before
+/// sending, as `Error::InvalidCommand`, with the path it probably meant.
+async fn a_malformed_path_is_refused_before_sending_by_every_entry_point() {
+    let router = MockRouter::start();
+    let device = MikrotikDevice::connect(router.address(), "admin", None)
+        .await
+        .unwrap();
+    let sent_before = router.received().len();
+
+    let built = CommandBuilder::new().command("interface/print").build();
+    let error = device.send_command(built).await.unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid command: word 1: command path \"interface/print\" must start with `/` \
+         (the API's form: \"/interface/print\")"
+    );
+    let collected = device
+        .collect(CommandBuilder::new().command("/ip address print").build())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&collected, Error::InvalidCommand { reason } if reason.contains("\"/ip/address/print\"")),
+        "{collected:?}"
+    );
+    let menu = device.menu("/ip address").print().await.unwrap_err();
+    assert!(
+        matches!(&menu, Error::InvalidCommand { reason } if reason.contains("(the API's form: \"/ip/address\")")),
+        "{menu:?}"
+    );
+
+    let fleet = Fleet::new([("r1".to_owned(), MikrotikDevice::builder(router.address()))]).unwrap();
+    let mut printed = fleet.print("ip/address");
+    let done = printed.next().await.unwrap();
+    assert!(
+        matches!(&done.result, Err(Error::InvalidCommand { reason }) if reason.contains("must start with `/`")),
+        "{:?}",
+        done.result
+    );
+    let mut collected = fleet.collect(CommandBuilder::new().command("/interface/").build());
+    let done = collected.next().await.unwrap();
+    assert!(
+        matches!(&done.result, Err(Error::InvalidCommand { reason }) if reason.contains("must not end with `/`")),
+        "{:?}",
+        done.result
+    );
+    // Only the logins (device and fleet) reached the router.
+    let received: Vec<String> = router.received()[sent_before..]
+        .iter()
+        .map(|c| c.path().to_owned())
+        .collect();
+    assert!(received.iter().all(|path| path == "/login"), "{received:?}");
 }

@@ -40,7 +40,9 @@ pub struct Cmd;
 /// end the sentence early, so the router would run half a command and then
 /// a second, untagged one), or an attribute or query key that is empty or
 /// contains `=` (`attribute("comment=disabled", Some("yes"))` would set
-/// `comment` to `disabled=yes`). The builder remembers the first such misuse,
+/// `comment` to `disabled=yes`), or a path not in the API's form
+/// (`interface/print`, `/ip address print`: the router's answer would
+/// mislead; the error names the path meant). The builder remembers the first such misuse,
 /// the built [`Command`] reports it with [`Command::invalid`], and
 /// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
 /// refuses it with [`Error::InvalidCommand`](crate::Error::InvalidCommand)
@@ -212,11 +214,17 @@ impl CommandBuilder<NoCmd> {
 
     /// Sets the command path, e.g. `/interface/print`.
     ///
-    /// An empty path is refused (see [Misuse](CommandBuilder#misuse-is-remembered-not-written)).
+    /// A path not in the API's form (empty, without the leading `/`, with
+    /// spaces for `/`, an empty segment, a trailing `/`) is refused before
+    /// anything is sent, with the path it probably meant (see
+    /// [Misuse](CommandBuilder#misuse-is-remembered-not-written)): the
+    /// router's own answer to `interface/print` would mislead.
     pub fn command(mut self, path: &str) -> CommandBuilder<Cmd> {
         self.words += 1;
         if path.is_empty() {
             self.refuse(|| "the command path is empty".to_owned());
+        } else if let Some(problem) = super::path_problem("command path", path) {
+            self.refuse(|| problem);
         } else {
             encode_parts(&[path.as_bytes()], &mut self.data);
         }

@@ -9,6 +9,7 @@ mod decoder;
 mod error;
 mod length;
 pub mod login;
+mod path;
 mod quote;
 mod response;
 mod sentence;
@@ -20,6 +21,7 @@ pub use attributes::{Attributes, RawAttributes};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
+pub(crate) use path::path_problem;
 pub use quote::QUOTE_LIMIT;
 pub use response::{
     CommandResponse, DoneResponse, EmptyResponse, InvalidReply, ReplyResponse, TrapCategory,
