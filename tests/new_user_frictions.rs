@@ -8,9 +8,10 @@ use std::error::Error as _;
 use std::fmt;
 
 use futures_util::StreamExt;
+use mikrotik_rs::api::TextPolicy;
 use mikrotik_rs::fleet::{Fleet, Inventory, Summary};
 use mikrotik_rs::protocol::command::CommandBuilder;
-use mikrotik_rs::testing::MockRouter;
+use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{Error, MikrotikDevice};
 
 on_every_runtime!(
@@ -18,6 +19,7 @@ on_every_runtime!(
     a_refused_login_names_the_router_and_the_user,
     an_empty_key_names_the_command,
     a_malformed_path_is_refused_before_sending_by_every_entry_point,
+    a_cp1252_comment_through_typed_rows_under_each_text_policy,
 );
 
 /// An error type of the user's own, with a source.
@@ -208,4 +210,59 @@ async fn a_malformed_path_is_refused_before_sending_by_every_entry_point() {
         .map(|c| c.path().to_owned())
         .collect();
     assert!(received.iter().all(|path| path == "/login"), "{received:?}");
+}
+
+#[derive(Debug, serde::Deserialize)]
+struct Commented {
+    comment: Option<String>,
+}
+
+/// A comment typed in Winbox on Windows arrives in Windows-1252
+/// (`B\xFCro LAN`): `.typed()` read it as "B\u{FFFD}ro LAN" without saying
+/// so, while `get` gave `None`. Now one documented policy, chosen per call:
+/// lossy (the default), strict (an error naming the key), or a code page;
+/// the raw bytes stay reachable.
+async fn a_cp1252_comment_through_typed_rows_under_each_text_policy() {
+    let router = MockRouter::builder()
+        .script(
+            "/ip/address/print",
+            Script::Reply(
+                Reply::new().row([(&b".id"[..], &b"*1"[..]), (b"comment", b"B\xFCro LAN")]),
+            ),
+        )
+        .start();
+    let device = MikrotikDevice::connect(router.address(), "admin", None)
+        .await
+        .unwrap();
+    let menu = || device.menu("/ip/address").print();
+
+    let lossy: Vec<Commented> = menu().typed().await.unwrap();
+    assert_eq!(lossy[0].comment.as_deref(), Some("B\u{FFFD}ro LAN"));
+    let streamed: Vec<Result<Commented, Error>> = device
+        .send_command(CommandBuilder::new().command("/ip/address/print").build())
+        .await
+        .unwrap()
+        .rows()
+        .typed_with::<Commented>(TextPolicy::Strict)
+        .collect()
+        .await;
+    let error = streamed[0].as_ref().unwrap_err();
+    assert!(
+        matches!(error, Error::Decode { key: Some(k), .. } if k == "comment"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains("not valid UTF-8"), "{error}");
+    let strict = menu().typed_with::<Commented>(TextPolicy::Strict).await;
+    assert!(matches!(strict, Err(Error::Decode { .. })), "{strict:?}");
+
+    let cp1252 = TextPolicy::Fallback(mikrotik_rs::api::encoding_rs::WINDOWS_1252);
+    let decoded: Vec<Commented> = menu().typed_with(cp1252).await.unwrap();
+    assert_eq!(decoded[0].comment.as_deref(), Some("Büro LAN"));
+
+    // The row itself: `get` is strict, the bytes are there, any policy applies.
+    let rows = menu().rows().await.unwrap();
+    assert_eq!(rows[0].get("comment"), None);
+    let raw = rows[0].get_raw("comment").unwrap();
+    assert_eq!(raw, b"B\xFCro LAN");
+    assert_eq!(cp1252.decode(raw).as_deref(), Some("Büro LAN"));
 }

@@ -330,6 +330,21 @@ impl Print {
         device.collect_as(self.into_command()?).await
     }
 
+    /// [`typed`](Self::typed), with text that is not UTF-8 read as `text`
+    /// says (see [`TextPolicy`](super::TextPolicy)): e.g.
+    /// `TextPolicy::Fallback(encoding_rs::WINDOWS_1252)` (feature `encoding`)
+    /// for comments typed in Winbox on Windows.
+    #[cfg(feature = "serde")]
+    pub async fn typed_with<T: serde::de::DeserializeOwned>(
+        self,
+        text: super::TextPolicy,
+    ) -> Result<Vec<T>> {
+        let rows = self.rows().await?;
+        rows.iter()
+            .map(|row| super::from_reply_with(row, text))
+            .collect()
+    }
+
     /// Runs the print and returns its only row: for menus that are one item,
     /// such as `/system/resource`, `/system/identity`, `/system/clock`.
     ///
