@@ -197,8 +197,10 @@ async fn a_malformed_path_is_refused_before_sending_by_every_entry_point() {
         "{:?}",
         done.result
     );
-    let mut collected = fleet.collect(CommandBuilder::new().command("/interface/").build());
-    let done = collected.next().await.unwrap();
+    // `Fleet::collect` takes what `device.collect` takes (here a builder),
+    // and `Run` has `recv()` as every other stream has.
+    let mut collected = fleet.collect(CommandBuilder::new().command("/interface/"));
+    let done = collected.recv().await.unwrap();
     assert!(
         matches!(&done.result, Err(Error::InvalidCommand { reason }) if reason.contains("must not end with `/`")),
         "{:?}",
