@@ -8,12 +8,10 @@ use std::borrow::Cow;
 /// UTF-8 is always taken as is).
 ///
 /// Where each applies:
-/// - typed rows ([`Rows::typed`](super::Rows::typed),
-///   [`Print::typed`](super::Print::typed), [`from_reply`](super::from_reply))
-///   use [`Lossy`](Self::Lossy); their `_with` forms
-///   ([`Rows::typed_with`](super::Rows::typed_with),
-///   [`Print::typed_with`](super::Print::typed_with),
-///   [`from_reply_with`](super::from_reply_with)) take a policy;
+/// - typed rows (feature `serde`: `Rows::typed`, `Print::typed`,
+///   `api::from_reply`) use [`Lossy`](Self::Lossy); their `_with` forms
+///   (`Rows::typed_with`, `Print::typed_with`, `api::from_reply_with`) take
+///   a policy;
 /// - [`ReplyResponse::get`](crate::protocol::ReplyResponse::get) is
 ///   [`Strict`](Self::Strict) (`None` for bytes that are not UTF-8),
 ///   `get_lossy` is [`Lossy`](Self::Lossy), and
