@@ -20,13 +20,17 @@ pub mod reconnect;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(feature = "_tls")]
+// Gated by the public features so that rustc names them when `tls` is missing.
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
 #[doc(hidden)]
 pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
+#[cfg(not(feature = "_tls"))]
+#[doc(hidden)]
+pub use device::TlsFeatureRequired;
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{ClosedBy, Error, Result, TimeoutKind};
 /// The RouterOS 7 command tree `command!` and [`Command::check`](protocol::command::Command::check)

@@ -11,6 +11,7 @@ mod decoder;
 mod error;
 mod length;
 pub mod login;
+mod path;
 mod quote;
 mod response;
 pub mod secrets;
@@ -25,6 +26,7 @@ pub use check::{CheckErrorKind, CommandCheckError};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
+pub(crate) use path::path_problem;
 pub use quote::QUOTE_LIMIT;
 pub use response::{
     CommandResponse, DoneResponse, EmptyResponse, InvalidReply, ReplyResponse, TrapCategory,
