@@ -366,7 +366,7 @@ async fn an_unknown_field_is_refused_before_anything_is_sent() {
     let schema = |menu: &str, field: &str| match (menu, field) {
         (LIST, "list" | "address" | "comment" | "timeout" | "disabled") => FieldVerdict::Known,
         (LIST, _) => FieldVerdict::Unknown {
-            suggestion: Some("comment".into()),
+            message: Some("did you mean `comment`?".into()),
         },
         _ => FieldVerdict::UnknownMenu,
     };
@@ -380,7 +380,7 @@ async fn an_unknown_field_is_refused_before_anything_is_sent() {
     let err = desired.plan(&device).await.unwrap_err();
     assert!(
         err.to_string()
-            .contains("no field `coment`; did you mean `comment`?"),
+            .contains("no field `coment` (did you mean `comment`?)"),
         "{err}"
     );
     assert!(router.received_paths().is_empty(), "nothing sent");

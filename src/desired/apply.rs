@@ -4,21 +4,35 @@
 //!
 //! Order of operations, and why:
 //! 1. **Read** the menu again and compare with the plan's [`ReadMark`]: if
-//!    the managed items moved since the plan was made, refuse
-//!    ([`ApplyError::Stale`], carrying the fresh plan) or, by choice
-//!    ([`ApplyOptions::replan_if_stale`]), apply the fresh plan instead.
-//! 2. **Removes**, all in flight together: an item being replaced frees its
-//!    identity (and any unique field) before anything could clash with it.
-//! 3. **Sets**, all in flight together.
-//! 4. **Adds**, all in flight together.
+//!    the managed items moved since the plan was made (in an ordered menu,
+//!    also if any row moved), refuse ([`ApplyError::Stale`], carrying the
+//!    fresh plan) or, by choice ([`ApplyOptions::replan_if_stale`]), apply
+//!    the fresh plan instead.
+//! 2. Unordered menus: **removes**, then **sets**, then **adds**, each phase
+//!    with all its commands in flight together (up to
+//!    [`ApplyOptions::in_flight`]): an item being replaced frees its identity
+//!    (and any unique field) before anything could clash with it.
+//! 3. Ordered menus ([`Desired::ensure_order`]) make before they break:
+//!    **sets** (in flight together); then the **moves**, one at a time, each
+//!    one `move` command placing one rule (so a rule is never absent nor
+//!    twice, and only the fewest rules ever move); then the **adds**, each
+//!    straight at its final place (`place-before`), new items before the
+//!    same successor one after another, the others in flight together; and
+//!    only then the **removes**. A rule that goes away stays in force until
+//!    everything that replaces it is in place, and a new rule is never in
+//!    force anywhere but at its final place. What `move` cannot avoid: between
+//!    two moves the kept rules are in an order that is neither the old nor the
+//!    new one; the moves are the fewest, and a rule set whose meaning depends
+//!    on a reorder should be reviewed with [`ApplyOptions::after_each`] or
+//!    planned in steps.
 //!
 //! Each phase waits for the previous one to end. If the connection ends in a
 //! phase, the commands in flight have an [`Outcome::Unknown`] (written, answer
-//! lost: the crate never sends a write again by itself), and the later phases
-//! are [`Outcome::NotAttempted`]. Planning again reads what the router then
+//! lost: the crate never sends a write again by itself), and the rest are
+//! [`Outcome::NotAttempted`]. Planning again reads what the router then
 //! holds: an item added before the loss is matched by its identity, not
 //! added twice.
-//! 5. **Read** again (unless turned off): the plan of what is left, empty when
+//! 4. **Read** again (unless turned off): the plan of what is left, empty when
 //!    the menu matches.
 //!
 //! Between the first read and the writes another client can still change the
@@ -26,6 +40,10 @@
 //! to one round trip, it cannot close it.
 //!
 //! [`ReadMark`]: super::ReadMark
+//! [`Desired::ensure_order`]: super::Desired::ensure_order
+
+use std::fmt;
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 
@@ -33,12 +51,27 @@ use super::{Fields, Plan};
 use crate::protocol::command::{Cmd, Command, CommandBuilder};
 use crate::{Error, MikrotikDevice};
 
+/// Called with each item's result as soon as it is known.
+type Observer = Arc<dyn Fn(&ItemResult) + Send + Sync>;
+
 /// How [`Plan::apply`] behaves.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct ApplyOptions {
     replan_if_stale: bool,
     in_flight: usize,
     verify: bool,
+    after_each: Option<Observer>,
+}
+
+impl fmt::Debug for ApplyOptions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ApplyOptions")
+            .field("replan_if_stale", &self.replan_if_stale)
+            .field("in_flight", &self.in_flight)
+            .field("verify", &self.verify)
+            .field("after_each", &self.after_each.is_some())
+            .finish()
+    }
 }
 
 impl Default for ApplyOptions {
@@ -47,6 +80,7 @@ impl Default for ApplyOptions {
             replan_if_stale: false,
             in_flight: 1024,
             verify: true,
+            after_each: None,
         }
     }
 }
@@ -61,6 +95,13 @@ impl ApplyOptions {
     /// At most this many writes in flight at once (default 1024; at least 1).
     pub fn in_flight(mut self, commands: usize) -> Self {
         self.in_flight = commands.max(1);
+        self
+    }
+
+    /// Calls `observer` with each item's result as soon as the router has
+    /// answered it (progress, or a check of the menu after every step).
+    pub fn after_each(mut self, observer: impl Fn(&ItemResult) + Send + Sync + 'static) -> Self {
+        self.after_each = Some(Arc::new(observer));
         self
     }
 
@@ -84,6 +125,13 @@ pub enum Action {
         id: String,
         /// Its identity.
         identity: Fields,
+    },
+    /// Moved the item `id` right before `before` (`None`: to the end).
+    Move {
+        /// Its `.id`.
+        id: String,
+        /// The item it now stands before.
+        before: Option<String>,
     },
     /// Removed the item `id`.
     Remove {
@@ -205,7 +253,7 @@ impl Plan {
                 fresh: Box::new(fresh),
             });
         };
-        let items = write(device, &plan, options.in_flight).await;
+        let items = write(device, &plan, &options).await;
         let (remaining, verify_error) = if options.verify {
             match plan.desired.plan(device).await {
                 Ok(after) => (Some(after), None),
@@ -223,87 +271,127 @@ impl Plan {
     }
 }
 
-/// The three phases of writes; each item's outcome.
-async fn write(device: &MikrotikDevice, plan: &Plan, in_flight: usize) -> Vec<ItemResult> {
+/// One command of a phase: what it does and the command (or why it could not be built).
+type Step = (Action, Result<Command, Error>);
+
+/// The phases of writes, each a list of groups: the commands of a group go
+/// one after another, groups are in flight together.
+fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
     let menu = device.menu(plan.desired.menu());
-    let command = |verb: &str| menu.command(verb);
-    let mut phases: [Vec<(Action, Result<Command, Error>)>; 3] = [
-        plan.removes
-            .iter()
-            .map(|r| {
-                let action = Action::Remove {
-                    id: r.id.clone(),
-                    identity: r.identity.clone(),
-                };
-                (
-                    action,
-                    command("remove").map(|c| c.attribute(".id", Some(&r.id)).build()),
-                )
-            })
-            .collect(),
-        plan.sets
-            .iter()
-            .map(|s| {
-                let action = Action::Set {
-                    id: s.id.clone(),
-                    identity: s.identity.clone(),
-                };
-                let built = command("set").map(|c| {
-                    let c = c.attribute(".id", Some(&s.id));
-                    with(c, s.changes.iter().map(|ch| (&ch.field, &ch.new))).build()
-                });
-                (action, built)
-            })
-            .collect(),
-        plan.adds
-            .iter()
-            .map(|a| {
-                let built = command("add").map(|c| with(c, a.fields.iter()).build());
-                (Action::Add(a.fields.clone()), built)
-            })
-            .collect(),
-    ];
-    let mut results = Vec::with_capacity(plan.len());
-    let mut connection_lost = false;
-    for phase in &mut phases {
-        let phase = std::mem::take(phase);
-        if connection_lost {
-            results.extend(phase.into_iter().map(|(action, _)| ItemResult {
-                action,
-                outcome: Outcome::NotAttempted,
-            }));
-            continue;
-        }
-        let (actions, commands): (Vec<Action>, Vec<_>) = phase.into_iter().unzip();
-        let mut outcomes: Vec<Option<Outcome>> = vec![None; actions.len()];
-        let mut done = futures_util::stream::iter(commands.into_iter().enumerate())
-            .map(|(index, command)| async move {
-                let result = match command {
-                    Ok(command) => device.run(command).await,
-                    Err(error) => Err(error),
-                };
-                (index, result)
-            })
-            .buffer_unordered(in_flight);
-        while let Some((index, result)) = done.next().await {
-            outcomes[index] = Some(match result {
-                Ok(id) => Outcome::Applied { id },
-                Err(error) if error.may_have_run() || error.is_connection_error() => {
-                    connection_lost = true;
-                    Outcome::Unknown(error)
-                }
-                Err(error) => Outcome::Failed(error),
+    let removes: Vec<Vec<Step>> = plan
+        .removes
+        .iter()
+        .map(|r| {
+            let action = Action::Remove {
+                id: r.id.clone(),
+                identity: r.identity.clone(),
+            };
+            let built = menu
+                .command("remove")
+                .map(|c| c.attribute(".id", Some(&r.id)).build());
+            vec![(action, built)]
+        })
+        .collect();
+    let sets = plan
+        .sets
+        .iter()
+        .map(|s| {
+            let action = Action::Set {
+                id: s.id.clone(),
+                identity: s.identity.clone(),
+            };
+            let built = menu.command("set").map(|c| {
+                let c = c.attribute(".id", Some(&s.id));
+                with(c, s.changes.iter().map(|ch| (&ch.field, &ch.new))).build()
             });
+            vec![(action, built)]
+        })
+        .collect();
+    let add = |a: &super::Add| -> Step {
+        let built = menu.command("add").map(|c| {
+            let c = with(c, a.fields.iter());
+            match &a.place_before {
+                Some(before) => c.attribute("place-before", Some(before)).build(),
+                None => c.build(),
+            }
+        });
+        (Action::Add(a.fields.clone()), built)
+    };
+    if !plan.desired.is_ordered() {
+        let adds = plan.adds.iter().map(|a| vec![add(a)]).collect();
+        return vec![removes, sets, adds];
+    }
+    let moves: Vec<Step> = plan
+        .moves
+        .iter()
+        .map(|m| {
+            let action = Action::Move {
+                id: m.id.clone(),
+                before: m.before.clone(),
+            };
+            let built = menu.command("move").map(|c| {
+                let c = c.attribute("numbers", Some(&m.id));
+                match &m.before {
+                    Some(before) => c.attribute("destination", Some(before)).build(),
+                    None => c.build(),
+                }
+            });
+            (action, built)
+        })
+        .collect();
+    // New items before the same successor go in desired order, one by one.
+    let mut adds: Vec<Vec<Step>> = Vec::new();
+    let mut successors: Vec<&Option<String>> = Vec::new();
+    for a in &plan.adds {
+        match successors.iter().position(|s| **s == a.place_before) {
+            Some(group) => adds[group].push(add(a)),
+            None => {
+                successors.push(&a.place_before);
+                adds.push(vec![add(a)]);
+            }
         }
-        results.extend(
-            actions
-                .into_iter()
-                .zip(outcomes)
-                .map(|(action, outcome)| ItemResult {
-                    action,
-                    outcome: outcome.unwrap_or(Outcome::NotAttempted),
-                }),
-        );
+    }
+    vec![sets, vec![moves], adds, removes]
+}
+
+/// Runs the phases; each item's outcome, in phase order.
+async fn write(device: &MikrotikDevice, plan: &Plan, options: &ApplyOptions) -> Vec<ItemResult> {
+    let lost = std::sync::atomic::AtomicBool::new(false);
+    let mut results = Vec::with_capacity(plan.len());
+    for phase in phases(device, plan) {
+        let lost = &lost;
+        let mut done = futures_util::stream::iter(phase)
+            .map(|group| async move {
+                let mut out = Vec::with_capacity(group.len());
+                for (action, command) in group {
+                    let outcome = if lost.load(std::sync::atomic::Ordering::Relaxed) {
+                        Outcome::NotAttempted
+                    } else {
+                        let result = match command {
+                            Ok(command) => device.run(command).await,
+                            Err(error) => Err(error),
+                        };
+                        match result {
+                            Ok(id) => Outcome::Applied { id },
+                            Err(error) if error.may_have_run() || error.is_connection_error() => {
+                                lost.store(true, std::sync::atomic::Ordering::Relaxed);
+                                Outcome::Unknown(error)
+                            }
+                            Err(error) => Outcome::Failed(error),
+                        }
+                    };
+                    let item = ItemResult { action, outcome };
+                    if let Some(observer) = &options.after_each {
+                        observer(&item);
+                    }
+                    out.push(item);
+                }
+                out
+            })
+            .buffer_unordered(options.in_flight);
+        while let Some(group) = done.next().await {
+            results.extend(group);
+        }
     }
     results
 }

@@ -3,6 +3,7 @@
 use std::collections::HashMap;
 
 use super::normalise::{canonical, same_value};
+use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
 use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
@@ -28,19 +29,27 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
     }
     let mut matched = vec![false; managed.len()];
     let (mut adds, mut sets) = (Vec::new(), Vec::new());
+    // Per desired item, the `.id` of the existing item it is (ordered menus).
+    let mut kept: Vec<Option<String>> = Vec::with_capacity(desired.items().len());
     for item in desired.items() {
         let identity = identity_of(&|k| item.get(k).cloned());
         let found = by_identity
             .get_mut(&identity)
             .and_then(|rows| (!rows.is_empty()).then(|| rows.remove(0)));
         let Some(index) = found else {
-            adds.push(Add {
-                fields: item.clone(),
-            });
+            adds.push((
+                kept.len(),
+                Add {
+                    fields: item.clone(),
+                    place_before: None,
+                },
+            ));
+            kept.push(None);
             continue;
         };
         matched[index] = true;
         let row = managed[index];
+        kept.push(row.get(".id").map(str::to_owned));
         let changes: Vec<FieldChange> = item
             .iter()
             .filter(|(field, _)| !keys.contains(field))
@@ -68,12 +77,26 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
             identity: identity_fields(keys, row),
         })
         .collect();
+    let mut moves = Vec::new();
+    if desired.is_ordered() {
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.get(".id").map(str::to_owned))
+            .collect();
+        let kept_ids: Vec<String> = kept.iter().flatten().cloned().collect();
+        moves = order::moves(&ids, &kept_ids);
+        // Each new item goes right before the next kept item in desired order.
+        for (at, add) in &mut adds {
+            add.place_before = kept[*at + 1..].iter().flatten().next().cloned();
+        }
+    }
     Plan {
-        read: read_mark(desired, &managed),
+        read: read_mark(desired, &managed, rows),
         desired: desired.clone(),
-        adds,
+        adds: adds.into_iter().map(|(_, add)| add).collect(),
         sets,
         removes,
+        moves,
     }
 }
 
@@ -87,7 +110,8 @@ fn identity_fields(keys: &[String], row: &ReplyResponse) -> Fields {
 /// values of every field the desired state names (keys, given fields,
 /// conditions), in the router's order. Counters and other fields the plan
 /// never reads do not make it stale.
-fn read_mark(desired: &Desired, managed: &[&ReplyResponse]) -> ReadMark {
+/// In an ordered menu, the order of every row's `.id` counts too.
+fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyResponse]) -> ReadMark {
     let mut fields: Vec<&str> = desired
         .items()
         .iter()
@@ -108,6 +132,11 @@ fn read_mark(desired: &Desired, managed: &[&ReplyResponse]) -> ReadMark {
             }
         }
         hash.write(b"\n");
+    }
+    if desired.is_ordered() {
+        for row in rows {
+            hash.write(row.get(".id").unwrap_or_default().as_bytes());
+        }
     }
     ReadMark {
         managed: managed.len(),

@@ -43,7 +43,11 @@ impl fmt::Display for Counts {
             f,
             "{} to add, {} to change, {} to remove",
             self.add, self.change, self.remove
-        )
+        )?;
+        if self.moves > 0 {
+            write!(f, ", {} to move", self.moves)?;
+        }
+        Ok(())
     }
 }
 
@@ -62,7 +66,11 @@ impl fmt::Display for Plan {
         }
         writeln!(f, "{menu}: {}", self.counts())?;
         for add in &self.adds {
-            writeln!(f, "  + {}", ShowFields(&add.fields))?;
+            write!(f, "  + {}", ShowFields(&add.fields))?;
+            match &add.place_before {
+                Some(before) => writeln!(f, " (before {before})")?,
+                None => writeln!(f)?,
+            }
         }
         for set in &self.sets {
             writeln!(f, "  ~ {} {}", set.id, ShowFields(&set.identity))?;
@@ -74,6 +82,12 @@ impl fmt::Display for Plan {
                     ShowValue(change.old.as_deref()),
                     ShowValue(Some(&change.new))
                 )?;
+            }
+        }
+        for step in &self.moves {
+            match &step.before {
+                Some(before) => writeln!(f, "  ↕ {} before {before}", step.id)?,
+                None => writeln!(f, "  ↕ {} to the end", step.id)?,
             }
         }
         for remove in &self.removes {

@@ -34,7 +34,10 @@ mod compute;
 mod display;
 mod managed;
 mod normalise;
+mod order;
 mod plan;
+#[cfg(feature = "schema")]
+mod routeros;
 mod schema;
 mod spec;
 
@@ -44,6 +47,8 @@ pub type Fields = std::collections::BTreeMap<String, String>;
 pub use apply::{Action, Applied, ApplyError, ApplyOptions, ItemResult, Outcome};
 pub use managed::{Condition, Managed};
 pub use normalise::same_value;
-pub use plan::{Add, Counts, FieldChange, Plan, ReadMark, Remove, Set};
+pub use plan::{Add, Counts, FieldChange, Move, Plan, ReadMark, Remove, Set};
+#[cfg(feature = "schema")]
+pub use routeros::RouterOsFields;
 pub use schema::{FieldNames, FieldVerdict};
 pub use spec::Desired;

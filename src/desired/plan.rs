@@ -21,6 +21,23 @@ pub struct FieldChange {
 pub struct Add {
     /// The item's fields.
     pub fields: Fields,
+    /// In an ordered menu: the `.id` of the existing item it is added right
+    /// before (`place-before`); `None`: at the end.
+    #[cfg_attr(
+        feature = "serde",
+        serde(default, skip_serializing_if = "Option::is_none")
+    )]
+    pub place_before: Option<String>,
+}
+
+/// An existing item moved, in an ordered menu (`move`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Move {
+    /// The item moved.
+    pub id: String,
+    /// The item it is moved right before; `None`: to the end.
+    pub before: Option<String>,
 }
 
 /// An existing item whose fields differ from the desired ones.
@@ -74,6 +91,10 @@ pub struct Plan {
     pub sets: Vec<Set>,
     /// Items to remove, in the router's order.
     pub removes: Vec<Remove>,
+    /// Moves that put the kept items in the desired order, in the order they
+    /// are made (only with [`Desired::ensure_order`]).
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub moves: Vec<Move>,
     /// What the plan was computed from.
     pub read: ReadMark,
 }
@@ -81,12 +102,15 @@ pub struct Plan {
 impl Plan {
     /// Whether there is nothing to do: the menu matches.
     pub fn is_empty(&self) -> bool {
-        self.adds.is_empty() && self.sets.is_empty() && self.removes.is_empty()
+        self.adds.is_empty()
+            && self.sets.is_empty()
+            && self.removes.is_empty()
+            && self.moves.is_empty()
     }
 
     /// How many commands applying it sends (without its reads).
     pub fn len(&self) -> usize {
-        self.adds.len() + self.sets.len() + self.removes.len()
+        self.adds.len() + self.sets.len() + self.removes.len() + self.moves.len()
     }
 
     /// The counts, as `terraform plan` gives them.
@@ -95,6 +119,7 @@ impl Plan {
             add: self.adds.len(),
             change: self.sets.len(),
             remove: self.removes.len(),
+            moves: self.moves.len(),
         }
     }
 }
@@ -108,4 +133,6 @@ pub struct Counts {
     pub change: usize,
     /// Items to remove.
     pub remove: usize,
+    /// Moves (ordered menus).
+    pub moves: usize,
 }

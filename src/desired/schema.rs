@@ -11,10 +11,10 @@ use std::sync::Arc;
 pub enum FieldVerdict {
     /// The menu has this field.
     Known,
-    /// The menu has no such field; perhaps the one suggested was meant.
+    /// The menu has no such field.
     Unknown {
-        /// The closest field the menu has, if any is close.
-        suggestion: Option<String>,
+        /// What the schema says about it (e.g. the field perhaps meant).
+        message: Option<String>,
     },
     /// The schema does not know this menu: no check.
     UnknownMenu,

@@ -30,6 +30,8 @@ pub struct Desired {
     keys: Vec<String>,
     items: Vec<Fields>,
     managed: Managed,
+    #[cfg_attr(feature = "serde", serde(default))]
+    ordered: bool,
     #[cfg_attr(feature = "serde", serde(skip))]
     schema: Option<Schema>,
 }
@@ -42,6 +44,7 @@ impl Desired {
             keys: keys.into_iter().map(Into::into).collect(),
             items: Vec::new(),
             managed: Managed::all(),
+            ordered: false,
             schema: None,
         }
     }
@@ -67,6 +70,20 @@ impl Desired {
     pub fn managed(mut self, managed: Managed) -> Self {
         self.managed = managed;
         self
+    }
+
+    /// Also makes the managed items hold the desired order (for ordered
+    /// menus: `/ip/firewall/filter`, `nat`, `mangle`, `raw`,
+    /// `/ipv6/firewall/*`, `/queue/simple`, `/routing/filter/rule`…), with
+    /// the fewest `move`s; see [`Plan::apply`] for the order of operations.
+    pub fn ensure_order(mut self, ordered: bool) -> Self {
+        self.ordered = ordered;
+        self
+    }
+
+    /// Whether the order is ensured.
+    pub fn is_ordered(&self) -> bool {
+        self.ordered
     }
 
     /// Checks every field name against `schema` before planning: a field
@@ -154,10 +171,8 @@ impl Desired {
                 .chain(self.managed.conditions.iter().map(|c| c.field()))
                 .collect();
             for field in fields {
-                if let FieldVerdict::Unknown { suggestion } = schema.field(&self.menu, field) {
-                    let hint = suggestion
-                        .map(|s| format!("; did you mean `{s}`?"))
-                        .unwrap_or_default();
+                if let FieldVerdict::Unknown { message } = schema.field(&self.menu, field) {
+                    let hint = message.map(|m| format!(" ({m})")).unwrap_or_default();
                     return fail(format!("the menu has no field `{field}`{hint}"));
                 }
             }

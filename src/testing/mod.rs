@@ -226,11 +226,13 @@ mod api_ssl;
 mod certificates;
 mod control;
 mod db;
+// `move` and `place-before` (desired state's ordered menus).
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+mod ordered;
 mod query;
 mod record;
 mod replay;

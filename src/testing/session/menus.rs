@@ -2,6 +2,7 @@
 //! add, set, remove, and the traps of unknown commands.
 
 use super::*;
+use crate::testing::ordered;
 
 /// Commands the session answers itself, outside the menus.
 pub(super) const BUILTIN_COMMANDS: [&[u8]; 6] = [
@@ -52,7 +53,7 @@ impl Session {
         match (single, verb) {
             (Some(_), b"print" | b"getall") => self.print(cmd, menu, false).await,
             (Some(_), b"listen") => self.print(cmd, menu, true).await,
-            (Some(_), b"set") | (Some(false), b"add" | b"remove") => {
+            (Some(_), b"set") | (Some(false), b"add" | b"remove" | b"move") => {
                 self.modify(cmd, menu, verb).await;
             }
             _ => {
@@ -75,8 +76,8 @@ impl Session {
             let mut known: Vec<Vec<u8>> = BUILTIN_COMMANDS.iter().map(|p| p.to_vec()).collect();
             known.extend(scripts.keys().cloned());
             for (path, m) in &db.menus {
-                for verb in ["print", "getall", "listen", "set", "add", "remove"] {
-                    if !m.single || !matches!(verb, "add" | "remove") {
+                for verb in ["print", "getall", "listen", "set", "add", "remove", "move"] {
+                    if !m.single || !matches!(verb, "add" | "remove" | "move") {
                         known.push(format!("{path}/{verb}").into_bytes());
                     }
                 }
@@ -253,12 +254,18 @@ impl Session {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
             match verb {
-                b"add" => db
-                    .check(menu, &mut attrs, true, v6)
-                    .and_then(|()| db.add(menu, attrs).map(Some)),
+                b"add" => {
+                    let before = ordered::take_place_before(&mut attrs);
+                    db.check(menu, &mut attrs, true, v6)
+                        .and_then(|()| db.add_placed(menu, attrs, before).map(Some))
+                }
                 b"set" => db
                     .check(menu, &mut attrs, false, v6)
                     .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
+                // `move` (src/testing/ordered.rs): `numbers` before `destination`.
+                b"move" => db
+                    .move_items(menu, ids, cmd.attr(b"destination"))
+                    .map(|()| None),
                 _ => db.remove(menu, ids).map(|()| None),
             }
         };
