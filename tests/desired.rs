@@ -8,7 +8,11 @@ mod common;
 use std::time::Duration;
 
 use common::connect;
-use mikrotik_rs::desired::{ApplyError, ApplyOptions, Desired, FieldVerdict, Managed, Outcome};
+use mikrotik_rs::desired::{
+    ApplyError, ApplyOptions, Desired, FieldVerdict, FleetPlans, FleetSummary, Managed, Outcome,
+    RouterOsFields,
+};
+use mikrotik_rs::fleet::Fleet;
 use mikrotik_rs::testing::{MockMenu, MockRouter, PropertyType};
 use mikrotik_rs::{MikrotikDevice, ReconnectPolicy};
 
@@ -28,6 +32,8 @@ on_every_runtime!(
     a_refused_item_is_failed_and_the_rest_applied,
     an_interrupted_apply_then_another_ends_in_the_desired_state,
     plans_serialise_and_deserialise,
+    a_fleet_plans_and_applies_per_router,
+    the_schema_knows_each_menus_fields,
 );
 
 /// An address list as RouterOS 7 keeps it: `disabled` stored as `true`/`false`.
@@ -496,4 +502,100 @@ async fn plans_serialise_and_deserialise() {
     let applied = kept.apply(&device, ApplyOptions::default()).await.unwrap();
     assert_eq!(applied.applied(), 3);
     assert_eq!(applied.converged(), Some(true));
+}
+
+async fn a_fleet_plans_and_applies_per_router() {
+    let empty = router_with(&[]);
+    let done = router_with(&[&[
+        ("list", "blocklist"),
+        ("address", "192.0.2.1"),
+        ("comment", "x"),
+    ]]);
+    // This router's list takes no `comment`: it refuses the add.
+    let refusing = MockRouter::builder()
+        .menu(
+            MockMenu::new(LIST)
+                .required("list", PropertyType::Text)
+                .required("address", PropertyType::Text),
+        )
+        .start();
+    let absent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let absent_address = absent.local_addr().unwrap().to_string();
+    drop(absent);
+    let fleet = Fleet::new([
+        ("empty", MikrotikDevice::builder(empty.address())),
+        ("done", MikrotikDevice::builder(done.address())),
+        ("refusing", MikrotikDevice::builder(refusing.address())),
+        ("unreachable", MikrotikDevice::builder(absent_address)),
+    ])
+    .unwrap();
+    let plans = FleetPlans::plan(&fleet, |_| {
+        blocklist(&[]).item([
+            ("list", "blocklist"),
+            ("address", "192.0.2.1"),
+            ("comment", "x"),
+        ])
+    })
+    .await;
+    assert_eq!(
+        plans.summary(),
+        FleetSummary {
+            unchanged: 1,
+            to_change: 2,
+            unreachable: 1,
+            failed: 0
+        },
+        "{plans}"
+    );
+    assert!(
+        plans
+            .to_string()
+            .starts_with("1 unchanged, 2 to change, 1 unreachable\n"),
+        "{plans}"
+    );
+    empty.clear_received();
+    done.clear_received();
+    let results = plans.apply(&fleet, ApplyOptions::default()).await;
+    let names: Vec<&str> = results.keys().map(String::as_str).collect();
+    assert_eq!(
+        names,
+        ["empty", "refusing"],
+        "only routers with something to do"
+    );
+    let applied = results["empty"].as_ref().unwrap();
+    assert_eq!(applied.converged(), Some(true));
+    assert_eq!(rows(&empty).len(), 1);
+    let refused = results["refusing"].as_ref().unwrap();
+    assert_eq!((refused.applied(), refused.failed()), (0, 1));
+    assert_eq!(refused.converged(), Some(false));
+    assert!(
+        done.received_paths().is_empty(),
+        "an unchanged router is not contacted"
+    );
+}
+
+async fn the_schema_knows_each_menus_fields() {
+    let router = router_with(&[]);
+    let device = connect(&router).await;
+    router.clear_received();
+    let typo = blocklist(&["192.0.2.1"])
+        .item([
+            ("list", "blocklist"),
+            ("address", "192.0.2.2"),
+            ("coment", "x"),
+        ])
+        .schema(RouterOsFields);
+    let err = typo.plan(&device).await.unwrap_err();
+    assert!(err.to_string().contains("`coment`"), "{err}");
+    assert!(err.to_string().contains("comment"), "a suggestion: {err}");
+    assert!(router.received_paths().is_empty(), "nothing sent");
+    let good = blocklist(&["192.0.2.1"])
+        .item([
+            ("list", "blocklist"),
+            ("address", "192.0.2.2"),
+            ("comment", "x"),
+            ("timeout", "1d"),
+        ])
+        .schema(RouterOsFields);
+    assert_eq!(good.plan(&device).await.unwrap().adds.len(), 2);
 }

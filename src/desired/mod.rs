@@ -32,6 +32,7 @@
 mod apply;
 mod compute;
 mod display;
+mod fleet;
 mod managed;
 mod normalise;
 mod order;
@@ -45,6 +46,7 @@ mod spec;
 pub type Fields = std::collections::BTreeMap<String, String>;
 
 pub use apply::{Action, Applied, ApplyError, ApplyOptions, ItemResult, Outcome};
+pub use fleet::{FleetApplyError, FleetPlans, FleetSummary};
 pub use managed::{Condition, Managed};
 pub use normalise::same_value;
 pub use plan::{Add, Counts, FieldChange, Move, Plan, ReadMark, Remove, Set};
