@@ -41,6 +41,8 @@ mod plan;
 mod routeros;
 mod schema;
 mod spec;
+#[cfg(feature = "serde")]
+mod to_fields;
 
 /// An item's fields: name → value, in name order.
 pub type Fields = std::collections::BTreeMap<String, String>;

@@ -65,6 +65,17 @@ impl Desired {
         );
     }
 
+    /// Adds a desired item from a serialisable struct or map (feature
+    /// `serde`): each field a property, `snake_case` names as `kebab-case`
+    /// (`src_address` → `src-address`; serde's `rename` wins), `None` a
+    /// field not given, `bool` as `yes`/`no`, unit enum variants by name,
+    /// sequences joined with `,`. Anything else is an [`Error::Config`].
+    #[cfg(feature = "serde")]
+    pub fn typed_item<T: serde::Serialize + ?Sized>(mut self, item: &T) -> Result<Self> {
+        self.items.push(super::to_fields::to_fields(item)?);
+        Ok(self)
+    }
+
     /// Which existing items the plan may change and remove (default: all
     /// that are neither dynamic nor built-in).
     pub fn managed(mut self, managed: Managed) -> Self {
