@@ -2,45 +2,7 @@
 //! once), each item's outcome, and the read that says whether the menu now
 //! matches.
 //!
-//! Order of operations, and why:
-//! 1. **Read** the menu again and compare with the plan's [`ReadMark`]: if
-//!    the managed items moved since the plan was made (in an ordered menu,
-//!    also if any row moved), refuse ([`ApplyError::Stale`], carrying the
-//!    fresh plan) or, by choice ([`ApplyOptions::replan_if_stale`]), apply
-//!    the fresh plan instead.
-//! 2. Unordered menus: **removes**, then **sets**, then **adds**, each phase
-//!    with all its commands in flight together (up to
-//!    [`ApplyOptions::in_flight`]): an item being replaced frees its identity
-//!    (and any unique field) before anything could clash with it.
-//! 3. Ordered menus ([`Desired::ensure_order`]) make before they break:
-//!    **sets** (in flight together); then the **moves**, one at a time, each
-//!    one `move` command placing one rule (so a rule is never absent nor
-//!    twice, and only the fewest rules ever move); then the **adds**, each
-//!    straight at its final place (`place-before`), new items before the
-//!    same successor one after another, the others in flight together; and
-//!    only then the **removes**. A rule that goes away stays in force until
-//!    everything that replaces it is in place, and a new rule is never in
-//!    force anywhere but at its final place. What `move` cannot avoid: between
-//!    two moves the kept rules are in an order that is neither the old nor the
-//!    new one; the moves are the fewest, and a rule set whose meaning depends
-//!    on a reorder should be reviewed with [`ApplyOptions::after_each`] or
-//!    planned in steps.
-//!
-//! Each phase waits for the previous one to end. If the connection ends in a
-//! phase, the commands in flight have an [`Outcome::Unknown`] (written, answer
-//! lost: the crate never sends a write again by itself), and the rest are
-//! [`Outcome::NotAttempted`]. Planning again reads what the router then
-//! holds: an item added before the loss is matched by its identity, not
-//! added twice.
-//! 4. **Read** again (unless turned off): the plan of what is left, empty when
-//!    the menu matches.
-//!
-//! Between the first read and the writes another client can still change the
-//! menu (RouterOS has no transactions); the precondition narrows that window
-//! to one round trip, it cannot close it.
-//!
-//! [`ReadMark`]: super::ReadMark
-//! [`Desired::ensure_order`]: super::Desired::ensure_order
+//! The order of operations is documented on [`Plan::apply`], where users see it.
 
 use std::fmt;
 use std::sync::Arc;
@@ -234,10 +196,48 @@ pub enum ApplyError {
 }
 
 impl Plan {
-    /// Applies the plan on `device`: checks it is not stale, then removes,
-    /// sets and adds with many commands in flight at once, then reads the
-    /// menu again. See the [module](self) docs for the order and what an
-    /// interrupted apply leaves.
+    /// Applies the plan on `device`: checks it is not stale, writes with
+    /// many commands in flight at once, then reads the menu again.
+    ///
+    /// Order of operations, and why:
+    /// 1. **Read** the menu again and compare with the plan's [`ReadMark`]: if
+    ///    the managed items moved since the plan was made (in an ordered menu,
+    ///    also if any row moved), refuse ([`ApplyError::Stale`], carrying the
+    ///    fresh plan) or, by choice ([`ApplyOptions::replan_if_stale`]), apply
+    ///    the fresh plan instead.
+    /// 2. Unordered menus: **removes**, then **sets**, then **adds**, each phase
+    ///    with all its commands in flight together (up to
+    ///    [`ApplyOptions::in_flight`]): an item being replaced frees its identity
+    ///    (and any unique field) before anything could clash with it.
+    /// 3. Ordered menus ([`Desired::ensure_order`]) make before they break:
+    ///    **sets** (in flight together); then the **moves**, one at a time, each
+    ///    one `move` command placing one rule (so a rule is never absent nor
+    ///    twice, and only the fewest rules ever move); then the **adds**, each
+    ///    straight at its final place (`place-before`), new items before the
+    ///    same successor one after another, the others in flight together; and
+    ///    only then the **removes**. A rule that goes away stays in force until
+    ///    everything that replaces it is in place, and a new rule is never in
+    ///    force anywhere but at its final place. What `move` cannot avoid: between
+    ///    two moves the kept rules are in an order that is neither the old nor the
+    ///    new one; the moves are the fewest, and a rule set whose meaning depends
+    ///    on a reorder should be reviewed with [`ApplyOptions::after_each`] or
+    ///    planned in steps.
+    ///
+    /// Each phase waits for the previous one to end. If the connection ends in a
+    /// phase, the commands in flight have an [`Outcome::Unknown`] (written, answer
+    /// lost: the crate never sends a write again by itself), and the rest are
+    /// [`Outcome::NotAttempted`]. Planning again reads what the router then
+    /// holds: an item added before the loss is matched by its identity, not
+    /// added twice.
+    /// 4. **Read** again (unless turned off): the plan of what is left, empty when
+    ///    the menu matches.
+    ///
+    /// Between the first read and the writes another client can still change the
+    /// menu (RouterOS has no transactions); the precondition narrows that window
+    /// to one round trip, it cannot close it.
+    ///
+    /// [`ReadMark`]: super::ReadMark
+    /// [`Desired::ensure_order`]: super::Desired::ensure_order
     pub async fn apply(
         &self,
         device: &MikrotikDevice,

@@ -39,8 +39,7 @@ pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
     }
     // A duration has a digit first; a bare number is kept as it is (a count
     // is not a number of seconds), unless the other side shows units.
-    if value.starts_with(|c: char| c.is_ascii_digit())
-        && !value.bytes().all(|b| b.is_ascii_digit())
+    if looks_like_duration(value)
         && let Ok(duration) = parse_duration(value)
     {
         return Cow::Owned(format!("{}ns", duration.as_nanos()));
@@ -63,11 +62,24 @@ pub fn same_value(field: &str, current: Option<&str>, desired: &str) -> bool {
     let bare = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
     if (bare(current) || bare(desired))
         && !FREE_TEXT.contains(&field)
+        && (looks_like_duration(current) || looks_like_duration(desired))
         && let (Ok(x), Ok(y)) = (parse_duration(current), parse_duration(desired))
     {
         return x == y && (!bare(current) || !bare(desired));
     }
     false
+}
+
+/// Whether `value` may be a duration with units (`1d`, `00:01:02`, `1.5s`):
+/// a cheap test that keeps addresses and names away from the parser.
+fn looks_like_duration(value: &str) -> bool {
+    value.starts_with(|c: char| c.is_ascii_digit())
+        && value
+            .bytes()
+            .any(|b| matches!(b, b'w' | b'd' | b'h' | b'm' | b's' | b':'))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".:wdhmsun".contains(&b))
 }
 
 /// `address` without a `/32` (IPv4) or `/128` (IPv6) suffix, when it has one.
