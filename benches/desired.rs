@@ -179,6 +179,30 @@ fn main() {
         .await;
         report("one add at a time with collect", loop_s * 1e3, "ms");
         report("  commands sent", loop_commands as f64, "");
+        drop(device);
+        drop(mock);
+
+        // The floor: the same adds all in flight at once, no plan, no reads.
+        let mock = Mock::start();
+        let device = MikrotikDevice::connect(&mock.address, "admin", None)
+            .await
+            .expect("connect");
+        let (floor_s, _, ()) = measured(&device, async {
+            let adds = (0..entries).map(|n| {
+                let add = CommandBuilder::new()
+                    .command(&format!("{LIST}/add"))
+                    .attribute("list", Some("bench"))
+                    .attribute("address", Some(&address(n)))
+                    .attribute("comment", Some("first"))
+                    .build();
+                device.collect(add)
+            });
+            futures_util::future::try_join_all(adds)
+                .await
+                .expect("adds");
+        })
+        .await;
+        report("all adds in flight, no plan (floor)", floor_s * 1e3, "ms");
         println!(
             "{:>40}: {:>12.1}× (target ≥ 20×)",
             "apply vs the loop",
