@@ -30,6 +30,12 @@ pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{ClosedBy, Error, Result, TimeoutKind};
+/// The RouterOS 7 command tree `command!` and [`Command::check`](protocol::command::Command::check)
+/// check against: every menu, command and argument of 7.9 … 7.24 with the releases it
+/// exists in and its type hints (crate `mikrotik-rs-schema`).
+#[cfg(feature = "schema")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+pub use mikrotik_rs_schema as schema;
 pub use observe::Stats;
 pub use reconnect::{ConnectionState, ReconnectPolicy};
 

@@ -219,18 +219,38 @@ impl<'de> de::MapAccess<'de> for RowAccess<'de> {
     }
 }
 
-/// Fills in the key and value of a decode error raised inside a value.
+/// Fills in the key and value of a decode error raised inside a value; a
+/// secret's value (the [secrets policy](crate::protocol::secrets); the row's
+/// menu is unknown here, so a key secret in any menu) is never kept, and is
+/// cut out of the reason too (serde's messages quote the value).
 fn name_the_attribute(error: Error, key: &[u8], value: &[u8]) -> Error {
     match error {
         Error::Decode {
             key: None,
             value: None,
             reason,
-        } => Error::Decode {
-            key: Some(String::from_utf8_lossy(key).into_owned()),
-            value: Some(String::from_utf8_lossy(value).into_owned()),
-            reason,
-        },
+        } => {
+            let secret = crate::protocol::secrets::is_secret(None, key);
+            let shown = String::from_utf8_lossy(value).into_owned();
+            let (value, reason) = if secret {
+                let reason = if shown.is_empty() {
+                    reason
+                } else {
+                    reason.replace(&shown, "<redacted>")
+                };
+                (
+                    None,
+                    format!("{reason} (the value of a secret is not shown)"),
+                )
+            } else {
+                (Some(shown), reason)
+            };
+            Error::Decode {
+                key: Some(String::from_utf8_lossy(key).into_owned()),
+                value,
+                reason,
+            }
+        }
         other => other,
     }
 }
@@ -677,6 +697,38 @@ mod tests {
             matches!(&err, Error::Decode { key: Some(k), value: Some(v), .. } if k == "uptime" && v == "soon"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_secret_that_does_not_decode_is_named_but_not_quoted() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Peer {
+            #[serde(rename = "preshared-key")]
+            preshared_key: u64,
+            #[serde(rename = "private-key")]
+            private_key: Kind,
+        }
+        for words in [
+            &[&b"=preshared-key=AbSecret42"[..], b"=private-key=1"][..],
+            &[&b"=preshared-key=7"[..], b"=private-key=AbSecret42"][..],
+        ] {
+            let err = from_reply::<Peer>(&row(words)).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("AbSecret42"), "{shown}");
+            assert!(shown.contains("-key"), "names its key: {shown}");
+            assert!(
+                matches!(
+                    &err,
+                    Error::Decode {
+                        key: Some(_),
+                        value: None,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

@@ -11,4 +11,6 @@ mod port_mixup;
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
 
+#[cfg(feature = "_tls")]
+pub(crate) use address::Address;
 pub(crate) use credentials::Password;

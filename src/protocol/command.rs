@@ -520,18 +520,18 @@ impl From<CommandBuilder<Cmd>> for Command {
     }
 }
 
-/// Words whose values must never be printed.
-const SECRET_KEYS: [&[u8]; 2] = [b"=password=", b"=response="];
-
 impl fmt::Debug for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let words = self.words();
-        let shown = words
-            .iter()
-            .map(|w| match SECRET_KEYS.iter().find(|k| w.starts_with(k)) {
-                Some(key) => format!("{}<redacted>", String::from_utf8_lossy(key)),
-                None => String::from_utf8_lossy(w).into_owned(),
-            });
+        let path = words.first().map(Vec::as_slice);
+        let shown = words.iter().enumerate().map(|(i, w)| {
+            let w = if i == 0 {
+                w.into()
+            } else {
+                super::secrets::redact_word(path, w)
+            };
+            String::from_utf8_lossy(&w).into_owned()
+        });
         f.debug_struct("Command")
             .field("tag", &self.tag)
             .field("words", &shown.collect::<Vec<_>>())

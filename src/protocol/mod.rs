@@ -4,6 +4,8 @@
 //! wire format is tested deterministically. The connection layer feeds it.
 
 mod attributes;
+#[cfg(feature = "schema")]
+mod check;
 pub mod command;
 mod decoder;
 mod error;
@@ -11,12 +13,15 @@ mod length;
 pub mod login;
 mod quote;
 mod response;
+pub mod secrets;
 mod sentence;
 mod shared_bytes;
 mod tag;
 mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
+#[cfg(feature = "schema")]
+pub use check::{CheckErrorKind, CommandCheckError};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
