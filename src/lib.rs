@@ -12,6 +12,7 @@ pub mod api;
 
 mod command_macro;
 pub mod connection;
+pub mod desired;
 mod device;
 mod error;
 pub mod fleet;

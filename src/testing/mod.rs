@@ -324,12 +324,14 @@ mod api_ssl;
 mod certificates;
 mod control;
 mod db;
+// `add =place-before=` (desired state's ordered menus).
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 mod hints;
+mod ordered;
 mod query;
 mod record;
 mod replay;
