@@ -32,6 +32,7 @@ use uuid::Uuid;
 use super::deadlines::Deadlines;
 use super::queue::Entry;
 use super::read_buffer::ReadBuffer;
+use super::request::Origin;
 use super::routes::{Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
@@ -96,7 +97,11 @@ pub struct Connection<S> {
     /// With a supervisor only: a clone (fresh tag) of each resumable command
     /// by the tag it was sent with, to hand back at the end if still open.
     /// Entries of finished commands are pruned lazily.
-    resumable: HashMap<Uuid, Command>,
+    /// Each with the order it was sent in: they are handed back in that
+    /// order, so the supervisor re-sends them as they were first sent.
+    resumable: HashMap<Uuid, (u64, Command)>,
+    /// How many resumable commands were remembered so far (their order).
+    resumable_sent: u64,
     phase: Phase,
 }
 
@@ -140,6 +145,7 @@ impl<S: AsyncStream> Connection<S> {
             now,
             phase: Phase::Running,
             resumable: HashMap::new(),
+            resumable_sent: 0,
         }
     }
 
@@ -252,21 +258,39 @@ impl<S: AsyncStream> Connection<S> {
                 command,
                 replies,
                 policy,
+                origin,
             } => {
                 let tag = command.tag();
                 let trace = CommandTrace::start(&command, policy, self.now);
+                // A resumed command was counted as started on its first connection.
+                let first_start = origin != Origin::Resumed;
                 // Register first: a fast router may answer before the write returns.
-                if self.routes.insert(tag, replies, policy, trace).is_err() {
+                if self
+                    .routes
+                    .insert(tag, replies, policy, trace, first_start)
+                    .is_err()
+                {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }
-                if let Some(after) = command.timeout().or(self.options.command_timeout) {
+                // The connection's deadline is for commands that finish: a
+                // streaming one (listen, follow, monitor, `interval=`) runs
+                // until cancelled, and keepalive tells a dead peer. Its own
+                // timeout still applies.
+                let default = self
+                    .options
+                    .command_timeout
+                    .filter(|_| !command.is_resumable());
+                if let Some(after) = command.timeout().or(default) {
                     self.deadlines.add(self.now, tag, after);
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
                 debug_assert!(self.routes.is_open(&tag), "registered before written");
-                if self.options.handback.is_some() && command.is_resumable() {
+                if self.options.handback.is_some()
+                    && origin != Origin::Direct
+                    && command.is_resumable()
+                {
                     self.remember_resumable(tag, command.clone());
                 }
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
@@ -285,7 +309,8 @@ impl<S: AsyncStream> Connection<S> {
             let routes = &self.routes;
             self.resumable.retain(|t, _| routes.is_open(t));
         }
-        self.resumable.insert(tag, again);
+        self.resumable_sent += 1;
+        self.resumable.insert(tag, (self.resumable_sent, again));
     }
 
     /// Queues one sentence for writing, counted and traced (by size only:
@@ -509,7 +534,10 @@ impl<S> Connection<S> {
         let mut wakes = Vec::new();
         let error_of_open = match &handback {
             Some(handback) => {
-                for (tag, command) in std::mem::take(&mut self.resumable) {
+                let mut resumable: Vec<_> =
+                    std::mem::take(&mut self.resumable).into_iter().collect();
+                resumable.sort_unstable_by_key(|(_, (order, _))| *order);
+                for (tag, (_, command)) in resumable {
                     let Some((replies, policy)) = self.routes.take_open(&tag) else {
                         continue;
                     };
@@ -519,6 +547,7 @@ impl<S> Connection<S> {
                         replies,
                         policy,
                         written: true,
+                        counted: true,
                     };
                     if let Some(orphan) = handback.give(orphan) {
                         orphan.replies.end_with(Err(error.clone()), &mut wakes);
@@ -536,6 +565,7 @@ impl<S> Connection<S> {
                 command,
                 replies,
                 policy,
+                origin,
             } = request
             else {
                 continue;
@@ -546,10 +576,13 @@ impl<S> Connection<S> {
                 replies,
                 policy,
                 written: false,
+                counted: origin == Origin::Resumed,
             };
+            // Only what the supervisor forwarded goes back to it: a request
+            // sent on this connection's own handle (its login) ends here.
             let unsent = match &handback {
-                Some(handback) => handback.give(orphan),
-                None => Some(orphan),
+                Some(handback) if origin != Origin::Direct => handback.give(orphan),
+                _ => Some(orphan),
             };
             if let Some(orphan) = unsent {
                 let item: Item = Err(error.clone());

@@ -165,6 +165,7 @@ pub(crate) fn submit(
         command,
         replies,
         policy,
+        origin: super::request::Origin::Direct,
     };
     requests
         .try_send(request)

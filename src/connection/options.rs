@@ -70,7 +70,11 @@ pub struct ConnectionOptions {
     pub limits: DecoderLimits,
     /// The buffer policy of commands that do not choose their own.
     pub buffer: BufferPolicy,
-    /// The deadline of commands that do not set their own (`None`: no deadline).
+    /// The deadline of commands that do not set their own (`None`: no
+    /// deadline). It never applies to a streaming command (`listen`,
+    /// `monitor`, a `print` with `follow`, `follow-only` or `interval`:
+    /// [`Command::is_resumable`](crate::protocol::command::Command::is_resumable)),
+    /// which runs until cancelled; keepalive detects a dead peer under it.
     pub command_timeout: Option<Duration>,
     /// The application keepalive (`None`: off).
     pub keepalive: Option<Keepalive>,

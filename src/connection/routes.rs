@@ -257,6 +257,7 @@ impl Routes {
         queue: QueueWriter,
         policy: BufferPolicy,
         trace: CommandTrace,
+        first_start: bool,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -279,7 +280,9 @@ impl Routes {
                 trace,
             }),
         );
-        self.shared.counters.command_started();
+        if first_start {
+            self.shared.counters.command_started();
+        }
         self.publish();
         Ok(())
     }

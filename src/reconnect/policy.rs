@@ -2,13 +2,20 @@
 
 use std::time::Duration;
 
+/// The shortest delay before any attempt, whatever the policy says: an
+/// `initial_delay(0)` (or a jitter draw of zero) must never make the
+/// supervisor spin on a router that refuses connections at once.
+pub const MIN_DELAY: Duration = Duration::from_millis(1);
+
 /// How a device reconnects after its connection is lost (see
 /// [`DeviceBuilder::reconnect`](crate::DeviceBuilder::reconnect)).
 ///
 /// The delay before an attempt is drawn from `0..=cap` ("full jitter", so
 /// that many clients cut off together do not come back together), where
 /// `cap` starts at [`initial_delay`](Self::initial_delay) and doubles with
-/// every attempt up to [`max_delay`](Self::max_delay). The doubling goes on
+/// every attempt up to [`max_delay`](Self::max_delay); no delay is ever
+/// shorter than [`MIN_DELAY`] (so `initial_delay(0)` starts the doubling
+/// there instead of spinning). The doubling goes on
 /// across connections that fail soon after they were made (a flapping link
 /// is not hammered) and starts over once a connection has stayed up for
 /// [`reset_after`](Self::reset_after).
@@ -107,13 +114,14 @@ impl ReconnectPolicy {
 
     /// The cap of the delay at backoff `level` (0 after a healthy
     /// connection, one more per attempt): `initial × 2^level`, at most
-    /// [`max_delay`](Self::max_delay).
+    /// [`max_delay`](Self::max_delay), and never below [`MIN_DELAY`].
     pub fn delay_cap(&self, level: u32) -> Duration {
         let factor = 1u32.checked_shl(level.min(31)).unwrap_or(u32::MAX);
         self.initial_delay
+            .max(MIN_DELAY)
             .checked_mul(factor)
             .unwrap_or(Duration::MAX)
-            .min(self.max_delay)
+            .min(self.max_delay.max(MIN_DELAY))
     }
 
     /// The delay at `level`, with `random` (any 64 bits) choosing a point
@@ -126,7 +134,7 @@ impl ReconnectPolicy {
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
         // `random % (nanos + 1)`, widened so that `nanos == u64::MAX` fits.
         let point = (u128::from(random) % (u128::from(nanos) + 1)) as u64;
-        Duration::from_nanos(point)
+        Duration::from_nanos(point).max(MIN_DELAY)
     }
 
     /// Whether an attempt starting `since_loss` after the loss, as attempt
@@ -163,7 +171,7 @@ mod tests {
             .max_delay(Duration::from_secs(8));
         for level in 0..6 {
             let cap = policy.delay_cap(level);
-            assert_eq!(policy.delay(level, 0), Duration::ZERO);
+            assert_eq!(policy.delay(level, 0), MIN_DELAY, "never below the floor");
             assert!(policy.delay(level, u64::MAX) <= cap);
             let nanos = u64::try_from(cap.as_nanos()).unwrap();
             assert_eq!(
@@ -188,6 +196,20 @@ mod tests {
             .initial_delay(Duration::from_secs(2));
         assert_eq!(policy.delay(0, 777), Duration::from_secs(2));
         assert_eq!(policy.delay(2, 777), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_zero_delay_never_spins() {
+        let policy = ReconnectPolicy::new()
+            .initial_delay(Duration::ZERO)
+            .max_delay(Duration::ZERO);
+        for level in 0..40 {
+            for random in [0, 1, u64::MAX / 2, u64::MAX] {
+                assert!(policy.delay(level, random) >= MIN_DELAY, "level {level}");
+            }
+        }
+        let doubling = ReconnectPolicy::new().initial_delay(Duration::ZERO);
+        assert_eq!(doubling.delay_cap(3), 8 * MIN_DELAY);
     }
 
     #[test]
