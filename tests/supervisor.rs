@@ -13,10 +13,11 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
+use mikrotik_rs::api::{Change, Resync};
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::runtime::{BoxFuture, BoxedStream, Runtime, Timer, default_runtime};
-use mikrotik_rs::testing::MockRouter;
+use mikrotik_rs::testing::{MockRouter, Reply, Script};
 use mikrotik_rs::{ConnectionState, Error, MikrotikDevice, ReconnectPolicy};
 
 fn quick() -> ReconnectPolicy {
@@ -328,6 +329,197 @@ async fn the_command_timeout_never_ends_a_listen() {
     let quiet = within(Duration::from_millis(600), listen.recv()).await;
     assert!(quiet.is_none(), "without reconnect too: {quiet:?}");
 }
+
+/// A table kept from a change stream: `.id` → `name`; the number of gaps.
+#[derive(Default)]
+struct Table {
+    rows: std::collections::BTreeMap<String, String>,
+    gaps: usize,
+}
+
+impl Table {
+    /// Applies the next item; an `Err` item fails the test.
+    async fn next(&mut self, changes: &mut mikrotik_rs::Changes) {
+        assert!(
+            self.next_within(changes, Duration::from_secs(20)).await,
+            "a change in time"
+        );
+    }
+
+    /// Reads the stream (which drives its resync) until `done`.
+    async fn pump_until(
+        &mut self,
+        changes: &mut mikrotik_rs::Changes,
+        mut done: impl FnMut() -> bool,
+    ) {
+        for _ in 0..1_000 {
+            if done() {
+                return;
+            }
+            self.next_within(changes, Duration::from_millis(20)).await;
+        }
+        panic!("never happened while reading the stream");
+    }
+
+    /// Applies the next item if one comes within `limit`.
+    async fn next_within(&mut self, changes: &mut mikrotik_rs::Changes, limit: Duration) -> bool {
+        let Some(item) = within(limit, changes.recv()).await else {
+            return false;
+        };
+        match item.expect("the stream goes on") {
+            Ok(Change::Upsert(row)) => {
+                let id = row.get(".id").unwrap().to_owned();
+                self.rows
+                    .insert(id, row.get("name").unwrap_or_default().to_owned());
+            }
+            Ok(Change::Removed { id, .. }) => {
+                self.rows.remove(&id);
+            }
+            Ok(Change::Resumed { .. }) => self.gaps += 1,
+            Err(error) => panic!("an error item on a live subscription: {error:?}"),
+        }
+        true
+    }
+}
+
+fn mock_table(router: &MockRouter) -> std::collections::BTreeMap<String, String> {
+    router
+        .items("/interface")
+        .into_iter()
+        .map(|item| {
+            let get = |key: &str| {
+                item.iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (get(".id"), get("name"))
+        })
+        .collect()
+}
+
+fn prints(router: &MockRouter) -> usize {
+    router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/interface/print")
+        .count()
+}
+
+/// Defect 3: the resync's snapshot traps. Its error is not the
+/// subscription's: it is taken again, and the table converges.
+async fn a_failed_snapshot_is_taken_again_not_reported() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device.menu("/interface").listen().await.unwrap();
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    let vlan = router
+        .add_item("/interface", [("name", "before"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    router.set_script(
+        "/interface/print",
+        Script::Reply(Reply::new().trap(Some(1), "busy")),
+    );
+    let before = prints(&router);
+    router.drop_connections();
+    assert!(router.remove_item("/interface", &vlan));
+    while table.gaps == 0 {
+        table.next(&mut changes).await;
+    }
+    table
+        .pump_until(&mut changes, || prints(&router) >= before + 2)
+        .await;
+    router.remove_script("/interface/print");
+    while table.rows != mock_table(&router) {
+        table.next(&mut changes).await;
+    }
+    assert!(!table.rows.contains_key(&vlan), "the removal is reported");
+    assert_eq!(table.gaps, 1);
+}
+
+/// The test: the mock restarts while the resync's snapshot runs.
+/// Exactly one gap item per gap, no error item, and the table converges.
+async fn a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device.menu("/interface").listen().await.unwrap();
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    let vlan = router
+        .add_item("/interface", [("name", "before"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    // The first snapshot is never answered: the restart finds it running.
+    router.set_script("/interface/print", Script::Silent);
+    let before = prints(&router);
+    router.drop_connections();
+    while table.gaps == 0 {
+        table.next(&mut changes).await;
+    }
+    table
+        .pump_until(&mut changes, || prints(&router) > before)
+        .await;
+    router.remove_script("/interface/print");
+    assert!(router.remove_item("/interface", &vlan));
+    let added = router
+        .add_item("/interface", [("name", "during"), ("type", "vlan")])
+        .unwrap();
+    router.drop_connections();
+    while table.gaps < 2 || table.rows != mock_table(&router) {
+        table.next(&mut changes).await;
+    }
+    assert_eq!(table.gaps, 2, "one gap item per gap");
+    assert!(table.rows.contains_key(&added));
+    // Live changes after it still arrive.
+    let late = router
+        .add_item("/interface", [("name", "after"), ("type", "vlan")])
+        .unwrap();
+    while !table.rows.contains_key(&late) {
+        table.next(&mut changes).await;
+    }
+    assert_eq!(table.gaps, 2);
+}
+
+/// Defect 14: a consumer chooses what a resync reports; `GapOnly` takes no
+/// snapshot (an append-only menu is not replayed).
+async fn gap_only_reports_the_gap_and_takes_no_snapshot() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device
+        .menu("/interface")
+        .listen()
+        .await
+        .unwrap()
+        .resync(Resync::GapOnly);
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    router
+        .add_item("/interface", [("name", "one"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    router.drop_connections();
+    table.next(&mut changes).await;
+    assert_eq!(table.gaps, 1);
+    wait_until(|| router.running_commands() == 1, "the listen sent again").await;
+    let late = router
+        .add_item("/interface", [("name", "two"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    assert!(
+        table.rows.contains_key(&late),
+        "the next item is the live change"
+    );
+    assert_eq!(table.rows.len(), 2, "no snapshot was replayed");
+    assert_eq!(prints(&router), 0);
+}
+
+on_every_runtime!(
+    a_failed_snapshot_is_taken_again_not_reported,
+    a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
+    gap_only_reports_the_gap_and_takes_no_snapshot,
+);
 
 on_every_runtime!(
     a_router_that_closes_at_once_fails_the_login_with_the_real_cause,

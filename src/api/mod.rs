@@ -58,7 +58,7 @@ mod needs_serde;
 mod property;
 mod rows;
 
-pub use changes::{Change, Changes};
+pub use changes::{Change, Changes, Resync};
 pub use collect::Collected;
 #[cfg(feature = "serde")]
 pub use de::{from_attributes, from_reply};

@@ -219,6 +219,19 @@ impl MikrotikDevice {
         matches!(self.link, Link::Supervised(_))
     }
 
+    /// The pause before retrying work on this device for the `level`-th
+    /// time (0 first), as its reconnect policy spaces attempts; `None`
+    /// without a policy (nothing is retried then).
+    pub(crate) fn retry_pause(
+        &self,
+        level: u32,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        match &self.link {
+            Link::Supervised(supervised) => Some(supervised.pause(level)),
+            Link::Direct(_) => None,
+        }
+    }
+
     /// The state of the link to the router now. A device without a
     /// reconnect policy is [`Connected`](ConnectionState::Connected) until
     /// its connection ends, then [`Closed`](ConnectionState::Closed).

@@ -95,6 +95,9 @@ pub(crate) struct Supervised {
     link: Arc<Link>,
     buffer: BufferPolicy,
     counters: Arc<crate::observe::Counters>,
+    /// For the pauses of work retried above it (a resync's snapshot).
+    runtime: Arc<dyn Runtime>,
+    policy: ReconnectPolicy,
 }
 
 impl fmt::Debug for Supervised {
@@ -127,6 +130,19 @@ impl Supervised {
 
     pub(crate) fn state(&self) -> ConnectionState {
         self.link.state.get()
+    }
+
+    /// Waits as the policy waits before attempt `level + 1` of a
+    /// reconnect: the pause of work above the device that is retried (a
+    /// resync's snapshot) while the device goes on.
+    pub(crate) fn pause(&self, level: u32) -> impl Future<Output = ()> + Send + 'static {
+        let delay = self.policy.delay(level, random());
+        let now = self.runtime.now();
+        let mut timer = now.checked_add(delay).map(|at| self.runtime.timer(at));
+        std::future::poll_fn(move |cx| match &mut timer {
+            Some(timer) => timer.as_mut().poll_expired(cx),
+            None => Poll::Pending,
+        })
     }
 
     /// Stops the supervisor (no new requests from any clone) and closes the
@@ -224,7 +240,7 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
         runtime: Arc::clone(&plan.runtime),
         refused: plan.refused,
         connectors: plan.connectors,
-        policy: plan.policy,
+        policy: plan.policy.clone(),
         command_timeout: plan.command_timeout,
         requests: Box::pin(incoming),
         orphanage,
@@ -244,6 +260,8 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
         link,
         buffer: plan.buffer,
         counters: plan.counters,
+        runtime: plan.runtime,
+        policy: plan.policy,
     }
 }
 
