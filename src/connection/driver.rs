@@ -23,7 +23,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_channel::Receiver;
 use futures_util::Stream;
@@ -242,7 +242,12 @@ impl<S: AsyncStream> Connection<S> {
                     }
                     let quit = CommandBuilder::new().command("/quit").build();
                     self.queue_sentence(quit.as_bytes(), false);
-                    let until = self.now.checked_add(self.options.close_linger);
+                    let linger = if self.shared.closes_at_once() {
+                        Duration::ZERO
+                    } else {
+                        self.options.close_linger
+                    };
+                    let until = self.now.checked_add(linger);
                     self.phase = Phase::Closing { until };
                     return true;
                 }

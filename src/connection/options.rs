@@ -97,6 +97,10 @@ pub struct ConnectionOptions {
     /// Set by a reconnecting device: the counters every one of its
     /// connections adds to, so a snapshot spans reconnects.
     pub(crate) counters: Option<std::sync::Arc<crate::observe::Counters>>,
+    /// Set under a fleet's connect limit: the slot this connection was
+    /// opened under, held (until the login releases it) for as long as the
+    /// connection lives, so its socket is closed before the slot is free.
+    pub(crate) connect_slot: Option<crate::runtime::ConnectSlot>,
 }
 
 impl Default for ConnectionOptions {
@@ -111,6 +115,7 @@ impl Default for ConnectionOptions {
             close_linger: Duration::from_secs(2),
             handback: None,
             counters: None,
+            connect_slot: None,
         }
     }
 }

@@ -54,6 +54,11 @@ pub struct DeviceBuilder {
     reconnect: Option<ReconnectPolicy>,
     /// More addresses of the same router, tried after `address` in order.
     fallbacks: Vec<String>,
+    /// A fleet's connect limit: every reconnect attempt holds one of its
+    /// slots while it connects and logs in.
+    reconnect_gate: Option<Arc<runtime::Limit>>,
+    /// The fleet's connect slot the first connection is opened under.
+    first_slot: Option<runtime::ConnectSlot>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -88,6 +93,8 @@ impl DeviceBuilder {
             tls: None,
             reconnect: None,
             fallbacks: Vec::new(),
+            reconnect_gate: None,
+            first_slot: None,
         }
     }
 
@@ -196,6 +203,20 @@ impl DeviceBuilder {
         self
     }
 
+    /// Opens the first connection under `slot` (a fleet's connect limit):
+    /// see [`runtime::ConnectSlot`].
+    pub(crate) fn first_connect_under(mut self, slot: runtime::ConnectSlot) -> Self {
+        self.first_slot = Some(slot);
+        self
+    }
+
+    /// Makes every reconnect attempt of the device wait for a slot of `gate`
+    /// (a fleet's connect limit) and hold it while it connects and logs in.
+    pub(crate) fn reconnects_under(mut self, gate: &Arc<runtime::Limit>) -> Self {
+        self.reconnect_gate = Some(Arc::clone(gate));
+        self
+    }
+
     /// Gives this builder `runtime` unless it was given one of its own (a
     /// fleet's routers run on the fleet's runtime by default).
     pub(crate) fn runtime_if_unset(mut self, runtime: &Arc<dyn Runtime>) -> Self {
@@ -258,10 +279,10 @@ impl DeviceBuilder {
     pub async fn connect(self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
+        let mut first_options = self.options.clone();
+        first_options.connect_slot = self.first_slot.clone();
         let Some(policy) = self.reconnect.clone() else {
-            let handle = self
-                .open_any(&runtime, self.options.clone(), &mut refused)
-                .await?;
+            let handle = self.open_any(&runtime, first_options, &mut refused).await?;
             return Ok(MikrotikDevice::from(handle));
         };
         let orphanage = reconnect::Orphanage::new();
@@ -269,9 +290,9 @@ impl DeviceBuilder {
         options.handback = Some(orphanage.handback());
         let counters = Arc::<crate::observe::Counters>::default();
         options.counters = Some(Arc::clone(&counters));
-        let first = self
-            .open_any(&runtime, options.clone(), &mut refused)
-            .await?;
+        first_options.handback = options.handback.clone();
+        first_options.counters = options.counters.clone();
+        let first = self.open_any(&runtime, first_options, &mut refused).await?;
         let command_timeout = self.options.command_timeout;
         let buffer = self.options.buffer;
         // The connectors own the builder, and so the password: it lives as
@@ -287,7 +308,12 @@ impl DeviceBuilder {
                     let runtime = Arc::clone(&runtime);
                     let mut options = options.clone();
                     options.handback = Some(handback);
+                    options.connect_slot = None;
                     Box::pin(async move {
+                        if let Some(gate) = &builder.reconnect_gate {
+                            let permit = Arc::clone(gate).acquire_owned().await;
+                            options.connect_slot = Some(runtime::ConnectSlot::new(permit));
+                        }
                         let handle = builder.open(at, &runtime, options).await;
                         if let Ok(handle) = &handle {
                             handle.counters().reconnected();
@@ -395,6 +421,7 @@ impl DeviceBuilder {
         options: ConnectionOptions,
     ) -> Result<ConnectionHandle> {
         let (stream, first_bytes) = KeepFirstBytes::watch(stream);
+        let slot = options.connect_slot.clone();
         let shared = connection::Shared::new(
             options.counters.clone().unwrap_or_default(),
             ConnectionSpan::new(&self.address, self.uses_tls()),
@@ -402,6 +429,9 @@ impl DeviceBuilder {
         let (handle, connection) =
             connection::new_observed(stream, Arc::clone(&runtime), options, shared);
         runtime.spawn(Box::pin(connection));
+        // Until the login succeeds, dropping or failing it closes the socket
+        // at once (a fleet's connect slot must not be freed while it lingers).
+        let abandon = AbandonUnlessLoggedIn(Some(handle.clone()));
         let device = MikrotikDevice::from(handle.clone());
         let deadline = self
             .login_timeout
@@ -429,7 +459,30 @@ impl DeviceBuilder {
                 explain_login_failure(error, &first)
             })?;
         super::identity::name_the_span(&handle, &*runtime).await;
+        abandon.logged_in();
+        if let Some(slot) = &slot {
+            slot.release();
+        }
         Ok(handle)
+    }
+}
+
+/// Closes a connection at once, without the linger, unless its login
+/// succeeded: dropped with the login future (a deadline, a cancelled
+/// fleet job) or on a failed login.
+struct AbandonUnlessLoggedIn(Option<ConnectionHandle>);
+
+impl AbandonUnlessLoggedIn {
+    fn logged_in(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbandonUnlessLoggedIn {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.close_at_once();
+        }
     }
 }
 

@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::lock::Mutex as AsyncMutex;
 
-use super::limit::Limit;
-use crate::runtime::{self, Runtime};
+use crate::runtime::{self, Limit, Runtime};
 use crate::{DeviceBuilder, Error, MikrotikDevice, Result};
 
 /// "No deadline" in [`Pool::reaper_due`].
@@ -35,7 +34,9 @@ pub(crate) struct Router {
 pub(crate) struct Pool {
     pub(crate) routers: Vec<Router>,
     pub(crate) runtime: Arc<dyn Runtime>,
-    connects: Limit,
+    /// The connect limit: held by each first connect here, and by every
+    /// reconnect attempt of a device's supervisor (see `reconnects_under`).
+    connects: Arc<Limit>,
     epoch: Instant,
     /// When the reaper will next look, in nanoseconds since `epoch`.
     reaper_due: AtomicU64,
@@ -79,19 +80,22 @@ impl Pool {
     ) -> Arc<Self> {
         let (wake_reaper, woken) = async_channel::bounded(1);
         let epoch = runtime.now();
+        let connects = Arc::new(Limit::new(connect_limit));
         let pool = Arc::new(Self {
             routers: routers
                 .into_iter()
                 .map(|(name, builder)| Router {
                     name,
-                    builder: builder.runtime_if_unset(&runtime),
+                    builder: builder
+                        .runtime_if_unset(&runtime)
+                        .reconnects_under(&connects),
                     device: AsyncMutex::new(None),
                     busy: AtomicUsize::new(0),
                     idle_since: AtomicU64::new(0),
                 })
                 .collect(),
             runtime: Arc::clone(&runtime),
-            connects: Limit::new(connect_limit),
+            connects,
             epoch,
             reaper_due: AtomicU64::new(NOT_ARMED),
             wake_reaper,
@@ -141,12 +145,21 @@ impl Pool {
             return (self.runtime.now(), Ok(device.clone()));
         }
         *slot = None;
-        let _permit = self.connects.acquire().await;
+        // Held until the login succeeds or, failing that, until the
+        // connection opened under it has closed its socket.
+        let connect_slot =
+            runtime::ConnectSlot::new(Arc::clone(&self.connects).acquire_owned().await);
         let started = self.runtime.now();
         let deadline = limit.and_then(|limit| started.checked_add(limit));
         // Boxed: the connect is large, and only `connect_limit` of them exist
         // at once, while every router's job future waits with its own state.
-        let connect = Box::pin(router.builder.clone().connect());
+        let connect = Box::pin(
+            router
+                .builder
+                .clone()
+                .first_connect_under(connect_slot)
+                .connect(),
+        );
         let result = runtime::with_deadline(&*self.runtime, deadline, connect, || {
             Err(router_timeout(limit))
         })
