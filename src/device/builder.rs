@@ -162,6 +162,12 @@ impl DeviceBuilder {
     /// Deadline for commands that set none with
     /// [`Command::with_timeout`](crate::protocol::command::Command::with_timeout).
     /// A command past it ends with [`Error::Timeout`] and is cancelled on the router.
+    ///
+    /// It is for commands that finish: it never applies to a streaming
+    /// command (`listen`, `monitor`, a `print` with `follow`, `follow-only`
+    /// or `interval`; [`Command::is_resumable`](crate::protocol::command::Command::is_resumable)),
+    /// which runs until dropped however quiet it is. A dead router under a
+    /// stream is found by the [`keepalive`](Self::keepalive).
     pub fn command_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.options.command_timeout = timeout.into();
         self
