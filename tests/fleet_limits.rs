@@ -114,7 +114,25 @@ async fn a_timed_out_login_does_not_keep_its_socket_past_its_slot() {
     wait_until(|| router.session_count() == 0, "every socket closed").await;
 }
 
+/// Defect 12: `open_connections` counts connections that are open, not
+/// routers whose login is still in progress.
+async fn a_login_in_progress_is_not_an_open_connection() {
+    let router = MockRouter::builder().never_answer().start();
+    let routers = (0..4).map(|i| (format!("r{i}"), MikrotikDevice::builder(router.address())));
+    let fleet = Fleet::builder()
+        .connect_limit(4)
+        .deadline(Duration::from_millis(300))
+        .build(routers)
+        .unwrap();
+    let mut run = fleet.run(|_device| async { Ok(()) });
+    wait_until(|| router.session_count() == 4, "four logins under way").await;
+    assert_eq!(fleet.open_connections(), 0, "none has logged in");
+    while futures_util::StreamExt::next(&mut run).await.is_some() {}
+    assert_eq!(fleet.open_connections(), 0);
+}
+
 on_every_runtime!(
+    a_login_in_progress_is_not_an_open_connection,
     reconnect_logins_stay_under_the_connect_limit,
     a_timed_out_login_does_not_keep_its_socket_past_its_slot,
 );

@@ -281,13 +281,18 @@ impl MikrotikDevice {
     /// Without it, the connection closes when every clone and every stream
     /// is dropped.
     pub async fn close(&self) {
+        self.close_now();
+        if let Link::Direct(connection) = &self.link {
+            connection.closed().await;
+        }
+    }
+
+    /// [`close`](Self::close) without waiting: asks for the close and returns.
+    pub(crate) fn close_now(&self) {
         // No new requests from any clone: the actor takes what is queued,
         // ends what still runs, then writes `/quit` and closes the stream.
         match &self.link {
-            Link::Direct(connection) => {
-                connection.close();
-                connection.closed().await;
-            }
+            Link::Direct(connection) => connection.close(),
             Link::Supervised(supervised) => supervised.close(),
         }
     }

@@ -27,6 +27,9 @@ pub(crate) struct Router {
     busy: AtomicUsize,
     /// When the last job ended, in nanoseconds since [`Pool::epoch`].
     idle_since: AtomicU64,
+    /// Whether `device` holds a connection (read without its lock, which
+    /// a connect in progress holds).
+    open: AtomicBool,
 }
 
 /// Every router of a fleet and the limits they share.
@@ -92,6 +95,7 @@ impl Pool {
                     device: AsyncMutex::new(None),
                     busy: AtomicUsize::new(0),
                     idle_since: AtomicU64::new(0),
+                    open: AtomicBool::new(false),
                 })
                 .collect(),
             runtime: Arc::clone(&runtime),
@@ -145,6 +149,7 @@ impl Pool {
             return (self.runtime.now(), Ok(device.clone()));
         }
         *slot = None;
+        router.open.store(false, Ordering::Release);
         // Held until the login succeeds or, failing that, until the
         // connection opened under it has closed its socket.
         let connect_slot =
@@ -167,14 +172,29 @@ impl Pool {
         if let Ok(device) = &result {
             self.opened.fetch_add(1, Ordering::Relaxed);
             *slot = Some(device.clone());
+            router.open.store(true, Ordering::Release);
         }
         (started, result)
     }
 
+    /// Closes the connection of a leased router (its job ran out of its
+    /// deadline), whoever else uses it: the next job opens a new one.
+    pub(crate) fn discard(&self, lease: &Lease) {
+        let router = &self.routers[lease.index];
+        if let Some(mut slot) = router.device.try_lock()
+            && let Some(device) = slot.take()
+        {
+            router.open.store(false, Ordering::Release);
+            device.close_now();
+        }
+    }
+
     /// Drops router `index`'s connection unless someone holds its slot.
     fn close(&self, index: usize) {
-        if let Some(mut slot) = self.routers[index].device.try_lock() {
+        let router = &self.routers[index];
+        if let Some(mut slot) = router.device.try_lock() {
             slot.take();
+            router.open.store(false, Ordering::Release);
         }
     }
 
@@ -200,6 +220,7 @@ impl Pool {
                 .saturating_add(idle);
             if due <= now || slot.as_ref().is_some_and(MikrotikDevice::is_closed) {
                 slot.take();
+                router.open.store(false, Ordering::Release);
             } else {
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
@@ -207,14 +228,14 @@ impl Pool {
         next
     }
 
-    /// Connections open now.
+    /// Connections open now: pooled and not ended (one being opened is
+    /// not counted until its login succeeded).
     pub(crate) fn open_connections(&self) -> usize {
         self.routers
             .iter()
-            .filter(|r| {
-                r.device
-                    .try_lock()
-                    .is_none_or(|slot| slot.as_ref().is_some_and(|d| !d.is_closed()))
+            .filter(|r| match r.device.try_lock() {
+                Some(slot) => slot.as_ref().is_some_and(|d| !d.is_closed()),
+                None => r.open.load(Ordering::Acquire),
             })
             .count()
     }

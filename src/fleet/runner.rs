@@ -17,7 +17,7 @@ use super::progress::Ending;
 use super::{Fleet, Progress, ProgressSnapshot, Summary};
 use crate::observe::trace;
 use crate::runtime;
-use crate::{MikrotikDevice, Result};
+use crate::{Error, MikrotikDevice, Result};
 
 /// How one router's job ended.
 #[derive(Debug)]
@@ -223,13 +223,25 @@ where
     let result = match device {
         Ok(device) => {
             let deadline = limit.and_then(|limit| started.checked_add(limit));
-            runtime::with_deadline(
+            let result = runtime::with_deadline(
                 &*pool.runtime,
                 deadline,
                 job(Arc::clone(&name), device),
                 || Err(router_timeout(limit)),
             )
-            .await
+            .await;
+            // A router that ran out of its deadline is suspect (hung, or
+            // its link is): its connection is closed, not pooled.
+            if matches!(
+                &result,
+                Err(Error::Timeout {
+                    what: crate::TimeoutKind::Router,
+                    ..
+                })
+            ) {
+                pool.discard(&lease);
+            }
+            result
         }
         Err(error) => Err(error),
     };
