@@ -515,7 +515,121 @@ async fn gap_only_reports_the_gap_and_takes_no_snapshot() {
     assert_eq!(prints(&router), 0);
 }
 
+/// A runtime whose open connections can be made to stop taking writes, as
+/// a socket whose send buffer is full does; connections opened later write.
+#[derive(Debug, Clone)]
+struct Stalling {
+    inner: Arc<dyn Runtime>,
+    open: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+}
+
+impl Stalling {
+    fn new() -> Self {
+        Self {
+            inner: default_runtime().unwrap(),
+            open: Arc::default(),
+        }
+    }
+
+    fn stall_open_connections(&self) {
+        for stalled in self.open.lock().unwrap().drain(..) {
+            stalled.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+struct StallingStream {
+    inner: BoxedStream,
+    stalled: Arc<AtomicBool>,
+}
+
+impl futures_io::AsyncRead for StallingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for StallingStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.stalled.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+impl Runtime for Stalling {
+    fn spawn(&self, future: BoxFuture) {
+        self.inner.spawn(future);
+    }
+    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
+        self.inner.timer(deadline)
+    }
+    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
+        let connecting = self.inner.connect(addr);
+        let open = Arc::clone(&self.open);
+        Box::pin(async move {
+            let inner = connecting.await?;
+            let stalled = Arc::new(AtomicBool::new(false));
+            open.lock().unwrap().push(Arc::clone(&stalled));
+            Ok(Box::new(StallingStream { inner, stalled }) as BoxedStream)
+        })
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+}
+
+/// Defect 13: a command none of whose bytes reached the socket when the
+/// connection was lost was not run: it goes out on the next connection
+/// (once), instead of ending as "may have run".
+async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    runtime.stall_open_connections();
+    let print = cmd("/system/identity/print");
+    let stream = device.send_command(print).await.unwrap();
+    wait_until(|| device.in_flight() >= 1, "the actor holds it").await;
+    router.drop_connections();
+    let items = within(Duration::from_secs(20), common::drain(stream))
+        .await
+        .expect("the command ends");
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "it ran on the next connection: {items:?}"
+    );
+    let sent = router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/system/identity/print")
+        .count();
+    assert!(sent >= 1, "it reached the router");
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
+}
+
 on_every_runtime!(
+    a_command_never_written_to_the_socket_is_sent_on_the_next_connection,
     a_failed_snapshot_is_taken_again_not_reported,
     a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
     gap_only_reports_the_gap_and_takes_no_snapshot,

@@ -15,7 +15,7 @@
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -102,6 +102,11 @@ pub struct Connection<S> {
     resumable: HashMap<Uuid, (u64, Command)>,
     /// How many resumable commands were remembered so far (their order).
     resumable_sent: u64,
+    /// With a supervisor only: commands forwarded by it whose bytes the
+    /// socket has not taken yet, with the write buffer's offset of their
+    /// first byte. At the end, one none of whose bytes reached the socket
+    /// was surely not run: it is handed back as never written.
+    unwritten: VecDeque<(u64, Uuid, Command)>,
     phase: Phase,
 }
 
@@ -146,6 +151,7 @@ impl<S: AsyncStream> Connection<S> {
             phase: Phase::Running,
             resumable: HashMap::new(),
             resumable_sent: 0,
+            unwritten: VecDeque::new(),
         }
     }
 
@@ -292,11 +298,16 @@ impl<S: AsyncStream> Connection<S> {
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
                 debug_assert!(self.routes.is_open(&tag), "registered before written");
-                if self.options.handback.is_some()
-                    && origin != Origin::Direct
-                    && command.is_resumable()
-                {
-                    self.remember_resumable(tag, command.clone());
+                if self.options.handback.is_some() && origin != Origin::Direct {
+                    if command.is_resumable() {
+                        self.remember_resumable(tag, command.clone());
+                    }
+                    let taken = self.write.taken_total();
+                    while self.unwritten.front().is_some_and(|(at, ..)| *at < taken) {
+                        self.unwritten.pop_front();
+                    }
+                    let at = self.write.queued_total();
+                    self.unwritten.push_back((at, tag, command.clone()));
                 }
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
@@ -539,6 +550,28 @@ impl<S> Connection<S> {
         let mut wakes = Vec::new();
         let error_of_open = match &handback {
             Some(handback) => {
+                // Commands none of whose bytes reached the socket never ran:
+                // back as never written, sent on the next connection as they are.
+                // (Handed back after the resumable ones, which are older.)
+                let taken = self.write.taken_total();
+                let mut never_written = Vec::new();
+                for (at, tag, command) in std::mem::take(&mut self.unwritten) {
+                    if at < taken {
+                        continue;
+                    }
+                    let Some((replies, policy)) = self.routes.take_open(&tag) else {
+                        continue;
+                    };
+                    self.resumable.remove(&tag);
+                    never_written.push(Orphan {
+                        tag,
+                        command,
+                        replies,
+                        policy,
+                        written: false,
+                        counted: true,
+                    });
+                }
                 let mut resumable: Vec<_> =
                     std::mem::take(&mut self.resumable).into_iter().collect();
                 resumable.sort_unstable_by_key(|(_, (order, _))| *order);
@@ -554,6 +587,11 @@ impl<S> Connection<S> {
                         written: true,
                         counted: true,
                     };
+                    if let Some(orphan) = handback.give(orphan) {
+                        orphan.replies.end_with(Err(error.clone()), &mut wakes);
+                    }
+                }
+                for orphan in never_written {
                     if let Some(orphan) = handback.give(orphan) {
                         orphan.replies.end_with(Err(error.clone()), &mut wakes);
                     }
