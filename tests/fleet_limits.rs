@@ -131,7 +131,21 @@ async fn a_login_in_progress_is_not_an_open_connection() {
     assert_eq!(fleet.open_connections(), 0);
 }
 
+/// Defect 11: a quoted password keeps its spaces, as the builder's does.
+async fn a_quoted_csv_password_is_taken_as_written() {
+    let router = MockRouter::builder().user("admin", " pw ").start();
+    let csv = format!(
+        "name,address,user,password\nr1,{},admin,\" pw \"\n",
+        router.address()
+    );
+    let inventory = mikrotik_rs::fleet::Inventory::from_csv(&csv).unwrap();
+    let fleet = Fleet::builder().build(inventory).unwrap();
+    let summary = fleet.run(|_device| async { Ok(()) }).summary().await;
+    assert_eq!(summary.succeeded(), 1, "{summary}");
+}
+
 on_every_runtime!(
+    a_quoted_csv_password_is_taken_as_written,
     a_login_in_progress_is_not_an_open_connection,
     reconnect_logins_stay_under_the_connect_limit,
     a_timed_out_login_does_not_keep_its_socket_past_its_slot,
