@@ -150,3 +150,37 @@ on_every_runtime!(
     reconnect_logins_stay_under_the_connect_limit,
     a_timed_out_login_does_not_keep_its_socket_past_its_slot,
 );
+
+/// "Fleet jobs on every core": each job is a task of its own, so on a
+/// runtime with two workers two jobs run at the same instant (each blocks
+/// its thread for a moment here, to be seen running). With every job in one
+/// task, as before, never more than one ran at once.
+async fn jobs_run_in_parallel_on_a_multi_threaded_runtime() {
+    let router = MockRouter::start();
+    let routers = (0..8).map(|i| (format!("r{i}"), MikrotikDevice::builder(router.address())));
+    let fleet = Fleet::builder().job_limit(8).build(routers).unwrap();
+    let running = Arc::new(AtomicUsize::new(0));
+    let most = Arc::new(AtomicUsize::new(0));
+    let (r, m) = (Arc::clone(&running), Arc::clone(&most));
+    let summary = fleet
+        .run(move |_device| {
+            let (running, most) = (Arc::clone(&r), Arc::clone(&m));
+            async move {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(40));
+                running.fetch_sub(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        .summary()
+        .await;
+    assert_eq!(summary.succeeded(), 8, "{summary}");
+    let most = most.load(Ordering::SeqCst);
+    assert!(most >= 2, "{most} job(s) at once on two workers");
+}
+
+#[test]
+fn jobs_run_in_parallel_on_tokio_workers() {
+    common::on_tokio(jobs_run_in_parallel_on_a_multi_threaded_runtime());
+}
