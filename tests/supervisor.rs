@@ -628,7 +628,77 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
     assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
 }
 
+/// "Also": with `retry_first_connect`, a router that is down at start
+/// gives a device that is `Reconnecting`; commands wait and run once it is up.
+async fn the_first_connect_is_retried_under_the_policy_when_asked() {
+    let router = MockRouter::start();
+    router.stop_listening();
+    let device = MikrotikDevice::builder(router.address())
+        .reconnect(quick())
+        .retry_first_connect(true)
+        .connect()
+        .await
+        .expect("a device, reconnecting");
+    assert!(
+        matches!(device.state(), ConnectionState::Reconnecting { .. }),
+        "{:?}",
+        device.state()
+    );
+    let waiting = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    router.start_listening().unwrap();
+    let items = within(Duration::from_secs(20), common::drain(waiting))
+        .await
+        .expect("ran once the router was up");
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{items:?}"
+    );
+    assert!(device.state().is_connected());
+    // The default is unchanged: the first connect's error, at once.
+    router.stop_listening();
+    let refused = MikrotikDevice::builder(router.address())
+        .reconnect(quick())
+        .connect()
+        .await;
+    assert!(refused.is_err());
+}
+
+/// "Also": asked to, a device whose login is refused keeps trying at the
+/// slow rate, saying so in its state, and comes back once the password does.
+async fn refused_logins_are_retried_slowly_when_asked() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let device = MikrotikDevice::builder(router.address())
+        .credentials("admin", Some("old"))
+        .reconnect(quick().retry_refused_logins(Duration::from_millis(10)))
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    wait_until(|| router.logins_refused() >= 1, "a refused login").await;
+    match device.state() {
+        ConnectionState::Reconnecting {
+            last_error: Error::Authentication { .. },
+            next_attempt_in,
+            ..
+        } => assert!(next_attempt_in >= mikrotik_rs::reconnect::MIN_REFUSED_RETRY),
+        other => panic!("reconnecting, refused: {other:?}"),
+    }
+    router.set_password("admin", "old");
+    wait_until(|| device.state().is_connected(), "logged in again").await;
+    assert!(
+        router.logins_refused() <= 3,
+        "slowly: {}",
+        router.logins_refused()
+    );
+}
+
 on_every_runtime!(
+    the_first_connect_is_retried_under_the_policy_when_asked,
+    refused_logins_are_retried_slowly_when_asked,
     a_command_never_written_to_the_socket_is_sent_on_the_next_connection,
     a_failed_snapshot_is_taken_again_not_reported,
     a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,

@@ -59,6 +59,8 @@ pub struct DeviceBuilder {
     reconnect_gate: Option<Arc<runtime::Limit>>,
     /// The fleet's connect slot the first connection is opened under.
     first_slot: Option<runtime::ConnectSlot>,
+    /// With a policy: a failed first connect is retried under it.
+    retry_first_connect: bool,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -95,6 +97,7 @@ impl DeviceBuilder {
             fallbacks: Vec::new(),
             reconnect_gate: None,
             first_slot: None,
+            retry_first_connect: false,
         }
     }
 
@@ -105,10 +108,24 @@ impl DeviceBuilder {
     ///
     /// The first connection is still made by [`connect`](Self::connect),
     /// whose error (a refused login, a router that is down) is returned at
-    /// once. Not with [`connect_stream`](Self::connect_stream), which cannot
-    /// open your stream again.
+    /// once, unless [`retry_first_connect`](Self::retry_first_connect) says
+    /// otherwise. Not with [`connect_stream`](Self::connect_stream), which
+    /// cannot open your stream again.
     pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
         self.reconnect = Some(policy);
+        self
+    }
+
+    /// With a [`reconnect`](Self::reconnect) policy: when the first connect
+    /// fails (the router is down, a timeout), [`connect`](Self::connect)
+    /// still returns a device, [`Reconnecting`](crate::ConnectionState::Reconnecting),
+    /// and the first connection is retried under the policy as a lost one
+    /// would be: a daemon needs no retry loop of its own. Commands sent
+    /// meanwhile wait for it. Default `false`: the first connect's error is
+    /// returned at once. A login refused by every address is returned at
+    /// once either way (a refused login is never retried).
+    pub fn retry_first_connect(mut self, retry: bool) -> Self {
+        self.retry_first_connect = retry;
         self
     }
 
@@ -298,7 +315,11 @@ impl DeviceBuilder {
         options.counters = Some(Arc::clone(&counters));
         first_options.handback = options.handback.clone();
         first_options.counters = options.counters.clone();
-        let first = self.open_any(&runtime, first_options, &mut refused).await?;
+        let first = match self.open_any(&runtime, first_options, &mut refused).await {
+            Ok(first) => Ok(first),
+            Err(error) if self.retry_first_connect && !refused.iter().all(|r| *r) => Err(error),
+            Err(error) => return Err(error),
+        };
         let command_timeout = self.options.command_timeout;
         let buffer = self.options.buffer;
         // The connectors own the builder, and so the password: it lives as

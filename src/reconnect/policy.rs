@@ -7,6 +7,11 @@ use std::time::Duration;
 /// supervisor spin on a router that refuses connections at once.
 pub const MIN_DELAY: Duration = Duration::from_millis(1);
 
+/// The shortest interval between logins tried again after every address
+/// refused one ([`ReconnectPolicy::retry_refused_logins`]): slow enough
+/// never to hammer a router (or its RADIUS server) with failing logins.
+pub const MIN_REFUSED_RETRY: Duration = Duration::from_secs(1);
+
 /// How a device reconnects after its connection is lost (see
 /// [`DeviceBuilder::reconnect`](crate::DeviceBuilder::reconnect)).
 ///
@@ -41,6 +46,7 @@ pub struct ReconnectPolicy {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) max_total: Option<Duration>,
     pub(crate) queue_capacity: usize,
+    pub(crate) refused_retry: Option<Duration>,
 }
 
 impl Default for ReconnectPolicy {
@@ -53,6 +59,7 @@ impl Default for ReconnectPolicy {
             max_attempts: None,
             max_total: None,
             queue_capacity: 1024,
+            refused_retry: None,
         }
     }
 }
@@ -109,6 +116,19 @@ impl ReconnectPolicy {
     /// [`Error::QueueFull`](crate::Error::QueueFull).
     pub fn queue_capacity(mut self, commands: usize) -> Self {
         self.queue_capacity = commands.max(1);
+        self
+    }
+
+    /// Keeps trying after every address refused the login, one attempt
+    /// every `every` (at least [`MIN_REFUSED_RETRY`]), instead of closing
+    /// the device with [`Error::Authentication`](crate::Error::Authentication)
+    /// (the default: a refused login is never retried). For passwords that
+    /// may be rotated back, or a RADIUS server that may be briefly down.
+    /// Meanwhile the state is [`Reconnecting`](super::ConnectionState::Reconnecting)
+    /// with the refusal as its `last_error`, and commands wait as in any
+    /// outage (bounded by their deadlines and the queue).
+    pub fn retry_refused_logins(mut self, every: Duration) -> Self {
+        self.refused_retry = Some(every.max(MIN_REFUSED_RETRY));
         self
     }
 

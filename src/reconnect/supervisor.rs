@@ -224,17 +224,37 @@ pub(crate) struct Plan {
     pub(crate) span: ConnectionSpan,
 }
 
-/// Spawns the supervisor of `first` (made with `orphanage.handback()`).
-pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -> Supervised {
+/// Spawns the supervisor of `first` (made with `orphanage.handback()`), or,
+/// if the first connect failed (`retry_first_connect`), of no connection
+/// yet: it starts in the backoff before its first attempt.
+pub(crate) fn spawn(
+    plan: Plan,
+    orphanage: Orphanage,
+    first: Result<ConnectionHandle, Error>,
+) -> Supervised {
     let (requests, incoming) = async_channel::unbounded();
-    let phase = Phase::Connected {
-        since: plan.runtime.now(),
-        handle: first.clone(),
+    let now = plan.runtime.now();
+    let (phase, level) = match first {
+        Ok(handle) => (Phase::Connected { since: now, handle }, 0),
+        Err(last_error) => {
+            let delay = plan.policy.delay(0, random());
+            let backoff = Phase::Backoff {
+                attempt: 1,
+                until: now.checked_add(delay),
+                delay,
+                last_error,
+            };
+            (backoff, 1)
+        }
+    };
+    let current = match &phase {
+        Phase::Connected { handle, .. } => Some(handle.clone()),
+        _ => None,
     };
     // The first state is the phase it starts in, published once.
     let link = Arc::new(Link {
         state: Arc::new(StateCell::new(phase.published())),
-        current: Mutex::new(Some(first)),
+        current: Mutex::new(current),
     });
     let supervisor = Supervisor {
         runtime: Arc::clone(&plan.runtime),
@@ -250,8 +270,8 @@ pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -
         waiting: VecDeque::new(),
         by_user: HashMap::new(),
         by_current: HashMap::new(),
-        level: 0,
-        lost_at: plan.runtime.now(),
+        level,
+        lost_at: now,
         span: plan.span,
     };
     plan.runtime.spawn(Box::pin(supervisor.run()));
@@ -570,7 +590,18 @@ impl Supervisor {
         if self.refused.iter().all(|r| *r)
             && let Some(refusal) = refusal
         {
-            return Phase::Closed { error: refusal };
+            let Some(every) = self.policy.refused_retry else {
+                return Phase::Closed { error: refusal };
+            };
+            // Asked to keep trying: every address again, at the slow rate.
+            self.refused.iter_mut().for_each(|r| *r = false);
+            let now = self.runtime.now();
+            return Phase::Backoff {
+                attempt: attempt.saturating_add(1),
+                until: now.checked_add(every),
+                delay: every,
+                last_error: refusal,
+            };
         }
         self.schedule(attempt.saturating_add(1), last_error)
     }
