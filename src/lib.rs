@@ -25,7 +25,9 @@ pub mod testing;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
-pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
+pub use api::{
+    Change, Changes, Collected, Menu, Print, Resync, RouterOsDuration, Rows, parse_duration,
+};
 #[doc(hidden)]
 pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
