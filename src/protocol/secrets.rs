@@ -32,15 +32,20 @@ use std::sync::atomic::{AtomicBool, Ordering};
 /// What a secret's value is shown as.
 pub const REDACTED: &[u8] = b"<redacted>";
 
-/// Keys secret in every menu, sorted (a test checks).
+/// Keys secret in every menu, sorted (a test checks). Script bodies are
+/// secrets (they carry credentials: `/tool/fetch user=… password=…`):
+/// netwatch's `up-script`, PPP's `on-up`, DHCP's `lease-script`, `/execute
+/// script=`, VRRP's `on-master`, … (a test walks the schema for them).
 const SECRET_NAMES: &[&str] = &[
     "auth-key",
     "authentication-password",
+    "binding-script",
     "challenge-passphrase",
     "challenge-password",
     "client-cert-key",
     "confirm-new-password",
     "connection-request-password",
+    "down-script",
     "eab-hmac-key",
     "eab-key-b64",
     "eap-password",
@@ -52,6 +57,7 @@ const SECRET_NAMES: &[&str] = &[
     "ipsec-secret",
     "key-passphrase",
     "key-val",
+    "lease-script",
     "mac-auth-password",
     "management-protection-key",
     "mschapv2-password",
@@ -62,6 +68,16 @@ const SECRET_NAMES: &[&str] = &[
     "nvme-tcp-password",
     "nvme-tcp-server-password",
     "old-password",
+    "on-alert",
+    "on-backup",
+    "on-down",
+    "on-error",
+    "on-fail",
+    "on-login",
+    "on-logout",
+    "on-master",
+    "on-message",
+    "on-up",
     "otp-secret",
     "ovpn-password",
     "passphrase",
@@ -73,6 +89,7 @@ const SECRET_NAMES: &[&str] = &[
     "private-passphrase",
     "private-pre-shared-key",
     "radius-password",
+    "script",
     "secret",
     "secret-download-key",
     "secrets",
@@ -88,6 +105,8 @@ const SECRET_NAMES: &[&str] = &[
     "static-key-3",
     "static-sta-private-key",
     "tcp-md5-key",
+    "test-script",
+    "up-script",
     "web-private-password",
     "wpa-pre-shared-key",
     "wpa2-pre-shared-key",
@@ -106,6 +125,15 @@ const SECRET_IN_MENU: &[(&str, &str)] = &[
     ("/system/script", "source"),
     ("/task", "source"),
     ("/tool", "key"),
+];
+
+/// Keys secret only in one menu whose names are too common to hide when the
+/// menu is unknown (`name` is everywhere): a SIM's `pin`, and the SNMP
+/// community's `name`, which is the v1/v2c password. Sorted.
+const SECRET_IN_KNOWN_MENU: &[(&str, &str)] = &[
+    ("/interface/lte", "pin"),
+    ("/interface/ppp-client", "pin"),
+    ("/snmp/community", "name"),
 ];
 
 /// Keys that look secret-like but are not secrets (sizes, choices, names of
@@ -129,9 +157,15 @@ const NOT_SECRET_NAMES: &[&str] = &[
     "key-size",
     "key-usage",
     "lacp-user-key",
+    "log-script-errors",
     "minimum-password-length",
     "multi-passphrase-group",
     "no-key-export",
+    "on-event",
+    "on-fail-retry-time",
+    "on-link",
+    "on-smart-card",
+    "parallel-scripts-limit",
     "password-authentication",
     "password-characters",
     "password-format",
@@ -143,8 +177,11 @@ const NOT_SECRET_NAMES: &[&str] = &[
     "remote-key",
     "remove-private-as",
     "reset-private-key",
+    "script-file",
+    "source",
     "static-sta-private-algo",
     "static-transmit-key",
+    "use-script-permissions",
     "web-private-username",
 ];
 
@@ -177,6 +214,9 @@ pub fn is_secret(path: Option<&[u8]>, key: &[u8]) -> bool {
 
 /// How the built-in lists classify `key` under `path` (names added with
 /// [`add_secret_name`] are not consulted: see [`is_secret`]).
+///
+/// Keys are compared without regard to ASCII case (RouterOS's are lower
+/// case; a key typed otherwise is still hidden: redaction errs safe).
 pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
     // A wifi property path such as `security.passphrase` is classified by
     // its last part.
@@ -185,13 +225,17 @@ pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
         _ => key,
     };
     let in_menu = SECRET_IN_MENU.iter().any(|(menu, secret)| {
-        secret.as_bytes() == name && path.is_none_or(|p| covers(menu.as_bytes(), p))
+        secret.as_bytes().eq_ignore_ascii_case(name)
+            && path.is_none_or(|p| covers(menu.as_bytes(), p))
+    }) || SECRET_IN_KNOWN_MENU.iter().any(|(menu, secret)| {
+        secret.as_bytes().eq_ignore_ascii_case(name)
+            && path.is_some_and(|p| covers(menu.as_bytes(), p))
     });
     if in_menu || listed(SECRET_NAMES, name) {
         Classification::Secret
     } else if listed(NOT_SECRET_NAMES, name) {
         Classification::NotSecret
-    } else if looks_secret(name) {
+    } else if looks_secret(name) || looks_like_script(name) {
         Classification::Unclassified
     } else {
         Classification::Plain
@@ -199,7 +243,8 @@ pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
 }
 
 fn listed(list: &[&str], name: &[u8]) -> bool {
-    list.iter().any(|entry| entry.as_bytes() == name)
+    list.iter()
+        .any(|entry| entry.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Whether `menu` covers `path`: the menu itself, or one command in it.
@@ -227,22 +272,39 @@ pub fn looks_secret(name: &[u8]) -> bool {
         b"pre-shared",
         b"preshared",
     ];
-    let contains = |needle: &[u8]| name.windows(needle.len()).any(|w| w == needle);
+    let contains = |needle: &[u8]| {
+        name.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
     PARTS.iter().any(|p| contains(p))
         || name.split(|&b| b == b'-' || b == b'.').any(|part| {
-            part == b"key" || part.starts_with(b"key") && part[3..].iter().all(u8::is_ascii_digit)
+            part.eq_ignore_ascii_case(b"key")
+                || part.len() >= 3
+                    && part[..3].eq_ignore_ascii_case(b"key")
+                    && part[3..].iter().all(u8::is_ascii_digit)
         })
 }
 
-/// If `word` is `=key=value` (or `?key=value`, `?=key=value`) with a secret
-/// key: where its value starts.
+/// Whether a name looks like it may hold a script body (which carries
+/// credentials as often as a password does): `source`, a name starting
+/// with `on-` (`on-up`, `on-event`), or one with `script`/`scripts` as a
+/// dash-separated part (`lease-script`).
+pub fn looks_like_script(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"source")
+        || name.len() > 3 && name[..3].eq_ignore_ascii_case(b"on-")
+        || name.split(|&b| b == b'-' || b == b'.').any(|part| {
+            part.eq_ignore_ascii_case(b"script") || part.eq_ignore_ascii_case(b"scripts")
+        })
+}
+
+/// If `word` is `=key=value` (or a query: `?key=value`, or with an
+/// operator, `?=key=value`, `?<key=value`, `?>key=value`, `?-key=…`) with a
+/// secret key: where its value starts.
 pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
-    let skip = if word.starts_with(b"?=") {
-        2
-    } else if word.starts_with(b"=") || word.starts_with(b"?") {
-        1
-    } else {
-        return None;
+    let skip = match word {
+        [b'?', b'=' | b'<' | b'>' | b'-', ..] => 2,
+        [b'=' | b'?', ..] => 1,
+        _ => return None,
     };
     let body = &word[skip..];
     let end = body.iter().position(|&b| b == b'=')?;
@@ -260,6 +322,29 @@ pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> std::borrow::Cow<
         }
         None => std::borrow::Cow::Borrowed(word),
     }
+}
+
+/// Whether the `ret` a command's `!done` brings back is a secret, judged by
+/// what the command asked (`words`: its path, then its words): a `get`
+/// whose `value-name` is secret in the menu reads that secret back.
+pub fn ret_is_secret<'w>(words: impl IntoIterator<Item = &'w [u8]>) -> bool {
+    let mut words = words.into_iter();
+    let Some(path) = words.next() else {
+        return false;
+    };
+    let is_get = path.rsplit(|&b| b == b'/').next() == Some(&b"get"[..]);
+    is_get
+        && words
+            .filter_map(|w| w.strip_prefix(b"=value-name="))
+            .any(|name| is_secret(Some(path), name))
+}
+
+/// Whether a `ret` whose command is unknown (`Debug` of a `!done`) may be
+/// shown: only an id (`*1A`, what `add` returns) or a number (a count).
+/// Anything else may be a secret a `get` read back, and is hidden.
+pub fn ret_may_be_shown(value: &[u8]) -> bool {
+    let digits = value.strip_prefix(b"*").unwrap_or(value);
+    !digits.is_empty() && digits.iter().all(u8::is_ascii_hexdigit)
 }
 
 /// Names added by the program, secret in every menu.
@@ -292,7 +377,7 @@ fn user_named(key: &[u8]) -> bool {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .any(|n| n == key)
+            .any(|n| n.eq_ignore_ascii_case(key))
 }
 
 #[cfg(test)]
