@@ -1,7 +1,8 @@
 //! The one secrets policy: which attribute values must never be shown.
 //!
-//! Every place that renders words or values asks [`is_secret`]: `Command`'s
-//! and replies' `Debug`, errors, the test recorder, replay's hints. A
+//! Every place that renders words or values asks [`is_secret`]: `Command`'s,
+//! `CommandBuilder`'s and replies' `Debug`, errors, the test recorder,
+//! replay's hints. A
 //! secret's value is shown as [`REDACTED`]; its key stays, so a reader still
 //! sees *what* was set.
 //!
@@ -10,14 +11,24 @@
 //! `key-size` are not; `source` is a script in `/system/script` and an
 //! address in `/routing/igmp-proxy/mfc`), so the lists below are explicit,
 //! and a test walks every argument name of the schema and fails on any that
-//! looks secret-like and is in neither list. A name no list knows that still
-//! looks secret-like (a newer RouterOS) is treated as secret: the policy
-//! fails closed.
+//! looks secret-like or looks like it holds a script ([`looks_like_script`]:
+//! script bodies carry credentials) and is in neither list. A name no list
+//! knows that still looks either way (a newer RouterOS) is treated as
+//! secret: the policy fails closed. Keys are compared without regard to
+//! ASCII case, and a query's operator (`?>`, `?<`, `?-`, `?=`) is not part
+//! of its key.
+//!
+//! A reply's `ret` is judged by what its command asked ([`ret_is_secret`]:
+//! a `get` of a secret `value-name` reads the secret back); where the
+//! command is unknown, a `ret` is shown only when it is an id or a count
+//! ([`ret_may_be_shown`]).
 //!
 //! Menus are compared on the command's path: an entry for `/system/script`
 //! covers `/system/script/add`, `/system/script/set` and the menu itself.
 //! Where the menu is unknown (a reply seen without its command), a key that
-//! is secret in any menu is secret.
+//! is secret in any menu is secret — except the few credentials whose names
+//! are everywhere (a SIM's `pin`, the SNMP community's `name`), hidden only
+//! in their own menus.
 //!
 //! Names of your own (a script argument, a container variable) are added
 //! with [`add_secret_name`]; the list is process-wide, because `Debug` and
