@@ -323,7 +323,16 @@ pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
 }
 
 /// `word` as it may be shown: a secret's value replaced by [`REDACTED`].
+/// A reply's `=ret=` whose command is unknown (`path` is `None`) is shown
+/// only when it is an id or a count ([`ret_may_be_shown`]).
 pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> std::borrow::Cow<'w, [u8]> {
+    let unknown_ret = path.is_none()
+        && word
+            .strip_prefix(b"=ret=")
+            .is_some_and(|ret| !ret.is_empty() && !ret_may_be_shown(ret));
+    if unknown_ret {
+        return std::borrow::Cow::Owned([&b"=ret="[..], REDACTED].concat());
+    }
     match secret_value_at(path, word) {
         Some(at) => {
             let mut shown = Vec::with_capacity(at + REDACTED.len());
@@ -353,9 +362,12 @@ pub fn ret_is_secret<'w>(words: impl IntoIterator<Item = &'w [u8]>) -> bool {
 /// Whether a `ret` whose command is unknown (`Debug` of a `!done`) may be
 /// shown: only an id (`*1A`, what `add` returns) or a number (a count).
 /// Anything else may be a secret a `get` read back, and is hidden.
+/// (A hex string without `*` is hidden: a hex pre-shared key looks so.)
 pub fn ret_may_be_shown(value: &[u8]) -> bool {
-    let digits = value.strip_prefix(b"*").unwrap_or(value);
-    !digits.is_empty() && digits.iter().all(u8::is_ascii_hexdigit)
+    match value.strip_prefix(b"*") {
+        Some(id) => !id.is_empty() && id.iter().all(u8::is_ascii_hexdigit),
+        None => !value.is_empty() && value.iter().all(u8::is_ascii_digit),
+    }
 }
 
 /// Names added by the program, secret in every menu.
@@ -516,6 +528,52 @@ mod tests {
             !shown.contains("pw123") && shown.contains("private-key"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_ret_is_judged_by_its_command() {
+        let get = |name: &str| {
+            let value_name = format!("=value-name={name}");
+            ret_is_secret([
+                &b"/interface/wireguard/get"[..],
+                b"=number=wg0",
+                value_name.as_bytes(),
+            ])
+        };
+        assert!(get("private-key"));
+        assert!(get("Private-Key"));
+        assert!(!get("public-key"));
+        assert!(!ret_is_secret([
+            &b"/ip/address/add"[..],
+            b"=value-name=password"
+        ]));
+        assert!(ret_may_be_shown(b"*1A") && ret_may_be_shown(b"42"));
+        assert!(!ret_may_be_shown(b"WgKey=") && !ret_may_be_shown(b"*"));
+        assert!(!ret_may_be_shown(b"a1b2c3"), "a hex key");
+        assert_eq!(&*redact_word(None, b"=ret=WgKey="), b"=ret=<redacted>");
+        assert_eq!(&*redact_word(None, b"=ret=*1A"), b"=ret=*1A");
+        let shown = format!(
+            "{:?}",
+            crate::protocol::Sentence::from_words(["!done", "=ret=WgKey="])
+        );
+        assert!(!shown.contains("WgKey"), "{shown}");
+    }
+
+    #[test]
+    fn keys_in_any_case_and_queries_with_operators_are_classified() {
+        assert!(is_secret(Some(b"/x/add"), b"PASSWORD"));
+        assert!(is_secret(Some(b"/system/script/add"), b"Source"));
+        for word in [
+            &b"?>source=x"[..],
+            b"?<source=x",
+            b"?-source=x",
+            b"?=source=x",
+        ] {
+            assert_eq!(
+                &*redact_word(Some(b"/system/script/print"), word),
+                [&word[..word.len() - 1], REDACTED].concat(),
+            );
+        }
     }
 
     #[test]
