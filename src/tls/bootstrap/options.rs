@@ -42,8 +42,15 @@ pub enum BootstrapStage {
     Assigning,
     /// Checking with a TLS handshake that the service's port presents it.
     Verifying {
-        /// The port handshaken with.
+        /// The port handshaken with: the one a client dials.
         port: u16,
+    },
+    /// The check failed after this run switched `api-ssl`: giving the
+    /// service back the certificate (and the disabled state) it had, so that
+    /// clients pinned to it keep working.
+    RollingBack {
+        /// The certificate it is given back (`None`: it had none).
+        certificate: Option<String>,
     },
     /// Finished: this is the fingerprint to pin.
     Done {
