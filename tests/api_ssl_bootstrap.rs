@@ -775,6 +775,106 @@ async fn a_disabled_service_is_not_verified_as_serving() {
     );
 }
 
+/// The design change of the review: the device knows the router's address
+/// (the builder's socket, updated on every reconnect), so the check needs no
+/// `verify_host`; a device over the user's own stream has none and is told
+/// so before anything changes.
+async fn the_check_defaults_to_the_address_the_device_reached() {
+    let router = MockRouter::builder().api_ssl().start();
+    let device = plain(&router.address()).await;
+    assert_eq!(
+        device.peer_addr().map(|a| a.to_string()),
+        Some(router.address())
+    );
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+    assert_eq!(made.port, router.api_ssl_addr().unwrap().port());
+
+    let other = MockRouter::builder().api_ssl().start();
+    let stream = smol::net::TcpStream::connect(other.addr()).await.unwrap();
+    let unaddressed = MikrotikDevice::builder("own stream")
+        .connect_stream(stream)
+        .await
+        .unwrap();
+    assert_eq!(unaddressed.peer_addr(), None);
+    let error = bootstrap_certificate(&unaddressed, BootstrapOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, mikrotik_rs::Error::Config(m) if m.contains("verify_host")),
+        "{error:?}"
+    );
+    assert!(
+        !other
+            .received_paths()
+            .iter()
+            .any(|p| p.starts_with("/certificate") || p.starts_with("/ip/service")),
+        "{:?}",
+        other.received_paths()
+    );
+}
+
+/// A reconnecting device's address is its latest connection's: after the
+/// main router goes down it is the fallback's, and the bootstrap checks there.
+async fn the_peer_address_follows_a_reconnect_to_a_fallback() {
+    let main = MockRouter::builder().start();
+    let backup = MockRouter::builder().api_ssl().start();
+    let device = MikrotikDevice::builder(main.address())
+        .fallback_address(backup.address())
+        .reconnect(
+            ReconnectPolicy::new()
+                .initial_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(50)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        device.peer_addr().map(|a| a.to_string()),
+        Some(main.address())
+    );
+    main.stop_listening();
+    common::wait_until(
+        || device.peer_addr().map(|a| a.to_string()) == Some(backup.address()),
+        "the device reconnects to the fallback",
+    )
+    .await;
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(backup.api_ssl_fingerprint(), Some(made.fingerprint));
+}
+
+/// Item 4 of the review with no timeout at all: the run that lost the add
+/// to a winner that died still ends (bounded here by the test's own limit).
+async fn a_dead_winner_keeps_no_run_waiting_even_without_a_timeout() {
+    let router = Arc::new(MockRouter::builder().api_ssl().start());
+    winner_adds_first(
+        &router,
+        false,
+        &[
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+            ("key-size", "prime256v1"),
+            ("days-valid", "3650"),
+            ("key-usage", SERVER),
+        ],
+    );
+    let device = plain(&router.address()).await;
+    let run = bootstrap_certificate(&device, bootstrap_options().timeout(None));
+    let limit = async_io::Timer::after(Duration::from_secs(20));
+    match futures_util::future::select(Box::pin(run), Box::pin(limit)).await {
+        futures_util::future::Either::Left((made, _)) => {
+            let made = made.unwrap();
+            assert_eq!(made.action, CertificateAction::SignedTemplate);
+            assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+        }
+        futures_util::future::Either::Right(_) => panic!("still waiting after 20 s"),
+    }
+}
+
 on_every_runtime![
     item1_an_unfit_certificate_is_not_reused,
     item2_the_pin_is_checked_against_the_port,
@@ -794,4 +894,7 @@ on_every_runtime![
     a_failed_verification_leaves_the_service_as_it_was,
     the_returned_port_is_the_one_the_handshake_checked,
     a_disabled_service_is_not_verified_as_serving,
+    the_check_defaults_to_the_address_the_device_reached,
+    the_peer_address_follows_a_reconnect_to_a_fallback,
+    a_dead_winner_keeps_no_run_waiting_even_without_a_timeout,
 ];

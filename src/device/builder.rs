@@ -1,11 +1,13 @@
 //! `DeviceBuilder`: every option of a connection, then `connect`.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::address::Address;
 use super::addressed;
+use super::peer::PeerAddr;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionHandle, ConnectionOptions, Keepalive};
@@ -259,19 +261,20 @@ impl DeviceBuilder {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
         let Some(policy) = self.reconnect.clone() else {
-            let handle = self
+            let (handle, peer) = self
                 .open_any(&runtime, self.options.clone(), &mut refused)
                 .await?;
-            return Ok(MikrotikDevice::from(handle));
+            return Ok(MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer)));
         };
         let orphanage = reconnect::Orphanage::new();
         let mut options = self.options.clone();
         options.handback = Some(orphanage.handback());
         let counters = Arc::<crate::observe::Counters>::default();
         options.counters = Some(Arc::clone(&counters));
-        let first = self
+        let (first, first_peer) = self
             .open_any(&runtime, options.clone(), &mut refused)
             .await?;
+        let peer = PeerAddr::new(first_peer);
         let command_timeout = self.options.command_timeout;
         let buffer = self.options.buffer;
         // The connectors own the builder, and so the password: it lives as
@@ -282,17 +285,18 @@ impl DeviceBuilder {
                 let builder = Arc::clone(&builder);
                 let runtime = Arc::clone(&runtime);
                 let options = options.clone();
+                let peer = peer.clone();
                 let connector: reconnect::Connector = Arc::new(move |handback| {
                     let builder = Arc::clone(&builder);
                     let runtime = Arc::clone(&runtime);
+                    let peer = peer.clone();
                     let mut options = options.clone();
                     options.handback = Some(handback);
                     Box::pin(async move {
-                        let handle = builder.open(at, &runtime, options).await;
-                        if let Ok(handle) = &handle {
-                            handle.counters().reconnected();
-                        }
-                        handle
+                        let (handle, addr) = builder.open(at, &runtime, options).await?;
+                        handle.counters().reconnected();
+                        peer.set(addr);
+                        Ok(handle)
                     })
                 });
                 connector
@@ -308,9 +312,7 @@ impl DeviceBuilder {
             counters,
             span: ConnectionSpan::reconnecting(&builder.address),
         };
-        Ok(MikrotikDevice::supervised(reconnect::spawn(
-            plan, orphanage, first,
-        )))
+        Ok(MikrotikDevice::supervised(reconnect::spawn(plan, orphanage, first)).with_peer(peer))
     }
 
     fn address_count(&self) -> usize {
@@ -325,14 +327,15 @@ impl DeviceBuilder {
         }
     }
 
-    /// Tries every address in turn; the first that logs in wins, else the
-    /// last error. Notes in `refused` which addresses refused the login.
+    /// Tries every address in turn; the first that logs in wins (with the
+    /// socket address it reached), else the last error. Notes in `refused`
+    /// which addresses refused the login.
     async fn open_any(
         &self,
         runtime: &Arc<dyn Runtime>,
         options: ConnectionOptions,
         refused: &mut [bool],
-    ) -> Result<ConnectionHandle> {
+    ) -> Result<(ConnectionHandle, SocketAddr)> {
         let mut last_error = None;
         for (at, refused) in refused.iter_mut().enumerate() {
             match self.open(at, runtime, options.clone()).await {
@@ -346,13 +349,14 @@ impl DeviceBuilder {
         Err(last_error.unwrap_or(Error::Closed))
     }
 
-    /// Connects to the `at`-th address, secures and logs in.
+    /// Connects to the `at`-th address, secures and logs in; the socket
+    /// address it reached.
     async fn open(
         &self,
         at: usize,
         runtime: &Arc<dyn Runtime>,
         options: ConnectionOptions,
-    ) -> Result<ConnectionHandle> {
+    ) -> Result<(ConnectionHandle, SocketAddr)> {
         let default_port = if self.uses_tls() {
             API_SSL_PORT
         } else {
@@ -370,9 +374,11 @@ impl DeviceBuilder {
                 address: Some(format!("{}:{}", address.host, address.port).into()),
             })
         };
-        let stream = runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        let (stream, peer) =
+            runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
-        self.log_in(stream, Arc::clone(runtime), options).await
+        let handle = self.log_in(stream, Arc::clone(runtime), options).await?;
+        Ok((handle, peer))
     }
 
     /// Logs in over a stream that is already connected (any futures-io stream:
@@ -434,12 +440,20 @@ impl DeviceBuilder {
 }
 
 /// Tries each resolved address in turn; the last error wins. Errors, then and
-/// for the life of the connection, name the address.
-async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedStream> {
+/// for the life of the connection, name the address; it is returned too.
+async fn connect_tcp(
+    runtime: &dyn Runtime,
+    address: &Address,
+) -> Result<(BoxedStream, SocketAddr)> {
     let mut last_error = None;
     for addr in address.resolve().await? {
         match runtime.connect(addr).await {
-            Ok(stream) => return Ok(Box::new(addressed::AddressedStream::new(stream, addr))),
+            Ok(stream) => {
+                return Ok((
+                    Box::new(addressed::AddressedStream::new(stream, addr)),
+                    addr,
+                ));
+            }
             Err(e) => last_error = Some(addressed::at("connecting to ", addr, e)),
         }
     }

@@ -6,6 +6,7 @@ mod builder;
 mod credentials;
 mod handle;
 mod identity;
+mod peer;
 mod port_mixup;
 
 pub use builder::DeviceBuilder;

@@ -10,18 +10,24 @@
 //!
 //! Two runs at once, on two connections, coordinate through the router
 //! itself: a certificate name is unique there, so `/certificate/add` is the
-//! lock. The run whose `add` fails with "already exists" does not sign: it
-//! waits for the winner's signature (or finds it signed). Two runs that find
-//! the same leftover template both sign it; the sign that loses the race
-//! finds the certificate signed and takes it. A template is recognised as the
-//! bootstrap's own by its name and by carrying the options a run would
-//! give it ([`fitness::template_matches`]).
+//! lock. The run whose `add` fails with "already exists" takes the winner's
+//! certificate if it is signed, or signs the template too when it carries
+//! its own options, as two runs that find the same leftover template both
+//! sign it: the sign that loses the race finds the certificate signed and
+//! takes it, and a winner that died before signing keeps nobody waiting. A
+//! template with other options is watched for a while for a concurrent
+//! run's signature ([`LEFTOVER_GRACE`]) before it is taken for a leftover.
+//! A template is recognised as the bootstrap's own by its name (the one
+//! asked for, or that name with `-2`, `-3`…) and by carrying the options a
+//! run would give it ([`fitness::template_matches`]). Whatever is signed or
+//! taken is checked for fitness before it is assigned.
 
 mod fitness;
 mod options;
 mod outcome;
 mod verify;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -52,18 +58,25 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 ///   revoked. Reusing it means pinning it: existing clients keep working.
 ///   Options that differ from it are reported in
 ///   [`differences`](BootstrappedCertificate::differences), not applied.
-/// - Otherwise reuses the certificate named in `options` if it can serve,
-///   signs it if it is a template this bootstrap would have made, or
-///   **makes** one (`/certificate/add` with a TLS server's key usage,
-///   `/certificate/sign`); a certificate with that name that cannot serve is
-///   left alone and the new one is named `<name>-2`, `-3`…
+/// - Otherwise reuses the certificate named in `options` (or one an earlier
+///   run made as `<name>-2`, `-3`…) if it can serve, signs one that is a
+///   template this bootstrap would have made, or **makes** one
+///   (`/certificate/add` with a TLS server's key usage, `/certificate/sign`);
+///   a certificate with that name that cannot serve is left alone and the
+///   new one is named `<name>-2`, `-3`… Reruns reuse these rather than
+///   pile up more.
 /// - **Replaces** what `api-ssl` serves only when that cannot serve, or on
 ///   [`rotate`](BootstrapOptions::rotate); the old one is reported in
 ///   [`replaced`](BootstrappedCertificate::replaced) and stays on the router.
 /// - Assigns it (`/ip/service/set`, enabling the service if it is disabled)
-///   and **verifies** it: a TLS handshake with the service's port at
-///   [`verify_host`](BootstrapOptions::verify_host) must present exactly the
-///   pinned certificate, or the call fails saying what the port presents.
+///   and **verifies** it: a TLS handshake with the service's port at the
+///   address this device reached ([`MikrotikDevice::peer_addr`]), or at
+///   [`verify_host`](BootstrapOptions::verify_host), must present exactly
+///   the pinned certificate, or the call fails saying what the port
+///   presents — and, when this run switched the service, gives it back the
+///   certificate it served before ([`BootstrapStage::RollingBack`]), so
+///   clients pinned to that one keep working. The check cannot come before
+///   the switch: the service presents only the certificate it is given.
 ///
 /// A run that fails leaves nothing that blocks the next: a template it made
 /// and the router refused to sign is removed; one left by a run cut short
@@ -98,9 +111,7 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 /// let plain = MikrotikDevice::connect("192.168.88.1", "admin", Some("secret")).await?;
 /// let made = bootstrap_certificate(
 ///     &plain,
-///     BootstrapOptions::new()
-///         .verify_host("192.168.88.1")
-///         .on_progress(|stage| eprintln!("{stage:?}")),
+///     BootstrapOptions::new().on_progress(|stage| eprintln!("{stage:?}")),
 /// )
 /// .await?;
 /// println!("{:?}: {}", made.action, made.reason);
@@ -120,9 +131,13 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 /// `write` policy, an invalid key size or name); [`Error::Tls`] when the
 /// port does not present the pinned certificate (the message says what it
 /// presents) or cannot be reached; [`Error::Config`] without a
-/// [`verify_host`](BootstrapOptions::verify_host) or a runtime, for an empty
-/// name, or when an [`existing`](BootstrapOptions::existing) certificate is
-/// missing or cannot serve API-SSL, or the router has no `api-ssl` service;
+/// [`verify_host`](BootstrapOptions::verify_host) on a device with no address
+/// of its own ([`connect_stream`](crate::DeviceBuilder::connect_stream)),
+/// without a runtime, for an empty name, when an
+/// [`existing`](BootstrapOptions::existing) certificate (or what a
+/// concurrent run made) is missing or cannot serve API-SSL, when `api-ssl`
+/// is disabled and [`enable_service(false)`](BootstrapOptions::enable_service)
+/// keeps it so, or the router has no `api-ssl` service;
 /// [`Error::Decode`] when the router reports a fingerprint that is not 64
 /// hex digits, or a port that is not a number; connection errors as they come.
 pub async fn bootstrap_certificate(
@@ -132,12 +147,21 @@ pub async fn bootstrap_certificate(
     if options.name.is_empty() {
         return Err(Error::Config("the certificate name is empty".into()));
     }
-    let Some(host) = options.verify_host.clone() else {
-        return Err(Error::Config(
-            "the bootstrap checks the pin with a TLS handshake and needs the router's address \
-             for it: BootstrapOptions::verify_host"
-                .into(),
-        ));
+    // Where clients dial: as given, else the router this device reached.
+    let host = match (&options.verify_host, device.peer_addr()) {
+        (Some(host), _) => host.clone(),
+        (None, Some(peer)) => match peer.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        },
+        (None, None) => {
+            return Err(Error::Config(
+                "the bootstrap checks the pin with a TLS handshake to the router, and this \
+                 device has no address of its own (made with connect_stream or from a \
+                 connection handle): give it with BootstrapOptions::verify_host"
+                    .into(),
+            ));
+        }
     };
     let runtime = match &options.runtime {
         Some(runtime) => Arc::clone(runtime),
