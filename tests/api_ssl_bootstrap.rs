@@ -453,10 +453,10 @@ fn unfit_base_certificate(router: &MockRouter) {
         .unwrap();
 }
 
-/// Docs: "A run cut short while signing leaves an unsigned template, which
-/// the next run signs." Not when the run worked on `<name>-2`: the next run
-/// looks only at `<name>`, skips the taken `-2` and makes `-3`; the `-2`
-/// template stays unsigned on the router for good.
+/// Review defect 3: "A run cut short while signing leaves an unsigned
+/// template, which the next run signs", also when the run worked on
+/// `<name>-2` (before: the next run looked only at `<name>`, skipped the
+/// taken `-2` and made `-3`; the `-2` template stayed unsigned for good).
 async fn a_suffixed_template_left_by_a_cut_short_run_is_signed_by_the_next() {
     let router = MockRouter::builder()
         .api_ssl()
@@ -484,9 +484,10 @@ async fn a_suffixed_template_left_by_a_cut_short_run_is_signed_by_the_next() {
     );
 }
 
-/// Every rerun after a run cut short between signing and assigning (the
-/// router stopped answering `/ip/service/set`) makes one more `<name>-N`:
-/// the signed, fit `-2` it left is never looked at again.
+/// Review defect 3 (the 9th test): reruns after runs cut short between
+/// signing and assigning (the router stopped answering `/ip/service/set`)
+/// reuse the signed, fit `-2` the first left (before: each made one more
+/// `<name>-N`).
 async fn reruns_cut_short_before_assigning_do_not_pile_up_certificates() {
     let router = MockRouter::builder().api_ssl().start();
     unfit_base_certificate(&router);
@@ -512,10 +513,10 @@ async fn reruns_cut_short_before_assigning_do_not_pile_up_certificates() {
     );
 }
 
-/// `existing(name)` docs: "It must be fit to serve API-SSL". An unsigned
-/// template is signed and assigned without that check: a template with
-/// RouterOS's default key usage becomes a CA served by api-ssl, one with
-/// tls-client usage a certificate "not meant for a TLS server".
+/// Review defect 2: `existing(name)` "must be fit to serve API-SSL", also
+/// an unsigned template it signs (before: signed and assigned unchecked: a
+/// template with RouterOS's default key usage became a CA served by api-ssl,
+/// one with tls-client usage a certificate "not meant for a TLS server").
 async fn an_existing_template_is_checked_for_fitness_after_signing() {
     let mut accepted = Vec::new();
     for usage in [None, Some("digital-signature,key-encipherment,tls-client")] {
@@ -541,10 +542,10 @@ async fn an_existing_template_is_checked_for_fitness_after_signing() {
     assert!(accepted.is_empty(), "{}", accepted.join("\n"));
 }
 
-/// Two runs at once with different options. `make` refuses the second with
-/// "a concurrent run is making … with other options"; but a second run that
-/// reads the certificates while the first is signing takes the first's
-/// template for a leftover with other options and removes it under it.
+/// Review defect 1: two runs at once with different options. A second run
+/// that reads the certificates while the first is signing leaves the first's
+/// template alone (before: it took it for a leftover with other options and
+/// removed it under the first run).
 async fn a_concurrent_run_with_other_options_leaves_the_running_template_alone() {
     let router = MockRouter::builder()
         .api_ssl()
@@ -604,11 +605,11 @@ async fn a_concurrent_run_with_other_options_leaves_the_running_template_alone()
     );
 }
 
-/// The run that loses `/certificate/add` waits for the winner's signature.
-/// When the winner dies after its add (killed, its future dropped, its
-/// router link gone), nobody signs: the loser waits out its whole timeout
-/// (forever with `timeout(None)`) on an idle router, then fails, though it
-/// could sign the template itself as a run that finds it leftover does.
+/// Review defect 4: when the run that won `/certificate/add` dies before
+/// signing (killed, its future dropped, its router link gone), the loser
+/// does not wait out its timeout: it signs the template itself, as a run
+/// that finds it leftover does (before: it waited for a signature nobody
+/// would make, forever with `timeout(None)`).
 async fn a_run_whose_concurrent_winner_died_does_not_wait_out_its_timeout() {
     let router = Arc::new(MockRouter::builder().api_ssl().start());
     // The winner's add lands between this run's print and its add; then the
@@ -674,9 +675,9 @@ fn winner_adds_first(
     );
 }
 
-/// Item 4 again, through the race: a run asking for a subject-alt-name that
-/// loses the add to a run without one takes the winner's certificate as
-/// `Reused` with NO differences reported: the option is silently dropped.
+/// Review defect 5 (issue item 4 through the race): a run asking for a
+/// subject-alt-name that loses the add to a run without one reports the
+/// difference (before: `Reused` with none: the option silently dropped).
 async fn a_run_that_loses_the_race_reports_its_differing_options() {
     let router = Arc::new(MockRouter::builder().api_ssl().start());
     winner_adds_first(
@@ -717,9 +718,10 @@ async fn a_run_that_loses_the_race_reports_its_differing_options() {
     );
 }
 
-/// A run whose final check fails has already switched api-ssl: with
-/// `rotate(true)` and a `verify_host` that does not answer, the call fails,
-/// returns no pin, and every client pinned to the old certificate is cut off.
+/// Review defect 6: a run whose final check fails gives api-ssl back what it
+/// served (before: with `rotate(true)` and a `verify_host` that does not
+/// answer, the call failed, returned no pin, and left api-ssl switched:
+/// every client pinned to the old certificate cut off).
 async fn a_failed_verification_leaves_the_service_as_it_was() {
     let router = MockRouter::builder().api_ssl_self_signed().start();
     let before = router.api_ssl_fingerprint().unwrap();
@@ -740,10 +742,9 @@ async fn a_failed_verification_leaves_the_service_as_it_was() {
     );
 }
 
-/// `verify_host("host:port")` (a port forward) is where the check
-/// handshakes, yet `port` (documented "the port ... the handshake checked:
-/// the one to dial") and `BootstrapStage::Verifying` report the service's
-/// own port, which is not reachable from here.
+/// Review defect 7: with `verify_host("host:port")` (a port forward), `port`
+/// is the port the handshake checked, the one to dial (before: the
+/// service's own port, not reachable from here).
 async fn the_returned_port_is_the_one_the_handshake_checked() {
     let router = MockRouter::builder().api_ssl().start();
     let forwarded = router.api_ssl_addr().unwrap().port();
@@ -759,10 +760,10 @@ async fn the_returned_port_is_the_one_the_handshake_checked() {
     assert_eq!(made.port, forwarded, "the handshake checked {forwarded}");
 }
 
-/// Mock fidelity: with `enable_service(false)` and api-ssl disabled, the
-/// bootstrap "verifies" the pin against a service that a router would not
-/// run at all, and returns Ok: the mock presents the certificate whatever
-/// `disabled` says, so no test can show what a disabled service does.
+/// Review defect 8: with `enable_service(false)` and api-ssl disabled, the
+/// bootstrap fails (before: it "verified" the pin against a service a
+/// router would not run, as the mock presented the certificate whatever
+/// `disabled` said).
 async fn a_disabled_service_is_not_verified_as_serving() {
     let router = MockRouter::builder().api_ssl().start();
     assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
@@ -875,6 +876,45 @@ async fn a_dead_winner_keeps_no_run_waiting_even_without_a_timeout() {
     }
 }
 
+/// Review defect 8, the mock and the default: a disabled api-ssl presents
+/// nothing (a pinned client fails; enabled again, it connects), and a
+/// default run enables it (`disabled=no`) and checks it.
+async fn a_disabled_api_ssl_presents_nothing_and_the_bootstrap_enables_it() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let address = router.api_ssl_address().unwrap();
+    let pinned = || {
+        MikrotikDevice::builder(address.clone())
+            .tls(router.api_ssl_tls_options().unwrap())
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+    };
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
+    let refused = pinned().await;
+    assert!(refused.is_err(), "a disabled api-ssl answered: {refused:?}");
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "false")]));
+    pinned().await.unwrap();
+
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
+    let device = plain(&router.address()).await;
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    let service = router.items("/ip/service");
+    let api_ssl = service
+        .iter()
+        .find(|row| row.iter().any(|(k, v)| k == "name" && v == b"api-ssl"))
+        .unwrap();
+    let disabled = api_ssl
+        .iter()
+        .find(|(k, _)| k == "disabled")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    assert!(
+        matches!(disabled.as_deref(), Some("false" | "no")),
+        "{disabled:?}"
+    );
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+}
+
 on_every_runtime![
     item1_an_unfit_certificate_is_not_reused,
     item2_the_pin_is_checked_against_the_port,
@@ -897,4 +937,5 @@ on_every_runtime![
     the_check_defaults_to_the_address_the_device_reached,
     the_peer_address_follows_a_reconnect_to_a_fallback,
     a_dead_winner_keeps_no_run_waiting_even_without_a_timeout,
+    a_disabled_api_ssl_presents_nothing_and_the_bootstrap_enables_it,
 ];
