@@ -740,6 +740,7 @@ async fn a_failed_verification_leaves_the_service_as_it_was() {
         "the call failed ({error}) but api-ssl was switched; certificates: {:?}",
         certificates(&router)
     );
+    assert!(error.to_string().contains("given back"), "{error}");
 }
 
 /// Review defect 7: with `verify_host("host:port")` (a port forward), `port`
