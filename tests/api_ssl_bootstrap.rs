@@ -598,6 +598,16 @@ async fn a_concurrent_run_with_other_options_leaves_the_running_template_alone()
     );
     let a = a.expect(&summary);
     assert_eq!(a.action, CertificateAction::Made, "{summary}");
+    // The second waited for the first's signature and took its certificate,
+    // reporting the name it asked for and did not get.
+    let b = b.expect(&summary);
+    assert_eq!(b.fingerprint, a.fingerprint, "{summary}");
+    assert!(
+        b.differences
+            .iter()
+            .any(|d| d.attribute == "subject-alt-name"),
+        "{summary}"
+    );
     assert_eq!(
         router.api_ssl_fingerprint(),
         Some(a.fingerprint),

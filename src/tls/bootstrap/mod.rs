@@ -487,11 +487,16 @@ impl Run<'_> {
         let mut removed = Vec::new();
         for row in unsigned() {
             let found = row.get("name").unwrap_or_default();
-            if self
-                .signature_within(found, LEFTOVER_GRACE)
-                .await?
-                .is_some()
-            {
+            let signed = match self.signature_within(found, LEFTOVER_GRACE).await {
+                Ok(signed) => signed,
+                // Its own run removed it meanwhile (the router refused it).
+                Err(error) if !error.is_timeout() && self.certificate(found).await?.is_none() => {
+                    removed.push(found);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            if signed.is_some() {
                 return self
                     .checked(
                         found,
