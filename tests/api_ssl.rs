@@ -350,6 +350,42 @@ async fn tls_to_the_plain_port_names_the_api_ssl_port() {
     assert!(router.received().iter().all(|s| s.path() != "/login"));
 }
 
+/// TLS to the plain port in every mode (pinned, CA, accept-any): the same
+/// clear message, promptly. The ClientHellos differ by mode, and so did what
+/// the plain listener made of them: one mode failed at once with rustls's
+/// "corrupt message", another waited out the whole timeout.
+async fn tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let modes = [
+        ("pinned", router.api_ssl_tls_options().unwrap()),
+        (
+            "ca",
+            TlsOptions::custom_ca_pem(router.api_ssl_certificate_pem().unwrap()).unwrap(),
+        ),
+        ("accept-any", TlsOptions::dangerous_accept_any_certificate()),
+    ];
+    let limit = Duration::from_secs(10);
+    for (mode, options) in modes {
+        let started = std::time::Instant::now();
+        let error = MikrotikDevice::builder(router.address())
+            .tls(options)
+            .connect_timeout(limit)
+            .connect()
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(error, Error::Tls { .. }), "{mode}: {error:?}");
+        let text = error.to_string();
+        assert!(
+            text.contains("8728") && text.contains("8729"),
+            "{mode}: {text}"
+        );
+        // Generous: well under the timeout, which a silent wait would reach.
+        assert!(took < limit / 2, "{mode}: took {took:?}: {text}");
+    }
+    assert!(router.received().iter().all(|s| s.path() != "/login"));
+}
+
 /// A port that accepts TCP and then stays silent, as a router's 8728 does
 /// with a ClientHello: the handshake ends within the connect timeout and
 /// says why. (A listener that never accepts: the kernel completes the TCP
@@ -426,6 +462,7 @@ on_every_runtime![
     the_mock_speaks_api_ssl_with_its_own_certificate_in_one_line,
     a_certificate_with_the_default_key_usage_is_a_ca_only_pinning_accepts,
     tls_to_the_plain_port_names_the_api_ssl_port,
+    tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode,
     a_silent_port_ends_the_handshake_with_an_explanation,
     plain_to_an_api_ssl_port_without_certificate_says_enable_tls,
     plain_to_an_api_ssl_port_with_certificate_says_enable_tls,

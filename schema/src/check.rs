@@ -109,12 +109,74 @@ pub fn path(path: &str, within: Versions) -> Result<Target, String> {
     Err(unknown_path(schema, path, within))
 }
 
+/// The scripting commands at the root of the tree (`:put`, `:if`, …), which the
+/// API does not run (MikroTik's API notes): still accepted, as the tree has them,
+/// but never suggested.
+const SCRIPTING: [&str; 47] = [
+    "beep",
+    "break",
+    "continue",
+    "convert",
+    "delay",
+    "deserialize",
+    "do",
+    "error",
+    "execute",
+    "find",
+    "for",
+    "foreach",
+    "global",
+    "grep",
+    "if",
+    "jobname",
+    "len",
+    "local",
+    "lock",
+    "nothing",
+    "onerror",
+    "parse",
+    "pick",
+    "put",
+    "range",
+    "resolve",
+    "retry",
+    "return",
+    "rndnum",
+    "rndstr",
+    "serialize",
+    "set",
+    "time",
+    "timestamp",
+    "toarray",
+    "tobool",
+    "tocrlf",
+    "toid",
+    "toip",
+    "toip6",
+    "tolf",
+    "tonsec",
+    "tonum",
+    "tostr",
+    "totime",
+    "typeof",
+    "while",
+];
+
+/// The commands of a menu in `within` to list or suggest: the tree's (without the
+/// scripting ones at the root), and `listen` and `getall` where it has `print`.
 fn commands_in(menu: &Menu, within: Versions) -> Vec<&str> {
-    menu.commands()
+    let mut names: Vec<&str> = menu
+        .commands()
         .iter()
         .filter(|command| command.versions().intersects(within))
         .map(Command::name)
-        .collect()
+        .filter(|name| menu.path() != "/" || !SCRIPTING.contains(name))
+        .collect();
+    if names.contains(&"print") {
+        names.extend(["getall", "listen"]);
+        names.sort_unstable();
+    }
+    names
 }
 
 /// The message for a path that names no command in `within`.
@@ -273,15 +335,16 @@ pub fn argument(target: &Target, name: &str, within: Versions) -> Result<(), Str
             .filter(|sibling| Some(*sibling) != target.command().map(Command::name))
             .collect();
         if !siblings.is_empty() {
+            let quoted: Vec<String> = siblings.iter().map(|s| format!("`{s}`")).collect();
+            let quoted: Vec<&str> = quoted.iter().map(String::as_str).collect();
             message.push_str(&format!(
-                " (`{name}` is an argument of {} in `{}`)",
-                alternatives(
-                    &siblings
-                        .iter()
-                        .map(|s| menu.command_path(s))
-                        .collect::<Vec<_>>()
-                ),
-                menu.path()
+                " (`{name}` is an argument of its sibling {} {})",
+                if siblings.len() == 1 {
+                    "command"
+                } else {
+                    "commands"
+                },
+                some(&quoted, 6)
             ));
         }
     }
@@ -304,8 +367,9 @@ pub fn value(target: &Target, name: &str, value: &str) -> Result<(), String> {
     if !argument.always_hinted() || argument.hints().iter().any(|h| hint::accepts(h, value)) {
         return Ok(());
     }
+    // The value itself stays out of the message: at run time it may be a secret.
     Err(format!(
-        "`{value}` is not a value `{name}` of `{}` takes: RouterOS describes it as {}",
+        "this value does not fit `{name}` of `{}`, which RouterOS describes as {}",
         target.path(),
         alternatives(argument.hints())
     ))
@@ -400,6 +464,22 @@ mod tests {
     }
 
     #[test]
+    fn suggestions_include_the_apis_words_and_skip_scripting() {
+        let message = path_error("/interface/lisen");
+        assert!(
+            message.contains("did you mean `/interface/listen`?"),
+            "{message}"
+        );
+        let message = path_error("/pung");
+        assert!(message.contains("`/ping`"), "{message}");
+        let message = path_error("/x");
+        assert!(
+            !message.contains("`/do`") && !message.contains("`/if`"),
+            "{message}"
+        );
+    }
+
+    #[test]
     fn api_additions() {
         for ok in [
             "/login",
@@ -437,8 +517,11 @@ mod tests {
             "{message}"
         );
         let message = argument_error("/ip/address/add", "numbers");
-        assert!(message.contains("`numbers` is an argument of"), "{message}");
-        assert!(message.contains("`/ip/address/set`"), "{message}");
+        assert!(
+            message.contains("`numbers` is an argument of its sibling commands"),
+            "{message}"
+        );
+        assert!(message.contains("`set`"), "{message}");
     }
 
     #[test]

@@ -3,7 +3,11 @@
 //! enumerations, string lengths, the one numeric range. Every other hint accepts
 //! anything. The rule is "never reject a value a real router takes": where routers
 //! are known to accept more than the hint says (`address=192.168.88.1/24` under
-//! `A.B.C.D (IP address)`), the check accepts it too, and where unsure, it accepts.
+//! `A.B.C.D (IP address)`, lists such as `dns-server=8.8.8.8,1.1.1.1`, `!` negations
+//! in firewall matchers), the check accepts it too, and where unsure, it accepts:
+//! an address hint judges only values made of digits and separators (a word may be
+//! a pool or interface name, or a keyword), a time interval is judged only by its
+//! range, an empty value never.
 
 /// Whether `value` may be what the hint asks for.
 pub(crate) fn accepts(hint: &str, value: &str) -> bool {
@@ -15,14 +19,26 @@ pub(crate) fn accepts(hint: &str, value: &str) -> bool {
         return time_in_range(range, value);
     }
     if hint.ends_with("(IP address)") || hint == "A.B.C.D/M (IP prefix)" {
-        let words: Vec<&str> = hint
-            .split(" | ")
-            .filter(|word| !word.contains(' '))
-            .collect();
-        return words.contains(&value) || ip_like(value);
+        // Only what is plainly meant as IPv4 is judged: digits and `.`, `/`, `-`,
+        // `,` (many take lists: `dns-server=8.8.8.8,1.1.1.1`) and `!`. Words (a
+        // pool, `none`, `auto`) and IPv6 are left to the router.
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".,/-!".contains(&b))
+        {
+            return true;
+        }
+        return value.split(',').all(ip_like);
     }
     if hint.ends_with("(MAC address)") {
-        return mac_like(value);
+        // Likewise only hexadecimal digits with separators, one or a list.
+        if !value
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() || b":-.,".contains(&b))
+        {
+            return true;
+        }
+        return value.split(',').all(mac_like);
     }
     if hint == "0..4294967295" {
         return value
@@ -40,18 +56,18 @@ pub(crate) fn accepts(hint: &str, value: &str) -> bool {
         && !choices.contains(' ')
     {
         let choices: Vec<&str> = choices.split('|').collect();
-        return value.split(',').all(|item| choices.contains(&item));
+        // `!` negates an item in firewall matchers (`tcp-flags=syn,!ack`).
+        return value
+            .split(',')
+            .all(|item| choices.contains(&item.strip_prefix('!').unwrap_or(item)));
     }
     true
 }
 
 /// IPv4 (`A.B.C.D`, with an optional `/prefix`, `/mask` or `-A.B.C.D` range, and an
-/// optional leading `!`) or anything with a `:` (IPv6; RouterOS decides).
+/// optional leading `!`).
 fn ip_like(value: &str) -> bool {
     let value = value.strip_prefix('!').unwrap_or(value);
-    if value.contains(':') {
-        return true;
-    }
     let (address, rest) = match value.find(['/', '-']) {
         Some(at) => (&value[..at], Some(&value[at + 1..])),
         None => (value, None),
@@ -68,12 +84,8 @@ fn ipv4(text: &str) -> bool {
             .all(|part| !part.is_empty() && part.len() <= 3 && part.parse::<u8>().is_ok())
 }
 
-/// Six hexadecimal pairs with `:`, `-` or `.` between them or none; or anything with
-/// a `/` (a MAC with a mask, which some menus take).
+/// Six hexadecimal pairs with `:`, `-` or `.` between them or none.
 fn mac_like(value: &str) -> bool {
-    if value.contains('/') {
-        return true;
-    }
     let digits: String = value
         .chars()
         .filter(|c| !matches!(c, ':' | '-' | '.'))
@@ -187,12 +199,22 @@ mod tests {
             "::1",
             "fe80::1%ether1",
             "",
+            "8.8.8.8,1.1.1.1",
+            "pool1",
+            "auto",
         ] {
             assert!(accepts(ip, good), "{good}");
         }
-        for bad in ["192.168.88", "192.168.88.256", "router", "1.2.3.4/33"] {
+        for bad in [
+            "192.168.88",
+            "192.168.88.256",
+            "1.2.3.4/33",
+            "8.8.8.8,1.1.1",
+        ] {
             assert!(!accepts(ip, bad), "{bad}");
         }
+        // `dns-server` and `wins-server` of `/ppp/profile` take two addresses.
+        assert!(accepts(ip, "1.1.1.1,9.9.9.9"));
         assert!(accepts("none | A.B.C.D (IP address)", "none"));
         let mac = "AB[:|-|.]CD[:|-|.]EF[:|-|.]GH[:|-|.]IJ[:|-|.]KL (MAC address)";
         for good in [
@@ -200,11 +222,15 @@ mod tests {
             "000c.4200.0001",
             "00-0c-42-00-00-01",
             "000C42000001",
+            "00:0C:42:00:00:01/FF:FF:FF:00:00:00",
+            "00:0C:42:00:00:01,00:0C:42:00:00:02",
+            "any",
         ] {
             assert!(accepts(mac, good), "{good}");
         }
         assert!(!accepts(mac, "00:0C:42:00:00"));
-        assert!(!accepts(mac, "zz:0C:42:00:00:01"));
+        assert!(!accepts(mac, "00:0C:42:00:00:0"));
+        assert!(!accepts(mac, "00:0C:42:00:00:01,00"));
     }
 
     #[test]
@@ -233,6 +259,8 @@ mod tests {
     fn enumerations_lengths_numbers() {
         let hint = "pap|chap|mschap1|mschap2[,Authentication*]";
         assert!(accepts(hint, "pap") && accepts(hint, "pap,chap"));
+        let flags = "fin|syn|rst|psh|ack|urg|ece|cwr|ns|res0|res1|res2[,Flags*]";
+        assert!(accepts(flags, "syn,!ack") && !accepts(flags, "syn,!acks"));
         assert!(!accepts(hint, "pap,chop"));
         let hint = "string value, min length 1, max length 3";
         assert!(accepts(hint, "abc") && !accepts(hint, "abcd"));

@@ -34,8 +34,8 @@ fn limit(written: &str) -> usize {
     (written.len() / 3).max(2)
 }
 
-/// The candidates nearest to `written` (within [`limit`]), nearest first, at most
-/// `count`; ties keep the candidates' order.
+/// The candidates nearest to `written` (within [`limit`], and at most one edit worse
+/// than the nearest), nearest first, at most `count`; ties keep the candidates' order.
 pub(crate) fn nearest<'a>(
     written: &str,
     candidates: impl IntoIterator<Item = &'a str>,
@@ -50,8 +50,11 @@ pub(crate) fn nearest<'a>(
         .collect();
     scored.sort_by_key(|&(distance, _)| distance);
     scored.dedup_by(|a, b| a.1 == b.1);
+    // Far worse than the best is noise next to it.
+    let best = scored.first().map_or(0, |&(distance, _)| distance);
     scored
         .into_iter()
+        .take_while(|&(distance, _)| distance <= best + 1)
         .take(count)
         .map(|(_, name)| name)
         .collect()

@@ -47,6 +47,33 @@
 //!   one session are seen by every session (`listen`, `print =follow=`).
 //!   Your own menus, with their rows and rules: [`MockRouterBuilder::menu`]
 //!   and [`MockMenu`].
+//! - **Every other menu of RouterOS**, from the command tree of the release
+//!   it emulates (the `mikrotik-rs-schema` crate: 7.9 … 7.24, all packages;
+//!   [`MockRouterBuilder::routeros_version`], default the newest, 7.24). A
+//!   menu with `print` is an empty table, made on its first command: with
+//!   `add`, a list (`/ip/firewall/filter`, `/interface/wireguard/peers`);
+//!   without `add`, a list whose `set` takes `numbers`
+//!   (`/interface/ethernet`, empty in the mock) or a single row whose `set`
+//!   takes none (`/ip/dns`). Tables answer what the tree lists for them plus
+//!   `listen` and `getall`: `print` (queries, `follow`, as above), `add`
+//!   (any argument of the command; `disabled` stored as the flavour's
+//!   `false` when left out), `set`, `remove`, `enable`/`disable` (the
+//!   `disabled` property), `comment`, `unset` (`value-name`), `get`
+//!   (`number`, `value-name` → `!done =ret=value`) and `move` (`numbers`
+//!   before `destination`, or to the end). The built-in and your menus keep
+//!   their own rules and also answer the tree's `enable`, `disable`,
+//!   `comment`, `unset`, `get`, `move`.
+//! - Commands of the tree with no table meaning answer by kind:
+//!   `/system/reboot` and `/system/shutdown` close every connection
+//!   without an answer (as routers do; new connections are accepted at
+//!   once); `/ping` and `/tool/ping =address=…` send a row per interval
+//!   (`seq`, `host`, `size`, `ttl`, `time`, `sent`, `received`,
+//!   `packet-loss`, `min-rtt`, `avg-rtt`, `max-rtt`), `count` rows then
+//!   `!done`, or until cancelled without `count`; a `monitor` other than the
+//!   two below sends a row per item of `numbers` (only its `name`), once
+//!   with `=once=`, else every interval with `.section`; any other command
+//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export`…) answers
+//!   `!done`.
 //! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
 //!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
 //!   every interval, each with `=.section=N`, N counting cycles from 0).
@@ -82,8 +109,20 @@
 //!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
 //!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
 //!   matches a row printed `false` (on both flavours).
-//! - `add`/`set` are checked against the menu's properties: an unknown (or
-//!   read-only) name → `!trap =message=unknown parameter <name>`; `add`
+//! - Every command of a menu of the tree is checked against the tree: an
+//!   argument it does not take → `!trap =message=unknown parameter <name>`
+//!   (RouterOS 6: `unknown parameter`, without the name, as 6.x routers
+//!   say); a value that breaks the argument's type hint, where the hint is
+//!   exact (the same check `command!` makes; lenient where routers accept
+//!   more than the hint says, like `address=192.168.88.1/24`) →
+//!   `=category=1` and the router's words: `invalid value for argument
+//!   <name>`, `invalid value of <name>, mac address required`, `input does
+//!   not match any value of <name>` (an enumeration), `value of <name> out
+//!   of range (<min>..<max>)`. The sources of these words are cited in
+//!   `src/testing/words.rs`.
+//! - `add`/`set` of the hand-built menus are checked against the menu's
+//!   properties: an unknown (or read-only) name → `!trap =message=unknown
+//!   parameter <name>`; `add`
 //!   without a required one → `!trap =message=missing value(s) of
 //!   argument(s) <names>`; a value of the wrong type → `!trap =category=1
 //!   =message=invalid value for argument <name>` (a number out of range:
@@ -120,11 +159,26 @@
 //!
 //! # Known differences from a real router
 //!
-//! - Only the menus above (and yours) exist; no command has side effects
+//! - Menus of the tree start empty (a real router has default rows, e.g.
+//!   its ethernet ports in `/interface/ethernet`), a single-row menu prints
+//!   one row with only what was `set`, and no table knows the read-only
+//!   properties a real `print` shows (`running`, `bytes`): the tree holds
+//!   arguments, not printed properties. `add` requires nothing (the tree
+//!   does not say which arguments are required) and takes any argument of
+//!   the command. The tree has no RouterOS 6: the 6.x flavour answers the
+//!   oldest covered tree (7.9), whose paths differ from 6.x in places
+//!   (v6 `/routing/bgp/peer` is v7 `/routing/bgp/connection`);
+//!   [`MockRouterBuilder::every_menu`]`(false)` turns the tree off.
+//! - No API capture of `value of <name> out of range (…)` is known (the
+//!   mock follows the console's words), and `input does not match any value
+//!   of <name>` for a word outside an enumeration is a guess (the manual
+//!   shows it for a name that matches no item).
+//! - No command has side effects
 //!   beyond its menu (adding an address adds no route; only its `network`,
 //!   `actual-interface` and flags are filled in); ids are never reused and
 //!   count from `*1` per menu.
-//! - A menu without declared properties accepts any property and any value.
+//! - A hand-built menu without declared properties accepts any property and
+//!   any value.
 //! - Trap messages follow the manual and captures, but RouterOS words them
 //!   differently across versions (some say only `unknown parameter`), and
 //!   the category of `unknown parameter` and `missing value(s)` traps is
@@ -271,11 +325,14 @@ mod api_ssl;
 mod certificates;
 mod control;
 mod db;
+// `add =place-before=` (desired state's ordered menus).
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+mod hints;
+mod ordered;
 mod query;
 mod record;
 mod replay;
@@ -287,7 +344,9 @@ mod socket;
 mod tests;
 #[cfg(feature = "_tls")]
 mod tls;
+mod tree;
 mod virtual_time;
+mod words;
 
 pub use virtual_time::VirtualTime;
 mod transcript;
@@ -531,11 +590,18 @@ struct Config {
     replay_timing: bool,
     replay_mode: ReplayMode,
     replay_any_value: Vec<Vec<u8>>,
+    /// The RouterOS release whose tree the mock answers (`None`: the newest
+    /// covered, or the oldest on the RouterOS 6 flavour).
+    release: Option<String>,
+    /// Whether the menus of the tree answer at all (beside the hand-built ones).
+    every_menu: bool,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
 pub(crate) struct Shared {
     config: Config,
+    /// The command tree of the emulated release (`None`: only hand-built menus).
+    tree: Option<tree::Tree>,
     replay: Option<replay::Replay>,
     scripts: RwLock<HashMap<Vec<u8>, Script>>,
     db: Mutex<db::Db>,
@@ -640,6 +706,8 @@ impl Default for MockRouterBuilder {
                 replay_timing: false,
                 replay_mode: ReplayMode::Strict,
                 replay_any_value: Vec::new(),
+                release: None,
+                every_menu: true,
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -688,6 +756,36 @@ impl MockRouterBuilder {
         self
     }
 
+    /// Emulates RouterOS `release` (e.g. `"7.16"` or `"7.16.2"`; any release
+    /// 7.9 … 7.24): its command tree decides which menus, commands and
+    /// arguments exist, `/system/resource` reports it (and
+    /// `check-for-updates` as installed, 7.24 as the latest), and from 7.18 on it
+    /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
+    /// later call may still change). Default: the newest covered release's
+    /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
+    /// flavour), with the version figures described in the module docs.
+    ///
+    /// [`start`](Self::start) panics and [`try_start`](Self::try_start)
+    /// fails with [`io::ErrorKind::InvalidInput`] for a release the tree
+    /// does not cover.
+    pub fn routeros_version(mut self, release: impl Into<String>) -> Self {
+        let release = release.into();
+        let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        self.config.empty_replies = (major, minor) >= (7, 18);
+        self.config.release = Some(release);
+        self
+    }
+
+    /// Whether every menu of the RouterOS tree answers (default `true`): a
+    /// menu with `print` is a table, other commands answer as their kind
+    /// does (see the module docs). With `false`, only the built-in menus
+    /// and yours exist, and everything else is an unknown command.
+    pub fn every_menu(mut self, on: bool) -> Self {
+        self.config.every_menu = on;
+        self
+    }
+
     /// The interval of streaming monitors (default one second).
     pub fn monitor_interval(mut self, interval: Duration) -> Self {
         self.config.monitor_interval = interval;
@@ -704,7 +802,8 @@ impl MockRouterBuilder {
     /// Adds a menu of your own (e.g. `/ip/firewall/address-list`) with its
     /// rows and, optionally, the properties it accepts; it answers `print`,
     /// `getall`, `add`, `set`, `remove`, `listen` and `print =follow=` like
-    /// the built-in ones. A built-in menu of the same path is replaced.
+    /// the built-in ones. A built-in menu of the same path is replaced, and
+    /// a menu of the RouterOS tree at that path answers by your rules instead.
     pub fn menu(mut self, menu: MockMenu) -> Self {
         self.config.menus.retain(|m| m.path != menu.path);
         self.config.menus.push(menu);
@@ -791,11 +890,13 @@ impl MockRouterBuilder {
     /// Binds `127.0.0.1:0` and starts serving on a background thread.
     ///
     /// # Panics
-    /// If no loopback port can be bound (use [`try_start`](Self::try_start)
-    /// to get the error instead).
+    /// If no loopback port can be bound, or the release given to
+    /// [`routeros_version`](Self::routeros_version) is not covered (use
+    /// [`try_start`](Self::try_start) to get the error instead).
     pub fn start(self) -> MockRouter {
         match self.try_start() {
             Ok(router) => router,
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => panic!("{e}"),
             Err(e) => panic!("the mock router could not listen on 127.0.0.1: {e}"),
         }
     }
@@ -805,7 +906,28 @@ impl MockRouterBuilder {
         let listener = bind_loopback()?;
         let addr = listener.get_ref().local_addr()?;
         let v6 = self.config.v6;
+        let tree = match (&self.config.release, self.config.every_menu) {
+            (_, false) => None,
+            (Some(release), true) => Some(tree::Tree::of(release).ok_or_else(|| {
+                let message = format!(
+                    "the mock router knows RouterOS {} … {}, not {release}",
+                    tree::Tree::oldest().release(),
+                    tree::Tree::newest().release()
+                );
+                io::Error::new(io::ErrorKind::InvalidInput, message)
+            })?),
+            (None, true) if v6 => Some(tree::Tree::oldest()),
+            (None, true) => Some(tree::Tree::newest()),
+        };
         let mut db = db::Db::preloaded(v6, self.config.empty_replies);
+        if let Some(release) = &self.config.release {
+            let version = format!("{release} (stable)");
+            let _ = db.set(
+                "/system/resource",
+                b"",
+                &[(b"version".to_vec(), version.into_bytes())],
+            );
+        }
         #[cfg(feature = "testing-tls")]
         certificates::preload(&mut db, v6);
         for menu in &self.config.menus {
@@ -820,6 +942,7 @@ impl MockRouterBuilder {
             )
         });
         let shared = Arc::new(Shared {
+            tree,
             replay,
             users: RwLock::new(self.config.users.clone()),
             login_attempts: AtomicU64::new(0),
@@ -1019,6 +1142,12 @@ impl MockRouter {
         }
     }
 
+    /// The RouterOS release whose command tree the mock answers (e.g.
+    /// `"7.24"`), `None` with [`MockRouterBuilder::every_menu`]`(false)`.
+    pub fn routeros_release(&self) -> Option<&'static str> {
+        self.shared.tree.map(|tree| tree.release())
+    }
+
     /// Sessions currently open.
     pub fn session_count(&self) -> usize {
         self.shared.sessions_open.load(Ordering::SeqCst)
@@ -1082,16 +1211,26 @@ impl MockRouter {
         drop(kills);
     }
 
-    /// Adds a row to a list menu (e.g. `/interface`) as if a client had; every
-    /// `listen` sees it. Returns the new id, or `None` if the menu is unknown,
-    /// single-row, or the name is taken.
+    /// The menus, with `menu` created first if it is a table of the tree
+    /// that no command has touched yet.
+    fn db_with(&self, menu: &str) -> MutexGuard<'_, db::Db> {
+        let mut db = lock(&self.shared.db);
+        if let Some(kind) = self.shared.tree.and_then(|tree| tree.menu_kind(menu)) {
+            db.ensure(menu, kind == tree::MenuKind::Single);
+        }
+        db
+    }
+
+    /// Adds a row to a list menu (e.g. `/interface`, `/ip/firewall/filter`)
+    /// as if a client had; every `listen` sees it. Returns the new id, or
+    /// `None` if the menu is unknown, single-row, or the name is taken.
     pub fn add_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
         &self,
         menu: &str,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Option<String> {
         let attrs = owned_pairs(attributes);
-        let id = lock(&self.shared.db).add(menu, attrs).ok()?;
+        let id = self.db_with(menu).add(menu, attrs).ok()?;
         Some(String::from_utf8_lossy(&id).into_owned())
     }
 
@@ -1104,9 +1243,7 @@ impl MockRouter {
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> bool {
         let attrs = owned_pairs(attributes);
-        lock(&self.shared.db)
-            .set(menu, id.as_bytes(), &attrs)
-            .is_ok()
+        self.db_with(menu).set(menu, id.as_bytes(), &attrs).is_ok()
     }
 
     /// Removes the row `id` of `menu`; returns whether it existed.
