@@ -418,6 +418,514 @@ async fn item7_the_timeout_runs_on_the_runtime_clock() {
     }
 }
 
+// Review of issue 28: the ways the first version still failed on routers
+// that are not fresh, each reproduced before its fix.
+
+/// `(name, fingerprint or "UNSIGNED", authority)` of every certificate.
+fn certificates(router: &MockRouter) -> Vec<(String, String, String)> {
+    router
+        .items("/certificate")
+        .iter()
+        .map(|row| {
+            let get = |key: &str| {
+                row.iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+            };
+            let fingerprint = get("fingerprint").filter(|f| !f.is_empty());
+            (
+                get("name").unwrap_or_default(),
+                fingerprint.map_or("UNSIGNED".into(), |f| f[..8].to_owned()),
+                get("authority").unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// A certificate with the bootstrap's name that cannot serve (a CA: RouterOS's
+/// default key usage), so the bootstrap works on `<name>-2`.
+fn unfit_base_certificate(router: &MockRouter) {
+    router
+        .add_certificate([
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+        ])
+        .unwrap();
+}
+
+/// Review defect 3: "A run cut short while signing leaves an unsigned
+/// template, which the next run signs", also when the run worked on
+/// `<name>-2` (before: the next run looked only at `<name>`, skipped the
+/// taken `-2` and made `-3`; the `-2` template stayed unsigned for good).
+async fn a_suffixed_template_left_by_a_cut_short_run_is_signed_by_the_next() {
+    let router = MockRouter::builder()
+        .api_ssl()
+        .certificate_signing_time(Duration::from_secs(2))
+        .start();
+    unfit_base_certificate(&router);
+    let device = plain(&router.address()).await;
+    let error = bootstrap_certificate(
+        &device,
+        bootstrap_options().timeout(Duration::from_millis(600)),
+    )
+    .await
+    .unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    let after_cut = certificates(&router);
+
+    let made = bootstrap_certificate(&device, bootstrap_options())
+        .await
+        .unwrap();
+    let names = certificates(&router);
+    assert_eq!(
+        made.name,
+        format!("{DEFAULT_CERTIFICATE_NAME}-2"),
+        "after the cut-short run: {after_cut:?}; after the rerun: {names:?}"
+    );
+}
+
+/// Review defect 3 (the 9th test): reruns after runs cut short between
+/// signing and assigning (the router stopped answering `/ip/service/set`)
+/// reuse the signed, fit `-2` the first left (before: each made one more
+/// `<name>-N`).
+async fn reruns_cut_short_before_assigning_do_not_pile_up_certificates() {
+    let router = MockRouter::builder().api_ssl().start();
+    unfit_base_certificate(&router);
+    let device = plain(&router.address()).await;
+    router.set_script("/ip/service/set", Script::Silent);
+    for _ in 0..3 {
+        let error =
+            bootstrap_certificate(&device, bootstrap_options().timeout(Duration::from_secs(2)))
+                .await
+                .unwrap_err();
+        assert!(error.is_timeout(), "{error:?}");
+    }
+    router.remove_script("/ip/service/set");
+    let made = bootstrap_certificate(&device, bootstrap_options())
+        .await
+        .unwrap();
+    let names = certificates(&router);
+    assert!(
+        names.len() <= 2,
+        "made {:?}; the router now holds {} certificates: {names:?}",
+        made.name,
+        names.len()
+    );
+}
+
+/// Review defect 2: `existing(name)` "must be fit to serve API-SSL", also
+/// an unsigned template it signs (before: signed and assigned unchecked: a
+/// template with RouterOS's default key usage became a CA served by api-ssl,
+/// one with tls-client usage a certificate "not meant for a TLS server").
+async fn an_existing_template_is_checked_for_fitness_after_signing() {
+    let mut accepted = Vec::new();
+    for usage in [None, Some("digital-signature,key-encipherment,tls-client")] {
+        let router = MockRouter::builder().api_ssl().start();
+        let mut template = vec![("name", "manual"), ("common-name", "manual")];
+        if let Some(usage) = usage {
+            template.push(("key-usage", usage));
+        }
+        router.add_item("/certificate", template).unwrap();
+        let device = plain(&router.address()).await;
+        let outcome = bootstrap_certificate(&device, bootstrap_options().existing("manual")).await;
+        if let Ok(made) = &outcome {
+            accepted.push(format!(
+                "key usage {usage:?}: Ok({:?}, {:?}); api-ssl now serves {:?} \
+                 (name, fingerprint, authority): {:?}",
+                made.action,
+                made.reason,
+                made.name,
+                certificates(&router)
+            ));
+        }
+    }
+    assert!(accepted.is_empty(), "{}", accepted.join("\n"));
+}
+
+/// Review defect 1: two runs at once with different options. A second run
+/// that reads the certificates while the first is signing leaves the first's
+/// template alone (before: it took it for a leftover with other options and
+/// removed it under the first run).
+async fn a_concurrent_run_with_other_options_leaves_the_running_template_alone() {
+    let router = MockRouter::builder()
+        .api_ssl()
+        .certificate_signing_time(Duration::from_secs(2))
+        .start();
+    let first = plain(&router.address()).await;
+    let second = plain(&router.address()).await;
+    let later = async {
+        common::wait_until(
+            || {
+                router
+                    .received_paths()
+                    .iter()
+                    .any(|p| p == "/certificate/sign")
+            },
+            "the first run signs",
+        )
+        .await;
+        bootstrap_certificate(
+            &second,
+            bootstrap_options().subject_alt_name("IP:127.0.0.1"),
+        )
+        .await
+    };
+    let (a, b) =
+        futures_util::future::join(bootstrap_certificate(&first, bootstrap_options()), later).await;
+    let paths: Vec<String> = router
+        .received_paths()
+        .into_iter()
+        .filter(|p| p.starts_with("/certificate/") && p != "/certificate/print")
+        .collect();
+    let names = router
+        .items("/certificate")
+        .iter()
+        .flat_map(|row| row.iter().filter(|(k, _)| k == "subject-alt-name"))
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+        .collect::<Vec<_>>();
+    let summary = format!(
+        "first (asked for no subject-alt-name): {:?}\nsecond: {:?}\ncertificates: {:?}\n\
+         their subject-alt-name: {names:?}\ncommands: {paths:?}",
+        a.as_ref()
+            .map(|m| (&m.name, m.action, m.fingerprint.to_string())),
+        b.as_ref()
+            .map(|m| (&m.name, m.action, m.fingerprint.to_string())),
+        certificates(&router),
+    );
+    assert!(
+        !paths.iter().any(|p| p == "/certificate/remove"),
+        "the second run removed the first's template\n{summary}"
+    );
+    let a = a.expect(&summary);
+    assert_eq!(a.action, CertificateAction::Made, "{summary}");
+    // The second waited for the first's signature and took its certificate,
+    // reporting the name it asked for and did not get.
+    let b = b.expect(&summary);
+    assert_eq!(b.fingerprint, a.fingerprint, "{summary}");
+    assert!(
+        b.differences
+            .iter()
+            .any(|d| d.attribute == "subject-alt-name"),
+        "{summary}"
+    );
+    assert_eq!(
+        router.api_ssl_fingerprint(),
+        Some(a.fingerprint),
+        "{summary}"
+    );
+}
+
+/// Review defect 4: when the run that won `/certificate/add` dies before
+/// signing (killed, its future dropped, its router link gone), the loser
+/// does not wait out its timeout: it signs the template itself, as a run
+/// that finds it leftover does (before: it waited for a signature nobody
+/// would make, forever with `timeout(None)`).
+async fn a_run_whose_concurrent_winner_died_does_not_wait_out_its_timeout() {
+    let router = Arc::new(MockRouter::builder().api_ssl().start());
+    // The winner's add lands between this run's print and its add; then the
+    // winner dies without signing.
+    winner_adds_first(
+        &router,
+        false,
+        &[
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+            ("key-size", "prime256v1"),
+            ("days-valid", "3650"),
+            ("key-usage", SERVER),
+        ],
+    );
+    let device = plain(&router.address()).await;
+    let outcome =
+        bootstrap_certificate(&device, bootstrap_options().timeout(Duration::from_secs(3))).await;
+    let left = certificates(&router);
+    let made = outcome.unwrap_or_else(|error| {
+        panic!(
+            "{error}\ncertificates: {left:?}\ncommands: {:?}",
+            router.received_paths()
+        )
+    });
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+}
+
+/// Makes every `/certificate/add` lose the race: a concurrent run's add of
+/// `attributes` (signed already when `signed`) lands just before it, and the
+/// router answers "already exists".
+fn winner_adds_first(
+    router: &Arc<MockRouter>,
+    signed: bool,
+    attributes: &'static [(&'static str, &'static str)],
+) {
+    let weak = Arc::downgrade(router);
+    router.set_script(
+        "/certificate/add",
+        Script::custom(move |sentence| {
+            if let Some(router) = weak.upgrade() {
+                if signed {
+                    let _ = router.add_certificate(attributes.iter().copied());
+                } else {
+                    let _ = router.add_item("/certificate", attributes.iter().copied());
+                }
+            }
+            let tag = sentence
+                .words()
+                .find_map(|w| w.strip_prefix(b".tag=").map(<[u8]>::to_vec))
+                .unwrap_or_default();
+            let tag = [b".tag=".as_slice(), &tag].concat();
+            vec![
+                vec![
+                    b"!trap".to_vec(),
+                    tag.clone(),
+                    b"=category=1".to_vec(),
+                    b"=message=failure: item with such name already exists".to_vec(),
+                ],
+                vec![b"!done".to_vec(), tag],
+            ]
+        }),
+    );
+}
+
+/// Review defect 5 (issue item 4 through the race): a run asking for a
+/// subject-alt-name that loses the add to a run without one reports the
+/// difference (before: `Reused` with none: the option silently dropped).
+async fn a_run_that_loses_the_race_reports_its_differing_options() {
+    let router = Arc::new(MockRouter::builder().api_ssl().start());
+    winner_adds_first(
+        &router,
+        true,
+        &[
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+            ("key-size", "prime256v1"),
+            ("days-valid", "3650"),
+            ("key-usage", SERVER),
+        ],
+    );
+    let device = plain(&router.address()).await;
+    let made = bootstrap_certificate(
+        &device,
+        bootstrap_options().subject_alt_name("IP:127.0.0.1"),
+    )
+    .await
+    .unwrap();
+    let names: Vec<Vec<String>> = router
+        .items("/certificate")
+        .iter()
+        .map(|row| {
+            row.iter()
+                .filter(|(k, _)| k == "name" || k == "subject-alt-name")
+                .map(|(k, v)| format!("{k}={}", String::from_utf8_lossy(v)))
+                .collect()
+        })
+        .collect();
+    assert!(
+        !made.differences.is_empty(),
+        "{:?} {:?} ({:?}), differences {:?}; certificates: {names:?}",
+        made.name,
+        made.action,
+        made.reason,
+        made.differences,
+    );
+}
+
+/// Review defect 6: a run whose final check fails gives api-ssl back what it
+/// served (before: with `rotate(true)` and a `verify_host` that does not
+/// answer, the call failed, returned no pin, and left api-ssl switched:
+/// every client pinned to the old certificate cut off).
+async fn a_failed_verification_leaves_the_service_as_it_was() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let before = router.api_ssl_fingerprint().unwrap();
+    let device = plain(&router.address()).await;
+    let error = bootstrap_certificate(
+        &device,
+        BootstrapOptions::new()
+            .verify_host("127.0.0.1:1")
+            .rotate(true),
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(
+        router.api_ssl_fingerprint(),
+        Some(before),
+        "the call failed ({error}) but api-ssl was switched; certificates: {:?}",
+        certificates(&router)
+    );
+    assert!(error.to_string().contains("given back"), "{error}");
+}
+
+/// Review defect 7: with `verify_host("host:port")` (a port forward), `port`
+/// is the port the handshake checked, the one to dial (before: the
+/// service's own port, not reachable from here).
+async fn the_returned_port_is_the_one_the_handshake_checked() {
+    let router = MockRouter::builder().api_ssl().start();
+    let forwarded = router.api_ssl_addr().unwrap().port();
+    // The router's service listens on 8729; the client reaches it forwarded.
+    assert!(router.set_item("/ip/service", "api-ssl", [("port", "8729")]));
+    let device = plain(&router.address()).await;
+    let made = bootstrap_certificate(
+        &device,
+        BootstrapOptions::new().verify_host(format!("127.0.0.1:{forwarded}")),
+    )
+    .await
+    .unwrap();
+    assert_eq!(made.port, forwarded, "the handshake checked {forwarded}");
+}
+
+/// Review defect 8: with `enable_service(false)` and api-ssl disabled, the
+/// bootstrap fails (before: it "verified" the pin against a service a
+/// router would not run, as the mock presented the certificate whatever
+/// `disabled` said).
+async fn a_disabled_service_is_not_verified_as_serving() {
+    let router = MockRouter::builder().api_ssl().start();
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
+    let device = plain(&router.address()).await;
+    let outcome = bootstrap_certificate(&device, bootstrap_options().enable_service(false)).await;
+    assert!(
+        outcome.is_err(),
+        "Ok for a disabled api-ssl: {:?}",
+        outcome.map(|m| (m.action, m.port))
+    );
+}
+
+/// The design change of the review: the device knows the router's address
+/// (the builder's socket, updated on every reconnect), so the check needs no
+/// `verify_host`; a device over the user's own stream has none and is told
+/// so before anything changes.
+async fn the_check_defaults_to_the_address_the_device_reached() {
+    let router = MockRouter::builder().api_ssl().start();
+    let device = plain(&router.address()).await;
+    assert_eq!(
+        device.peer_addr().map(|a| a.to_string()),
+        Some(router.address())
+    );
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+    assert_eq!(made.port, router.api_ssl_addr().unwrap().port());
+
+    let other = MockRouter::builder().api_ssl().start();
+    let stream = smol::net::TcpStream::connect(other.addr()).await.unwrap();
+    let unaddressed = MikrotikDevice::builder("own stream")
+        .connect_stream(stream)
+        .await
+        .unwrap();
+    assert_eq!(unaddressed.peer_addr(), None);
+    let error = bootstrap_certificate(&unaddressed, BootstrapOptions::new())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&error, mikrotik_rs::Error::Config(m) if m.contains("verify_host")),
+        "{error:?}"
+    );
+    assert!(
+        !other
+            .received_paths()
+            .iter()
+            .any(|p| p.starts_with("/certificate") || p.starts_with("/ip/service")),
+        "{:?}",
+        other.received_paths()
+    );
+}
+
+/// A reconnecting device's address is its latest connection's: after the
+/// main router goes down it is the fallback's, and the bootstrap checks there.
+async fn the_peer_address_follows_a_reconnect_to_a_fallback() {
+    let main = MockRouter::builder().start();
+    let backup = MockRouter::builder().api_ssl().start();
+    let device = MikrotikDevice::builder(main.address())
+        .fallback_address(backup.address())
+        .reconnect(
+            ReconnectPolicy::new()
+                .initial_delay(Duration::from_millis(5))
+                .max_delay(Duration::from_millis(50)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    assert_eq!(
+        device.peer_addr().map(|a| a.to_string()),
+        Some(main.address())
+    );
+    main.stop_listening();
+    common::wait_until(
+        || device.peer_addr().map(|a| a.to_string()) == Some(backup.address()),
+        "the device reconnects to the fallback",
+    )
+    .await;
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    assert_eq!(backup.api_ssl_fingerprint(), Some(made.fingerprint));
+}
+
+/// Item 4 of the review with no timeout at all: the run that lost the add
+/// to a winner that died still ends (bounded here by the test's own limit).
+async fn a_dead_winner_keeps_no_run_waiting_even_without_a_timeout() {
+    let router = Arc::new(MockRouter::builder().api_ssl().start());
+    winner_adds_first(
+        &router,
+        false,
+        &[
+            ("name", DEFAULT_CERTIFICATE_NAME),
+            ("common-name", DEFAULT_CERTIFICATE_NAME),
+            ("key-size", "prime256v1"),
+            ("days-valid", "3650"),
+            ("key-usage", SERVER),
+        ],
+    );
+    let device = plain(&router.address()).await;
+    let run = bootstrap_certificate(&device, bootstrap_options().timeout(None));
+    let limit = async_io::Timer::after(Duration::from_secs(20));
+    match futures_util::future::select(Box::pin(run), Box::pin(limit)).await {
+        futures_util::future::Either::Left((made, _)) => {
+            let made = made.unwrap();
+            assert_eq!(made.action, CertificateAction::SignedTemplate);
+            assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+        }
+        futures_util::future::Either::Right(_) => panic!("still waiting after 20 s"),
+    }
+}
+
+/// Review defect 8, the mock and the default: a disabled api-ssl presents
+/// nothing (a pinned client fails; enabled again, it connects), and a
+/// default run enables it (`disabled=no`) and checks it.
+async fn a_disabled_api_ssl_presents_nothing_and_the_bootstrap_enables_it() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let address = router.api_ssl_address().unwrap();
+    let pinned = || {
+        MikrotikDevice::builder(address.clone())
+            .tls(router.api_ssl_tls_options().unwrap())
+            .connect_timeout(Duration::from_secs(5))
+            .connect()
+    };
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
+    let refused = pinned().await;
+    assert!(refused.is_err(), "a disabled api-ssl answered: {refused:?}");
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "false")]));
+    pinned().await.unwrap();
+
+    assert!(router.set_item("/ip/service", "api-ssl", [("disabled", "true")]));
+    let device = plain(&router.address()).await;
+    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+        .await
+        .unwrap();
+    let service = router.items("/ip/service");
+    let api_ssl = service
+        .iter()
+        .find(|row| row.iter().any(|(k, v)| k == "name" && v == b"api-ssl"))
+        .unwrap();
+    let disabled = api_ssl
+        .iter()
+        .find(|(k, _)| k == "disabled")
+        .map(|(_, v)| String::from_utf8_lossy(v).into_owned());
+    assert!(
+        matches!(disabled.as_deref(), Some("false" | "no")),
+        "{disabled:?}"
+    );
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
+}
+
 on_every_runtime![
     item1_an_unfit_certificate_is_not_reused,
     item2_the_pin_is_checked_against_the_port,
@@ -428,4 +936,17 @@ on_every_runtime![
     item7_a_reconnect_while_waiting_for_the_signature_resumes,
     item7_a_restart_while_signing_signs_again,
     item7_the_timeout_runs_on_the_runtime_clock,
+    a_suffixed_template_left_by_a_cut_short_run_is_signed_by_the_next,
+    reruns_cut_short_before_assigning_do_not_pile_up_certificates,
+    an_existing_template_is_checked_for_fitness_after_signing,
+    a_concurrent_run_with_other_options_leaves_the_running_template_alone,
+    a_run_whose_concurrent_winner_died_does_not_wait_out_its_timeout,
+    a_run_that_loses_the_race_reports_its_differing_options,
+    a_failed_verification_leaves_the_service_as_it_was,
+    the_returned_port_is_the_one_the_handshake_checked,
+    a_disabled_service_is_not_verified_as_serving,
+    the_check_defaults_to_the_address_the_device_reached,
+    the_peer_address_follows_a_reconnect_to_a_fallback,
+    a_dead_winner_keeps_no_run_waiting_even_without_a_timeout,
+    a_disabled_api_ssl_presents_nothing_and_the_bootstrap_enables_it,
 ];

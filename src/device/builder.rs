@@ -1,11 +1,13 @@
 //! `DeviceBuilder`: every option of a connection, then `connect`.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use super::address::Address;
 use super::addressed;
+use super::peer::PeerAddr;
 use super::port_mixup::{KeepFirstBytes, explain_login_failure};
 use super::{MikrotikDevice, Password};
 use crate::connection::{self, BufferPolicy, ConnectionHandle, ConnectionOptions, Keepalive};
@@ -325,8 +327,8 @@ impl DeviceBuilder {
         let mut first_options = self.options.clone();
         first_options.connect_slot = self.first_slot.clone();
         let Some(policy) = self.reconnect.clone() else {
-            let handle = self.open_any(&runtime, first_options, &mut refused).await?;
-            return Ok(MikrotikDevice::from(handle));
+            let (handle, peer) = self.open_any(&runtime, first_options, &mut refused).await?;
+            return Ok(MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer)));
         };
         let orphanage = reconnect::Orphanage::new();
         let mut options = self.options.clone();
@@ -335,8 +337,12 @@ impl DeviceBuilder {
         options.counters = Some(Arc::clone(&counters));
         first_options.handback = options.handback.clone();
         first_options.counters = options.counters.clone();
+        let peer = PeerAddr::default();
         let first = match self.open_any(&runtime, first_options, &mut refused).await {
-            Ok(first) => Ok(first),
+            Ok((first, addr)) => {
+                peer.set(addr);
+                Ok(first)
+            }
             Err(error) if self.retry_first_connect && !refused.iter().all(|r| *r) => Err(error),
             Err(error) => return Err(error),
         };
@@ -350,9 +356,11 @@ impl DeviceBuilder {
                 let builder = Arc::clone(&builder);
                 let runtime = Arc::clone(&runtime);
                 let options = options.clone();
+                let peer = peer.clone();
                 let connector: reconnect::Connector = Arc::new(move |handback| {
                     let builder = Arc::clone(&builder);
                     let runtime = Arc::clone(&runtime);
+                    let peer = peer.clone();
                     let mut options = options.clone();
                     options.handback = Some(handback);
                     options.connect_slot = None;
@@ -361,11 +369,10 @@ impl DeviceBuilder {
                             let permit = Arc::clone(gate).acquire_owned().await;
                             options.connect_slot = Some(runtime::ConnectSlot::new(permit));
                         }
-                        let handle = builder.open(at, &runtime, options).await;
-                        if let Ok(handle) = &handle {
-                            handle.counters().reconnected();
-                        }
-                        handle
+                        let (handle, addr) = builder.open(at, &runtime, options).await?;
+                        handle.counters().reconnected();
+                        peer.set(addr);
+                        Ok(handle)
                     })
                 });
                 connector
@@ -381,9 +388,7 @@ impl DeviceBuilder {
             counters,
             span: ConnectionSpan::reconnecting(&builder.address),
         };
-        Ok(MikrotikDevice::supervised(reconnect::spawn(
-            plan, orphanage, first,
-        )))
+        Ok(MikrotikDevice::supervised(reconnect::spawn(plan, orphanage, first)).with_peer(peer))
     }
 
     fn address_count(&self) -> usize {
@@ -398,14 +403,15 @@ impl DeviceBuilder {
         }
     }
 
-    /// Tries every address in turn; the first that logs in wins, else the
-    /// last error. Notes in `refused` which addresses refused the login.
+    /// Tries every address in turn; the first that logs in wins (with the
+    /// socket address it reached), else the last error. Notes in `refused`
+    /// which addresses refused the login.
     async fn open_any(
         &self,
         runtime: &Arc<dyn Runtime>,
         options: ConnectionOptions,
         refused: &mut [bool],
-    ) -> Result<ConnectionHandle> {
+    ) -> Result<(ConnectionHandle, SocketAddr)> {
         let mut last_error = None;
         for (at, refused) in refused.iter_mut().enumerate() {
             match self.open(at, runtime, options.clone()).await {
@@ -419,13 +425,14 @@ impl DeviceBuilder {
         Err(last_error.unwrap_or(Error::Closed))
     }
 
-    /// Connects to the `at`-th address, secures and logs in.
+    /// Connects to the `at`-th address, secures and logs in; the socket
+    /// address it reached.
     async fn open(
         &self,
         at: usize,
         runtime: &Arc<dyn Runtime>,
         options: ConnectionOptions,
-    ) -> Result<ConnectionHandle> {
+    ) -> Result<(ConnectionHandle, SocketAddr)> {
         let default_port = if self.uses_tls() {
             API_SSL_PORT
         } else {
@@ -443,9 +450,11 @@ impl DeviceBuilder {
                 address: Some(format!("{}:{}", address.host, address.port).into()),
             })
         };
-        let stream = runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        let (stream, peer) =
+            runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
-        self.log_in(stream, Arc::clone(runtime), options).await
+        let handle = self.log_in(stream, Arc::clone(runtime), options).await?;
+        Ok((handle, peer))
     }
 
     /// Logs in over a stream that is already connected (any futures-io stream:
@@ -537,12 +546,20 @@ impl Drop for AbandonUnlessLoggedIn {
 }
 
 /// Tries each resolved address in turn; the last error wins. Errors, then and
-/// for the life of the connection, name the address.
-async fn connect_tcp(runtime: &dyn Runtime, address: &Address) -> Result<BoxedStream> {
+/// for the life of the connection, name the address; it is returned too.
+async fn connect_tcp(
+    runtime: &dyn Runtime,
+    address: &Address,
+) -> Result<(BoxedStream, SocketAddr)> {
     let mut last_error = None;
     for addr in address.resolve().await? {
         match runtime.connect(addr).await {
-            Ok(stream) => return Ok(Box::new(addressed::AddressedStream::new(stream, addr))),
+            Ok(stream) => {
+                return Ok((
+                    Box::new(addressed::AddressedStream::new(stream, addr)),
+                    addr,
+                ));
+            }
             Err(e) => last_error = Some(addressed::at("connecting to ", addr, e)),
         }
     }

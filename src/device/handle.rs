@@ -1,9 +1,11 @@
 //! `MikrotikDevice`: the cheap, cloneable handle to one router.
 
 use std::fmt;
+use std::net::SocketAddr;
 use std::sync::Mutex;
 
 use super::DeviceBuilder;
+use super::peer::PeerAddr;
 use crate::connection::{BufferPolicy, ConnectionHandle, ResponseStream};
 use crate::observe::Stats;
 use crate::observe::trace::LoginTrace;
@@ -26,6 +28,7 @@ use crate::{Error, Result};
 #[derive(Clone)]
 pub struct MikrotikDevice {
     link: Link,
+    peer: PeerAddr,
 }
 
 /// What a device sends through: one connection (the default, exactly as
@@ -43,6 +46,7 @@ impl From<ConnectionHandle> for MikrotikDevice {
     fn from(connection: ConnectionHandle) -> Self {
         Self {
             link: Link::Direct(connection),
+            peer: PeerAddr::default(),
         }
     }
 }
@@ -192,7 +196,23 @@ impl MikrotikDevice {
     pub(crate) fn supervised(supervised: Supervised) -> Self {
         Self {
             link: Link::Supervised(supervised),
+            peer: PeerAddr::default(),
         }
+    }
+
+    /// This device, knowing where its connections go.
+    pub(crate) fn with_peer(mut self, peer: PeerAddr) -> Self {
+        self.peer = peer;
+        self
+    }
+
+    /// The address of the router this device is connected to now (for a
+    /// reconnecting device: its latest connection, which may be a fallback
+    /// address); `None` for a device made with
+    /// [`connect_stream`](DeviceBuilder::connect_stream) or from a
+    /// [`ConnectionHandle`], which has no address of its own.
+    pub fn peer_addr(&self) -> Option<SocketAddr> {
+        self.peer.get()
     }
 
     /// Whether the connection has ended (for a reconnecting device: whether

@@ -8,6 +8,7 @@ mod handle;
 mod identity;
 #[cfg(not(feature = "_tls"))]
 mod needs_tls;
+mod peer;
 mod port_mixup;
 
 pub use builder::DeviceBuilder;

@@ -160,9 +160,14 @@ pub(super) fn start(
 
 /// The accept step of the API-SSL listener: a TLS handshake presenting the
 /// certificate assigned to `api-ssl` at that moment, or, with none, the
-/// alert a router without a certificate gives a rustls client.
+/// alert a router without a certificate gives a rustls client. A disabled
+/// `api-ssl` presents nothing: the connection is closed at once.
 fn acceptor(shared: Arc<Shared>) -> Acceptor {
     Arc::new(move |tcp: SharedSocket| {
+        if certificates::api_ssl_disabled(&shared) {
+            drop(tcp);
+            return Box::pin(std::future::ready(None));
+        }
         let config = certificates::api_ssl_certificate(&shared).and_then(|(.., config)| config);
         Box::pin(async move {
             match config {

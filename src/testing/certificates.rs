@@ -172,6 +172,17 @@ pub(crate) fn present_instead(shared: &Shared, name: Option<&str>) {
     lock(&shared.keys).presented_instead = name.map(|n| n.as_bytes().to_vec());
 }
 
+/// Whether the `api-ssl` service is disabled now: then, as on a router,
+/// its port presents nothing (the listener closes the connection).
+pub(crate) fn api_ssl_disabled(shared: &Shared) -> bool {
+    let db = lock(&shared.db);
+    db.menus
+        .get(SERVICES)
+        .and_then(|menu| menu.items.iter().find(|i| i.get(b"name") == Some(API_SSL)))
+        .and_then(|service| service.get(b"disabled"))
+        .is_some_and(|disabled| matches!(disabled, b"true" | b"yes"))
+}
+
 /// Writes the API-SSL listener's real port into the `api-ssl` service, as
 /// `print` shows a router's.
 pub(crate) fn set_api_ssl_port(shared: &Shared, port: u16) -> Result<(), String> {

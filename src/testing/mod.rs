@@ -313,7 +313,8 @@
 //!   presents the certificate assigned to the `api-ssl` service in
 //!   `/ip/service`; with none (the default, as on a router fresh from the
 //!   box) it answers every handshake with the alert a router without a
-//!   certificate gives. The mock's `/certificate/sign` signs for real, so a
+//!   certificate gives; while the service is `disabled` it closes every
+//!   connection at once, presenting nothing. The mock's `/certificate/sign` signs for real, so a
 //!   client can bootstrap a certificate over the plain port and then connect
 //!   over API-SSL with its fingerprint. `MockRouterBuilder::api_ssl_self_signed`
 //!   starts with a certificate already made and assigned:

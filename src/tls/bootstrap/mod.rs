@@ -10,18 +10,24 @@
 //!
 //! Two runs at once, on two connections, coordinate through the router
 //! itself: a certificate name is unique there, so `/certificate/add` is the
-//! lock. The run whose `add` fails with "already exists" does not sign: it
-//! waits for the winner's signature (or finds it signed). Two runs that find
-//! the same leftover template both sign it; the sign that loses the race
-//! finds the certificate signed and takes it. A template is recognised as the
-//! bootstrap's own by its name and by carrying the options a run would
-//! give it ([`fitness::template_matches`]).
+//! lock. The run whose `add` fails with "already exists" takes the winner's
+//! certificate if it is signed, or signs the template too when it carries
+//! its own options, as two runs that find the same leftover template both
+//! sign it: the sign that loses the race finds the certificate signed and
+//! takes it, and a winner that died before signing keeps nobody waiting. A
+//! template with other options is watched for a while for a concurrent
+//! run's signature ([`LEFTOVER_GRACE`]) before it is taken for a leftover.
+//! A template is recognised as the bootstrap's own by its name (the one
+//! asked for, or that name with `-2`, `-3`…) and by carrying the options a
+//! run would give it ([`fitness::template_matches`]). Whatever is signed or
+//! taken is checked for fitness before it is assigned.
 
 mod fitness;
 mod options;
 mod outcome;
 mod verify;
 
+use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +39,7 @@ pub use self::outcome::{
 use super::fingerprint::CertificateFingerprint;
 use super::options::TlsOptions;
 use crate::api::Collected;
+use crate::device::Address;
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, ReplyResponse, TrapResponse};
 use crate::runtime::{self, Runtime};
@@ -51,18 +58,25 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 ///   revoked. Reusing it means pinning it: existing clients keep working.
 ///   Options that differ from it are reported in
 ///   [`differences`](BootstrappedCertificate::differences), not applied.
-/// - Otherwise reuses the certificate named in `options` if it can serve,
-///   signs it if it is a template this bootstrap would have made, or
-///   **makes** one (`/certificate/add` with a TLS server's key usage,
-///   `/certificate/sign`); a certificate with that name that cannot serve is
-///   left alone and the new one is named `<name>-2`, `-3`…
+/// - Otherwise reuses the certificate named in `options` (or one an earlier
+///   run made as `<name>-2`, `-3`…) if it can serve, signs one that is a
+///   template this bootstrap would have made, or **makes** one
+///   (`/certificate/add` with a TLS server's key usage, `/certificate/sign`);
+///   a certificate with that name that cannot serve is left alone and the
+///   new one is named `<name>-2`, `-3`… Reruns reuse these rather than
+///   pile up more.
 /// - **Replaces** what `api-ssl` serves only when that cannot serve, or on
 ///   [`rotate`](BootstrapOptions::rotate); the old one is reported in
 ///   [`replaced`](BootstrappedCertificate::replaced) and stays on the router.
 /// - Assigns it (`/ip/service/set`, enabling the service if it is disabled)
-///   and **verifies** it: a TLS handshake with the service's port at
-///   [`verify_host`](BootstrapOptions::verify_host) must present exactly the
-///   pinned certificate, or the call fails saying what the port presents.
+///   and **verifies** it: a TLS handshake with the service's port at the
+///   address this device reached ([`MikrotikDevice::peer_addr`]), or at
+///   [`verify_host`](BootstrapOptions::verify_host), must present exactly
+///   the pinned certificate, or the call fails saying what the port
+///   presents — and, when this run switched the service, gives it back the
+///   certificate it served before ([`BootstrapStage::RollingBack`]), so
+///   clients pinned to that one keep working. The check cannot come before
+///   the switch: the service presents only the certificate it is given.
 ///
 /// A run that fails leaves nothing that blocks the next: a template it made
 /// and the router refused to sign is removed; one left by a run cut short
@@ -97,9 +111,7 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 /// let plain = MikrotikDevice::connect("192.168.88.1", "admin", Some("secret")).await?;
 /// let made = bootstrap_certificate(
 ///     &plain,
-///     BootstrapOptions::new()
-///         .verify_host("192.168.88.1")
-///         .on_progress(|stage| eprintln!("{stage:?}")),
+///     BootstrapOptions::new().on_progress(|stage| eprintln!("{stage:?}")),
 /// )
 /// .await?;
 /// println!("{:?}: {}", made.action, made.reason);
@@ -119,9 +131,13 @@ use crate::{Error, MikrotikDevice, Result, TimeoutKind};
 /// `write` policy, an invalid key size or name); [`Error::Tls`] when the
 /// port does not present the pinned certificate (the message says what it
 /// presents) or cannot be reached; [`Error::Config`] without a
-/// [`verify_host`](BootstrapOptions::verify_host) or a runtime, for an empty
-/// name, or when an [`existing`](BootstrapOptions::existing) certificate is
-/// missing or cannot serve API-SSL, or the router has no `api-ssl` service;
+/// [`verify_host`](BootstrapOptions::verify_host) on a device with no address
+/// of its own ([`connect_stream`](crate::DeviceBuilder::connect_stream)),
+/// without a runtime, for an empty name, when an
+/// [`existing`](BootstrapOptions::existing) certificate (or what a
+/// concurrent run made) is missing or cannot serve API-SSL, when `api-ssl`
+/// is disabled and [`enable_service(false)`](BootstrapOptions::enable_service)
+/// keeps it so, or the router has no `api-ssl` service;
 /// [`Error::Decode`] when the router reports a fingerprint that is not 64
 /// hex digits, or a port that is not a number; connection errors as they come.
 pub async fn bootstrap_certificate(
@@ -131,12 +147,21 @@ pub async fn bootstrap_certificate(
     if options.name.is_empty() {
         return Err(Error::Config("the certificate name is empty".into()));
     }
-    let Some(host) = options.verify_host.clone() else {
-        return Err(Error::Config(
-            "the bootstrap checks the pin with a TLS handshake and needs the router's address \
-             for it: BootstrapOptions::verify_host"
-                .into(),
-        ));
+    // Where clients dial: as given, else the router this device reached.
+    let host = match (&options.verify_host, device.peer_addr()) {
+        (Some(host), _) => host.clone(),
+        (None, Some(peer)) => match peer.ip() {
+            IpAddr::V4(ip) => ip.to_string(),
+            IpAddr::V6(ip) => format!("[{ip}]"),
+        },
+        (None, None) => {
+            return Err(Error::Config(
+                "the bootstrap checks the pin with a TLS handshake to the router, and this \
+                 device has no address of its own (made with connect_stream or from a \
+                 connection handle): give it with BootstrapOptions::verify_host"
+                    .into(),
+            ));
+        }
     };
     let runtime = match &options.runtime {
         Some(runtime) => Arc::clone(runtime),
@@ -157,11 +182,13 @@ pub async fn bootstrap_certificate(
         options: &options,
     };
     // The commands carry their share of the time; this also ends waits that
-    // are not commands (the check's handshake, a reconnect).
-    runtime::with_deadline(&*runtime, run.deadline, run.bootstrap(), || {
+    // are not commands (a reconnect). The check has its own deadline, so that
+    // a check cut short can still give api-ssl back what it served.
+    let prepared = runtime::with_deadline(&*runtime, run.deadline, run.prepare(), || {
         Err(run.timed_out())
     })
-    .await
+    .await?;
+    run.verify(prepared).await
 }
 
 /// One bootstrap: the device, the options, and the deadline every command
@@ -191,10 +218,40 @@ struct Chosen {
     differences: Vec<OptionDifference>,
 }
 
+/// A certificate assigned to `api-ssl`, still to be checked by a handshake.
+struct Prepared {
+    service: Service,
+    chosen: Chosen,
+    replaced: Option<ReplacedCertificate>,
+    /// Whether `/ip/service/set` changed the service (then a failed check
+    /// gives it back what it had).
+    switched: bool,
+}
+
+/// How long a template with other options is watched for a concurrent run's
+/// signature before it is taken for a leftover and removed. Longer than a
+/// small router takes to sign a `prime256v1` key; a run that signs an RSA key
+/// for longer than this may lose its template to a run with other options.
+const LEFTOVER_GRACE: Duration = Duration::from_secs(5);
+
+/// The time a failed check gets to give `api-ssl` back what it served, even
+/// once the bootstrap's own deadline has passed.
+const ROLLBACK_LIMIT: Duration = Duration::from_secs(10);
+
 impl Run<'_> {
-    async fn bootstrap(&self) -> Result<BootstrappedCertificate> {
+    /// Everything up to the check: the certificate chosen (reused, signed or
+    /// made) and assigned.
+    async fn prepare(&self) -> Result<Prepared> {
         self.report(BootstrapStage::Checking);
         let service = self.service().await?;
+        if service.disabled && !self.options.enable_service {
+            return Err(Error::Config(
+                "the api-ssl service is disabled and BootstrapOptions::enable_service(false) \
+                 keeps it so: a disabled service presents no certificate, so none can be \
+                 checked or pinned; nothing was changed"
+                    .into(),
+            ));
+        }
         let certificates = self.certificates().await?;
         let served = service.certificate.as_deref().and_then(|name| {
             certificates
@@ -224,7 +281,7 @@ impl Run<'_> {
             }
             _ if !self.options.create => self.existing(&certificates).await?,
             _ if self.options.rotate => {
-                let name = fresh_name(&certificates, &self.options.name);
+                let name = fresh_name(&names(&certificates), &self.options.name);
                 self.make(&name, "rotation asked (BootstrapOptions::rotate)".into())
                     .await?
             }
@@ -244,17 +301,46 @@ impl Run<'_> {
             }
             _ => None,
         };
-        self.assign(&service, &chosen.name).await?;
-        self.report(BootstrapStage::Verifying { port: service.port });
-        verify::presents(
+        let switched = self.assign(&service, &chosen.name).await?;
+        Ok(Prepared {
+            service,
+            chosen,
+            replaced,
+            switched,
+        })
+    }
+
+    /// The check: a handshake with the port a client dials must present the
+    /// pinned certificate. When it does not, and this run switched the
+    /// service, the service is given back what it served before (reported as
+    /// [`BootstrapStage::RollingBack`] and in the error), so that clients
+    /// pinned to the old certificate keep working.
+    async fn verify(&self, prepared: Prepared) -> Result<BootstrappedCertificate> {
+        let Prepared {
+            service,
+            chosen,
+            replaced,
+            switched,
+        } = prepared;
+        // `host:port` in verify_host (a port forward) is where clients dial:
+        // that port is checked, reported and returned.
+        let address = Address::parse(self.host, service.port)?;
+        self.report(BootstrapStage::Verifying { port: address.port });
+        let checked = verify::presents(
             self.runtime,
-            self.host,
-            service.port,
+            &address,
             chosen.fingerprint,
             self.deadline,
             || self.timed_out(),
         )
-        .await?;
+        .await;
+        if let Err(error) = checked {
+            return Err(if switched {
+                self.roll_back(&service, error).await
+            } else {
+                error
+            });
+        }
         self.report(BootstrapStage::Done {
             fingerprint: chosen.fingerprint,
         });
@@ -267,8 +353,49 @@ impl Run<'_> {
             reason: chosen.reason,
             replaced,
             differences: chosen.differences,
-            port: service.port,
+            port: address.port,
         })
+    }
+
+    /// Gives `api-ssl` back the certificate (and the disabled state) it had
+    /// before this run, within [`ROLLBACK_LIMIT`]; returns `error`, saying in
+    /// a TLS error's message whether the service was given back.
+    async fn roll_back(&self, before: &Service, error: Error) -> Error {
+        let certificate = before.certificate.clone();
+        self.report(BootstrapStage::RollingBack {
+            certificate: certificate.clone(),
+        });
+        let mut set = CommandBuilder::new()
+            .command("/ip/service/set")
+            .attribute(".id", Some(&before.id))
+            .attribute(
+                "certificate",
+                Some(certificate.as_deref().unwrap_or("none")),
+            );
+        if before.disabled {
+            set = set.attribute("disabled", Some("yes"));
+        }
+        let given_back = self
+            .device
+            .collect(set.build().with_timeout(ROLLBACK_LIMIT))
+            .await;
+        let what = match &certificate {
+            Some(name) => format!("the certificate {name:?}"),
+            None => "no certificate".to_owned(),
+        };
+        let note = match given_back {
+            Ok(_) => format!("api-ssl was given back {what}, as it served before this run"),
+            Err(failed) => format!(
+                "giving api-ssl back {what}, as it served before this run, failed too: {failed}"
+            ),
+        };
+        match error {
+            Error::Tls { message, source } => Error::Tls {
+                message: format!("{message}; {note}"),
+                source,
+            },
+            other => other,
+        }
     }
 
     /// [`BootstrapOptions::existing`]: that certificate, signed if needed,
@@ -282,13 +409,15 @@ impl Run<'_> {
             )));
         };
         if fingerprint_of(row)?.is_none() {
-            let fingerprint = self.sign(name, false).await?;
-            return Ok(self.chosen(
-                name,
-                fingerprint,
-                CertificateAction::SignedTemplate,
-                "it was an unsigned template: signed".into(),
-            ));
+            self.sign(name, false).await?;
+            return self
+                .checked(
+                    name,
+                    CertificateAction::SignedTemplate,
+                    "it was an unsigned template: signed".into(),
+                    "the router's certificate, an unsigned template, was signed, but",
+                )
+                .await;
         }
         if let Some(why) = unfit_reason(row, self.options.allow_ca) {
             return Err(Error::Config(format!(
@@ -308,51 +437,102 @@ impl Run<'_> {
         Ok(chosen)
     }
 
-    /// The certificate named in the options: reused if fit, signed if it is
-    /// this bootstrap's template, made (again, or under a fresh name) otherwise.
+    /// This bootstrap's own certificates are the one named in the options
+    /// and the `<name>-2`, `-3`… it made when that name was taken by one
+    /// that cannot serve. In that order: the first signed one fit to serve
+    /// is reused; else a template with these options (left by a run cut
+    /// short) is signed; a template with other options is watched for
+    /// [`LEFTOVER_GRACE`] (a concurrent run may be signing it: then it is
+    /// taken, its differences reported) and removed if nobody signs it;
+    /// else one is made under the first free name. Reruns do not pile up
+    /// `-N` certificates.
     async fn own(&self, certificates: &[ReplyResponse]) -> Result<Chosen> {
         let name = &self.options.name;
-        let Some(row) = certificates.iter().find(|r| r.get("name") == Some(name)) else {
-            return self
-                .make(name, format!("no certificate named {name:?} yet"))
-                .await;
-        };
-        match fingerprint_of(row)? {
-            Some(fingerprint) => {
-                match unfit_reason(row, self.options.allow_ca) {
-                    None => {
-                        self.report(BootstrapStage::Reusing);
-                        let mut chosen = self.chosen(
-                            name,
-                            fingerprint,
-                            CertificateAction::Reused,
-                            format!("the certificate {name:?} can serve API-SSL"),
-                        );
-                        chosen.differences = differences(row, self.options);
-                        Ok(chosen)
-                    }
-                    Some(why) => {
-                        let fresh = fresh_name(certificates, name);
-                        self.make(&fresh, format!("the certificate {name:?} cannot serve API-SSL ({why}); left as it is"))
-                        .await
-                    }
-                }
+        let family = family(certificates, name);
+        for row in &family {
+            let Some(fingerprint) = fingerprint_of(row)? else {
+                continue;
+            };
+            if unfit_reason(row, self.options.allow_ca).is_some() {
+                continue;
             }
-            None if template_matches(row, self.options) => {
-                let fingerprint = self.sign(name, false).await?;
-                Ok(self.chosen(
-                    name,
-                    fingerprint,
-                    CertificateAction::SignedTemplate,
-                    format!("the template {name:?} left unsigned by an earlier run was signed"),
-                ))
-            }
-            None => {
-                self.remove(row).await?;
-                self.make(name, format!("the template {name:?} an earlier run left has other options: removed and made again"))
-                    .await
-            }
+            let found = row.get("name").unwrap_or_default();
+            self.report(BootstrapStage::Reusing);
+            let mut chosen = self.chosen(
+                found,
+                fingerprint,
+                CertificateAction::Reused,
+                format!("the certificate {found:?} can serve API-SSL"),
+            );
+            chosen.differences = differences(row, self.options);
+            return Ok(chosen);
         }
+        let unsigned = || {
+            family
+                .iter()
+                .filter(|row| matches!(fingerprint_of(row), Ok(None)))
+        };
+        if let Some(row) = unsigned().find(|row| template_matches(row, self.options)) {
+            let found = row.get("name").unwrap_or_default();
+            self.sign(found, false).await?;
+            return self
+                .checked(
+                    found,
+                    CertificateAction::SignedTemplate,
+                    format!("the template {found:?} left unsigned by an earlier run was signed"),
+                    "the template",
+                )
+                .await;
+        }
+        let mut removed = Vec::new();
+        for row in unsigned() {
+            let found = row.get("name").unwrap_or_default();
+            let signed = match self.signature_within(found, LEFTOVER_GRACE).await {
+                Ok(signed) => signed,
+                // Its own run removed it meanwhile (the router refused it).
+                Err(error) if !error.is_timeout() && self.certificate(found).await?.is_none() => {
+                    removed.push(found);
+                    continue;
+                }
+                Err(error) => return Err(error),
+            };
+            if signed.is_some() {
+                return self
+                    .checked(
+                        found,
+                        CertificateAction::Reused,
+                        format!(
+                            "a concurrent run with other options was signing {found:?}: \
+                             taken as it made it (see differences)"
+                        ),
+                        "a concurrent run made",
+                    )
+                    .await;
+            }
+            self.remove(row).await?;
+            removed.push(found);
+        }
+        let base_unfit = certificates
+            .iter()
+            .find(|r| r.get("name") == Some(name))
+            .filter(|row| matches!(fingerprint_of(row), Ok(Some(_))))
+            .and_then(|row| unfit_reason(row, self.options.allow_ca));
+        let reason = match (base_unfit, removed.is_empty()) {
+            (Some(why), _) => {
+                format!("the certificate {name:?} cannot serve API-SSL ({why}); left as it is")
+            }
+            (None, false) => format!(
+                "templates an earlier run left with other options ({removed:?}) were removed \
+                 and one made again"
+            ),
+            (None, true) => format!("no certificate named {name:?} yet"),
+        };
+        let taken: Vec<&str> = names(certificates)
+            .into_iter()
+            .filter(|n| !removed.contains(n))
+            .collect();
+        let fresh = fresh_name(&taken, name);
+        self.make(&fresh, reason).await
     }
 
     fn chosen(
@@ -371,10 +551,41 @@ impl Run<'_> {
         }
     }
 
+    /// The signed certificate `name` as the router shows it now, if it can
+    /// serve API-SSL (its differences from the options reported); otherwise
+    /// an error that says why, and that it was not assigned.
+    async fn checked(
+        &self,
+        name: &str,
+        action: CertificateAction,
+        reason: String,
+        whose: &str,
+    ) -> Result<Chosen> {
+        let row = self
+            .certificate(name)
+            .await?
+            .ok_or_else(|| self.gone(name))?;
+        let fingerprint = fingerprint_of(&row)?.ok_or_else(|| self.gone(name))?;
+        if let Some(why) = unfit_reason(&row, self.options.allow_ca) {
+            return Err(Error::Config(format!(
+                "{whose} {name:?} cannot serve API-SSL: {why}; api-ssl was not switched to it"
+            )));
+        }
+        if action == CertificateAction::Reused {
+            self.report(BootstrapStage::Reusing);
+        }
+        let mut chosen = self.chosen(name, fingerprint, action, reason);
+        chosen.differences = differences(&row, self.options);
+        Ok(chosen)
+    }
+
     /// Adds the template `name` and signs it. A concurrent run that added it
-    /// first wins the name: this run waits for its signature, or takes it
-    /// signed. (A winner that dies while signing leaves this one waiting
-    /// until the timeout; the next run signs the template it left.)
+    /// first wins the name: when it is signed already, it is taken; when it
+    /// carries these options, this run signs it too, as a leftover is signed
+    /// (the sign that ends second finds it signed), so a winner that died
+    /// before signing keeps nobody waiting; when it carries other options,
+    /// its signature is awaited for [`LEFTOVER_GRACE`]. What is taken is
+    /// checked for fitness and its differences reported.
     async fn make(&self, name: &str, reason: String) -> Result<Chosen> {
         self.report(BootstrapStage::Creating);
         let mine = match self.collect(self.add_command(name)).await {
@@ -382,42 +593,74 @@ impl Run<'_> {
             Err(error) if is_name_taken(&error) => false,
             Err(error) => return Err(error),
         };
+        if mine {
+            self.sign(name, true).await?;
+            return self
+                .checked(
+                    name,
+                    CertificateAction::Made,
+                    reason,
+                    "the certificate made,",
+                )
+                .await;
+        }
         let row = self
             .certificate(name)
             .await?
             .ok_or_else(|| self.gone(name))?;
-        if !mine {
-            if let Some(fingerprint) = fingerprint_of(&row)? {
-                if let Some(why) = unfit_reason(&row, self.options.allow_ca) {
-                    return Err(Error::Config(format!(
-                        "a concurrent run made {name:?}, and it cannot serve API-SSL: {why}"
-                    )));
-                }
-                self.report(BootstrapStage::Reusing);
-                return Ok(self.chosen(
+        if fingerprint_of(&row)?.is_some() {
+            return self
+                .checked(
                     name,
-                    fingerprint,
                     CertificateAction::Reused,
                     format!("a concurrent run made {name:?} meanwhile"),
-                ));
-            }
-            if !template_matches(&row, self.options) {
-                return Err(Error::Config(format!(
-                    "a concurrent run is making {name:?} with other options; run again once it is done"
-                )));
-            }
-            // The run whose add won signs; this one waits for its result.
-            self.report(BootstrapStage::Signing { progress: None });
-            let fingerprint = self.wait_until_signed(name).await?;
-            return Ok(self.chosen(
-                name,
-                fingerprint,
-                CertificateAction::Reused,
-                format!("a concurrent run made {name:?} meanwhile: waited for its signature"),
-            ));
+                    "a concurrent run made",
+                )
+                .await;
         }
-        let fingerprint = self.sign(name, true).await?;
-        Ok(self.chosen(name, fingerprint, CertificateAction::Made, reason))
+        if template_matches(&row, self.options) {
+            self.sign(name, false).await?;
+            return self
+                .checked(
+                    name,
+                    CertificateAction::SignedTemplate,
+                    format!(
+                        "a concurrent run added the template {name:?} meanwhile: signed by \
+                         both runs (or by this one alone, if that run stopped)"
+                    ),
+                    "a concurrent run made",
+                )
+                .await;
+        }
+        self.report(BootstrapStage::Signing { progress: None });
+        if self.signature_within(name, LEFTOVER_GRACE).await?.is_none() {
+            return Err(Error::Config(format!(
+                "a concurrent run is making {name:?} with other options and has not signed it \
+                 within {LEFTOVER_GRACE:?}; run again once it is done"
+            )));
+        }
+        self.checked(
+            name,
+            CertificateAction::Reused,
+            format!(
+                "a concurrent run made {name:?} meanwhile with other options: waited for its \
+                 signature (see differences)"
+            ),
+            "a concurrent run made",
+        )
+        .await
+    }
+
+    /// The fingerprint of `name` once it is signed, waiting at most `grace`
+    /// (and the time left); `None` when nobody signed it by then.
+    async fn signature_within(
+        &self,
+        name: &str,
+        grace: Duration,
+    ) -> Result<Option<CertificateFingerprint>> {
+        let limit = runtime::deadline_in(self.runtime, grace);
+        let wait = async { self.wait_until_signed(name).await.map(Some) };
+        runtime::with_deadline(self.runtime, limit, wait, || Ok(None)).await
     }
 
     fn report(&self, stage: BootstrapStage) {
@@ -576,8 +819,14 @@ impl Run<'_> {
                     }
                     if mine {
                         self.remove(&row).await?;
+                        return Err(error);
                     }
-                    return Err(error);
+                    // A router that refuses a second sign while a
+                    // concurrent run's is under way: wait for that one.
+                    return match self.signature_within(name, LEFTOVER_GRACE).await? {
+                        Some(fingerprint) => Ok(fingerprint),
+                        None => Err(error),
+                    };
                 }
                 None => return Err(if lost { self.gone(name) } else { error }),
             }
@@ -660,12 +909,13 @@ impl Run<'_> {
         }
     }
 
-    /// Points `api-ssl` at the certificate (and enables it) unless it already is.
-    async fn assign(&self, service: &Service, name: &str) -> Result<()> {
+    /// Points `api-ssl` at the certificate (and enables it) unless it
+    /// already is; whether it changed the service.
+    async fn assign(&self, service: &Service, name: &str) -> Result<bool> {
         let assigned = service.certificate.as_deref() == Some(name);
         let enable = self.options.enable_service && service.disabled;
         if assigned && !enable {
-            return Ok(());
+            return Ok(false);
         }
         self.report(BootstrapStage::Assigning);
         let mut set = CommandBuilder::new()
@@ -675,7 +925,7 @@ impl Run<'_> {
         if enable {
             set = set.attribute("disabled", Some("no"));
         }
-        self.collect(set.build()).await.map(drop)
+        self.collect(set.build()).await.map(|_| true)
     }
 }
 
@@ -692,13 +942,37 @@ fn is_name_taken(error: &Error) -> bool {
         .is_some_and(|traps| traps.iter().any(|t| t.message.contains("already exists")))
 }
 
-/// `name` if no certificate has it, else the first free `name-2`, `name-3`….
-fn fresh_name(certificates: &[ReplyResponse], name: &str) -> String {
-    let taken = |candidate: &str| {
-        certificates
-            .iter()
-            .any(|r| r.get("name") == Some(candidate))
-    };
+/// The certificates' names.
+fn names(certificates: &[ReplyResponse]) -> Vec<&str> {
+    certificates.iter().filter_map(|r| r.get("name")).collect()
+}
+
+/// The certificates a bootstrap with `name` may have made: `name` itself,
+/// then `name-2`, `name-3`… in the order of their number.
+fn family<'r>(certificates: &'r [ReplyResponse], name: &str) -> Vec<&'r ReplyResponse> {
+    let mut found: Vec<(u64, &ReplyResponse)> = certificates
+        .iter()
+        .filter_map(|row| {
+            let found = row.get("name")?;
+            if found == name {
+                return Some((1, row));
+            }
+            let suffix = found.strip_prefix(name)?.strip_prefix('-')?;
+            if suffix.starts_with('0') || !suffix.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let number: u64 = suffix.parse().ok()?;
+            (number >= 2).then_some((number, row))
+        })
+        .collect();
+    found.sort_by_key(|(number, _)| *number);
+    found.into_iter().map(|(_, row)| row).collect()
+}
+
+/// `name` if no certificate in `taken` has it, else the first free
+/// `name-2`, `name-3`….
+fn fresh_name(taken: &[&str], name: &str) -> String {
+    let taken = |candidate: &str| taken.contains(&candidate);
     if !taken(name) {
         return name.to_owned();
     }
@@ -740,10 +1014,22 @@ mod tests {
     #[test]
     fn a_fresh_name_is_the_name_or_the_first_free_suffix() {
         assert_eq!(fresh_name(&[], "api"), "api");
-        assert_eq!(fresh_name(&[named("other")], "api"), "api");
-        assert_eq!(fresh_name(&[named("api")], "api"), "api-2");
-        let taken = [named("api"), named("api-2"), named("api-4")];
-        assert_eq!(fresh_name(&taken, "api"), "api-3");
+        assert_eq!(fresh_name(&["other"], "api"), "api");
+        assert_eq!(fresh_name(&["api"], "api"), "api-2");
+        assert_eq!(fresh_name(&["api", "api-2", "api-4"], "api"), "api-3");
+    }
+
+    #[test]
+    fn the_family_is_the_name_then_its_numbered_suffixes_in_order() {
+        let rows = [
+            "api-10", "api-x", "api-3", "other", "api", "api-1", "api-02", "api-+4", "api-2",
+        ]
+        .map(named);
+        let found: Vec<_> = family(&rows, "api")
+            .iter()
+            .filter_map(|r| r.get("name"))
+            .collect();
+        assert_eq!(found, ["api", "api-2", "api-3", "api-10"]);
     }
 
     #[test]

@@ -42,8 +42,15 @@ pub enum BootstrapStage {
     Assigning,
     /// Checking with a TLS handshake that the service's port presents it.
     Verifying {
-        /// The port handshaken with.
+        /// The port handshaken with: the one a client dials.
         port: u16,
+    },
+    /// The check failed after this run switched `api-ssl`: giving the
+    /// service back the certificate (and the disabled state) it had, so that
+    /// clients pinned to it keep working.
+    RollingBack {
+        /// The certificate it is given back (`None`: it had none).
+        certificate: Option<String>,
     },
     /// Finished: this is the fingerprint to pin.
     Done {
@@ -62,8 +69,9 @@ type Progress = Arc<dyn Fn(&BootstrapStage) + Send + Sync>;
 /// with a `prime256v1` (ECDSA P-256) key, which even a small router signs in
 /// seconds, valid for ten years, for a TLS server and nothing else. They give
 /// the whole bootstrap two minutes and enable `api-ssl` if it is disabled.
-/// [`verify_host`](Self::verify_host) has no default: the bootstrap checks
-/// the pin with a handshake, and needs to know where the router is.
+/// They check the pin with a handshake at the address the device reached
+/// ([`MikrotikDevice::peer_addr`](crate::MikrotikDevice::peer_addr)) on the
+/// service's port; [`verify_host`](Self::verify_host) overrides that.
 #[derive(Clone)]
 pub struct BootstrapOptions {
     pub(super) name: String,
@@ -176,7 +184,9 @@ impl BootstrapOptions {
         self
     }
 
-    /// Whether a disabled `api-ssl` service is enabled (default `true`).
+    /// Whether a disabled `api-ssl` service is enabled (`disabled=no`,
+    /// default `true`). With `false`, a disabled service fails the bootstrap
+    /// before anything changes: it presents no certificate to check.
     pub fn enable_service(mut self, enable: bool) -> Self {
         self.enable_service = enable;
         self
@@ -207,7 +217,14 @@ impl BootstrapOptions {
     /// TLS handshake that must present exactly the pinned certificate. The
     /// host as a client dials it (`192.168.88.1`, `router.lan`); the port is
     /// the `api-ssl` service's, unless given here (`host:port`, e.g. through
-    /// a port forward). Required.
+    /// a port forward): the port checked is the one returned in
+    /// [`port`](super::BootstrappedCertificate::port). Default: the IP
+    /// address of the device's connection
+    /// ([`MikrotikDevice::peer_addr`](crate::MikrotikDevice::peer_addr)).
+    /// Give it when clients reach the router at another address (NAT, a
+    /// port forward, a tunnel), and for a device made with
+    /// [`connect_stream`](crate::DeviceBuilder::connect_stream), which has
+    /// no address of its own.
     pub fn verify_host(mut self, host: impl Into<String>) -> Self {
         self.verify_host = Some(host.into());
         self

@@ -23,7 +23,9 @@ pub struct BootstrappedCertificate {
     /// Options that differ from the certificate kept: reported, not applied
     /// (apply them with [`BootstrapOptions::rotate`](super::BootstrapOptions::rotate)).
     pub differences: Vec<OptionDifference>,
-    /// The port of the `api-ssl` service the handshake checked: the one to dial.
+    /// The port the handshake checked: the one to dial (the `api-ssl`
+    /// service's, or the one given in
+    /// [`verify_host`](super::BootstrapOptions::verify_host)).
     pub port: u16,
     /// Options pinned to it, ready for [`DeviceBuilder::tls`](crate::DeviceBuilder::tls).
     pub tls: TlsOptions,

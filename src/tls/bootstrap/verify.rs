@@ -13,17 +13,15 @@ use crate::runtime::{self, Runtime};
 use crate::tls::{CertificateFingerprint, TlsOptions, presented_fingerprint};
 use crate::{Error, Result};
 
-/// Handshakes with `host` (a `host:port` there wins over `port`) pinned to
-/// `fingerprint`, by `deadline`; `timed_out` is the error past it.
+/// Handshakes with `address` pinned to `fingerprint`, by `deadline`;
+/// `timed_out` is the error past it.
 pub(super) async fn presents(
     runtime: &dyn Runtime,
-    host: &str,
-    port: u16,
+    address: &Address,
     fingerprint: CertificateFingerprint,
     deadline: Option<Instant>,
     timed_out: impl FnOnce() -> Error,
 ) -> Result<()> {
-    let address = Address::parse(host, port)?;
     let where_ = format!("{}:{}", address.host, address.port);
     let options = TlsOptions::pinned([fingerprint])?;
     let handshake = async {
