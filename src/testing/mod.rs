@@ -769,9 +769,9 @@ impl MockRouterBuilder {
     /// does not cover.
     pub fn routeros_version(mut self, release: impl Into<String>) -> Self {
         let release = release.into();
-        let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        self.config.empty_replies = (major, minor) >= (7, 18);
+        // The same reading as the tree's choice (`7.20rc1` is 7.20).
+        self.config.empty_replies =
+            mikrotik_rs_schema::minor_version(&release).is_some_and(|version| version >= (7, 18));
         self.config.release = Some(release);
         self
     }
@@ -920,7 +920,7 @@ impl MockRouterBuilder {
         };
         let mut db = db::Db::preloaded(v6, self.config.empty_replies);
         if let Some(release) = &self.config.release {
-            let version = format!("{release} (stable)");
+            let version = format!("{release} ({})", channel(release));
             let _ = db.set(
                 "/system/resource",
                 b"",
@@ -1264,5 +1264,15 @@ impl MockRouter {
                 })
                 .collect()
         })
+    }
+}
+
+/// The update channel RouterOS names after its version in `/system/resource`:
+/// release candidates and betas come from `testing`, the rest from `stable`.
+fn channel(release: &str) -> &'static str {
+    if release.contains("rc") || release.contains("beta") {
+        "testing"
+    } else {
+        "stable"
     }
 }
