@@ -72,8 +72,10 @@
 //!   `!done`, or until cancelled without `count`; a `monitor` other than the
 //!   two below sends a row per item of `numbers` (only its `name`), once
 //!   with `=once=`, else every interval with `.section`; any other command
-//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export`…) answers
-//!   `!done`.
+//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export` of a menu or
+//!   of the root, `/export`…) answers `!done`. A command naming rows of a
+//!   table the mock holds (`numbers`, `number`: `/system/script/run
+//!   number=nosuch`) traps `no such item` for a row that is not there.
 //! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
 //!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
 //!   every interval, each with `=.section=N`, N counting cycles from 0).
@@ -109,8 +111,9 @@
 //!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
 //!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
 //!   matches a row printed `false` (on both flavours).
-//! - Every command of a menu of the tree is checked against the tree: an
-//!   argument it does not take → `!trap =message=unknown parameter <name>`
+//! - Every command of a menu of the tree is checked against the tree (the
+//!   built-in menus such as `/ip/address` too, before their own rules): an
+//!   argument it does not take (a name that is not UTF-8 included) → `!trap =message=unknown parameter <name>`
 //!   (RouterOS 6: `unknown parameter`, without the name, as 6.x routers
 //!   say); a value that breaks the argument's type hint, where the hint is
 //!   exact (the same check `command!` makes; lenient where routers accept
@@ -760,7 +763,9 @@ impl MockRouterBuilder {
     /// arguments exist, `/system/resource` reports it (and
     /// `check-for-updates` as installed, 7.24 as the latest), and from 7.18 on it
     /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
-    /// later call may still change). Default: the newest covered release's
+    /// later call may still change). A release candidate or beta (`"7.20rc1"`)
+    /// is its minor release for both (7.20), and `/system/resource` reports
+    /// it as `7.20rc1 (testing)`. Default: the newest covered release's
     /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
     /// flavour), with the version figures described in the module docs.
     ///
