@@ -85,3 +85,36 @@ fn every_sentence_of_the_transcripts_passes() {
     }
     assert!(checked >= 20, "{checked}");
 }
+
+/// `hexadecimal string value, max length 16` counts bytes: MikroTik's MACsec manual
+/// shows a router printing `cak=` of 32 hexadecimal digits (16 bytes) and `ckn=` of
+/// 64, and tells to configure the same values on the peer. The check takes them.
+#[test]
+fn hexadecimal_lengths_count_bytes_so_the_macsec_keys_of_the_manual_pass() {
+    const CAK: &str = "71a7c363794da400dbde595d3926b0e9";
+    const CKN: &str = "f2c4660060169391d29d8db8a1f06e5d4b84a128bad06ad43ea2bd4f7d21968f";
+    let line = format!("/interface/macsec/add interface=ether1 cak={CAK} ckn={CKN}");
+    let mut words = line.split(' ');
+    let mut builder = CommandBuilder::new().command(words.next().unwrap());
+    for word in words {
+        let (name, value) = word.split_once('=').unwrap();
+        builder = builder.attribute(name, Some(value));
+    }
+    let refused = builder
+        .build()
+        .check()
+        .err()
+        .map(|e| format!("{line}\n    -> {e}"));
+    assert!(
+        refused.is_none(),
+        "refused:\n{}",
+        refused.unwrap_or_default()
+    );
+    // Twice as many digits as bytes, plus one byte more: too long.
+    let too_long = CommandBuilder::new()
+        .command("/interface/macsec/add")
+        .attribute("interface", Some("ether1"))
+        .attribute("cak", Some(&format!("{CAK}00")))
+        .build();
+    assert!(too_long.check().is_err());
+}

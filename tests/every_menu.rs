@@ -31,6 +31,11 @@ on_every_runtime!(
     move_reorders_the_rows_of_a_table,
     commands_without_a_table_answer_as_their_kind,
     a_reboot_closes_the_connection_without_an_answer,
+    hexadecimal_keys_of_the_manual_length_in_bytes_are_taken,
+    a_release_candidate_is_its_minor_release_and_answers_empty,
+    export_of_the_root_and_of_a_menu_answers_done,
+    built_in_menus_check_argument_names_against_the_tree,
+    commands_naming_a_missing_row_trap_no_such_item,
 );
 
 /// The commands of `release`, in the tree's order (menus sorted by path,
@@ -575,4 +580,185 @@ async fn a_reboot_closes_the_connection_without_an_answer() {
     // The mock is up again at once: a new connection answers.
     let again = connect(&router).await;
     common::still_answers(&again).await;
+}
+
+/// The manual's MACsec key pair (MikroTik's MACsec manual shows a router printing
+/// `cak=` of 32 hexadecimal digits, 16 bytes, and `ckn=` of 64, and configures the
+/// peer with the same values).
+const CAK: &str = "71a7c363794da400dbde595d3926b0e9";
+const CKN: &str = "f2c4660060169391d29d8db8a1f06e5d4b84a128bad06ad43ea2bd4f7d21968f";
+
+/// `/path name=value …` as the console writes it (no spaces inside values).
+fn sentence(line: &str) -> mikrotik_rs::protocol::command::Command {
+    let mut words = line.split(' ');
+    let mut builder = CommandBuilder::new().command(words.next().unwrap());
+    for word in words {
+        builder = match word.split_once('=') {
+            Some((name, value)) => builder.attribute(name, Some(value)),
+            None => builder.attribute(word, None),
+        };
+    }
+    builder.build()
+}
+
+/// `hexadecimal string value, max length 16` counts bytes: the mock takes the
+/// manual's 32-digit CAK (it refused it with `invalid value` while it counted
+/// characters).
+async fn hexadecimal_keys_of_the_manual_length_in_bytes_are_taken() {
+    let router = MockRouter::start();
+    let device = connect(&router).await;
+    let add = sentence(&format!(
+        "/interface/macsec/add interface=ether1 cak={CAK} ckn={CKN}"
+    ));
+    let items = drain(device.send_command(add).await.unwrap()).await;
+    assert!(
+        matches!(items.as_slice(), [Ok(CommandResponse::Done(done))] if done.attributes.contains_key("ret")),
+        "{items:?}"
+    );
+}
+
+/// `routeros_version("7.20rc1")` is 7.20 for the tree AND for `!empty` (7.18+):
+/// one reading of the version for both; `/system/resource` names its channel.
+async fn a_release_candidate_is_its_minor_release_and_answers_empty() {
+    let router = MockRouter::builder().routeros_version("7.20rc1").start();
+    let device = connect(&router).await;
+    let print = CommandBuilder::new()
+        .command("/ip/firewall/raw/print")
+        .build();
+    let items = drain(device.send_command(print).await.unwrap()).await;
+    assert!(
+        matches!(items.first(), Some(Ok(CommandResponse::Empty(_)))),
+        "7.20rc1 is 7.18+: {items:?}"
+    );
+    let resource = drain(
+        device
+            .send_command(cmd("/system/resource/print"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let version = resource.iter().find_map(|item| match item {
+        Ok(CommandResponse::Reply(row)) => row.get("version").map(str::to_owned),
+        _ => None,
+    });
+    assert_eq!(
+        version.as_deref(),
+        Some("7.20rc1 (testing)"),
+        "{resource:?}"
+    );
+    let stable = MockRouter::builder().routeros_version("7.16.2").start();
+    let device = connect(&stable).await;
+    let resource = drain(
+        device
+            .send_command(cmd("/system/resource/print"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    let version = resource.iter().find_map(|item| match item {
+        Ok(CommandResponse::Reply(row)) => row.get("version").map(str::to_owned),
+        _ => None,
+    });
+    assert_eq!(version.as_deref(), Some("7.16.2 (stable)"), "{resource:?}");
+}
+
+/// The mock's docs: `export` answers `!done`; the check accepts `/export` (a command
+/// of the tree's root), and the mock answers it, as it does a menu's `export`.
+async fn export_of_the_root_and_of_a_menu_answers_done() {
+    let router = MockRouter::start();
+    let device = connect(&router).await;
+    for path in [
+        "/export",
+        "/ip/address/export",
+        "/interface/wireguard/export",
+    ] {
+        let export = CommandBuilder::new().command(path).build();
+        export.check().unwrap();
+        let items = drain(device.send_command(export).await.unwrap()).await;
+        assert!(
+            matches!(items.as_slice(), [Ok(CommandResponse::Done(_))]),
+            "{path}: {items:?}"
+        );
+    }
+}
+
+/// The mock's docs: "Every command of a menu of the tree is checked against the
+/// tree: an argument it does not take → `unknown parameter <name>`". The built-in,
+/// hand-made menus (`/ip/address`, `/interface`) are no exception, for `print`,
+/// `add` and `set` alike, and a name that is not UTF-8 is unknown too; what they
+/// take still works as before.
+async fn built_in_menus_check_argument_names_against_the_tree() {
+    let router = MockRouter::start();
+    let device = connect(&router).await;
+    let trap_of = |items: &[common::Item]| match items.first() {
+        Some(Ok(CommandResponse::Trap(trap))) => Some(trap.message.clone()),
+        _ => None,
+    };
+    for path in ["/interface/wireguard/print", "/ip/address/print"] {
+        let print = sentence(&format!("{path} adress=x"));
+        assert!(print.check().is_err(), "the check refuses it");
+        let items = drain(device.send_command(print).await.unwrap()).await;
+        assert!(
+            matches!(items.first(), Some(Ok(CommandResponse::Trap(trap))) if trap.message == "unknown parameter adress"),
+            "{path}: {items:?}"
+        );
+    }
+    for line in [
+        "/ip/address/add adress=10.9.9.1/24 interface=ether1",
+        "/ip/address/set numbers=*1 colour=blue",
+        "/interface/set numbers=ether1 colour=blue",
+    ] {
+        let items = drain(device.send_command(sentence(line)).await.unwrap()).await;
+        let trap = trap_of(&items);
+        assert!(
+            trap.as_deref()
+                .is_some_and(|m| m.starts_with("unknown parameter ")),
+            "{line}: {items:?}"
+        );
+    }
+    let not_utf8 = CommandBuilder::new()
+        .command("/ip/address/print")
+        .word(b"=\xffadress=x")
+        .build();
+    let items = drain(device.send_command(not_utf8).await.unwrap()).await;
+    assert!(
+        trap_of(&items).is_some_and(|m| m.starts_with("unknown parameter ")),
+        "{items:?}"
+    );
+    assert!(router.items("/ip/address").iter().all(|row| {
+        row.iter()
+            .all(|(_, value)| value.as_slice() != b"10.9.9.1/24")
+    }));
+    // What the tree has still works, with the menus' own behaviour.
+    let add = sentence("/ip/address/add address=10.9.9.1/24 interface=ether1");
+    let items = drain(device.send_command(add).await.unwrap()).await;
+    assert!(
+        matches!(items.as_slice(), [Ok(CommandResponse::Done(done))] if done.attributes.contains_key("ret")),
+        "{items:?}"
+    );
+    let print = CommandBuilder::new()
+        .command("/ip/address/print")
+        .attribute("count-only", None)
+        .build();
+    let items = drain(device.send_command(print).await.unwrap()).await;
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{items:?}"
+    );
+}
+
+/// A command that names a row of a table the mock holds traps `no such item` when
+/// the row is not there, as a router does (`/system/script/run number=nosuch`); a
+/// row that is there runs.
+async fn commands_naming_a_missing_row_trap_no_such_item() {
+    let router = MockRouter::start();
+    let device = connect(&router).await;
+    let run = sentence("/system/script/run number=nosuch");
+    run.check().unwrap();
+    let error = device.run(run).await.unwrap_err();
+    assert_eq!(message(&error), "no such item");
+    let add = sentence("/system/script/add name=hello source=:put");
+    device.run(add).await.unwrap();
+    let run = sentence("/system/script/run number=hello");
+    assert_eq!(device.run(run).await.unwrap(), None);
 }

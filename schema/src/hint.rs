@@ -45,11 +45,11 @@ pub(crate) fn accepts(hint: &str, value: &str) -> bool {
             .parse::<i128>()
             .map_or(true, |number| (0..=4_294_967_295).contains(&number));
     }
-    if let Some(lengths) = hint
-        .strip_prefix("string value, ")
-        .or_else(|| hint.strip_prefix("hexadecimal string value, "))
-    {
+    if let Some(lengths) = hint.strip_prefix("string value, ") {
         return length_fits(lengths, value);
+    }
+    if let Some(lengths) = hint.strip_prefix("hexadecimal string value, ") {
+        return hex_length_fits(lengths, value);
     }
     if let Some((choices, _)) = hint.split_once("[,")
         && hint.ends_with("*]")
@@ -102,6 +102,29 @@ fn length_fits(lengths: &str, value: &str) -> bool {
                 .map_or(true, |max| value.chars().count() <= max)
         } else if let Some(min) = part.strip_prefix("min length ") {
             min.parse::<usize>().map_or(true, |min| value.len() >= min)
+        } else {
+            true
+        }
+    })
+}
+
+/// `hexadecimal string value, max length 16` counts BYTES, written as two hexadecimal
+/// digits each: MikroTik's MACsec manual shows a router printing `cak=` of 32 digits
+/// under `max length 16`. So a value of `2 × max` digits fits. Whether `min length`
+/// counts bytes or digits is not documented: a value is refused only if it is too
+/// short either way (fewer digits than `min`). A value that is not plain hexadecimal
+/// digits (separators, a word) is left to the router.
+fn hex_length_fits(lengths: &str, value: &str) -> bool {
+    if !value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return true;
+    }
+    let digits = value.len();
+    lengths.split(", ").all(|part| {
+        if let Some(max) = part.strip_prefix("max length ") {
+            max.parse::<usize>()
+                .map_or(true, |max| digits.div_ceil(2) <= max)
+        } else if let Some(min) = part.strip_prefix("min length ") {
+            min.parse::<usize>().map_or(true, |min| digits >= min)
         } else {
             true
         }
@@ -271,6 +294,26 @@ mod tests {
         assert!(accepts("0..4294967295", "42") && !accepts("0..4294967295", "-1"));
         assert!(!accepts("0..4294967295", "4294967296"));
         assert!(accepts("string value", "anything at all"));
+        assert!(accepts("hexadecimal string value", "00ff"));
         assert!(accepts("see documentation", "x"));
+    }
+
+    /// `max length N` of a hexadecimal hint counts bytes (two digits each), as the
+    /// MACsec manual's own 32-digit CAK under `max length 16` shows; `min length` is
+    /// read leniently (digits), and anything not plain hexadecimal is the router's.
+    #[test]
+    fn hexadecimal_lengths_count_bytes_and_refuse_only_what_is_too_long_either_way() {
+        let cak = "hexadecimal string value, max length 16";
+        assert!(accepts(cak, "71a7c363794da400dbde595d3926b0e9"));
+        assert!(accepts(cak, "71a7c363794da400dbde595d3926b0e")); // 31 digits
+        assert!(!accepts(cak, "71a7c363794da400dbde595d3926b0e900"));
+        let ckn = "hexadecimal string value, max length 32";
+        assert!(accepts(ckn, &"ab".repeat(32)) && !accepts(ckn, &"ab".repeat(33)));
+        let psk = "hexadecimal string value, min length 128";
+        assert!(accepts(psk, &"0".repeat(128)) && accepts(psk, &"0".repeat(256)));
+        assert!(!accepts(psk, &"0".repeat(127)));
+        // Not plain hexadecimal digits: left to the router.
+        assert!(accepts(cak, &"71:a7".repeat(20)));
+        assert!(accepts(psk, "short"));
     }
 }

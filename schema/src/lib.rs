@@ -66,6 +66,13 @@ pub struct Argument {
     always_hinted: bool,
 }
 
+/// The major and minor version of a router version string, read the one way the
+/// schema reads it: `7.16.1` → (7, 16), `7.20rc1` and `7.20beta3 (testing)` →
+/// (7, 20). `None` when it does not start `MAJOR.MINOR`.
+pub fn minor_version(version: &str) -> Option<(u32, u32)> {
+    versions::minor(version)
+}
+
 /// The tree, parsed on first use.
 pub fn schema() -> &'static Schema {
     static SCHEMA: OnceLock<Schema> = OnceLock::new();

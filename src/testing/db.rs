@@ -280,7 +280,7 @@ impl Db {
     }
 
     /// Indexes of the rows named by a comma-separated list of ids (or names).
-    fn find(&self, menu: &str, ids: &[u8]) -> Result<Vec<usize>, Refusal> {
+    pub(crate) fn find(&self, menu: &str, ids: &[u8]) -> Result<Vec<usize>, Refusal> {
         let m = self.menus.get(menu).ok_or(NO_SUCH_ITEM)?;
         let mut found = Vec::new();
         for id in ids.split(|&b| b == b',').filter(|s| !s.is_empty()) {

@@ -72,8 +72,10 @@
 //!   `!done`, or until cancelled without `count`; a `monitor` other than the
 //!   two below sends a row per item of `numbers` (only its `name`), once
 //!   with `=once=`, else every interval with `.section`; any other command
-//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export`…) answers
-//!   `!done`.
+//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export` of a menu or
+//!   of the root, `/export`…) answers `!done`. A command naming rows of a
+//!   table the mock holds (`numbers`, `number`: `/system/script/run
+//!   number=nosuch`) traps `no such item` for a row that is not there.
 //! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
 //!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
 //!   every interval, each with `=.section=N`, N counting cycles from 0).
@@ -109,8 +111,9 @@
 //!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
 //!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
 //!   matches a row printed `false` (on both flavours).
-//! - Every command of a menu of the tree is checked against the tree: an
-//!   argument it does not take → `!trap =message=unknown parameter <name>`
+//! - Every command of a menu of the tree is checked against the tree (the
+//!   built-in menus such as `/ip/address` too, before their own rules): an
+//!   argument it does not take (a name that is not UTF-8 included) → `!trap =message=unknown parameter <name>`
 //!   (RouterOS 6: `unknown parameter`, without the name, as 6.x routers
 //!   say); a value that breaks the argument's type hint, where the hint is
 //!   exact (the same check `command!` makes; lenient where routers accept
@@ -772,7 +775,9 @@ impl MockRouterBuilder {
     /// arguments exist, `/system/resource` reports it (and
     /// `check-for-updates` as installed, 7.24 as the latest), and from 7.18 on it
     /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
-    /// later call may still change). Default: the newest covered release's
+    /// later call may still change). A release candidate or beta (`"7.20rc1"`)
+    /// is its minor release for both (7.20), and `/system/resource` reports
+    /// it as `7.20rc1 (testing)`. Default: the newest covered release's
     /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
     /// flavour), with the version figures described in the module docs.
     ///
@@ -781,9 +786,9 @@ impl MockRouterBuilder {
     /// does not cover.
     pub fn routeros_version(mut self, release: impl Into<String>) -> Self {
         let release = release.into();
-        let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-        self.config.empty_replies = (major, minor) >= (7, 18);
+        // The same reading as the tree's choice (`7.20rc1` is 7.20).
+        self.config.empty_replies =
+            mikrotik_rs_schema::minor_version(&release).is_some_and(|version| version >= (7, 18));
         self.config.release = Some(release);
         self
     }
@@ -932,7 +937,7 @@ impl MockRouterBuilder {
         };
         let mut db = db::Db::preloaded(v6, self.config.empty_replies);
         if let Some(release) = &self.config.release {
-            let version = format!("{release} (stable)");
+            let version = format!("{release} ({})", channel(release));
             let _ = db.set(
                 "/system/resource",
                 b"",
@@ -1276,5 +1281,15 @@ impl MockRouter {
                 })
                 .collect()
         })
+    }
+}
+
+/// The update channel RouterOS names after its version in `/system/resource`:
+/// release candidates and betas come from `testing`, the rest from `stable`.
+fn channel(release: &str) -> &'static str {
+    if release.contains("rc") || release.contains("beta") {
+        "testing"
+    } else {
+        "stable"
     }
 }

@@ -774,8 +774,9 @@ fn streaming_monitors_count_sections() {
     ]);
     let once = c.until_done("o");
     assert_eq!(value(&once[0], ".section"), None);
-    // print =interval= repeats the rows, a section per cycle.
-    c.send(&["/ip/address/print", "=interval=1ms", ".tag=p"]);
+    // print =interval= repeats the rows, a section per cycle (200 ms: the
+    // tree's least `interval`, which the mock now checks on its own menus too).
+    c.send(&["/ip/address/print", "=interval=200ms", ".tag=p"]);
     let mut seen = Vec::new();
     for _ in 0..6 {
         let row = c.recv().unwrap();

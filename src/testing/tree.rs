@@ -89,6 +89,18 @@ impl Tree {
             .filter(|menu| self.present(menu.versions()))
     }
 
+    /// Whether the root has the API command `verb` (`/export`): the root's
+    /// commands that are not console scripting (`:put`, `:if`).
+    pub(crate) fn root_has(&self, verb: &str) -> bool {
+        const ROOT_API_COMMANDS: [&str; 1] = ["export"];
+        ROOT_API_COMMANDS.contains(&verb)
+            && self
+                .schema
+                .menu("/")
+                .and_then(|root| root.command(verb))
+                .is_some_and(|command| self.present(command.versions()))
+    }
+
     /// The command `verb` of `menu`, if this release has it.
     pub(crate) fn command(&self, menu: &str, verb: &str) -> Option<&'static Command> {
         self.menu(menu)?

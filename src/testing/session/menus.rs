@@ -69,7 +69,7 @@ impl Session {
         let verb_text = std::str::from_utf8(verb).unwrap_or_default();
         let tree = self.shared.tree;
         let in_tree = tree.is_some_and(|t| t.has_command(menu, verb_text));
-        let (route, hand_built) = {
+        let route = {
             let mut db = lock(&self.shared.db);
             if !db.menus.contains_key(menu)
                 && in_tree
@@ -89,7 +89,7 @@ impl Session {
                         && TABLE_VERBS.contains(&v)
                         && (v != b"add" && v != b"remove" || single == Some(false)))
             };
-            let route = match (single, verb) {
+            match (single, verb) {
                 (Some(_), b"print" | b"getall") if has(verb) => Route::Print { listen: false },
                 (Some(_), b"listen") if has(verb) => Route::Print { listen: true },
                 (Some(_), b"set") if has(verb) => Route::Modify,
@@ -101,10 +101,11 @@ impl Session {
                 (Some(true), b"unset" | b"get") if in_tree => Route::TableVerb,
                 _ if in_tree => Route::Action,
                 _ => Route::Unknown,
-            };
-            (route, hand_built)
+            }
         };
-        if let (Some(tree), false, false) = (tree, hand_built, matches!(route, Route::Unknown))
+        // Hand-built menus too: their richer behaviour comes after the
+        // router's own check of argument names and values.
+        if let (Some(tree), false) = (tree, matches!(route, Route::Unknown))
             && !matches!(verb, b"listen" | b"getall")
             && let Err((category, message)) = tree.check_arguments(
                 menu,
@@ -112,6 +113,14 @@ impl Session {
                 cmd.attrs.iter().copied(),
                 self.shared.config.v6,
             )
+        {
+            let out = trap_done(cmd.tag, category.map(u32::from), message.as_bytes());
+            self.reply(out).await;
+            return;
+        }
+        if matches!(route, Route::Action)
+            && verb != b"monitor"
+            && let Err((category, message)) = self.named_items_exist(cmd, menu)
         {
             let out = trap_done(cmd.tag, category.map(u32::from), message.as_bytes());
             self.reply(out).await;
@@ -126,6 +135,29 @@ impl Session {
                 let out = self.unknown_command(cmd);
                 self.reply(out).await;
             }
+        }
+    }
+
+    /// A command of a table that names rows (`/system/script/run
+    /// number=nosuch`) traps `no such item` for a row the table does not
+    /// have, as the router does. Only where the mock holds the table's rows
+    /// (a list menu it has); anything else is not judged.
+    fn named_items_exist(
+        &self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+    ) -> Result<(), crate::testing::db::Refusal> {
+        let Some(ids) = cmd
+            .attr(b"numbers")
+            .or(cmd.attr(b"number"))
+            .filter(|ids| !ids.is_empty())
+        else {
+            return Ok(());
+        };
+        let db = lock(&self.shared.db);
+        match db.menus.get(menu) {
+            Some(table) if !table.single => db.find(menu, ids).map(drop),
+            _ => Ok(()),
         }
     }
 

@@ -424,6 +424,10 @@ impl Session {
             b"/system/package/update/check-for-updates" => self.check_for_updates(&cmd),
             // The console's `/ping` is `/tool/ping`; the tree lists only the latter.
             b"/ping" => self.ping(&cmd).await,
+            // The root's `export` (the whole configuration) answers `!done`.
+            b"/export" if self.shared.tree.is_some_and(|t| t.root_has("export")) => {
+                self.action(&cmd, "", b"export").await;
+            }
             #[cfg(feature = "testing-tls")]
             b"/certificate/sign" => {
                 let answer = super::certificates::sign(&self.shared, sentence, cmd.tag);
