@@ -10,6 +10,8 @@ mod identity;
 mod needs_tls;
 mod peer;
 mod port_mixup;
+#[cfg(feature = "schema")]
+mod version_check;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
