@@ -110,10 +110,9 @@ impl MikrotikDevice {
 
     /// Like [`send_command`](Self::send_command), with this command's own buffer policy.
     ///
-    /// On a device built with
-    /// [`check_commands`](DeviceBuilder::check_commands) (feature `schema`),
-    /// both first check the command against the router's release: a command
-    /// it would refuse fails with [`Error::CommandCheck`], unsent.
+    /// On a device built with `DeviceBuilder::check_commands` (feature
+    /// `schema`), both first check the command against the router's release:
+    /// a command it would refuse fails with `Error::CommandCheck`, unsent.
     pub async fn send_command_with(
         &self,
         command: Command,
