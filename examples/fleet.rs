@@ -13,9 +13,9 @@ use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
+use mikrotik_rs::MikrotikDevice;
 use mikrotik_rs::fleet::{Fleet, Inventory, ProgressSnapshot, Shard, Summary};
 use mikrotik_rs::testing::{MockRouter, Reply};
-use mikrotik_rs::{Error, MikrotikDevice};
 
 #[derive(Debug, serde::Deserialize)]
 struct Resource {
@@ -132,11 +132,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let resource = device.menu("/system/resource").print().typed::<Resource>();
             let interfaces = device.menu("/interface").print().rows();
             let (resource, interfaces) = futures_util::future::join(resource, interfaces).await;
-            let resource = resource?.into_iter().next().ok_or(Error::Decode {
-                key: None,
-                value: None,
-                reason: "no /system/resource row".into(),
-            })?;
+            // A job fails with its own error as easily as with the crate's.
+            let resource = resource?
+                .into_iter()
+                .next()
+                .ok_or("no /system/resource row")?;
             Ok((resource, interfaces?.len()))
         })
         .on_progress({

@@ -14,8 +14,11 @@ async fn run_some(device: &MikrotikDevice) -> mikrotik_rs::Result<()> {
         let mut rows = device.send_command(command!("/interface/print")).await?;
         while rows.recv().await.is_some() {}
     }
-    // Refused by the router: ends trapped.
-    let mut refused = device.send_command(command!("/nope/print")).await?;
+    // Refused by the router: ends trapped. (`unchecked`: `command!` would reject this
+    // path at compile time, as it is no RouterOS command.)
+    let mut refused = device
+        .send_command(command!(unchecked "/nope/print"))
+        .await?;
     while refused.recv().await.is_some() {}
     // A stream dropped early: cancelled.
     drop(

@@ -5,7 +5,9 @@
 //! Against the router named by `MIKROTIK_ADDR` (`MIKROTIK_USER`,
 //! `MIKROTIK_PASSWORD`) if set, else against the built-in mock: the session
 //! is recorded through `testing::Recorder` into `target/record-replay.txt`
-//! (passwords redacted), then a MockRouter serves that transcript and the
+//! (secrets redacted; the password kept only as a salted hash), then a
+//! MockRouter serves that transcript (strictly: the same password, each
+//! write once) and the
 //! same code runs again, offline. Both runs print the rows they saw, and the
 //! example fails if they differ.
 
@@ -90,12 +92,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         println!("  {line}");
     }
 
-    // 2. Replay: no router involved, and any password will do.
+    // 2. Replay: no router involved; the password is checked against the
+    // transcript's salted hash of it.
     let replay = MockRouter::builder()
         .replay(Transcript::load(&path)?)
         .start();
     let tcp = Async::<TcpStream>::connect(replay.addr()).await?;
-    let device = login(tcp, &target.user, Some("not the real one")).await?;
+    let device = login(tcp, &target.user, target.password.as_deref()).await?;
     let replayed = inventory(&device).await?;
     println!("\nreplayed from the transcript:");
     for line in &replayed {

@@ -53,20 +53,36 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Ok(fingerprint) => TlsOptions::pinned_sha256(&fingerprint)?,
         Err(_) => {
             let plain = MikrotikDevice::connect(&plain_address, &user, password.as_deref()).await?;
-            let options = BootstrapOptions::new().on_progress(|stage| match stage {
-                BootstrapStage::Signing {
-                    progress: Some(progress),
-                } => println!("  signing: {progress}"),
-                BootstrapStage::Done { .. } => {}
-                other => println!("  {other:?}"),
-            });
+            // The bootstrap ends with a handshake with api-ssl's port on this host.
+            let verify_host = match tls_address.rsplit_once(':') {
+                Some((host, port)) if port.parse::<u16>().is_ok() && _mock.is_some() => {
+                    host.to_owned()
+                }
+                _ => tls_address.clone(),
+            };
+            let options = BootstrapOptions::new()
+                .verify_host(verify_host)
+                .on_progress(|stage| match stage {
+                    BootstrapStage::Signing {
+                        progress: Some(progress),
+                    } => println!("  signing: {progress}"),
+                    BootstrapStage::Done { .. } => {}
+                    other => println!("  {other:?}"),
+                });
             let made = bootstrap_certificate(&plain, options).await?;
             println!(
-                "api-ssl presents certificate {:?} ({}), fingerprint {}",
-                made.name,
-                if made.created { "just made" } else { "reused" },
-                made.fingerprint
+                "api-ssl presents certificate {:?} on port {} ({:?}: {}), fingerprint {}",
+                made.name, made.port, made.action, made.reason, made.fingerprint
             );
+            for difference in &made.differences {
+                println!(
+                    "  not applied (BootstrapOptions::rotate would): {} {:?}, the certificate has {:?}",
+                    difference.attribute, difference.wanted, difference.found
+                );
+            }
+            if let Some(replaced) = &made.replaced {
+                println!("  replaced {:?}: {}", replaced.name, replaced.reason);
+            }
             made.tls
         }
     };

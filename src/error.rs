@@ -15,11 +15,16 @@ use crate::protocol::{ProtocolError, TrapResponse, Traps};
 #[derive(Debug, Clone, Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The router refused the credentials; the message is the router's own.
-    #[error("login failed: {message}")]
+    /// The router refused the credentials; the message is the router's own,
+    /// and the error says which router and which user (never the password).
+    #[error("login failed{}: {message}", login_subject(.user.as_deref(), .address.as_deref()))]
     Authentication {
         /// What the router said, e.g. `invalid user name or password (6)`.
         message: String,
+        /// The router's address as given to the builder, when known.
+        address: Option<Arc<str>>,
+        /// The user name that was refused, when known.
+        user: Option<Arc<str>>,
     },
     /// The TLS (API-SSL) handshake or session failed.
     ///
@@ -173,6 +178,77 @@ pub enum Error {
         /// The error of the last attempt.
         last: Arc<Error>,
     },
+    /// An error of your own code: a fleet job's, or any function returning
+    /// [`Result`](crate::Result) that fails for a reason of its own.
+    ///
+    /// Made by `Err(format!("outdated RouterOS {v}").into())` (from a `String`
+    /// or `&str`), by `?` on a `Box<dyn Error + Send + Sync>`, or by
+    /// [`Error::user`] from any error type (`.map_err(Error::user)?`). Its
+    /// message is your error's; [`source`](std::error::Error::source) is your
+    /// error's source. In a fleet [`Summary`](crate::fleet::Summary) it is
+    /// counted under the kind `job`.
+    #[error(transparent)]
+    User(Arc<dyn std::error::Error + Send + Sync>),
+}
+
+impl Error {
+    /// A refused login, the router's `message`; the address and user are
+    /// added where the login was started (see [`refused_at`](Self::refused_at)).
+    pub(crate) fn authentication(message: String) -> Self {
+        Self::Authentication {
+            message,
+            address: None,
+            user: None,
+        }
+    }
+
+    /// Names the router and user on a refused login; other errors unchanged.
+    pub(crate) fn refused_at(self, address: &str, user: &str) -> Self {
+        match self {
+            Self::Authentication { message, .. } => Self::Authentication {
+                message,
+                address: Some(Arc::from(address)),
+                user: Some(Arc::from(user)),
+            },
+            other => other,
+        }
+    }
+
+    /// An [`Error::User`] carrying `error`, an error of your own.
+    pub fn user(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Self::User(Arc::from(error.into()))
+    }
+}
+
+impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
+    fn from(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
+        Self::User(Arc::from(error))
+    }
+}
+
+impl From<String> for Error {
+    /// Your own error, as a message: `Err(format!(..).into())`.
+    fn from(message: String) -> Self {
+        Self::user(message)
+    }
+}
+
+impl From<&str> for Error {
+    /// Your own error, as a message: `Err("no such row".into())`.
+    fn from(message: &str) -> Self {
+        Self::user(message)
+    }
+}
+
+fn login_subject(user: Option<&str>, address: Option<&str>) -> String {
+    let mut subject = String::new();
+    if let Some(user) = user {
+        subject.push_str(&format!(" as {user:?}"));
+    }
+    if let Some(address) = address {
+        subject.push_str(&format!(" at {address}"));
+    }
+    subject
 }
 
 fn to_address(address: Option<&str>) -> String {

@@ -20,15 +20,25 @@ pub mod reconnect;
 pub mod runtime;
 #[cfg(feature = "testing")]
 pub mod testing;
-#[cfg(feature = "_tls")]
+// Gated by the public features so that rustc names them when `tls` is missing.
+#[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
 pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
 #[doc(hidden)]
 pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};
+#[cfg(not(feature = "_tls"))]
+#[doc(hidden)]
+pub use device::TlsFeatureRequired;
 pub use device::{DeviceBuilder, MikrotikDevice};
 pub use error::{ClosedBy, Error, Result, TimeoutKind};
+/// The RouterOS 7 command tree `command!` and [`Command::check`](protocol::command::Command::check)
+/// check against: every menu, command and argument of 7.9 … 7.24 with the releases it
+/// exists in and its type hints (crate `mikrotik-rs-schema`).
+#[cfg(feature = "schema")]
+#[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+pub use mikrotik_rs_schema as schema;
 pub use observe::Stats;
 pub use reconnect::{ConnectionState, ReconnectPolicy};
 

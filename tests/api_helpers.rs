@@ -325,15 +325,21 @@ async fn bad_path_sends_nothing() {
         let menu = device.menu(path);
         let err = menu.print().await.unwrap_err();
         assert!(
-            matches!(&err, Error::Config(m) if m.contains("menu path")),
+            matches!(&err, Error::InvalidCommand { reason } if reason.contains("menu path")),
             "{path}: {err:?}"
         );
         assert!(matches!(
             menu.add(&[("a", "b")]).await,
-            Err(Error::Config(_))
+            Err(Error::InvalidCommand { .. })
         ));
-        assert!(matches!(menu.remove("*1").await, Err(Error::Config(_))));
-        assert!(matches!(menu.listen().await, Err(Error::Config(_))));
+        assert!(matches!(
+            menu.remove("*1").await,
+            Err(Error::InvalidCommand { .. })
+        ));
+        assert!(matches!(
+            menu.listen().await,
+            Err(Error::InvalidCommand { .. })
+        ));
     }
     assert_eq!(router.received().len(), sent_before);
 }

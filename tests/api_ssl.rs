@@ -51,6 +51,11 @@ async fn secure(address: &str, options: TlsOptions) -> Result<MikrotikDevice, Er
         .await
 }
 
+/// The bootstrap's defaults, checking the pin on the mock's address.
+fn bootstrap_options() -> BootstrapOptions {
+    BootstrapOptions::new().verify_host("127.0.0.1")
+}
+
 /// Bootstrap options that record every stage they report.
 fn recorded(options: BootstrapOptions) -> (BootstrapOptions, Arc<Mutex<Vec<BootstrapStage>>>) {
     let stages = Arc::new(Mutex::new(Vec::new()));
@@ -85,7 +90,7 @@ async fn bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse() {
     assert_eq!(router.api_ssl_fingerprint(), None);
 
     let device = plain(&router.address()).await.unwrap();
-    let (options, stages) = recorded(BootstrapOptions::new());
+    let (options, stages) = recorded(bootstrap_options());
     let made = bootstrap_certificate(&device, options).await.unwrap();
     assert!(made.created);
     assert_eq!(made.name, DEFAULT_CERTIFICATE_NAME);
@@ -125,7 +130,7 @@ async fn bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse() {
     assert_eq!(identity(&tls_device).await, "MikroTik");
 
     // A second run, over TLS this time, reuses what the first one made.
-    let (options, stages) = recorded(BootstrapOptions::new());
+    let (options, stages) = recorded(bootstrap_options());
     let again = bootstrap_certificate(&tls_device, options).await.unwrap();
     assert!(!again.created);
     assert_eq!(again.fingerprint, made.fingerprint);
@@ -154,7 +159,7 @@ async fn a_bootstrap_past_its_timeout_fails_and_cancels_the_signing() {
     let device = plain(&router.address()).await.unwrap();
     let error = bootstrap_certificate(
         &device,
-        BootstrapOptions::new().timeout(Duration::from_millis(300)),
+        bootstrap_options().timeout(Duration::from_millis(300)),
     )
     .await
     .unwrap_err();
@@ -196,7 +201,7 @@ async fn an_interrupted_template_is_signed_by_the_next_run() {
             ],
         )
         .unwrap();
-    let made = bootstrap_certificate(&device, BootstrapOptions::new())
+    let made = bootstrap_certificate(&device, bootstrap_options())
         .await
         .unwrap();
     assert!(made.created);
@@ -219,10 +224,10 @@ async fn an_interrupted_template_is_signed_by_the_next_run() {
 /// signed: the bootstrap listens for the change instead of failing.
 async fn a_sign_answered_early_is_waited_for() {
     let router = MockRouter::builder()
+        .api_ssl()
         .script("/certificate/sign", Script::done())
         .start();
     let device = plain(&router.address()).await.unwrap();
-    let pin = "ab".repeat(32);
     let signer = async {
         let listening = router
             .wait_for(
@@ -235,19 +240,13 @@ async fn a_sign_answered_early_is_waited_for() {
             "the bootstrap listens: {:?}",
             router.received_paths()
         );
-        assert!(router.set_item(
-            "/certificate",
-            DEFAULT_CERTIFICATE_NAME,
-            [("fingerprint", pin.as_str())]
-        ));
+        router.sign_certificate(DEFAULT_CERTIFICATE_NAME).unwrap();
     };
-    let (made, ()) = futures_util::future::join(
-        bootstrap_certificate(&device, BootstrapOptions::new()),
-        signer,
-    )
-    .await;
+    let (made, ()) =
+        futures_util::future::join(bootstrap_certificate(&device, bootstrap_options()), signer)
+            .await;
     let made = made.unwrap();
-    assert_eq!(made.fingerprint.to_string(), pin);
+    assert_eq!(router.api_ssl_fingerprint(), Some(made.fingerprint));
     let services = router.items("/ip/service");
     let api_ssl = services
         .iter()
@@ -263,13 +262,13 @@ async fn an_existing_certificate_is_assigned_and_a_missing_one_is_an_error() {
     let router = MockRouter::builder().api_ssl_self_signed().start();
     let device = plain(&router.address()).await.unwrap();
     let before = router.api_ssl_fingerprint().unwrap();
-    let found = bootstrap_certificate(&device, BootstrapOptions::new().existing("mock-api-ssl"))
+    let found = bootstrap_certificate(&device, bootstrap_options().existing("mock-api-ssl"))
         .await
         .unwrap();
     assert!(!found.created);
     assert_eq!(found.fingerprint, before);
 
-    let error = bootstrap_certificate(&device, BootstrapOptions::new().existing("not-there"))
+    let error = bootstrap_certificate(&device, bootstrap_options().existing("not-there"))
         .await
         .unwrap_err();
     assert!(matches!(error, Error::Config(_)), "{error:?}");
@@ -351,6 +350,42 @@ async fn tls_to_the_plain_port_names_the_api_ssl_port() {
     assert!(router.received().iter().all(|s| s.path() != "/login"));
 }
 
+/// TLS to the plain port in every mode (pinned, CA, accept-any): the same
+/// clear message, promptly. The ClientHellos differ by mode, and so did what
+/// the plain listener made of them: one mode failed at once with rustls's
+/// "corrupt message", another waited out the whole timeout.
+async fn tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let modes = [
+        ("pinned", router.api_ssl_tls_options().unwrap()),
+        (
+            "ca",
+            TlsOptions::custom_ca_pem(router.api_ssl_certificate_pem().unwrap()).unwrap(),
+        ),
+        ("accept-any", TlsOptions::dangerous_accept_any_certificate()),
+    ];
+    let limit = Duration::from_secs(10);
+    for (mode, options) in modes {
+        let started = std::time::Instant::now();
+        let error = MikrotikDevice::builder(router.address())
+            .tls(options)
+            .connect_timeout(limit)
+            .connect()
+            .await
+            .unwrap_err();
+        let took = started.elapsed();
+        assert!(matches!(error, Error::Tls { .. }), "{mode}: {error:?}");
+        let text = error.to_string();
+        assert!(
+            text.contains("8728") && text.contains("8729"),
+            "{mode}: {text}"
+        );
+        // Generous: well under the timeout, which a silent wait would reach.
+        assert!(took < limit / 2, "{mode}: took {took:?}: {text}");
+    }
+    assert!(router.received().iter().all(|s| s.path() != "/login"));
+}
+
 /// A port that accepts TCP and then stays silent, as a router's 8728 does
 /// with a ClientHello: the handshake ends within the connect timeout and
 /// says why. (A listener that never accepts: the kernel completes the TCP
@@ -427,6 +462,7 @@ on_every_runtime![
     the_mock_speaks_api_ssl_with_its_own_certificate_in_one_line,
     a_certificate_with_the_default_key_usage_is_a_ca_only_pinning_accepts,
     tls_to_the_plain_port_names_the_api_ssl_port,
+    tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode,
     a_silent_port_ends_the_handshake_with_an_explanation,
     plain_to_an_api_ssl_port_without_certificate_says_enable_tls,
     plain_to_an_api_ssl_port_with_certificate_says_enable_tls,

@@ -329,7 +329,7 @@ async fn a_refused_login_then_silence_is_an_authentication_error() {
         .connect()
         .await;
     match result {
-        Err(Error::Authentication { message }) => {
+        Err(Error::Authentication { message, .. }) => {
             assert_eq!(message, "invalid user name or password (6)");
         }
         other => panic!("not an authentication error: {:?}", other.err()),

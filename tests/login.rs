@@ -56,7 +56,7 @@ async fn wrong_password_is_an_authentication_error() {
             .start();
         let result =
             MikrotikDevice::connect(&router.address(), "api", Some("wrong-password")).await;
-        let Err(Error::Authentication { message }) = &result else {
+        let Err(Error::Authentication { message, .. }) = &result else {
             panic!("{result:?}")
         };
         let expected = if legacy {

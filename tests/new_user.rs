@@ -68,7 +68,10 @@ async fn a_trap_names_the_command_it_answers() {
         )
         .start();
     let device = connect(&router).await;
-    let err = device.collect(command!("/tool/fail")).await.unwrap_err();
+    let err = device
+        .collect(command!(unchecked "/tool/fail"))
+        .await
+        .unwrap_err();
     // `Error::Trap(traps)` still matches, and reads as a slice of traps.
     let Error::Trap(traps) = &err else {
         panic!("{err:?}")
@@ -82,7 +85,7 @@ async fn a_trap_names_the_command_it_answers() {
     );
     // The same from a rows stream, a menu operation and a listen.
     let mut rows = device
-        .send_command(command!("/tool/fail"))
+        .send_command(command!(unchecked "/tool/fail"))
         .await
         .unwrap()
         .rows();
@@ -332,7 +335,7 @@ async fn recv_dropped_before_ready_loses_nothing() {
         .start();
     let device = connect(&router).await;
     let mut rows = device
-        .send_command(command!("/x/print"))
+        .send_command(command!(unchecked "/x/print"))
         .await
         .unwrap()
         .rows();

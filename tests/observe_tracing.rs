@@ -288,7 +288,11 @@ async fn each_outcome_has_its_span_and_events() {
         .script("/bulk", Script::bulk(1_000, [("k", "v")]))
         .start();
     let address = router.address();
-    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let device = MikrotikDevice::builder(&address)
+        .trace_identity(true)
+        .connect()
+        .await
+        .unwrap();
     let ok = drain(device.send_command(cmd("/ok")).await.unwrap()).await;
     assert_eq!(ok.len(), 3);
     let timed = drain(
@@ -316,7 +320,8 @@ async fn each_outcome_has_its_span_and_events() {
     let seen = Seen::of(&address);
     assert_eq!(seen.connections.len(), 1);
     assert_eq!(seen.connections[0].field("tls"), Some("false"));
-    // Asked once after login, because this subscriber records the span.
+    // Asked once after login, because the builder asked for it and this
+    // subscriber records the span.
     assert_eq!(seen.connections[0].field("identity"), Some("MikroTik"));
     closed_command(&seen.commands("/system/identity/print"), "done");
 
@@ -365,6 +370,98 @@ async fn each_outcome_has_its_span_and_events() {
     assert!(read.iter().all(|e| e.field("bytes").is_some()));
     let written = seen.events("mikrotik.sentence.written");
     assert_eq!(written.len(), 6 + 3, "commands and cancels");
+}
+
+/// A listening subscriber changes nothing that is sent: the identity lookup
+/// happens only when the builder asks for it, and is never counted as one of
+/// the user's commands.
+async fn a_subscriber_sends_nothing_unless_asked() {
+    install();
+    let router = MockRouter::start();
+    let address = router.address();
+    let plain = MikrotikDevice::builder(&address).connect().await.unwrap();
+    let plain_stats = plain.snapshot();
+    let seen = Seen::of(&address);
+    assert_eq!(seen.connections[0].field("identity"), None);
+    assert!(seen.commands("/system/identity/print").is_empty());
+    plain.close().await;
+
+    let named = MikrotikDevice::builder(&address)
+        .trace_identity(true)
+        .connect()
+        .await
+        .unwrap();
+    let named_stats = named.snapshot();
+    let seen = Seen::of(&address);
+    assert!(
+        seen.connections
+            .iter()
+            .any(|c| c.field("identity") == Some("MikroTik"))
+    );
+    closed_command(&seen.commands("/system/identity/print"), "done");
+    assert_eq!(named_stats.commands_started, plain_stats.commands_started);
+    assert_eq!(named_stats.commands_done, plain_stats.commands_done);
+    named.close().await;
+}
+
+/// At `warn` a subscriber records no `debug` connection span, so each event
+/// at `info` and above names the router itself; an orderly `close()` (whose
+/// `/quit` the router answers with `!fatal`) logs nothing above `debug`.
+async fn warnings_name_the_router_and_an_orderly_close_is_quiet() {
+    install();
+    let strict = MockRouter::builder().user("admin", "secret").start();
+    let strict_address = strict.address();
+    let refused = MikrotikDevice::builder(&strict_address)
+        .credentials("admin", Some("guess"))
+        .connect()
+        .await;
+    assert!(matches!(refused, Err(Error::Authentication { .. })));
+    let failed = events_anywhere("mikrotik.login", "address", |a| a == strict_address);
+    assert!(
+        failed
+            .iter()
+            .any(|e| e.level == Level::WARN && e.field("outcome") == Some("failed")),
+        "{failed:#?}"
+    );
+
+    let router = MockRouter::start();
+    let address = router.address();
+    let device = MikrotikDevice::builder(&address).connect().await.unwrap();
+    drain(
+        device
+            .send_command(cmd("/system/resource/print"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    device.close().await;
+    let seen = Seen::of(&address);
+    let fatal = seen.events("mikrotik.fatal");
+    assert_eq!(
+        fatal.len(),
+        1,
+        "the router answers /quit with !fatal: {fatal:#?}"
+    );
+    assert_eq!(fatal[0].level, Level::DEBUG);
+    let loud: Vec<_> = seen
+        .events
+        .iter()
+        .filter(|e| e.level <= Level::INFO)
+        .collect();
+    assert!(loud.is_empty(), "an orderly close logged {loud:#?}");
+
+    // Whatever any test of this binary made the crate say at `info` or
+    // above names its router: by address, or by fleet name.
+    let unnamed: Vec<EventRecord> = with_state(|state| {
+        state
+            .events
+            .iter()
+            .filter(|e| e.target == "mikrotik_rs" && e.level <= Level::INFO)
+            .filter(|e| e.field("address").is_none() && e.field("router").is_none())
+            .cloned()
+            .collect()
+    });
+    assert!(unnamed.is_empty(), "{unnamed:#?}");
 }
 
 /// Keepalive probes and their failure, `!fatal`, and commands lost with
@@ -609,6 +706,8 @@ fn nothing_secret_reaches_a_subscriber() {
 
 on_every_runtime!(
     each_outcome_has_its_span_and_events,
+    a_subscriber_sends_nothing_unless_asked,
+    warnings_name_the_router_and_an_orderly_close_is_quiet,
     keepalive_fatal_and_lost_commands_are_traced,
     reconnects_and_fleet_jobs_are_traced,
 );

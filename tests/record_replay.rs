@@ -12,7 +12,7 @@ use mikrotik_rs::api::Change;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::protocol::{CommandResponse, TrapCategory};
 use mikrotik_rs::runtime::AsyncStream;
-use mikrotik_rs::testing::{MockRouter, Recorder, Transcript};
+use mikrotik_rs::testing::{MockRouter, Recorder, ReplayMode, Transcript};
 use mikrotik_rs::{Error, MikrotikDevice};
 
 on_every_runtime!(
@@ -23,6 +23,10 @@ on_every_runtime!(
     shipped_print_queries_traps_and_empty,
     shipped_routeros_7_24_sections_and_cancels,
     recording_an_api_ssl_session_writes_plaintext,
+    a_write_sent_twice_is_a_trap_saying_so,
+    a_wrong_password_is_refused_as_the_router_would,
+    a_redacted_value_matches_only_a_secret,
+    the_lenient_mode_repeats_answers_and_takes_any_login,
 );
 
 fn shipped(name: &str) -> MockRouter {
@@ -134,15 +138,16 @@ async fn a_recorded_session_replays_into_identical_results() {
         !text.contains("s3cret"),
         "the password is redacted:\n{text}"
     );
-    assert!(text.contains("=password=<redacted>"), "{text}");
+    assert!(text.contains("=password=<redacted:"), "{text}");
     assert!(text.contains("/cancel"), "{text}");
     assert!(text.contains("!empty"), "{text}");
 
     // The replaying mock knows nothing of the menus: every answer comes
-    // from the transcript (its own user list does not matter either).
+    // from the transcript (its own user list does not matter either; the
+    // password is checked against the transcript's hash of it).
     let replay = MockRouter::builder().replay(transcript).start();
     let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
-    let device = device_over(tcp, "any password").await;
+    let device = device_over(tcp, "s3cret").await;
     let replayed = session(&device).await;
     assert_eq!(replayed, recorded);
     // The cancel of the listen answered, and nothing is left running.
@@ -373,4 +378,112 @@ fn shipped_transcripts_parse_and_print_back_the_same() {
         seen += 1;
     }
     assert!(seen >= 3);
+}
+
+/// A recording of a login and one `add`, made against the mock.
+async fn recorded_add() -> Transcript {
+    let real = MockRouter::builder().user("admin", "s3cret").start();
+    let tcp = Async::<TcpStream>::connect(real.addr()).await.unwrap();
+    let (recorder, buffer) = Recorder::in_memory(tcp);
+    let device = device_over(recorder, "s3cret").await;
+    device
+        .menu("/ip/address")
+        .add(&[("address", "10.9.9.1/24"), ("interface", "ether1")])
+        .await
+        .unwrap();
+    drop(device);
+    buffer.transcript("add-once.txt").unwrap()
+}
+
+async fn a_write_sent_twice_is_a_trap_saying_so() {
+    let replay = MockRouter::builder().replay(recorded_add().await).start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let device = device_over(tcp, "s3cret").await;
+    let addresses = device.menu("/ip/address");
+    let add = [("address", "10.9.9.1/24"), ("interface", "ether1")];
+    addresses.add(&add).await.expect("the recorded add answers");
+    let error = addresses.add(&add).await.unwrap_err();
+    let message = trap_messages(&error);
+    assert!(message.contains("sent twice"), "{message}");
+    assert!(
+        message.contains("add-once.txt"),
+        "names the transcript: {message}"
+    );
+    assert!(
+        message.contains("/ip/address/add"),
+        "names the command: {message}"
+    );
+}
+
+async fn a_wrong_password_is_refused_as_the_router_would() {
+    let replay = MockRouter::builder().replay(recorded_add().await).start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let refused = MikrotikDevice::builder("mock")
+        .credentials("admin", Some("wrong"))
+        .connect_stream(tcp)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("invalid user name or password"),
+        "{refused}"
+    );
+    // Another user than the recorded one is refused the same way.
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let refused = MikrotikDevice::builder("mock")
+        .credentials("eve", Some("s3cret"))
+        .connect_stream(tcp)
+        .await
+        .unwrap_err();
+    assert!(
+        refused
+            .to_string()
+            .contains("invalid user name or password"),
+        "{refused}"
+    );
+}
+
+async fn a_redacted_value_matches_only_a_secret() {
+    let text = "\
+> 0.000 - /login =name=admin =password=<redacted>
+< 0.001 - !done
+> 0.010 a /interface/wireguard/add =name=wg0 =private-key=<redacted>
+< 0.011 a !done =ret=*1
+> 0.020 b /ip/address/add =address=<redacted> =interface=wg0
+< 0.021 b !done =ret=*2
+";
+    let transcript = Transcript::parse("redacted.txt", text).unwrap();
+    let strict = MockRouter::builder().replay(transcript.clone()).start();
+    let device = MikrotikDevice::connect(&strict.address(), "admin", Some("pw"))
+        .await
+        .unwrap();
+    let wg = [("name", "wg0"), ("private-key", "any key at all")];
+    device.menu("/interface/wireguard").add(&wg).await.unwrap();
+    let address = [("address", "10.0.0.1/24"), ("interface", "wg0")];
+    let error = device.menu("/ip/address").add(&address).await.unwrap_err();
+    assert!(trap_messages(&error).contains("no command like"), "{error}");
+    // Opted out for that key, the redacted address matches.
+    let opted = MockRouter::builder()
+        .replay(transcript)
+        .replay_any_value_for("address")
+        .start();
+    let device = MikrotikDevice::connect(&opted.address(), "admin", Some("pw"))
+        .await
+        .unwrap();
+    device.menu("/ip/address").add(&address).await.unwrap();
+}
+
+async fn the_lenient_mode_repeats_answers_and_takes_any_login() {
+    let replay = MockRouter::builder()
+        .replay(recorded_add().await)
+        .replay_mode(ReplayMode::RepeatsAndAnyLogin)
+        .start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let device = device_over(tcp, "not the recorded one").await;
+    let addresses = device.menu("/ip/address");
+    let add = [("address", "10.9.9.1/24"), ("interface", "ether1")];
+    let first = addresses.add(&add).await.unwrap();
+    let second = addresses.add(&add).await.unwrap();
+    assert_eq!(first, second, "the last recorded answer again");
 }

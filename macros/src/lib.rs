@@ -4,12 +4,14 @@
 //! `$crate` in (`$crate; PATH, WORDS…`), so the expansion names the crate however the
 //! user's Cargo.toml renames it; called without that prefix, it names `::mikrotik_rs`.
 //! The macro works on plain `proc_macro` token trees (no `syn` or `quote`), which keeps
-//! its own build time near zero.
+//! its own build time near zero. Paths and argument names are checked against the
+//! RouterOS command tree of `mikrotik-rs-schema` (see `schema_check`).
 
 mod check;
 mod error;
 mod expand;
 mod parse;
+mod schema_check;
 
 use proc_macro::TokenStream;
 
@@ -21,7 +23,10 @@ use proc_macro::TokenStream;
 pub fn command(input: TokenStream) -> TokenStream {
     let (krate, input) = parse::crate_path(input);
     match parse::invocation(input) {
-        Ok(invocation) => expand::expand(&invocation, krate),
+        Ok(invocation) => match schema_check::errors(&invocation).as_slice() {
+            [] => expand::expand(&invocation, krate),
+            errors => error::to_compile_errors(errors),
+        },
         Err(errors) => error::to_compile_errors(&errors),
     }
 }

@@ -10,6 +10,8 @@ use crate::error::Error;
 
 /// A parsed `command!` call.
 pub(crate) struct Invocation {
+    /// Whether the call opted out of the schema check (`command!(unchecked "/…")`).
+    pub(crate) unchecked: bool,
     /// The command path, e.g. `/interface/print`.
     pub(crate) path: String,
     /// The path literal's span.
@@ -154,7 +156,15 @@ pub(crate) fn invocation(input: TokenStream) -> Result<Invocation, Vec<Error>> {
             format!("missing command path: {PATH_HELP}"),
         )]);
     };
-    let (path, path_span) = path_literal(&path_tokens, comma)?;
+    let (unchecked, path_tokens) = match path_tokens.first().map(peel) {
+        Some(TokenTree::Ident(word))
+            if word.to_string() == "unchecked" && path_tokens.len() > 1 =>
+        {
+            (true, &path_tokens[1..])
+        }
+        _ => (false, &path_tokens[..]),
+    };
+    let (path, path_span) = path_literal(path_tokens, comma)?;
     let mut errors = Vec::new();
     if let Err(message) = check::path(&path) {
         errors.push(Error::new(path_span, message));
@@ -191,6 +201,7 @@ pub(crate) fn invocation(input: TokenStream) -> Result<Invocation, Vec<Error>> {
     }
     if errors.is_empty() {
         Ok(Invocation {
+            unchecked,
             path,
             path_span,
             words,

@@ -5,6 +5,7 @@ use std::fmt::Display;
 
 use serde::de::{self, DeserializeSeed, IntoDeserializer, Visitor};
 
+use super::TextPolicy;
 use crate::protocol::{RawAttributes, ReplyResponse};
 use crate::{Error, Result};
 
@@ -80,7 +81,16 @@ impl de::Error for Error {
 /// # Ok::<(), mikrotik_rs::Error>(())
 /// ```
 pub fn from_reply<'de, T: de::Deserialize<'de>>(reply: &'de ReplyResponse) -> Result<T> {
-    from_attributes(&reply.attributes_raw).map_err(|error| name_the_row(error, reply))
+    from_reply_with(reply, TextPolicy::Lossy)
+}
+
+/// [`from_reply`], with text that is not UTF-8 read as `text` says (see
+/// [`TextPolicy`]): an error under `Strict`, a code page under `Fallback`.
+pub fn from_reply_with<'de, T: de::Deserialize<'de>>(
+    reply: &'de ReplyResponse,
+    text: TextPolicy,
+) -> Result<T> {
+    from_attributes_with(&reply.attributes_raw, text).map_err(|error| name_the_row(error, reply))
 }
 
 /// Says which row a decode error is about, by its `.id`, when it has one.
@@ -101,12 +111,21 @@ fn name_the_row(error: Error, reply: &ReplyResponse) -> Error {
 /// Decodes a row's raw attributes into `T`: [`from_reply`] for attributes
 /// that are not in a `!re` (a `!done`'s or a `!trap`'s).
 pub fn from_attributes<'de, T: de::Deserialize<'de>>(attributes: &'de RawAttributes) -> Result<T> {
-    T::deserialize(RowDeserializer { attributes })
+    from_attributes_with(attributes, TextPolicy::Lossy)
+}
+
+/// [`from_attributes`], with text that is not UTF-8 read as `text` says.
+pub fn from_attributes_with<'de, T: de::Deserialize<'de>>(
+    attributes: &'de RawAttributes,
+    text: TextPolicy,
+) -> Result<T> {
+    T::deserialize(RowDeserializer { attributes, text })
 }
 
 /// Deserializes one row: a struct or a map.
 struct RowDeserializer<'de> {
     attributes: &'de RawAttributes,
+    text: TextPolicy,
 }
 
 /// A key's field name: `tx-byte` → `tx_byte`, `.id` → `id`.
@@ -127,7 +146,7 @@ impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        visitor.visit_map(RowAccess::new(self.attributes, None))
+        visitor.visit_map(RowAccess::new(self.attributes, None, self.text))
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -136,7 +155,7 @@ impl<'de> de::Deserializer<'de> for RowDeserializer<'de> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        visitor.visit_map(RowAccess::new(self.attributes, Some(fields)))
+        visitor.visit_map(RowAccess::new(self.attributes, Some(fields), self.text))
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
@@ -172,10 +191,15 @@ struct RowAccess<'de> {
     fields: Option<&'static [&'static str]>,
     /// The pair whose key was handed out last, for its value and for errors.
     current: Option<(&'de [u8], &'de [u8])>,
+    text: TextPolicy,
 }
 
 impl<'de> RowAccess<'de> {
-    fn new(attributes: &'de RawAttributes, fields: Option<&'static [&'static str]>) -> Self {
+    fn new(
+        attributes: &'de RawAttributes,
+        fields: Option<&'static [&'static str]>,
+        text: TextPolicy,
+    ) -> Self {
         let mut pairs: Vec<(&[u8], &[u8])> = Vec::new();
         for (key, value) in attributes.iter() {
             // A struct cannot take a field twice: the first value wins.
@@ -188,6 +212,7 @@ impl<'de> RowAccess<'de> {
             next: 0,
             fields,
             current: None,
+            text,
         }
     }
 }
@@ -214,23 +239,44 @@ impl<'de> de::MapAccess<'de> for RowAccess<'de> {
             .current
             .take()
             .ok_or_else(|| <Error as de::Error>::custom("a value was asked for before its key"))?;
-        seed.deserialize(ValueDeserializer { value })
+        let text = self.text;
+        seed.deserialize(ValueDeserializer { value, text })
             .map_err(|error| name_the_attribute(error, key, value))
     }
 }
 
-/// Fills in the key and value of a decode error raised inside a value.
+/// Fills in the key and value of a decode error raised inside a value; a
+/// secret's value (the [secrets policy](crate::protocol::secrets); the row's
+/// menu is unknown here, so a key secret in any menu) is never kept, and is
+/// cut out of the reason too (serde's messages quote the value).
 fn name_the_attribute(error: Error, key: &[u8], value: &[u8]) -> Error {
     match error {
         Error::Decode {
             key: None,
             value: None,
             reason,
-        } => Error::Decode {
-            key: Some(String::from_utf8_lossy(key).into_owned()),
-            value: Some(String::from_utf8_lossy(value).into_owned()),
-            reason,
-        },
+        } => {
+            let secret = crate::protocol::secrets::is_secret(None, key);
+            let shown = String::from_utf8_lossy(value).into_owned();
+            let (value, reason) = if secret {
+                let reason = if shown.is_empty() {
+                    reason
+                } else {
+                    reason.replace(&shown, "<redacted>")
+                };
+                (
+                    None,
+                    format!("{reason} (the value of a secret is not shown)"),
+                )
+            } else {
+                (Some(shown), reason)
+            };
+            Error::Decode {
+                key: Some(String::from_utf8_lossy(key).into_owned()),
+                value,
+                reason,
+            }
+        }
         other => other,
     }
 }
@@ -238,6 +284,8 @@ fn name_the_attribute(error: Error, key: &[u8], value: &[u8]) -> Error {
 /// Deserializes one attribute value (or one item of a comma-separated list).
 struct ValueDeserializer<'de> {
     value: &'de [u8],
+    /// For strings that are not UTF-8.
+    text: TextPolicy,
 }
 
 fn decode_error(reason: impl Display) -> Error {
@@ -265,6 +313,7 @@ impl<'de> ValueDeserializer<'de> {
         };
         ListAccess {
             items: items.into_iter(),
+            text: self.text,
         }
     }
 }
@@ -311,9 +360,12 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value> {
-        match String::from_utf8_lossy(self.value) {
-            Cow::Borrowed(text) => visitor.visit_borrowed_str(text),
-            Cow::Owned(text) => visitor.visit_string(text),
+        match self.text.decode(self.value) {
+            Some(Cow::Borrowed(text)) => visitor.visit_borrowed_str(text),
+            Some(Cow::Owned(text)) => visitor.visit_string(text),
+            None => Err(decode_error(
+                "not valid UTF-8 (TextPolicy::Strict; the bytes are in `get_raw`)",
+            )),
         }
     }
 
@@ -388,7 +440,10 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
         _variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value> {
-        visitor.visit_enum(UnitVariant { value: self.value })
+        visitor.visit_enum(UnitVariant {
+            value: self.value,
+            text: self.text,
+        })
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value> {
@@ -417,6 +472,7 @@ impl<'de> de::Deserializer<'de> for ValueDeserializer<'de> {
 /// The items of a comma-separated value.
 struct ListAccess<'de> {
     items: std::vec::IntoIter<&'de [u8]>,
+    text: TextPolicy,
 }
 
 impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
@@ -425,7 +481,10 @@ impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
     fn next_element_seed<T: DeserializeSeed<'de>>(&mut self, seed: T) -> Result<Option<T::Value>> {
         self.items
             .next()
-            .map(|value| seed.deserialize(ValueDeserializer { value }))
+            .map(|value| {
+                let text = self.text;
+                seed.deserialize(ValueDeserializer { value, text })
+            })
             .transpose()
     }
 
@@ -437,6 +496,7 @@ impl<'de> de::SeqAccess<'de> for ListAccess<'de> {
 /// An enum read from a value: the value names a unit variant.
 struct UnitVariant<'de> {
     value: &'de [u8],
+    text: TextPolicy,
 }
 
 impl<'de> de::EnumAccess<'de> for UnitVariant<'de> {
@@ -444,7 +504,10 @@ impl<'de> de::EnumAccess<'de> for UnitVariant<'de> {
     type Variant = Self;
 
     fn variant_seed<V: DeserializeSeed<'de>>(self, seed: V) -> Result<(V::Value, Self)> {
-        let variant = seed.deserialize(ValueDeserializer { value: self.value })?;
+        let variant = seed.deserialize(ValueDeserializer {
+            value: self.value,
+            text: self.text,
+        })?;
         Ok((variant, self))
     }
 }
@@ -677,6 +740,38 @@ mod tests {
             matches!(&err, Error::Decode { key: Some(k), value: Some(v), .. } if k == "uptime" && v == "soon"),
             "{err:?}"
         );
+    }
+
+    #[test]
+    fn a_secret_that_does_not_decode_is_named_but_not_quoted() {
+        #[derive(Debug, Deserialize)]
+        #[allow(dead_code)]
+        struct Peer {
+            #[serde(rename = "preshared-key")]
+            preshared_key: u64,
+            #[serde(rename = "private-key")]
+            private_key: Kind,
+        }
+        for words in [
+            &[&b"=preshared-key=AbSecret42"[..], b"=private-key=1"][..],
+            &[&b"=preshared-key=7"[..], b"=private-key=AbSecret42"][..],
+        ] {
+            let err = from_reply::<Peer>(&row(words)).unwrap_err();
+            let shown = format!("{err} {err:?}");
+            assert!(!shown.contains("AbSecret42"), "{shown}");
+            assert!(shown.contains("-key"), "names its key: {shown}");
+            assert!(
+                matches!(
+                    &err,
+                    Error::Decode {
+                        key: Some(_),
+                        value: None,
+                        ..
+                    }
+                ),
+                "{err:?}"
+            );
+        }
     }
 
     #[test]

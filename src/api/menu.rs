@@ -45,7 +45,8 @@ impl MikrotikDevice {
     ///
     /// The path is written as the API writes it: starting with `/`, segments
     /// separated by `/` (not spaces), no trailing `/`. A malformed path is
-    /// reported as [`Error::Config`] by each operation, before anything is sent.
+    /// reported as [`Error::InvalidCommand`] by each operation, before
+    /// anything is sent, as [`CommandBuilder::command`] reports a bad command path.
     pub fn menu(&self, path: impl Into<String>) -> Menu {
         Menu {
             device: self.clone(),
@@ -56,23 +57,10 @@ impl MikrotikDevice {
 
 /// Why `path` is not a menu path, if it is not.
 fn check_path(path: &str) -> Result<(), String> {
-    let problem = if !path.starts_with('/') {
-        "must start with `/`"
-    } else if path.len() == 1 {
-        "must name a menu"
-    } else if path.ends_with('/') {
-        "must not end with `/`"
-    } else if path.contains("//") {
-        "has an empty segment"
-    } else if path
-        .bytes()
-        .any(|b| b.is_ascii_whitespace() || b.is_ascii_control() || b == b'=' || b == b'?')
-    {
-        "separates segments with `/` and has no spaces, `=` or `?`"
-    } else {
-        return Ok(());
-    };
-    Err(format!("menu path {path:?} {problem}"))
+    match crate::protocol::path_problem("menu path", path) {
+        Some(problem) => Err(problem),
+        None => Ok(()),
+    }
 }
 
 impl Menu {
@@ -93,7 +81,7 @@ impl Menu {
     /// [`MikrotikDevice::collect`]. A monitor never ends, so `collect` would
     /// never return: use [`monitor`](Self::monitor), or send it with `once`.
     pub fn command(&self, verb: &str) -> Result<CommandBuilder<Cmd>> {
-        check_path(&self.path).map_err(Error::Config)?;
+        check_path(&self.path).map_err(|reason| Error::InvalidCommand { reason })?;
         Ok(CommandBuilder::new().command(&format!("{}/{verb}", self.path)))
     }
 
@@ -314,8 +302,8 @@ impl Print {
         self.map(|b| b.attribute(key, value))
     }
 
-    /// The command this print would send (an [`Error::Config`] for a bad
-    /// path, an [`Error::InvalidCommand`] for a bad key).
+    /// The command this print would send (an [`Error::InvalidCommand`] for
+    /// a bad path or a bad key).
     pub fn into_command(self) -> Result<Command> {
         let command = self.builder?.build();
         match command.invalid() {
@@ -340,6 +328,21 @@ impl Print {
     pub async fn typed<T: serde::de::DeserializeOwned>(self) -> Result<Vec<T>> {
         let device = self.device.clone();
         device.collect_as(self.into_command()?).await
+    }
+
+    /// [`typed`](Self::typed), with text that is not UTF-8 read as `text`
+    /// says (see [`TextPolicy`](super::TextPolicy)): e.g.
+    /// `TextPolicy::Fallback(encoding_rs::WINDOWS_1252)` (feature `encoding`)
+    /// for comments typed in Winbox on Windows.
+    #[cfg(feature = "serde")]
+    pub async fn typed_with<T: serde::de::DeserializeOwned>(
+        self,
+        text: super::TextPolicy,
+    ) -> Result<Vec<T>> {
+        let rows = self.rows().await?;
+        rows.iter()
+            .map(|row| super::from_reply_with(row, text))
+            .collect()
     }
 
     /// Runs the print and returns its only row: for menus that are one item,
@@ -446,7 +449,7 @@ mod tests {
             ("/ip/address/", "end with"),
             ("/ip//address", "empty segment"),
             ("/ip address", "no spaces"),
-            ("/ip/address=x", "no spaces"),
+            ("/ip/address=x", "words of their own"),
         ] {
             let err = check_path(bad).unwrap_err();
             assert!(err.contains(why), "{bad}: {err}");

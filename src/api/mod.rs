@@ -57,15 +57,21 @@ mod menu;
 mod needs_serde;
 mod property;
 mod rows;
+mod text;
 
 pub use changes::{Change, Changes};
 pub use collect::Collected;
 #[cfg(feature = "serde")]
-pub use de::{from_attributes, from_reply};
+pub use de::{from_attributes, from_attributes_with, from_reply, from_reply_with};
 pub use duration::{ParseDurationError, RouterOsDuration, parse_duration};
+/// The encoding library behind [`TextPolicy::Fallback`] (feature `encoding`),
+/// for its code pages: `api::encoding_rs::WINDOWS_1252`.
+#[cfg(feature = "encoding")]
+pub use encoding_rs;
 pub use menu::{MONITOR_KEEP_LATEST, Menu, Print};
 #[cfg(not(feature = "serde"))]
 #[doc(hidden)]
 pub use needs_serde::SerdeFeatureRequired;
 pub use property::Property;
 pub use rows::Rows;
+pub use text::TextPolicy;

@@ -23,6 +23,10 @@ fn refuse<T>(_: ReplyResponse) -> Result<T> {
     Err(needs_serde())
 }
 
+fn refuse_text<T>(_: ReplyResponse, _: super::TextPolicy) -> Result<T> {
+    Err(needs_serde())
+}
+
 #[doc(hidden)]
 impl Print {
     /// Needs the `serde` feature.
@@ -40,7 +44,7 @@ impl Print {
 impl Rows {
     /// Needs the `serde` feature.
     pub fn typed<T: SerdeFeatureRequired>(self) -> Rows<T> {
-        self.decoded_by(refuse::<T>)
+        self.decoded_by(refuse_text::<T>, super::TextPolicy::Lossy)
     }
 }
 

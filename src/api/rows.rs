@@ -9,6 +9,7 @@ use std::task::{Context, Poll};
 use futures_util::Stream;
 use uuid::Uuid;
 
+use super::TextPolicy;
 use super::collect::{Step, step};
 use crate::connection::ResponseStream;
 use crate::protocol::{ReplyResponse, TrapResponse};
@@ -44,7 +45,9 @@ pub struct Rows<T = ReplyResponse> {
     stream: ResponseStream,
     traps: Vec<TrapResponse>,
     ended: bool,
-    decode: fn(ReplyResponse) -> Result<T>,
+    decode: fn(ReplyResponse, TextPolicy) -> Result<T>,
+    /// How `decode` reads text that is not UTF-8.
+    text: TextPolicy,
     /// The command's path, named in its traps' error.
     path: Option<Arc<str>>,
 }
@@ -59,7 +62,7 @@ impl<T> fmt::Debug for Rows<T> {
     }
 }
 
-fn raw(row: ReplyResponse) -> Result<ReplyResponse> {
+fn raw(row: ReplyResponse, _: TextPolicy) -> Result<ReplyResponse> {
     Ok(row)
 }
 
@@ -71,6 +74,7 @@ impl ResponseStream {
             traps: Vec::new(),
             ended: false,
             decode: raw,
+            text: TextPolicy::Lossy,
             path: None,
         }
     }
@@ -82,21 +86,40 @@ impl Rows {
     ///
     /// For a monitor or `listen`, rows after the first may carry only what
     /// changed: make fields that may be missing `Option`s.
+    ///
+    /// Text that is not UTF-8 is read lossily ([`TextPolicy::Lossy`]); see
+    /// [`typed_with`](Self::typed_with).
     #[cfg(feature = "serde")]
     pub fn typed<T: serde::de::DeserializeOwned>(self) -> Rows<T> {
-        fn decode<T: serde::de::DeserializeOwned>(row: ReplyResponse) -> Result<T> {
-            super::from_reply(&row)
+        self.typed_with(TextPolicy::Lossy)
+    }
+
+    /// [`typed`](Self::typed), with text that is not UTF-8 read as `text`
+    /// says: an error naming the key under `Strict`, a code page (a
+    /// Windows-1252 comment) under `Fallback`.
+    #[cfg(feature = "serde")]
+    pub fn typed_with<T: serde::de::DeserializeOwned>(self, text: TextPolicy) -> Rows<T> {
+        fn decode<T: serde::de::DeserializeOwned>(
+            row: ReplyResponse,
+            text: TextPolicy,
+        ) -> Result<T> {
+            super::from_reply_with(&row, text)
         }
-        self.decoded_by(decode::<T>)
+        self.decoded_by(decode::<T>, text)
     }
 
     /// The same stream, each row passed through `decode`.
-    pub(crate) fn decoded_by<T>(self, decode: fn(ReplyResponse) -> Result<T>) -> Rows<T> {
+    pub(crate) fn decoded_by<T>(
+        self,
+        decode: fn(ReplyResponse, TextPolicy) -> Result<T>,
+        text: TextPolicy,
+    ) -> Rows<T> {
         Rows {
             stream: self.stream,
             traps: self.traps,
             ended: self.ended,
             decode,
+            text,
             path: self.path,
         }
     }
@@ -161,9 +184,9 @@ impl<T> Rows<T> {
     }
 
     fn poll_row(&mut self, cx: &mut Context<'_>) -> Poll<Option<Result<T>>> {
-        let decode = self.decode;
+        let (decode, text) = (self.decode, self.text);
         self.poll_raw(cx)
-            .map(|item| item.map(|row| row.and_then(decode)))
+            .map(|item| item.map(|row| row.and_then(|row| decode(row, text))))
     }
 }
 

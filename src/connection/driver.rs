@@ -254,9 +254,14 @@ impl<S: AsyncStream> Connection<S> {
                 policy,
             } => {
                 let tag = command.tag();
-                let trace = CommandTrace::start(&command, policy, self.now);
+                let trace = CommandTrace::start(&self.span, &command, policy, self.now);
                 // Register first: a fast router may answer before the write returns.
-                if self.routes.insert(tag, replies, policy, trace).is_err() {
+                let counted = command.is_counted();
+                if self
+                    .routes
+                    .insert(tag, replies, policy, trace, counted)
+                    .is_err()
+                {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }
@@ -393,7 +398,9 @@ impl<S: AsyncStream> Connection<S> {
         let (tag, item, last) = match self.routes.parse(sentence) {
             Ok(CommandResponse::Fatal(reason)) => {
                 // The connection is over before any stream hears of it.
-                trace::fatal(&reason);
+                // After `/quit` (an orderly close) the `!fatal` is expected.
+                let requested = matches!(self.phase, Phase::Closing { .. });
+                trace::fatal(&self.span, &reason, requested);
                 self.count_sentences();
                 let error = Error::Fatal(reason.as_str().into());
                 self.shared.fail(error.clone());
@@ -461,7 +468,10 @@ impl<S: AsyncStream> Connection<S> {
         };
         sooner(self.routes.expire_swallowing(now));
         if let Some(keepalive) = &mut self.keepalive {
-            let step = keepalive.step(now).inspect_err(trace::keepalive_failed)?;
+            let span = &self.span;
+            let step = keepalive
+                .step(now)
+                .inspect_err(|error| trace::keepalive_failed(span, error))?;
             match step {
                 KeepaliveStep::Probe(wake) => {
                     trace::keepalive_probe();
@@ -495,7 +505,7 @@ impl<S> Connection<S> {
     /// after every hand-back, so a supervisor that saw it has them all.
     fn finish(&mut self, error: Error) {
         self.phase = Phase::Finished;
-        trace::connection_ended(&error);
+        trace::connection_ended(&self.span, &error);
         if !matches!(error, Error::Closed) {
             self.shared.counters.error(&error);
         }

@@ -144,8 +144,14 @@ impl ConnectionHandle {
 /// nothing of it is ever written.
 pub(crate) fn refuse_misbuilt(command: &Command) -> Result<(), Error> {
     match command.invalid() {
+        // Names the command, so that "attribute key is empty" says where.
         Some(reason) => Err(Error::InvalidCommand {
-            reason: reason.to_owned(),
+            reason: match command.words().first() {
+                Some(path) if !reason.starts_with("word 1:") => {
+                    format!("{}: {reason}", String::from_utf8_lossy(path))
+                }
+                _ => reason.to_owned(),
+            },
         }),
         None => Ok(()),
     }

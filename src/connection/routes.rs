@@ -91,6 +91,9 @@ struct Sink {
     trapped: bool,
     /// The command's span (empty without `tracing`).
     trace: CommandTrace,
+    /// A user's command: its start and end go into the counters (the crate's
+    /// own identity lookup does not).
+    counted: bool,
 }
 
 #[derive(Clone, Copy)]
@@ -257,6 +260,7 @@ impl Routes {
         queue: QueueWriter,
         policy: BufferPolicy,
         trace: CommandTrace,
+        counted: bool,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -277,9 +281,12 @@ impl Routes {
                 stall: None,
                 trapped: false,
                 trace,
+                counted,
             }),
         );
-        self.shared.counters.command_started();
+        if counted {
+            self.shared.counters.command_started();
+        }
         self.publish();
         Ok(())
     }
@@ -342,7 +349,9 @@ impl Routes {
             } else {
                 Outcome::Done
             };
-            self.shared.counters.command_ended(outcome);
+            if sink.counted {
+                self.shared.counters.command_ended(outcome);
+            }
             sink.trace.reply(false, entry.bytes);
             self.run.entries.push(entry);
             let keep_rows = keep_rows(sink.policy);
@@ -385,7 +394,9 @@ impl Routes {
         }
         let error = Error::Overflow { capacity };
         // Counted before the stream can see the error.
-        self.shared.counters.command_ended(Outcome::Overflowed);
+        if sink.counted {
+            self.shared.counters.command_ended(Outcome::Overflowed);
+        }
         self.shared.counters.error(&error);
         sink.trace.overflow(tag, capacity);
         sink.queue.end_with(Err(error), &mut self.wakes);
@@ -409,7 +420,9 @@ impl Routes {
         {
             Pushed::Queued(backlog) => sink.seen = backlog,
             Pushed::ReaderGone => {
-                self.shared.counters.command_ended(Outcome::Cancelled);
+                if sink.counted {
+                    self.shared.counters.command_ended(Outcome::Cancelled);
+                }
                 if self.cancel(tag, now, Outcome::Cancelled) == Next::Cancel {
                     self.cancels.push(tag);
                 }
@@ -446,7 +459,9 @@ impl Routes {
             None => Outcome::Cancelled,
         };
         let counters = &self.shared.counters;
-        counters.command_ended(outcome);
+        if sink.counted {
+            counters.command_ended(outcome);
+        }
         if let Some(error) = error {
             counters.error(&error);
             sink.queue.end_with(Err(error), &mut self.wakes);
@@ -518,7 +533,9 @@ impl Routes {
         self.publish();
         for (_, route) in routes {
             if let Route::Open(sink) = route {
-                self.shared.counters.command_ended(Outcome::ConnectionLost);
+                if sink.counted {
+                    self.shared.counters.command_ended(Outcome::ConnectionLost);
+                }
                 sink.queue.end_with(item(), &mut self.wakes);
                 sink.trace.end(Outcome::ConnectionLost, now);
             }

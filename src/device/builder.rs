@@ -54,6 +54,8 @@ pub struct DeviceBuilder {
     reconnect: Option<ReconnectPolicy>,
     /// More addresses of the same router, tried after `address` in order.
     fallbacks: Vec<String>,
+    /// Ask the router's name after login, for the connection's span.
+    trace_identity: bool,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -69,6 +71,7 @@ impl fmt::Debug for DeviceBuilder {
             .field("tls", &self.uses_tls())
             .field("reconnect", &self.reconnect)
             .field("fallbacks", &self.fallbacks)
+            .field("trace_identity", &self.trace_identity)
             .finish_non_exhaustive()
     }
 }
@@ -88,7 +91,24 @@ impl DeviceBuilder {
             tls: None,
             reconnect: None,
             fallbacks: Vec::new(),
+            trace_identity: false,
         }
+    }
+
+    /// With the `tracing` feature: after each login, when a subscriber records
+    /// the connection's span, asks `/system/identity/print` once (waiting at
+    /// most 2 s) and records the router's name in the span's `identity` field,
+    /// beside its `address`. Off by default, so that turning a subscriber on
+    /// never changes what is sent.
+    ///
+    /// Its cost: one extra command per connection (and reconnect), and up to
+    /// 2 s more in `connect` for a router that does not answer. It is not
+    /// counted in [`Stats`](crate::Stats): the counters hold only your
+    /// commands. Without the `tracing` feature, or with no subscriber
+    /// listening, nothing is sent.
+    pub fn trace_identity(mut self, enabled: bool) -> Self {
+        self.trace_identity = enabled;
+        self
     }
 
     /// Reconnects after a lost connection as `policy` says, instead of
@@ -412,11 +432,11 @@ impl DeviceBuilder {
         // A router that refused the login and then fell silent has said why:
         // report that, not the timeout.
         let timeout = || match super::handle::take_refusal(&refusal) {
-            Some(message) => Err(Error::Authentication { message }),
+            Some(message) => Err(Error::authentication(message)),
             None => Err(Error::Timeout {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
-                address: None,
+                address: Some(Arc::from(self.address.as_str())),
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)
@@ -427,8 +447,11 @@ impl DeviceBuilder {
                 }
                 let first = first_bytes.lock().unwrap_or_else(|e| e.into_inner());
                 explain_login_failure(error, &first)
-            })?;
-        super::identity::name_the_span(&handle, &*runtime).await;
+            })
+            .map_err(|error| error.refused_at(&self.address, &self.user))?;
+        if self.trace_identity {
+            super::identity::name_the_span(&handle, &*runtime).await;
+        }
         Ok(handle)
     }
 }

@@ -176,12 +176,12 @@ impl MikrotikDevice {
                 }
                 CommandResponse::Done(done) => {
                     return match take_refusal(refusal) {
-                        Some(message) => Err(Error::Authentication { message }),
+                        Some(message) => Err(Error::authentication(message)),
                         None => Ok(done.ret().map(str::to_owned)),
                     };
                 }
                 CommandResponse::Fatal(reason) => {
-                    return Err(Error::Authentication { message: reason });
+                    return Err(Error::authentication(reason));
                 }
                 CommandResponse::Reply(_) | CommandResponse::Empty(_) => {}
             }

@@ -1,4 +1,5 @@
-//! The router's name on its connection's span: with the `tracing` feature
+//! The router's name on its connection's span: asked for with
+//! `DeviceBuilder::trace_identity`, with the `tracing` feature
 //! and a subscriber that records the span, one `/system/identity/print`
 //! right after login fills the span's `identity` field, so every command and
 //! event under it says which router it came from. Without a listener nothing
@@ -27,7 +28,8 @@ pub(crate) async fn name_the_span(handle: &ConnectionHandle, runtime: &dyn Runti
     }
     let command = CommandBuilder::new()
         .command("/system/identity/print")
-        .build();
+        .build()
+        .internal();
     let Ok(mut replies) = handle.send(command, BufferPolicy::Bounded(4)) else {
         return;
     };

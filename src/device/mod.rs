@@ -6,9 +6,15 @@ mod builder;
 mod credentials;
 mod handle;
 mod identity;
+#[cfg(not(feature = "_tls"))]
+mod needs_tls;
 mod port_mixup;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
+#[cfg(not(feature = "_tls"))]
+pub use needs_tls::TlsFeatureRequired;
 
+#[cfg(feature = "_tls")]
+pub(crate) use address::Address;
 pub(crate) use credentials::Password;

@@ -129,9 +129,7 @@ mod tests {
             "{silent:?}"
         );
 
-        let refused = Error::Authentication {
-            message: "invalid user name or password (6)".into(),
-        };
+        let refused = Error::authentication("invalid user name or password (6)".into());
         assert!(matches!(
             explain_login_failure(refused, &[0x05, b'!']),
             Error::Authentication { .. }

@@ -9,7 +9,10 @@ use crate::protocol::command::Command;
 impl Fleet {
     /// Runs `command` on every router; each result holds that router's rows
     /// and `=ret=`. A `!trap` is that router's [`Error::Trap`](crate::Error::Trap).
-    pub fn collect(&self, command: Command) -> Run<Collected> {
+    /// Takes what [`MikrotikDevice::collect`](crate::MikrotikDevice::collect)
+    /// takes (a `Command`, a `CommandBuilder`, `command!(..)`).
+    pub fn collect(&self, command: impl Into<Command>) -> Run<Collected> {
+        let command = command.into();
         self.run(move |device| {
             let command = command.clone();
             async move { device.collect(command).await }

@@ -68,8 +68,13 @@ impl Inventory {
             }
             let password = (!password.is_empty()).then_some(password.as_str());
             let builder = MikrotikDevice::builder(address.as_str()).credentials(user, password);
-            let builder = with_tls(builder, rest.first().map_or("", |s| s.trim()))
-                .map_err(|e| at(&e.to_string()))?;
+            // A configuration error's reason, not its Display: that would
+            // say "invalid configuration: " a second time.
+            let builder =
+                with_tls(builder, rest.first().map_or("", |s| s.trim())).map_err(|e| match e {
+                    Error::Config(reason) => at(&reason),
+                    other => at(&other.to_string()),
+                })?;
             routers.push((name.clone(), builder));
         }
         Self::new(routers)

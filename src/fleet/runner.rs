@@ -85,6 +85,13 @@ impl<T> Run<T> {
         }
         summary
     }
+
+    /// The next router's result, in completion order; `None` once every
+    /// router is done. As `recv()` on every other stream of this crate (and
+    /// `StreamExt::next`, which it is); cancel-safe.
+    pub async fn recv(&mut self) -> Option<RouterResult<T>> {
+        self.next().await
+    }
 }
 
 impl<T> Stream for Run<T> {

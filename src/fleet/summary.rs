@@ -48,7 +48,8 @@ impl Summary {
     }
 
     /// Routers that failed other than by timing out, by kind of error
-    /// (`authentication`, `io`, `closed`, `tls`, `router error`, …).
+    /// (`authentication`, `io`, `closed`, `tls`, `router error`, `job` for a
+    /// job's own [`Error::User`], …).
     pub fn failed_by_kind(&self) -> &BTreeMap<&'static str, usize> {
         &self.failed
     }
@@ -156,6 +157,7 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::InvalidAddress { .. } => "address",
         Error::Decode { .. } => "decode",
         Error::Config(_) | Error::InvalidCommand { .. } => "usage",
+        Error::User(_) => "job",
         _ => "other",
     }
 }
@@ -182,9 +184,9 @@ mod tests {
         summary.record(&result(
             "refuses",
             5,
-            Err(Error::Authentication {
-                message: "invalid user name or password (6)".into(),
-            }),
+            Err(Error::authentication(
+                "invalid user name or password (6)".into(),
+            )),
         ));
         summary.record(&result(
             "silent",

@@ -131,16 +131,37 @@ impl fmt::Debug for ByteStr<'_> {
     }
 }
 
+/// A value as `Debug` shows it: [`REDACTED`](super::secrets::REDACTED) for
+/// a secret's (the reply's command is unknown here, so a key secret in any
+/// menu is hidden).
+fn shown_value<'v>(key: &[u8], value: &'v [u8]) -> &'v [u8] {
+    if super::secrets::is_secret(None, key) {
+        super::secrets::REDACTED
+    } else {
+        value
+    }
+}
+
 impl fmt::Debug for RawAttributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_map()
-            .entries(self.iter().map(|(k, v)| (ByteStr(k), ByteStr(v))))
+            .entries(
+                self.iter()
+                    .map(|(k, v)| (ByteStr(k), ByteStr(shown_value(k, v)))),
+            )
             .finish()
     }
 }
 
 impl fmt::Debug for Attributes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        f.debug_map()
+            .entries(pairs(&self.wire).map(|(k, v)| {
+                (
+                    String::from_utf8_lossy(k),
+                    String::from_utf8_lossy(shown_value(k, v)),
+                )
+            }))
+            .finish()
     }
 }

@@ -40,7 +40,9 @@ pub struct Cmd;
 /// end the sentence early, so the router would run half a command and then
 /// a second, untagged one), or an attribute or query key that is empty or
 /// contains `=` (`attribute("comment=disabled", Some("yes"))` would set
-/// `comment` to `disabled=yes`). The builder remembers the first such misuse,
+/// `comment` to `disabled=yes`), or a path not in the API's form
+/// (`interface/print`, `/ip address print`: the router's answer would
+/// mislead; the error names the path meant). The builder remembers the first such misuse,
 /// the built [`Command`] reports it with [`Command::invalid`], and
 /// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
 /// refuses it with [`Error::InvalidCommand`](crate::Error::InvalidCommand)
@@ -112,6 +114,9 @@ pub struct Command {
     invalid: Option<Box<str>>,
     /// Set by [`Command::resumable`]; `None`: inferred from the words.
     resumable: Option<bool>,
+    /// Sent by the crate for itself (the identity lookup), not by the user:
+    /// left out of the command counters.
+    internal: bool,
 }
 
 /// The bytes of a hyphenated tag (`0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11`).
@@ -157,6 +162,7 @@ impl Clone for Command {
             data,
             timeout: self.timeout,
             sensitive: self.sensitive,
+            internal: self.internal,
             invalid: self.invalid.clone(),
             resumable: self.resumable,
         }
@@ -208,11 +214,17 @@ impl CommandBuilder<NoCmd> {
 
     /// Sets the command path, e.g. `/interface/print`.
     ///
-    /// An empty path is refused (see [Misuse](CommandBuilder#misuse-is-remembered-not-written)).
+    /// A path not in the API's form (empty, without the leading `/`, with
+    /// spaces for `/`, an empty segment, a trailing `/`) is refused before
+    /// anything is sent, with the path it probably meant (see
+    /// [Misuse](CommandBuilder#misuse-is-remembered-not-written)): the
+    /// router's own answer to `interface/print` would mislead.
     pub fn command(mut self, path: &str) -> CommandBuilder<Cmd> {
         self.words += 1;
         if path.is_empty() {
             self.refuse(|| "the command path is empty".to_owned());
+        } else if let Some(problem) = super::path_problem("command path", path) {
+            self.refuse(|| problem);
         } else {
             encode_parts(&[path.as_bytes()], &mut self.data);
         }
@@ -379,6 +391,7 @@ impl CommandBuilder<Cmd> {
             sensitive: false,
             invalid: self.invalid,
             resumable: None,
+            internal: false,
         }
     }
 }
@@ -464,6 +477,18 @@ impl Command {
         self.sensitive
     }
 
+    /// Marks a command the crate sends for itself: not counted as one of the
+    /// user's commands in [`Stats`](crate::Stats).
+    pub(crate) fn internal(mut self) -> Self {
+        self.internal = true;
+        self
+    }
+
+    /// Whether the command counts in [`Stats`](crate::Stats) (see [`internal`](Self::internal)).
+    pub(crate) fn is_counted(&self) -> bool {
+        !self.internal
+    }
+
     /// The deadline set with [`with_timeout`](Self::with_timeout), if any.
     pub fn timeout(&self) -> Option<Duration> {
         self.timeout
@@ -520,18 +545,18 @@ impl From<CommandBuilder<Cmd>> for Command {
     }
 }
 
-/// Words whose values must never be printed.
-const SECRET_KEYS: [&[u8]; 2] = [b"=password=", b"=response="];
-
 impl fmt::Debug for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let words = self.words();
-        let shown = words
-            .iter()
-            .map(|w| match SECRET_KEYS.iter().find(|k| w.starts_with(k)) {
-                Some(key) => format!("{}<redacted>", String::from_utf8_lossy(key)),
-                None => String::from_utf8_lossy(w).into_owned(),
-            });
+        let path = words.first().map(Vec::as_slice);
+        let shown = words.iter().enumerate().map(|(i, w)| {
+            let w = if i == 0 {
+                w.into()
+            } else {
+                super::secrets::redact_word(path, w)
+            };
+            String::from_utf8_lossy(&w).into_owned()
+        });
         f.debug_struct("Command")
             .field("tag", &self.tag)
             .field("words", &shown.collect::<Vec<_>>())

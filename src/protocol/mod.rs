@@ -4,22 +4,29 @@
 //! wire format is tested deterministically. The connection layer feeds it.
 
 mod attributes;
+#[cfg(feature = "schema")]
+mod check;
 pub mod command;
 mod decoder;
 mod error;
 mod length;
 pub mod login;
+mod path;
 mod quote;
 mod response;
+pub mod secrets;
 mod sentence;
 mod shared_bytes;
 mod tag;
 mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
+#[cfg(feature = "schema")]
+pub use check::{CheckErrorKind, CommandCheckError};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
+pub(crate) use path::path_problem;
 pub use quote::QUOTE_LIMIT;
 pub use response::{
     CommandResponse, DoneResponse, EmptyResponse, InvalidReply, ReplyResponse, TrapCategory,

@@ -198,7 +198,7 @@ impl CommandResponse {
             b"!trap" => Kind::Trap,
             b"!empty" => Kind::Empty,
             _ => {
-                let word = quote(first);
+                let word = quote(&super::secrets::redact_word(None, first));
                 let error = if first.starts_with(b"!") {
                     ProtocolError::UnknownReplyWord(word)
                 } else {

@@ -146,8 +146,17 @@ impl FusedIterator for Words<'_> {}
 
 impl fmt::Debug for Sentence {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A command's path tells its secrets; a reply's menu is unknown here.
+        let path = self.words().next().filter(|w| w.starts_with(b"/"));
         f.debug_list()
-            .entries(self.words().map(String::from_utf8_lossy))
+            .entries(self.words().enumerate().map(|(i, w)| {
+                let w = if i == 0 {
+                    w.into()
+                } else {
+                    super::secrets::redact_word(path, w)
+                };
+                String::from_utf8_lossy(&w).into_owned()
+            }))
             .finish()
     }
 }

@@ -97,6 +97,39 @@ impl MockRouter {
     pub fn api_ssl_tls_options(&self) -> Option<TlsOptions> {
         TlsOptions::pinned([self.api_ssl_fingerprint()?]).ok()
     }
+
+    /// Makes the API-SSL port present the certificate `name` whatever the
+    /// `api-ssl` service names (`None`: what it names again): a router whose
+    /// service still serves an older certificate than `print` shows.
+    pub fn api_ssl_present_instead(&self, name: Option<&str>) {
+        certificates::present_instead(&self.shared, name);
+    }
+
+    /// Adds a certificate signed now from the template `attributes`
+    /// (`name`, `common-name`, `key-usage`…); attributes that `print` shows
+    /// of a signed certificate (`expired`, `revoked`, `private-key`,
+    /// `authority`) override what signing set, for a certificate in any
+    /// state. Returns its fingerprint.
+    ///
+    /// # Errors
+    ///
+    /// The router's refusal: a template it cannot sign, or a name in use.
+    pub fn add_certificate<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &self,
+        attributes: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<CertificateFingerprint, String> {
+        certificates::add_signed(&self.shared, super::owned_pairs(attributes))
+    }
+
+    /// Signs the template `name` (or id) now, as a `/certificate/sign` that
+    /// ran to its end would: for a router that answered `sign` early.
+    ///
+    /// # Errors
+    ///
+    /// The router's refusal: no such template, already signed, unsignable.
+    pub fn sign_certificate(&self, name: &str) -> Result<(), String> {
+        certificates::sign_now(&self.shared, name)
+    }
 }
 
 /// Installs the self-signed certificate if asked, then starts the API-SSL
@@ -114,6 +147,7 @@ pub(super) fn start(
     }
     let listener = bind_loopback()?;
     let addr = listener.get_ref().local_addr()?;
+    certificates::set_api_ssl_port(shared, addr.port()).map_err(io::Error::other)?;
     executor.spawn(Box::pin(accept_loop(
         listener,
         Arc::clone(shared),

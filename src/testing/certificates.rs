@@ -18,6 +18,14 @@
 //! - Keys are ECDSA: P-384 for `key-size=secp384r1`, P-256 for any other
 //!   size (rcgen cannot make RSA keys), and `key-type` says `ec`.
 //! - Dates are not modelled: a certificate is valid from 1975 to 4096.
+//!   `MockRouter::add_certificate` adds a signed certificate whose `print`
+//!   flags (`expired`, `revoked`, `private-key`, `authority`) say whatever a
+//!   test needs; the key material stays, so the port still presents it.
+//! - `MockRouter::api_ssl_present_instead` makes the port present another
+//!   certificate than `api-ssl` names, as a service that has not picked up a
+//!   change would. The `api-ssl` service's `port` is the listener's real one.
+//! - Two `sign`s of one template may run at once; the one that ends second
+//!   finds it signed and is refused, as the bootstrap's coordination expects.
 //! - `key-cert-sign` in the key usage (RouterOS's default usage includes it)
 //!   makes the certificate a CA, as on RouterOS.
 //!
@@ -83,6 +91,9 @@ struct Signed {
 #[derive(Default)]
 pub(crate) struct Keys {
     signed: HashMap<CertificateFingerprint, Signed>,
+    /// A certificate the listener presents whatever `api-ssl` names: a
+    /// router still serving an older certificate, or another service on the port.
+    presented_instead: Option<Vec<u8>>,
 }
 
 /// The answer to a command that may take time; the session runs it.
@@ -153,6 +164,49 @@ pub(crate) fn install_self_signed(shared: &Shared) -> Result<(), String> {
     let fingerprint = CertificateFingerprint::of_certificate(&signed.der);
     lock(&shared.keys).signed.insert(fingerprint, signed);
     Ok(())
+}
+
+/// Makes the listener present the certificate `name` whatever `api-ssl`
+/// names (`None`: what `api-ssl` names again).
+pub(crate) fn present_instead(shared: &Shared, name: Option<&str>) {
+    lock(&shared.keys).presented_instead = name.map(|n| n.as_bytes().to_vec());
+}
+
+/// Writes the API-SSL listener's real port into the `api-ssl` service, as
+/// `print` shows a router's.
+pub(crate) fn set_api_ssl_port(shared: &Shared, port: u16) -> Result<(), String> {
+    let port = pairs(&[("port", &port.to_string())]);
+    lock(&shared.db)
+        .set(SERVICES, API_SSL, &port)
+        .map_err(|(_, why)| why.into_owned())
+}
+
+/// Signs the template `attrs` at once and adds it to `/certificate`; then
+/// `attrs` overrides what `print` shows (`expired`, `revoked`,
+/// `private-key`, `authority`…), for certificates in any state.
+pub(crate) fn add_signed(
+    shared: &Shared,
+    attrs: Vec<Attr>,
+) -> Result<CertificateFingerprint, String> {
+    let (signed, shown) = sign_template(&attrs, yes_no(shared))?;
+    let mut row = attrs.clone();
+    for (key, value) in shown {
+        if !row.iter().any(|(k, _)| *k == key) {
+            row.push((key, value));
+        }
+    }
+    lock(&shared.db)
+        .add(CERTIFICATES, row)
+        .map_err(|(_, why)| why.into_owned())?;
+    let fingerprint = CertificateFingerprint::of_certificate(&signed.der);
+    lock(&shared.keys).signed.insert(fingerprint, signed);
+    Ok(fingerprint)
+}
+
+/// Signs the template `target` (a name or an id) at once, as a
+/// `/certificate/sign` that ran to its end would.
+pub(crate) fn sign_now(shared: &Shared, target: &str) -> Result<(), String> {
+    finish_signing(shared, target.as_bytes(), None).map_err(|(_, why)| why)
 }
 
 /// `/certificate/sign`.
@@ -348,7 +402,8 @@ fn subject_alt_name(name: &str) -> Result<SanType, String> {
     }
 }
 
-/// The certificate the `api-ssl` service has now, with its key material.
+/// The certificate the `api-ssl` service has now (or the one presented
+/// instead), with its key material.
 fn assigned<'k>(shared: &Shared, keys: &'k mut Keys) -> Option<&'k mut Signed> {
     let fingerprint = {
         let db = lock(&shared.db);
@@ -358,7 +413,10 @@ fn assigned<'k>(shared: &Shared, keys: &'k mut Keys) -> Option<&'k mut Signed> {
             .items
             .iter()
             .find(|i| i.get(b"name") == Some(API_SSL))?;
-        let name = service.get(b"certificate")?;
+        let name = match &keys.presented_instead {
+            Some(name) => name.as_slice(),
+            None => service.get(b"certificate")?,
+        };
         if name.is_empty() || name == b"none" {
             return None;
         }

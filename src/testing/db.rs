@@ -101,6 +101,112 @@ impl Db {
         self.specs.insert(path, spec);
     }
 
+    /// Creates an empty table for `menu` unless it exists: how a menu the
+    /// RouterOS tree knows comes to life on its first command.
+    pub(crate) fn ensure(&mut self, menu: &str, single: bool) {
+        if !self.menus.contains_key(menu) {
+            let items = if single {
+                vec![Item { attrs: Vec::new() }]
+            } else {
+                Vec::new()
+            };
+            let table = Menu {
+                items,
+                next_id: 0,
+                single,
+            };
+            self.menus.insert(menu.to_owned(), table);
+        }
+    }
+
+    /// Whether `menu` was built by hand (built in, or a test's
+    /// [`MockMenu`]): its rules, not the RouterOS tree, decide what its `add`
+    /// and `set` take (a hand-built menu without rules takes anything).
+    pub(crate) fn is_hand_built(&self, menu: &str) -> bool {
+        self.specs.contains_key(menu)
+    }
+
+    /// Removes attributes (`unset`) of rows named by ids.
+    pub(crate) fn unset(&mut self, menu: &str, ids: &[u8], keys: &[&[u8]]) -> Result<(), Refusal> {
+        let single = self.menus.get(menu).ok_or(NO_SUCH_ITEM)?.single;
+        let targets = if single {
+            vec![0]
+        } else {
+            self.find(menu, ids)?
+        };
+        let mut changed = Vec::with_capacity(targets.len());
+        if let Some(m) = self.menus.get_mut(menu) {
+            for index in targets {
+                let item = &mut m.items[index];
+                item.attrs.retain(|(k, _)| !keys.contains(&&k[..]));
+                changed.push(item.clone());
+            }
+        }
+        for item in changed {
+            self.publish(menu, item, false);
+        }
+        Ok(())
+    }
+
+    /// The value of `name` of one row (`get`): `Ok(None)` when the row has
+    /// no such property.
+    pub(crate) fn value(
+        &self,
+        menu: &str,
+        id: &[u8],
+        name: &[u8],
+    ) -> Result<Option<Vec<u8>>, Refusal> {
+        let m = self.menus.get(menu).ok_or(NO_SUCH_ITEM)?;
+        let index = if m.single {
+            0
+        } else {
+            match self.find(menu, id)?[..] {
+                [one] => one,
+                _ => return Err(NO_SUCH_ITEM),
+            }
+        };
+        Ok(m.items
+            .get(index)
+            .and_then(|i| i.get(name))
+            .map(<[u8]>::to_vec))
+    }
+
+    /// Moves rows (`move`): those named by `ids`, in that order, go before
+    /// the row `destination`, or to the end without one.
+    pub(crate) fn move_rows(
+        &mut self,
+        menu: &str,
+        ids: &[u8],
+        destination: Option<&[u8]>,
+    ) -> Result<(), Refusal> {
+        let moving = self.find(menu, ids)?;
+        let before = match destination.filter(|d| !d.is_empty()) {
+            Some(d) => Some(self.find(menu, d)?[0]),
+            None => None,
+        };
+        let m = self.menus.get_mut(menu).ok_or(NO_SUCH_ITEM)?;
+        let anchor = before.map(|b| m.items[b].clone());
+        let rows: Vec<Item> = moving.iter().map(|&i| m.items[i].clone()).collect();
+        let mut rest: Vec<Item> = m
+            .items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !moving.contains(i))
+            .map(|(_, item)| item.clone())
+            .collect();
+        let at = match anchor {
+            // The destination itself moving: the rows go where it was.
+            Some(anchor) => rest
+                .iter()
+                .position(|i| *i == anchor)
+                .unwrap_or(before.unwrap_or(0).min(rest.len())),
+            None => rest.len(),
+        };
+        rest.splice(at..at, rows);
+        m.items = rest;
+        Ok(())
+    }
+
     /// Checks (and rewrites, see [`MockMenu::check`]) what a client's `add`
     /// or `set` would store.
     pub(crate) fn check(

@@ -47,6 +47,33 @@
 //!   one session are seen by every session (`listen`, `print =follow=`).
 //!   Your own menus, with their rows and rules: [`MockRouterBuilder::menu`]
 //!   and [`MockMenu`].
+//! - **Every other menu of RouterOS**, from the command tree of the release
+//!   it emulates (the `mikrotik-rs-schema` crate: 7.9 … 7.24, all packages;
+//!   [`MockRouterBuilder::routeros_version`], default the newest, 7.24). A
+//!   menu with `print` is an empty table, made on its first command: with
+//!   `add`, a list (`/ip/firewall/filter`, `/interface/wireguard/peers`);
+//!   without `add`, a list whose `set` takes `numbers`
+//!   (`/interface/ethernet`, empty in the mock) or a single row whose `set`
+//!   takes none (`/ip/dns`). Tables answer what the tree lists for them plus
+//!   `listen` and `getall`: `print` (queries, `follow`, as above), `add`
+//!   (any argument of the command; `disabled` stored as the flavour's
+//!   `false` when left out), `set`, `remove`, `enable`/`disable` (the
+//!   `disabled` property), `comment`, `unset` (`value-name`), `get`
+//!   (`number`, `value-name` → `!done =ret=value`) and `move` (`numbers`
+//!   before `destination`, or to the end). The built-in and your menus keep
+//!   their own rules and also answer the tree's `enable`, `disable`,
+//!   `comment`, `unset`, `get`, `move`.
+//! - Commands of the tree with no table meaning answer by kind:
+//!   `/system/reboot` and `/system/shutdown` close every connection
+//!   without an answer (as routers do; new connections are accepted at
+//!   once); `/ping` and `/tool/ping =address=…` send a row per interval
+//!   (`seq`, `host`, `size`, `ttl`, `time`, `sent`, `received`,
+//!   `packet-loss`, `min-rtt`, `avg-rtt`, `max-rtt`), `count` rows then
+//!   `!done`, or until cancelled without `count`; a `monitor` other than the
+//!   two below sends a row per item of `numbers` (only its `name`), once
+//!   with `=once=`, else every interval with `.section`; any other command
+//!   (`/ip/dns/cache/flush`, `/system/backup/save`, `export`…) answers
+//!   `!done`.
 //! - `print`/`getall`: queries (`?`, `?-`, `?=`, `?<`, `?>`, `?#`), `.proplist`,
 //!   `count-only`, `follow`, `follow-only`, and `=interval=` (the rows again
 //!   every interval, each with `=.section=N`, N counting cycles from 0).
@@ -82,8 +109,20 @@
 //!   [`MockRouterBuilder::routeros6`], also `.dead`. A client may send either
 //!   form: `add`/`set` store the flavour's words, and a query `?disabled=no`
 //!   matches a row printed `false` (on both flavours).
-//! - `add`/`set` are checked against the menu's properties: an unknown (or
-//!   read-only) name → `!trap =message=unknown parameter <name>`; `add`
+//! - Every command of a menu of the tree is checked against the tree: an
+//!   argument it does not take → `!trap =message=unknown parameter <name>`
+//!   (RouterOS 6: `unknown parameter`, without the name, as 6.x routers
+//!   say); a value that breaks the argument's type hint, where the hint is
+//!   exact (the same check `command!` makes; lenient where routers accept
+//!   more than the hint says, like `address=192.168.88.1/24`) →
+//!   `=category=1` and the router's words: `invalid value for argument
+//!   <name>`, `invalid value of <name>, mac address required`, `input does
+//!   not match any value of <name>` (an enumeration), `value of <name> out
+//!   of range (<min>..<max>)`. The sources of these words are cited in
+//!   `src/testing/words.rs`.
+//! - `add`/`set` of the hand-built menus are checked against the menu's
+//!   properties: an unknown (or read-only) name → `!trap =message=unknown
+//!   parameter <name>`; `add`
 //!   without a required one → `!trap =message=missing value(s) of
 //!   argument(s) <names>`; a value of the wrong type → `!trap =category=1
 //!   =message=invalid value for argument <name>` (a number out of range:
@@ -120,11 +159,26 @@
 //!
 //! # Known differences from a real router
 //!
-//! - Only the menus above (and yours) exist; no command has side effects
+//! - Menus of the tree start empty (a real router has default rows, e.g.
+//!   its ethernet ports in `/interface/ethernet`), a single-row menu prints
+//!   one row with only what was `set`, and no table knows the read-only
+//!   properties a real `print` shows (`running`, `bytes`): the tree holds
+//!   arguments, not printed properties. `add` requires nothing (the tree
+//!   does not say which arguments are required) and takes any argument of
+//!   the command. The tree has no RouterOS 6: the 6.x flavour answers the
+//!   oldest covered tree (7.9), whose paths differ from 6.x in places
+//!   (v6 `/routing/bgp/peer` is v7 `/routing/bgp/connection`);
+//!   [`MockRouterBuilder::every_menu`]`(false)` turns the tree off.
+//! - No API capture of `value of <name> out of range (…)` is known (the
+//!   mock follows the console's words), and `input does not match any value
+//!   of <name>` for a word outside an enumeration is a guess (the manual
+//!   shows it for a name that matches no item).
+//! - No command has side effects
 //!   beyond its menu (adding an address adds no route; only its `network`,
 //!   `actual-interface` and flags are filled in); ids are never reused and
 //!   count from `*1` per menu.
-//! - A menu without declared properties accepts any property and any value.
+//! - A hand-built menu without declared properties accepts any property and
+//!   any value.
 //! - Trap messages follow the manual and captures, but RouterOS words them
 //!   differently across versions (some say only `unknown parameter`), and
 //!   the category of `unknown parameter` and `missing value(s)` traps is
@@ -146,22 +200,39 @@
 //!
 //! [`Recorder`] wraps any futures-io stream (plain, TLS, a tunnel) and writes
 //! every sentence of both directions, with its direction, time offset and
-//! tag, to a text transcript ([format](Transcript); passwords, secrets and
-//! the MD5 challenge response are redacted before anything is written). Give
-//! the wrapped stream to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
+//! tag, to a text transcript ([format](Transcript)). Give the wrapped stream
+//! to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
 //! For API-SSL, wrap the TLS stream so the transcript holds plaintext.
+//!
+//! # Secrets
+//!
+//! A transcript is made to be committed, so no secret is written: every
+//! value the crate's one secrets policy ([`protocol::secrets`](crate::protocol::secrets))
+//! calls secret is written as `<redacted>`, in commands and in the rows the
+//! router prints back (a reply is judged by its command's menu). The policy
+//! knows RouterOS 7.9–7.24's secret arguments (`password` and every
+//! `*-password`, `secret`, `ipsec-secret`, `otp-secret`, `private-key`,
+//! `preshared-key`, `*-pre-shared-key`, `passphrase`, `auth-key`,
+//! `tcp-md5-key`, `encryption-key`, NTP's `key-val`, a script's `source`, a
+//! scheduler's `on-event`, …; `tests/secrets_schema.rs` walks every argument
+//! of the schema and fails on a secret-looking name it has not classified),
+//! and treats an unknown name that looks secret-like as secret. Add names of
+//! your own with [`add_secret_name`](crate::protocol::secrets::add_secret_name)
+//! (process-wide). The same policy hides secrets from `Command`'s and
+//! replies' `Debug`, from decode errors and from replay's traps. The
+//! `/login` password (or MD5 challenge response) is kept as a salted,
+//! iterated hash (`<redacted:md5x10000:SALT:HASH>`, a random salt per
+//! recording), so replay can refuse a wrong password; record against a test
+//! account all the same, as a weak password can be guessed from its hash.
 //!
 //! # Replay
 //!
 //! [`MockRouterBuilder::replay`] serves a [`Transcript`] instead of the
 //! menus. A command is matched by its path and attributes: tags are ignored,
 //! `=` attributes may come in any order, `?` queries must come in the same
-//! order, `.proplist` is compared as a set, a redacted value matches any
-//! value. Of several matching recorded commands the first this session has
-//! not replayed answers (the order of the transcript), and when all have been
-//! replayed the last one answers again. `/login` commands match in recorded
-//! order whatever their words (so any password logs in; without a recorded
-//! login the builder's users apply). Replies are replayed with the client's
+//! order, `.proplist` is compared as a set. Of several matching recorded
+//! commands the first this session has not replayed answers (the order of
+//! the transcript). Replies are replayed with the client's
 //! tag (none if the client sent none), at once, or with the recorded delays
 //! after [`MockRouterBuilder::replay_timing`]. A command the recording
 //! cancelled (or that never ended) replays the rows recorded before its
@@ -169,7 +240,34 @@
 //! the recorded sentences of both, in recorded order (tags rewritten). A
 //! command nothing matches answers `!trap =category=0 =message=replay: no
 //! command like `…` in transcript <name>; closest recorded: `…``, then
-//! `!done`. `/quit` and scripts keep their usual behaviour.
+//! `!done` (secrets redacted in both). `/quit` and scripts keep their usual
+//! behaviour; without a recorded login the builder's users apply.
+//!
+//! Replay is strict by default ([`ReplayMode::Strict`]), so a test catches
+//! what a router would make of the code:
+//! - each recorded write answers once: a command that is not a read
+//!   (`print`, `get`, `getall`, `listen`, `monitor`, `monitor-traffic`,
+//!   `export`) sent more often than the transcript has it is a trap
+//!   `replay: `…` sent twice: transcript <name> records it once …` — the
+//!   bug a retry after a reconnect makes. A read sent again answers its
+//!   last recording again;
+//! - writes of one path answer in recorded order where the recording had
+//!   one (the earlier finished before the later was sent): a write sent
+//!   while such an earlier one of its path was not is a trap `replay: `…`
+//!   sent before `…`, which transcript <name> records first`;
+//! - `/login` must name the recorded user, and where the transcript keeps the
+//!   hash of the password, give the same password: else the router's refusal
+//!   (`invalid user name or password (6)`). A transcript written by hand
+//!   with a bare `<redacted>` password accepts any;
+//! - a recorded `<redacted>` value matches only a value the secrets policy
+//!   calls secret for that command (a recorded `=private-key=<redacted>`
+//!   matches any key; a hand-redacted `=address=<redacted>` matches
+//!   nothing), unless you opt that key out with
+//!   [`MockRouterBuilder::replay_any_value_for`].
+//!
+//! [`ReplayMode::RepeatsAndAnyLogin`] keeps what replay allowed before: a
+//! command sent more often than recorded gets its last answer again, any
+//! login is accepted, a redacted value matches any value.
 //!
 //! # Scripted replies
 //!
@@ -231,17 +329,21 @@ mod db;
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
+mod hints;
 mod query;
 mod record;
 mod replay;
 mod schema;
+mod sealed;
 mod session;
 mod socket;
 #[cfg(test)]
 mod tests;
 #[cfg(feature = "_tls")]
 mod tls;
+mod tree;
 mod virtual_time;
+mod words;
 
 pub use virtual_time::VirtualTime;
 mod transcript;
@@ -259,6 +361,7 @@ use async_io::{Async, Timer};
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
 pub use record::{Recorder, TranscriptBuffer};
+pub use replay::ReplayMode;
 pub use schema::{MockMenu, PropertyType, Validator};
 pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 
@@ -482,11 +585,20 @@ struct Config {
     menus: Vec<MockMenu>,
     replay: Option<Transcript>,
     replay_timing: bool,
+    replay_mode: ReplayMode,
+    replay_any_value: Vec<Vec<u8>>,
+    /// The RouterOS release whose tree the mock answers (`None`: the newest
+    /// covered, or the oldest on the RouterOS 6 flavour).
+    release: Option<String>,
+    /// Whether the menus of the tree answer at all (beside the hand-built ones).
+    every_menu: bool,
 }
 
 /// State shared by the accept loop, every session, and the [`MockRouter`] handle.
 pub(crate) struct Shared {
     config: Config,
+    /// The command tree of the emulated release (`None`: only hand-built menus).
+    tree: Option<tree::Tree>,
     replay: Option<replay::Replay>,
     scripts: RwLock<HashMap<Vec<u8>, Script>>,
     db: Mutex<db::Db>,
@@ -589,6 +701,10 @@ impl Default for MockRouterBuilder {
                 menus: Vec::new(),
                 replay: None,
                 replay_timing: false,
+                replay_mode: ReplayMode::Strict,
+                replay_any_value: Vec::new(),
+                release: None,
+                every_menu: true,
             },
             users_set: false,
             scripts: HashMap::new(),
@@ -637,6 +753,36 @@ impl MockRouterBuilder {
         self
     }
 
+    /// Emulates RouterOS `release` (e.g. `"7.16"` or `"7.16.2"`; any release
+    /// 7.9 … 7.24): its command tree decides which menus, commands and
+    /// arguments exist, `/system/resource` reports it (and
+    /// `check-for-updates` as installed, 7.24 as the latest), and from 7.18 on it
+    /// answers `!empty` (as [`empty_replies`](Self::empty_replies), which a
+    /// later call may still change). Default: the newest covered release's
+    /// tree (the oldest, 7.9, on the [`routeros6`](Self::routeros6)
+    /// flavour), with the version figures described in the module docs.
+    ///
+    /// [`start`](Self::start) panics and [`try_start`](Self::try_start)
+    /// fails with [`io::ErrorKind::InvalidInput`] for a release the tree
+    /// does not cover.
+    pub fn routeros_version(mut self, release: impl Into<String>) -> Self {
+        let release = release.into();
+        let mut parts = release.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        let (major, minor) = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+        self.config.empty_replies = (major, minor) >= (7, 18);
+        self.config.release = Some(release);
+        self
+    }
+
+    /// Whether every menu of the RouterOS tree answers (default `true`): a
+    /// menu with `print` is a table, other commands answer as their kind
+    /// does (see the module docs). With `false`, only the built-in menus
+    /// and yours exist, and everything else is an unknown command.
+    pub fn every_menu(mut self, on: bool) -> Self {
+        self.config.every_menu = on;
+        self
+    }
+
     /// The interval of streaming monitors (default one second).
     pub fn monitor_interval(mut self, interval: Duration) -> Self {
         self.config.monitor_interval = interval;
@@ -653,7 +799,8 @@ impl MockRouterBuilder {
     /// Adds a menu of your own (e.g. `/ip/firewall/address-list`) with its
     /// rows and, optionally, the properties it accepts; it answers `print`,
     /// `getall`, `add`, `set`, `remove`, `listen` and `print =follow=` like
-    /// the built-in ones. A built-in menu of the same path is replaced.
+    /// the built-in ones. A built-in menu of the same path is replaced, and
+    /// a menu of the RouterOS tree at that path answers by your rules instead.
     pub fn menu(mut self, menu: MockMenu) -> Self {
         self.config.menus.retain(|m| m.path != menu.path);
         self.config.menus.push(menu);
@@ -672,6 +819,23 @@ impl MockRouterBuilder {
     /// recording did (default: answers at once).
     pub fn replay_timing(mut self, keep: bool) -> Self {
         self.config.replay_timing = keep;
+        self
+    }
+
+    /// With [`replay`](Self::replay): how strictly the client is held to
+    /// the transcript (default [`ReplayMode::Strict`]).
+    pub fn replay_mode(mut self, mode: ReplayMode) -> Self {
+        self.config.replay_mode = mode;
+        self
+    }
+
+    /// With [`replay`](Self::replay): a `<redacted>` recorded value of `key`
+    /// matches any value, even where the secrets policy does not call `key`
+    /// secret (a value you redacted by hand, or under a name you added with
+    /// [`add_secret_name`](crate::protocol::secrets::add_secret_name) when
+    /// recording but not when replaying).
+    pub fn replay_any_value_for(mut self, key: impl AsRef<[u8]>) -> Self {
+        self.config.replay_any_value.push(key.as_ref().to_vec());
         self
     }
 
@@ -723,11 +887,13 @@ impl MockRouterBuilder {
     /// Binds `127.0.0.1:0` and starts serving on a background thread.
     ///
     /// # Panics
-    /// If no loopback port can be bound (use [`try_start`](Self::try_start)
-    /// to get the error instead).
+    /// If no loopback port can be bound, or the release given to
+    /// [`routeros_version`](Self::routeros_version) is not covered (use
+    /// [`try_start`](Self::try_start) to get the error instead).
     pub fn start(self) -> MockRouter {
         match self.try_start() {
             Ok(router) => router,
+            Err(e) if e.kind() == io::ErrorKind::InvalidInput => panic!("{e}"),
             Err(e) => panic!("the mock router could not listen on 127.0.0.1: {e}"),
         }
     }
@@ -737,18 +903,43 @@ impl MockRouterBuilder {
         let listener = bind_loopback()?;
         let addr = listener.get_ref().local_addr()?;
         let v6 = self.config.v6;
+        let tree = match (&self.config.release, self.config.every_menu) {
+            (_, false) => None,
+            (Some(release), true) => Some(tree::Tree::of(release).ok_or_else(|| {
+                let message = format!(
+                    "the mock router knows RouterOS {} … {}, not {release}",
+                    tree::Tree::oldest().release(),
+                    tree::Tree::newest().release()
+                );
+                io::Error::new(io::ErrorKind::InvalidInput, message)
+            })?),
+            (None, true) if v6 => Some(tree::Tree::oldest()),
+            (None, true) => Some(tree::Tree::newest()),
+        };
         let mut db = db::Db::preloaded(v6, self.config.empty_replies);
+        if let Some(release) = &self.config.release {
+            let version = format!("{release} (stable)");
+            let _ = db.set(
+                "/system/resource",
+                b"",
+                &[(b"version".to_vec(), version.into_bytes())],
+            );
+        }
         #[cfg(feature = "testing-tls")]
         certificates::preload(&mut db, v6);
         for menu in &self.config.menus {
             db.register(menu.clone());
         }
-        let replay = self
-            .config
-            .replay
-            .as_ref()
-            .map(|t| replay::Replay::new(t, self.config.replay_timing));
+        let replay = self.config.replay.as_ref().map(|t| {
+            replay::Replay::new(
+                t,
+                self.config.replay_timing,
+                self.config.replay_mode,
+                self.config.replay_any_value.clone(),
+            )
+        });
         let shared = Arc::new(Shared {
+            tree,
             replay,
             users: RwLock::new(self.config.users.clone()),
             login_attempts: AtomicU64::new(0),
@@ -948,6 +1139,12 @@ impl MockRouter {
         }
     }
 
+    /// The RouterOS release whose command tree the mock answers (e.g.
+    /// `"7.24"`), `None` with [`MockRouterBuilder::every_menu`]`(false)`.
+    pub fn routeros_release(&self) -> Option<&'static str> {
+        self.shared.tree.map(|tree| tree.release())
+    }
+
     /// Sessions currently open.
     pub fn session_count(&self) -> usize {
         self.shared.sessions_open.load(Ordering::SeqCst)
@@ -1011,16 +1208,26 @@ impl MockRouter {
         drop(kills);
     }
 
-    /// Adds a row to a list menu (e.g. `/interface`) as if a client had; every
-    /// `listen` sees it. Returns the new id, or `None` if the menu is unknown,
-    /// single-row, or the name is taken.
+    /// The menus, with `menu` created first if it is a table of the tree
+    /// that no command has touched yet.
+    fn db_with(&self, menu: &str) -> MutexGuard<'_, db::Db> {
+        let mut db = lock(&self.shared.db);
+        if let Some(kind) = self.shared.tree.and_then(|tree| tree.menu_kind(menu)) {
+            db.ensure(menu, kind == tree::MenuKind::Single);
+        }
+        db
+    }
+
+    /// Adds a row to a list menu (e.g. `/interface`, `/ip/firewall/filter`)
+    /// as if a client had; every `listen` sees it. Returns the new id, or
+    /// `None` if the menu is unknown, single-row, or the name is taken.
     pub fn add_item<K: AsRef<[u8]>, V: AsRef<[u8]>>(
         &self,
         menu: &str,
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Option<String> {
         let attrs = owned_pairs(attributes);
-        let id = lock(&self.shared.db).add(menu, attrs).ok()?;
+        let id = self.db_with(menu).add(menu, attrs).ok()?;
         Some(String::from_utf8_lossy(&id).into_owned())
     }
 
@@ -1033,9 +1240,7 @@ impl MockRouter {
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> bool {
         let attrs = owned_pairs(attributes);
-        lock(&self.shared.db)
-            .set(menu, id.as_bytes(), &attrs)
-            .is_ok()
+        self.db_with(menu).set(menu, id.as_bytes(), &attrs).is_ok()
     }
 
     /// Removes the row `id` of `menu`; returns whether it existed.

@@ -1,18 +1,19 @@
 //! Recording: a stream wrapper that writes a transcript of both directions.
 
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::io::{self, Write};
 use std::path::Path;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use futures_io::{AsyncRead, AsyncWrite};
 
-use super::lock;
 use super::transcript::{Direction, Entry, TRANSCRIPT_HEADER, Transcript, TranscriptError};
-use crate::protocol::Decoder;
+use super::{lock, sealed};
+use crate::protocol::{Decoder, Sentence};
 
 /// Wraps any futures-io stream (plain TCP, TLS, a tunnel) and writes every
 /// sentence that passes, in both directions, to a transcript (format in
@@ -53,6 +54,13 @@ struct Sink {
     out: Box<dyn Write + Send>,
     start: Instant,
     error: Option<io::Error>,
+    /// The path of each open command, by tag, so a reply's secrets are
+    /// those of its command's menu.
+    paths: HashMap<Vec<u8>, Vec<u8>>,
+    /// The paths of open commands sent without a tag, oldest first.
+    untagged: VecDeque<Vec<u8>>,
+    /// This recording's salt for the `/login` secrets it keeps as hashes.
+    salt: [u8; 16],
 }
 
 impl<S> fmt::Debug for Recorder<S> {
@@ -68,6 +76,9 @@ impl<S> Recorder<S> {
             out: Box::new(out),
             start: Instant::now(),
             error: None,
+            paths: HashMap::new(),
+            untagged: VecDeque::new(),
+            salt: sealed::fresh_salt(),
         };
         sink.line(TRANSCRIPT_HEADER);
         Self {
@@ -119,7 +130,7 @@ impl<S> Recorder<S> {
             match decoder.decode(&mut bytes) {
                 Ok(Some(sentence)) => {
                     let offset = sink.start.elapsed();
-                    let entry = Entry::from_sentence(direction, offset, &sentence);
+                    let entry = sink.entry(direction, offset, &sentence);
                     sink.line(&entry.to_string());
                 }
                 Ok(None) => return,
@@ -140,6 +151,76 @@ impl<S> Recorder<S> {
 }
 
 impl Sink {
+    /// The entry of `sentence`: secrets redacted by its command's menu, a
+    /// `/login` secret sealed ([`sealed`]).
+    fn entry(&mut self, direction: Direction, offset: Duration, sentence: &Sentence) -> Entry {
+        let head = sentence.words().next().unwrap_or_default();
+        let tag = sentence.words().find_map(|w| w.strip_prefix(b".tag="));
+        match direction {
+            Direction::Sent => {
+                let mut entry = Entry::for_command(direction, offset, sentence, None);
+                if head == b"/login" {
+                    self.seal_login(sentence, &mut entry);
+                }
+                if head != b"/cancel" {
+                    match tag {
+                        Some(tag) => {
+                            self.paths.insert(tag.to_vec(), head.to_vec());
+                        }
+                        None => self.untagged.push_back(head.to_vec()),
+                    }
+                }
+                entry
+            }
+            Direction::Received => {
+                let path = match tag {
+                    Some(tag) => self.paths.get(tag),
+                    None => self.untagged.front(),
+                };
+                let entry =
+                    Entry::for_command(direction, offset, sentence, path.map(Vec::as_slice));
+                if head == b"!done" {
+                    match tag {
+                        Some(tag) => {
+                            self.paths.remove(tag);
+                        }
+                        None => {
+                            self.untagged.pop_front();
+                        }
+                    }
+                }
+                entry
+            }
+        }
+    }
+
+    /// Keeps the `/login` password (or challenge response) as a salted hash,
+    /// so replay can refuse a wrong one.
+    fn seal_login(&self, sentence: &Sentence, entry: &mut Entry) {
+        for key in [&b"password"[..], b"response"] {
+            let Some(secret) = sentence
+                .words()
+                .find_map(|w| w.strip_prefix(b"=")?.strip_prefix(key)?.strip_prefix(b"="))
+            else {
+                continue;
+            };
+            let sealed = sealed::seal(&self.salt, secret);
+            for word in entry.words.iter_mut().skip(1) {
+                let Some(rest) = word.strip_prefix(b"=").and_then(|w| w.strip_prefix(key)) else {
+                    continue;
+                };
+                if rest.first() == Some(&b'=') {
+                    let mut kept = Vec::with_capacity(key.len() + 2 + sealed.len());
+                    kept.push(b'=');
+                    kept.extend_from_slice(key);
+                    kept.push(b'=');
+                    kept.extend_from_slice(sealed.as_bytes());
+                    *word = kept;
+                }
+            }
+        }
+    }
+
     fn line(&mut self, line: &str) {
         if self.error.is_some() {
             return;
@@ -330,14 +411,12 @@ mod tests {
                 format!("{arrow} {}", rest.split_once(' ').unwrap().1)
             })
             .collect();
-        assert_eq!(
-            lines,
-            [
-                "> 1 /login =name=admin =password=<redacted>",
-                "< 1 !done",
-                "< 2 !re =name=x",
-            ]
-        );
+        // The login's password is kept as a salted hash only.
+        let (login, sealed) = lines[0].split_once("=password=").unwrap();
+        assert_eq!(login, "> 1 /login =name=admin ");
+        assert!(sealed.starts_with("<redacted:md5x10000:"), "{sealed}");
+        assert_eq!(super::sealed::check(sealed.as_bytes(), b"pw"), Some(true));
+        assert_eq!(lines[1..], ["< 1 !done", "< 2 !re =name=x"]);
         assert!(!buffer.text().contains("pw"));
         assert!(buffer.text().starts_with(TRANSCRIPT_HEADER));
     }

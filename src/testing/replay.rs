@@ -4,8 +4,9 @@
 use std::collections::{HashMap, VecDeque};
 use std::time::Duration;
 
+use super::sealed;
 use super::transcript::{Direction, REDACTED, Transcript};
-use crate::protocol::Sentence;
+use crate::protocol::{Sentence, secrets};
 
 type Words = Vec<Vec<u8>>;
 
@@ -30,6 +31,9 @@ struct Exchange {
     before_cancel: Option<usize>,
     /// The `/cancel` exchange that cancelled it.
     cancelled_by: Option<usize>,
+    /// Where in the transcript it was sent, and where its `!done` came.
+    sent_at: usize,
+    done_at: Option<usize>,
 }
 
 impl Exchange {
@@ -62,6 +66,26 @@ pub(crate) enum Plan {
     Unmatched(Vec<u8>),
 }
 
+/// How strictly a replaying [`MockRouter`](super::MockRouter) holds a
+/// client to its transcript (see the [module docs](super#replay)).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ReplayMode {
+    /// Each recorded write answers once: one sent more often than recorded
+    /// is a trap that says "sent twice" (a read answers again, as it
+    /// changes nothing), and writes of one path answer in the order the
+    /// recording finished them; `/login` must name the recorded user and, where
+    /// the transcript keeps a hash of the secret, give the same password,
+    /// else the router's refusal; a `<redacted>` value matches only a value
+    /// the secrets policy calls secret.
+    #[default]
+    Strict,
+    /// What replay allowed before it was strict: a command sent more often
+    /// than recorded gets its last recorded answer again, any `/login` is
+    /// accepted, a `<redacted>` value matches any value.
+    RepeatsAndAnyLogin,
+}
+
 /// A transcript ready to be served.
 #[derive(Debug)]
 pub(crate) struct Replay {
@@ -69,6 +93,22 @@ pub(crate) struct Replay {
     exchanges: Vec<Exchange>,
     pub(crate) has_login: bool,
     pub(crate) timing: bool,
+    mode: ReplayMode,
+    /// Keys whose `<redacted>` recorded value matches any value (the user's
+    /// opt-out in strict mode).
+    any_value: Vec<Vec<u8>>,
+}
+
+/// The refusal RouterOS 6.43+ sends for a wrong user or password.
+const REFUSAL: &[u8] = b"=message=invalid user name or password (6)";
+
+/// Commands that only read: sent again, they answer again.
+fn is_read(path: &[u8]) -> bool {
+    let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
+    matches!(
+        last,
+        b"print" | b"get" | b"getall" | b"listen" | b"monitor" | b"monitor-traffic" | b"export"
+    )
 }
 
 fn head(words: &Words) -> &[u8] {
@@ -83,7 +123,12 @@ fn attribute<'a>(words: &'a [Vec<u8>], key: &[u8]) -> Option<&'a [u8]> {
 }
 
 impl Replay {
-    pub(crate) fn new(transcript: &Transcript, timing: bool) -> Self {
+    pub(crate) fn new(
+        transcript: &Transcript,
+        timing: bool,
+        mode: ReplayMode,
+        any_value: Vec<Vec<u8>>,
+    ) -> Self {
         let mut exchanges: Vec<Exchange> = Vec::new();
         let mut starts: Vec<Duration> = Vec::new();
         let mut open: HashMap<Vec<u8>, usize> = HashMap::new();
@@ -105,6 +150,8 @@ impl Replay {
                         replies: Vec::new(),
                         before_cancel: None,
                         cancelled_by: None,
+                        sent_at: seq,
+                        done_at: None,
                     });
                     starts.push(entry.offset);
                     match &entry.tag {
@@ -131,6 +178,7 @@ impl Replay {
                         seq,
                     });
                     if reply == b"!done" {
+                        exchanges[owner].done_at.get_or_insert(seq);
                         match &entry.tag {
                             Some(tag) => {
                                 open.remove(tag);
@@ -149,11 +197,14 @@ impl Replay {
             exchanges,
             has_login,
             timing,
+            mode,
+            any_value,
         }
     }
 
     /// Answers `sentence`: the first recorded command that matches and this
-    /// session has not replayed yet (or, when all have been, the last one).
+    /// session has not replayed yet; when all have been, the last one again
+    /// for a read (or in [`ReplayMode::RepeatsAndAnyLogin`]), else a trap.
     pub(crate) fn plan(&self, sentence: &Sentence, used: &mut Vec<bool>) -> Plan {
         used.resize(self.exchanges.len(), false);
         let words: Words = sentence
@@ -161,23 +212,42 @@ impl Replay {
             .filter(|w| !w.starts_with(b".tag="))
             .map(<[u8]>::to_vec)
             .collect();
+        let strict = self.mode == ReplayMode::Strict;
         // Logins differ between clients (a bare `/login` or the 6.43 form,
-        // secrets redacted): they are taken in recorded order.
+        // secrets redacted): they are taken in recorded order, by user.
         let login = words.first().is_some_and(|w| w == b"/login");
         let candidates: Vec<usize> = (0..self.exchanges.len())
             .filter(|&i| self.exchanges[i].path() != b"/cancel")
             .filter(|&i| {
                 let recorded = &self.exchanges[i].command;
                 if login {
+                    // A recorded bare `/login` (the pre-6.43 challenge
+                    // request) answers any first login, as such a router does.
                     self.exchanges[i].path() == b"/login"
+                        && (!strict
+                            || attribute(recorded, b"name")
+                                .is_none_or(|name| attribute(&words, b"name") == Some(name)))
                 } else {
-                    same_command(recorded, &words)
+                    self.same_command(recorded, &words)
                 }
             })
             .collect();
-        let Some(&chosen) = candidates.iter().find(|&&i| !used[i]).or(candidates.last()) else {
-            return Plan::Unmatched(self.unmatched(&words));
+        let chosen = match candidates.iter().find(|&&i| !used[i]) {
+            Some(&unused) => unused,
+            None if candidates.is_empty() && login && strict => return refusal(),
+            None if candidates.is_empty() => return Plan::Unmatched(self.unmatched(&words)),
+            None if !strict || is_read(head(&words)) => candidates[candidates.len() - 1],
+            None => return Plan::Unmatched(self.sent_twice(&words, candidates.len())),
         };
+        if login && strict && !self.login_secret_matches(&self.exchanges[chosen].command, &words) {
+            return refusal();
+        }
+        if strict
+            && !login
+            && let Some(skipped) = self.skipped_write(chosen, used)
+        {
+            return Plan::Unmatched(self.out_of_order(&words, skipped));
+        }
         used[chosen] = true;
         let exchange = &self.exchanges[chosen];
         let mut replies = exchange.replies.clone();
@@ -210,6 +280,20 @@ impl Replay {
         }
     }
 
+    /// Whether the secret a `/login` gives is the one the transcript sealed
+    /// (a plain `<redacted>`, as in transcripts written by hand, cannot be
+    /// checked and accepts any).
+    fn login_secret_matches(&self, recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> bool {
+        [&b"password"[..], b"response"].into_iter().all(|key| {
+            match (attribute(recorded, key), attribute(incoming, key)) {
+                (Some(sealed_value), given) if sealed::is_sealed(sealed_value) => {
+                    sealed::check(sealed_value, given.unwrap_or_default()) == Some(true)
+                }
+                _ => true,
+            }
+        })
+    }
+
     fn unmatched(&self, words: &Words) -> Vec<u8> {
         let closest = self
             .exchanges
@@ -227,12 +311,100 @@ impl Replay {
         }
         message.into_bytes()
     }
+
+    /// A write of the same path the recording finished before it sent
+    /// `chosen`, not replayed yet: the order of those two was recorded.
+    fn skipped_write(&self, chosen: usize, used: &[bool]) -> Option<usize> {
+        let this = &self.exchanges[chosen];
+        if is_read(this.path()) {
+            return None;
+        }
+        (0..chosen).find(|&i| {
+            let earlier = &self.exchanges[i];
+            !used[i]
+                && earlier.path() == this.path()
+                && earlier.done_at.is_some_and(|done| done < this.sent_at)
+        })
+    }
+
+    fn out_of_order(&self, words: &Words, skipped: usize) -> Vec<u8> {
+        format!(
+            "replay: `{}` sent before `{}`, which transcript {} records first",
+            show(words),
+            show(&self.exchanges[skipped].command),
+            self.name
+        )
+        .into_bytes()
+    }
+
+    fn sent_twice(&self, words: &Words, recorded: usize) -> Vec<u8> {
+        let times = if recorded == 1 { "once" } else { "fewer times" };
+        format!(
+            "replay: `{}` sent twice: transcript {} records it {times} ({recorded}); \
+             a write sent again may run twice on a router",
+            show(words),
+            self.name
+        )
+        .into_bytes()
+    }
+
+    /// Same path, same attributes, same queries in the same order, same
+    /// `.proplist`; tags are ignored. A `<redacted>` recorded value matches
+    /// a value the secrets policy calls secret (any value in
+    /// [`ReplayMode::RepeatsAndAnyLogin`], or under a key opted out).
+    fn same_command(&self, recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> bool {
+        let (r, i) = (shape(recorded), shape(incoming));
+        let redacted_matches = |key: &[u8]| {
+            self.mode == ReplayMode::RepeatsAndAnyLogin
+                || secrets::is_secret(Some(i.path), key)
+                || self.any_value.iter().any(|k| k == key)
+        };
+        r.path == i.path
+            && r.queries == i.queries
+            && r.proplist == i.proplist
+            && r.attributes.len() == i.attributes.len()
+            && r.attributes
+                .iter()
+                .zip(&i.attributes)
+                .all(|((rk, rv), (ik, iv))| {
+                    rk == ik
+                        && (rv == iv
+                            || ((*rv == REDACTED || sealed::is_sealed(rv)) && redacted_matches(ik)))
+                })
+    }
 }
 
+/// The router's answer to a wrong user or password.
+fn refusal() -> Plan {
+    Plan::Answer {
+        replies: [&[&b"!trap"[..], REFUSAL][..], &[b"!done"]]
+            .into_iter()
+            .enumerate()
+            .map(|(seq, words)| Recorded {
+                after: Duration::ZERO,
+                words: words.iter().map(|w| w.to_vec()).collect(),
+                seq,
+            })
+            .collect(),
+        end: End::Done,
+        cancel: None,
+    }
+}
+
+/// The words as a message may show them: secrets redacted.
 fn show(words: &Words) -> String {
+    let path = words.first().map(Vec::as_slice);
     words
         .iter()
-        .map(|w| String::from_utf8_lossy(w).into_owned())
+        .enumerate()
+        .map(|(i, w)| {
+            let w = if i == 0 {
+                w.as_slice().into()
+            } else {
+                secrets::redact_word(path, w)
+            };
+            String::from_utf8_lossy(&w).into_owned()
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
@@ -276,20 +448,6 @@ fn shape(words: &[Vec<u8>]) -> Shape<'_> {
     s
 }
 
-/// Same path, same attributes (a redacted recorded value matches any),
-/// same queries in the same order, same `.proplist`. Tags are ignored.
-fn same_command(recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> bool {
-    let (r, i) = (shape(recorded), shape(incoming));
-    r.path == i.path
-        && r.queries == i.queries
-        && r.proplist == i.proplist
-        && r.attributes.len() == i.attributes.len()
-        && r.attributes
-            .iter()
-            .zip(&i.attributes)
-            .all(|((rk, rv), (ik, iv))| rk == ik && (rv == iv || *rv == REDACTED))
-}
-
 /// How alike two commands are, for naming the closest one.
 fn likeness(recorded: &[Vec<u8>], incoming: &[Vec<u8>]) -> usize {
     let (r, i) = (recorded.first(), incoming.first());
@@ -330,7 +488,12 @@ mod tests {
 "#;
 
     fn replay() -> Replay {
-        Replay::new(&Transcript::parse("t.txt", TEXT).unwrap(), false)
+        Replay::new(
+            &Transcript::parse("t.txt", TEXT).unwrap(),
+            false,
+            ReplayMode::Strict,
+            Vec::new(),
+        )
     }
 
     fn command(words: &[&str]) -> Sentence {
@@ -372,6 +535,47 @@ mod tests {
             mtu(replay.plan(&print, &mut used)),
             "=mtu=9000",
             "the last answers again"
+        );
+    }
+
+    #[test]
+    fn writes_of_one_path_answer_once_in_recorded_order() {
+        let text = "\
+> 0.000 a /ip/address/add =address=10.0.0.1/24
+< 0.001 a !done =ret=*1
+> 0.002 b /ip/address/add =address=10.0.0.2/24
+< 0.003 b !done =ret=*2
+> 0.004 c /ip/address/print
+< 0.005 c !done
+";
+        let replay = Replay::new(
+            &Transcript::parse("w.txt", text).unwrap(),
+            false,
+            ReplayMode::Strict,
+            Vec::new(),
+        );
+        let message = |plan: Plan| match plan {
+            Plan::Unmatched(m) => String::from_utf8(m).unwrap(),
+            Plan::Answer { .. } => "answered".to_owned(),
+        };
+        let first = command(&["/ip/address/add", "=address=10.0.0.1/24"]);
+        let second = command(&["/ip/address/add", "=address=10.0.0.2/24"]);
+        let print = command(&["/ip/address/print"]);
+        let mut used = Vec::new();
+        let out_of_order = message(replay.plan(&second, &mut used));
+        assert!(out_of_order.contains("sent before"), "{out_of_order}");
+        assert_eq!(message(replay.plan(&first, &mut used)), "answered");
+        assert_eq!(message(replay.plan(&second, &mut used)), "answered");
+        let twice = message(replay.plan(&second, &mut used));
+        assert!(
+            twice.contains("sent twice") && twice.contains("w.txt"),
+            "{twice}"
+        );
+        assert_eq!(message(replay.plan(&print, &mut used)), "answered");
+        assert_eq!(
+            message(replay.plan(&print, &mut used)),
+            "answered",
+            "a read again"
         );
     }
 

@@ -6,6 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use super::db::{Attr, Refusal};
+use super::words;
 
 /// A validator of [`PropertyType::Custom`]: `Ok` or the trap's message.
 pub type Validator = dyn Fn(&[u8]) -> Result<(), String> + Send + Sync;
@@ -214,7 +215,7 @@ impl MockMenu {
             let name = String::from_utf8_lossy(key);
             let property = match self.get(key) {
                 Some(p) if p.access != Access::ReadOnly => p,
-                _ => return Err((None, Cow::Owned(format!("unknown parameter {name}")))),
+                _ => return Err(words::unknown_parameter(&name, v6)),
             };
             check_value(&name, &property.kind, value, v6, &exists)?;
         }
@@ -226,8 +227,7 @@ impl MockMenu {
                 .map(|p| p.name.as_str())
                 .collect();
             if !missing.is_empty() {
-                let message = format!("missing value(s) of argument(s) {}", missing.join(" "));
-                return Err((None, Cow::Owned(message)));
+                return Err(words::missing_arguments(&missing));
             }
             for p in &self.properties {
                 if let Some(default) = &p.default
@@ -277,12 +277,7 @@ fn check_value(
     v6: bool,
     exists: &impl Fn(&str, &[u8]) -> bool,
 ) -> Result<(), Refusal> {
-    let invalid = || {
-        (
-            Some(1),
-            Cow::Owned(format!("invalid value for argument {name}")),
-        )
-    };
+    let invalid = || words::invalid_value(name);
     match kind {
         PropertyType::Text => Ok(()),
         PropertyType::Bool => {
@@ -295,8 +290,11 @@ fn check_value(
                 .and_then(|s| s.parse::<i64>().ok())
                 .ok_or_else(invalid)?;
             if number < *min || number > *max {
-                let message = format!("value of {name} out of range ({min}..{max})");
-                return Err((Some(1), Cow::Owned(message)));
+                return Err(words::out_of_range(
+                    name,
+                    &min.to_string(),
+                    &max.to_string(),
+                ));
             }
             Ok(())
         }
@@ -311,8 +309,7 @@ fn check_value(
             if exists(menu, value) {
                 Ok(())
             } else {
-                let message = format!("input does not match any value of {name}");
-                Err((Some(1), Cow::Owned(message)))
+                Err(words::no_such_value(name))
             }
         }
         PropertyType::Custom(f) => {

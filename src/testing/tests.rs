@@ -598,7 +598,8 @@ fn unknown_paths_answer_the_two_traps_routers_send() {
         let mut c = Client::logged_in(&router);
         for (path, name) in [
             ("/nothing/here/print", "nothing"),
-            ("/interface/wireless/print", "wireless"),
+            ("/ip/adress/print", "adress"),
+            ("/interface/wirelss/print", "wirelss"),
             ("/interface/explode", "explode"),
             ("/system/identity/add", "add"),
         ] {

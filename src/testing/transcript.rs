@@ -30,23 +30,29 @@
 //! backslash, `\"` a quote, and `\xHH` any byte that is not printable ASCII
 //! (space included as itself). Values are raw bytes and stay raw bytes.
 //!
-//! Secrets never reach a transcript: the values of `password`, `*-password`,
-//! `secret`, `passphrase` and `*-pre-shared-key` (in both directions), and
-//! the `response` of `/login` (the MD5 challenge response), are written as
-//! `<redacted>`. Replay treats a redacted value as matching any value.
+//! Secrets never reach a transcript: every value the crate's secrets policy
+//! ([`protocol::secrets`](crate::protocol::secrets): RouterOS's secret
+//! arguments, script sources, the `/login` response, names you added) calls
+//! secret is written as `<redacted>`, in commands and in the replies the
+//! router prints back. The [`Recorder`](super::Recorder) writes the
+//! `/login` password (or challenge response) as
+//! `<redacted:md5x10000:SALT:HASH>`: a salted, iterated hash replay checks a
+//! login against, never the password. How replay matches a redacted value:
+//! [`ReplayMode`](super::ReplayMode).
 
 use std::fmt::{self, Write as _};
 use std::io;
 use std::path::Path;
 use std::time::Duration;
 
-use crate::protocol::Sentence;
+use crate::protocol::{Sentence, secrets};
+use std::borrow::Cow;
 
 /// The first line of every transcript the recorder writes.
 pub const TRANSCRIPT_HEADER: &str = "# mikrotik-rs transcript 1";
 
 /// What a secret's value is replaced with.
-pub const REDACTED: &[u8] = b"<redacted>";
+pub const REDACTED: &[u8] = secrets::REDACTED;
 
 /// Who sent a sentence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,8 +77,23 @@ pub struct Entry {
 }
 
 impl Entry {
-    /// The entry of a sentence seen `offset` after the start, secrets redacted.
+    /// The entry of a sentence seen `offset` after the start, secrets
+    /// redacted. A reply's command is not known here, so a key secret in any
+    /// menu is redacted; the [`Recorder`](super::Recorder) uses
+    /// [`for_command`](Self::for_command).
     pub fn from_sentence(direction: Direction, offset: Duration, sentence: &Sentence) -> Self {
+        Self::for_command(direction, offset, sentence, None)
+    }
+
+    /// As [`from_sentence`](Self::from_sentence), for a sentence that belongs
+    /// to the command of `path` (a reply's command, when known), whose
+    /// secrets are then those of that menu ([`secrets`](crate::protocol::secrets)).
+    pub fn for_command(
+        direction: Direction,
+        offset: Duration,
+        sentence: &Sentence,
+        path: Option<&[u8]>,
+    ) -> Self {
         let mut tag = None;
         let mut words = Vec::with_capacity(sentence.len());
         for word in sentence.words() {
@@ -81,12 +102,11 @@ impl Entry {
                 _ => words.push(word.to_vec()),
             }
         }
-        let login = words.first().is_some_and(|w| w == b"/login");
+        let own_path = words.first().filter(|w| w.starts_with(b"/")).cloned();
+        let path = own_path.as_deref().or(path);
         for word in words.iter_mut().skip(1) {
-            if let Some(key) = secret_key(word, login) {
-                let mut redacted = Vec::with_capacity(key + 2 + REDACTED.len());
-                redacted.extend_from_slice(&word[..key + 2]);
-                redacted.extend_from_slice(REDACTED);
+            if let Cow::Owned(redacted) = secrets::redact_word(path, word) {
+                word.fill(0);
                 *word = redacted;
             }
         }
@@ -105,20 +125,6 @@ impl Entry {
             .map(|w| String::from_utf8_lossy(w).into_owned())
             .unwrap_or_default()
     }
-}
-
-/// If `word` is `=key=value` with a secret key: the length of `key`.
-fn secret_key(word: &[u8], login: bool) -> Option<usize> {
-    let body = word.strip_prefix(b"=")?;
-    let end = body.iter().position(|&b| b == b'=')?;
-    let key = &body[..end];
-    let secret = key == b"password"
-        || key.ends_with(b"-password")
-        || key == b"secret"
-        || key == b"passphrase"
-        || key.ends_with(b"pre-shared-key")
-        || (login && key == b"response");
-    secret.then_some(end)
 }
 
 impl fmt::Display for Entry {
@@ -393,13 +399,34 @@ mod tests {
         );
         let text = user.to_string();
         assert!(!text.contains("s3") && !text.contains("=k"), "{text}");
-        // `response` is only a secret in /login.
-        let other = Entry::from_sentence(
+        // `response` is only a secret in /login; a reply whose command is
+        // unknown hides it (the policy fails closed).
+        let reply = sentence(&[b"!re", b"=response=200", b"=source=x"]);
+        let other = Entry::for_command(
             Direction::Received,
             Duration::ZERO,
-            &sentence(&[b"!re", b"=response=200"]),
+            &reply,
+            Some(b"/tool/fetch"),
         );
-        assert!(other.to_string().ends_with("=response=200"));
+        assert!(other.to_string().ends_with("=response=200 =source=x"));
+        let unknown = Entry::from_sentence(Direction::Received, Duration::ZERO, &reply);
+        assert!(
+            unknown
+                .to_string()
+                .ends_with("=response=<redacted> =source=<redacted>")
+        );
+        // A script's source, in the command and in the row printed back.
+        let script = Entry::for_command(
+            Direction::Received,
+            Duration::ZERO,
+            &sentence(&[
+                b"!re",
+                b"=name=s",
+                b"=source=/tool/fetch url=https://u:pw@h",
+            ]),
+            Some(b"/system/script/print"),
+        );
+        assert!(!script.to_string().contains("pw@"), "{script}");
     }
 
     #[test]

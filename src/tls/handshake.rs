@@ -14,9 +14,19 @@ use super::TlsOptions;
 use crate::Error;
 use crate::runtime::{self, BoxedStream, OnRead, Runtime, Watched};
 
+/// How long a port may stay silent after the ClientHello before the handshake
+/// ends as "does not speak TLS" (or the connect limit, if shorter). A TLS
+/// server answers within a round trip and a signature; a plain API port
+/// (8728) reads the ClientHello as sentence words of whatever lengths its
+/// random bytes spell, and then may wait for more forever, or answer at
+/// once, depending on the mode's ClientHello. So that the same mistake gets
+/// the same answer promptly, silence is judged here, not at the connect limit.
+const FIRST_ANSWER: Duration = Duration::from_secs(3);
+
 /// Runs [`connect`](super::connect) until `deadline`; past it, fails with an
 /// [`Error::Tls`] that tells a port that never answered (the plain API, or
-/// another service) from a handshake that stalled midway.
+/// another service) from a handshake that stalled midway. A port that sends
+/// nothing within [`FIRST_ANSWER`] fails then.
 pub(crate) async fn connect_within(
     stream: BoxedStream,
     host: &str,
@@ -27,7 +37,18 @@ pub(crate) async fn connect_within(
 ) -> Result<BoxedStream, Error> {
     let received = Arc::new(AtomicU64::new(0));
     let watched: BoxedStream = Box::new(Watched::new(stream, Received(Arc::clone(&received))));
-    let handshake = super::connect(watched, host, options);
+    let mut handshake = std::pin::pin!(super::connect(watched, host, options));
+    // Only under a connect limit: without one, the caller asked to wait.
+    if deadline.is_some() && limit > FIRST_ANSWER {
+        let first = runtime::deadline_in(runtime, FIRST_ANSWER).min(deadline);
+        let answered = async { Some(handshake.as_mut().await) };
+        if let Some(result) = runtime::with_deadline(runtime, first, answered, || None).await {
+            return result;
+        }
+        if received.load(Ordering::Relaxed) == 0 {
+            return Err(silence_error(host, 0, FIRST_ANSWER));
+        }
+    }
     let silence = || Err(silence_error(host, received.load(Ordering::Relaxed), limit));
     runtime::with_deadline(runtime, deadline, handshake, silence).await
 }

@@ -17,18 +17,20 @@
 //! implement them, so the handshake fails (the router answers with a
 //! `handshake_failure` alert: no cipher suite in common); the error says so.
 //!
-//! The fix is a certificate on the router. [`bootstrap_certificate`] makes
-//! one over a connection that is already logged in (the plain API on a
-//! trusted network), assigns it to `api-ssl`, and returns [`TlsOptions`]
-//! pinned to it; run again, it reuses what it made. That one exchange is not
-//! encrypted, so do it where nobody can tamper with it, then pin from then
-//! on. By hand on the console, the same is:
+//! The fix is a certificate on the router. [`bootstrap_certificate`] finds
+//! or makes one over a connection that is already logged in (the plain API
+//! on a trusted network), assigns it to `api-ssl`, checks with a handshake
+//! that the port presents it, and returns [`TlsOptions`] pinned to it; it
+//! reuses a certificate `api-ssl` serves that can serve, and replaces one
+//! only when it cannot or when asked (see its documentation). That one
+//! exchange is not encrypted, so do it where nobody can tamper with it, then
+//! pin from then on. By hand on the console, the same is:
 //!
 //! ```text
 //! /certificate add name=api-ssl-mikrotik-rs common-name=api-ssl-mikrotik-rs \
 //!     key-size=prime256v1 days-valid=3650 key-usage=digital-signature,key-encipherment,tls-server
 //! /certificate sign api-ssl-mikrotik-rs
-//! /ip service set api-ssl certificate=api-ssl-mikrotik-rs
+//! /ip service set api-ssl certificate=api-ssl-mikrotik-rs disabled=no
 //! /certificate print detail where name=api-ssl-mikrotik-rs
 //! ```
 //!
@@ -40,7 +42,7 @@
 //! /certificate sign api-ca
 //! /certificate add name=api common-name=192.168.88.1 subject-alt-name=IP:192.168.88.1
 //! /certificate sign api ca=api-ca
-//! /ip service set api-ssl certificate=api
+//! /ip service set api-ssl certificate=api disabled=no
 //! ```
 //!
 //! rustls speaks TLS 1.2 and 1.3 with ECDHE key exchange only: a router that
@@ -128,8 +130,8 @@ use crate::Error;
 use crate::runtime::BoxedStream;
 
 pub use self::bootstrap::{
-    BootstrapOptions, BootstrapStage, BootstrappedCertificate, DEFAULT_CERTIFICATE_NAME,
-    bootstrap_certificate,
+    BootstrapOptions, BootstrapStage, BootstrappedCertificate, CertificateAction,
+    DEFAULT_CERTIFICATE_NAME, OptionDifference, ReplacedCertificate, bootstrap_certificate,
 };
 pub use self::error::{TlsFailure, presented_fingerprint};
 pub use self::fingerprint::CertificateFingerprint;

@@ -24,7 +24,13 @@ pub fn crypto_provider() -> Arc<CryptoProvider> {
 }
 
 /// The provider the enabled features select, ignoring any process default.
+///
+/// rustls 0.23.48 deprecates `ring::default_provider` (it has no post-quantum
+/// key exchange); `ring` stays what the `tls` feature promises, so the call is
+/// allowed here rather than warning in every user's build. Post-quantum key
+/// exchange: the `tls-aws-lc-rs` feature.
 #[cfg(feature = "tls")]
+#[allow(deprecated)]
 fn feature_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }

@@ -610,6 +610,7 @@ fn provider_follows_the_features() {
         return; // an installed default wins; nothing here installs one
     }
     #[cfg(feature = "tls")]
+    #[allow(deprecated)] // since rustls 0.23.48; see `provider::feature_provider`
     let expected = rustls::crypto::ring::default_provider();
     #[cfg(not(feature = "tls"))]
     let expected = rustls::crypto::aws_lc_rs::default_provider();

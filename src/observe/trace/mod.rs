@@ -14,6 +14,9 @@
 //!   delay_ms, error} and `mikrotik.fleet.job` {router, job, duration_us,
 //!   outcome} for the layers above the connection.
 //!
+//! Every `warn` event also carries `address` (the connection span holding
+//! it is only `debug`).
+//!
 //! Nothing secret is ever a field: commands are named by their path only,
 //! sentences by their kind and size, never by their words.
 

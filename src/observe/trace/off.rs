@@ -51,7 +51,12 @@ pub(crate) struct Entered;
 pub(crate) struct CommandTrace;
 
 impl CommandTrace {
-    pub(crate) fn start(_command: &Command, _policy: impl Debug, _now: Instant) -> Self {
+    pub(crate) fn start(
+        _connection: &ConnectionSpan,
+        _command: &Command,
+        _policy: impl Debug,
+        _now: Instant,
+    ) -> Self {
         Self
     }
 
@@ -89,11 +94,11 @@ pub(crate) fn cancel_sent(_tag: Uuid) {}
 
 pub(crate) fn keepalive_probe() {}
 
-pub(crate) fn keepalive_failed(_error: &Error) {}
+pub(crate) fn keepalive_failed(_connection: &ConnectionSpan, _error: &Error) {}
 
-pub(crate) fn fatal(_reason: &str) {}
+pub(crate) fn fatal(_connection: &ConnectionSpan, _reason: &str, _requested: bool) {}
 
-pub(crate) fn connection_ended(_error: &Error) {}
+pub(crate) fn connection_ended(_connection: &ConnectionSpan, _error: &Error) {}
 
 pub(crate) fn reconnect_attempt(
     _supervisor: &ConnectionSpan,

@@ -3,9 +3,12 @@
 //! Levels as in hyper and quinn: `debug` for connections, commands and
 //! their events, `trace` for each sentence, `warn` for what an operator
 //! should look at (overflows, keepalive failures, `!fatal`, a failed login,
-//! reconnect attempts).
+//! reconnect attempts). Every `warn` event carries the router's `address`
+//! itself: a subscriber filtering at `warn` never records the `debug`
+//! connection span that holds it.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tracing::{Span, field};
@@ -24,51 +27,65 @@ fn micros(duration: Duration) -> u64 {
 
 /// The span of one connection: the parent of its commands and events.
 #[derive(Debug, Clone)]
-pub(crate) struct ConnectionSpan(Span);
+pub(crate) struct ConnectionSpan {
+    span: Span,
+    /// For the `warn` events, which name the router whatever the span's level.
+    address: Option<Arc<str>>,
+}
 
 impl Default for ConnectionSpan {
     /// A connection made with `connection::new`: no address known.
     fn default() -> Self {
-        Self(tracing::debug_span!(
-            target: TARGET,
-            "connection",
-            identity = field::Empty
-        ))
+        Self {
+            span: tracing::debug_span!(target: TARGET, "connection", identity = field::Empty),
+            address: None,
+        }
     }
 }
 
 impl ConnectionSpan {
     pub(crate) fn new(address: &str, tls: bool) -> Self {
-        Self(tracing::debug_span!(
-            target: TARGET,
-            "connection",
-            address,
-            tls,
-            identity = field::Empty
-        ))
+        Self {
+            span: tracing::debug_span!(
+                target: TARGET,
+                "connection",
+                address,
+                tls,
+                identity = field::Empty
+            ),
+            address: Some(Arc::from(address)),
+        }
     }
 
     /// The span of a reconnecting device's supervisor, for as long as it
     /// lives: its reconnect attempts are events under it.
     pub(crate) fn reconnecting(address: &str) -> Self {
-        Self(tracing::debug_span!(target: TARGET, "reconnecting", address))
+        Self {
+            span: tracing::debug_span!(target: TARGET, "reconnecting", address),
+            address: Some(Arc::from(address)),
+        }
+    }
+
+    /// The address for an event's field (none for `connection::new`).
+    fn address(&self) -> Option<&str> {
+        self.address.as_deref()
     }
 
     /// Whether a subscriber records this span, so that asking the router
     /// for its identity is worth a command.
     pub(crate) fn is_recorded(&self) -> bool {
-        !self.0.is_disabled()
+        !self.span.is_disabled()
     }
 
     /// The router's `/system/identity` name, once known.
     pub(crate) fn identity(&self, name: &str) {
-        self.0.record("identity", name);
+        self.span.record("identity", name);
     }
 
     /// Entered for each poll of the actor, so what it does is inside.
     #[inline]
     pub(crate) fn enter(&self) -> tracing::span::Entered<'_> {
-        self.0.enter()
+        self.span.enter()
     }
 }
 
@@ -76,13 +93,20 @@ impl ConnectionSpan {
 #[derive(Debug)]
 pub(crate) struct CommandTrace {
     span: Span,
+    /// The connection's address, for the `warn` event of an overflow.
+    address: Option<Arc<str>>,
     started: Instant,
     rows: u64,
     bytes: u64,
 }
 
 impl CommandTrace {
-    pub(crate) fn start(command: &Command, policy: impl Debug, now: Instant) -> Self {
+    pub(crate) fn start(
+        connection: &ConnectionSpan,
+        command: &Command,
+        policy: impl Debug,
+        now: Instant,
+    ) -> Self {
         let span = tracing::debug_span!(
             target: TARGET,
             "command",
@@ -96,6 +120,7 @@ impl CommandTrace {
         );
         Self {
             span,
+            address: connection.address.clone(),
             started: now,
             rows: 0,
             bytes: 0,
@@ -114,6 +139,7 @@ impl CommandTrace {
             name: "mikrotik.overflow",
             target: TARGET,
             parent: &self.span,
+            address = self.address.as_deref(),
             %tag,
             capacity,
             "the reader fell behind its bounded buffer: command ended and cancelled"
@@ -147,6 +173,7 @@ impl CommandTrace {
 #[derive(Debug)]
 pub(crate) struct LoginTrace {
     parent: Span,
+    address: Option<Arc<str>>,
     started: Instant,
     method: &'static str,
     reported: bool,
@@ -155,7 +182,8 @@ pub(crate) struct LoginTrace {
 impl LoginTrace {
     pub(crate) fn start(connection: &ConnectionSpan) -> Self {
         Self {
-            parent: connection.0.clone(),
+            parent: connection.span.clone(),
+            address: connection.address.clone(),
             started: Instant::now(),
             method: "login",
             reported: false,
@@ -184,6 +212,7 @@ impl LoginTrace {
                 name: "mikrotik.login",
                 target: TARGET,
                 parent: &self.parent,
+                address = self.address.as_deref(),
                 method = self.method,
                 duration_us,
                 outcome = "failed",
@@ -202,6 +231,7 @@ impl Drop for LoginTrace {
                 name: "mikrotik.login",
                 target: TARGET,
                 parent: &self.parent,
+                address = self.address.as_deref(),
                 method = self.method,
                 duration_us = micros(self.started.elapsed()),
                 outcome = "abandoned",
@@ -250,19 +280,28 @@ pub(crate) fn keepalive_probe() {
     tracing::debug!(name: "mikrotik.keepalive.probe", target: TARGET, "idle: keepalive probe sent");
 }
 
-pub(crate) fn keepalive_failed(error: &Error) {
-    tracing::warn!(name: "mikrotik.keepalive.failed", target: TARGET, %error, "keepalive probe unanswered");
+pub(crate) fn keepalive_failed(connection: &ConnectionSpan, error: &Error) {
+    let address = connection.address();
+    tracing::warn!(name: "mikrotik.keepalive.failed", target: TARGET, address, %error, "keepalive probe unanswered");
 }
 
-pub(crate) fn fatal(reason: &str) {
-    tracing::warn!(name: "mikrotik.fatal", target: TARGET, reason, "the router sent !fatal");
-}
-
-pub(crate) fn connection_ended(error: &Error) {
-    if matches!(error, Error::Closed) {
-        tracing::debug!(name: "mikrotik.connection.end", target: TARGET, %error, "connection closed");
+/// `requested`: the `!fatal` answers this side's `/quit` (an orderly close),
+/// so it is no warning.
+pub(crate) fn fatal(connection: &ConnectionSpan, reason: &str, requested: bool) {
+    let address = connection.address();
+    if requested {
+        tracing::debug!(name: "mikrotik.fatal", target: TARGET, address, reason, "the router ended the session on request");
     } else {
-        tracing::warn!(name: "mikrotik.connection.end", target: TARGET, %error, "connection failed");
+        tracing::warn!(name: "mikrotik.fatal", target: TARGET, address, reason, "the router sent !fatal");
+    }
+}
+
+pub(crate) fn connection_ended(connection: &ConnectionSpan, error: &Error) {
+    let address = connection.address();
+    if matches!(error, Error::Closed) {
+        tracing::debug!(name: "mikrotik.connection.end", target: TARGET, address, %error, "connection closed");
+    } else {
+        tracing::warn!(name: "mikrotik.connection.end", target: TARGET, address, %error, "connection failed");
     }
 }
 
@@ -277,7 +316,8 @@ pub(crate) fn reconnect_attempt(
     tracing::warn!(
         name: "mikrotik.reconnect",
         target: TARGET,
-        parent: &supervisor.0,
+        parent: &supervisor.span,
+        address = supervisor.address(),
         attempt,
         delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
         %error,

@@ -4,8 +4,9 @@
 use super::*;
 
 /// Commands the session answers itself, outside the menus.
-pub(super) const BUILTIN_COMMANDS: [&[u8]; 6] = [
+pub(super) const BUILTIN_COMMANDS: [&[u8]; 7] = [
     b"/login",
+    b"/ping",
     b"/cancel",
     b"/quit",
     b"/interface/monitor-traffic",
@@ -13,9 +14,9 @@ pub(super) const BUILTIN_COMMANDS: [&[u8]; 6] = [
     b"/system/package/update/check-for-updates",
 ];
 
-/// The first segment of `path` that no known path starts with (the whole
-/// path's last segment when every prefix is known).
-pub(super) fn first_unknown<'a>(path: &'a [u8], known: &[Vec<u8>]) -> &'a [u8] {
+/// The first segment of `path` that leads nowhere (`known` says whether a
+/// path prefix leads somewhere), or the last segment when every prefix does.
+pub(super) fn first_unknown(path: &[u8], known: impl Fn(&[u8]) -> bool) -> &[u8] {
     let segments: Vec<&[u8]> = path
         .strip_prefix(b"/")
         .unwrap_or(path)
@@ -25,14 +26,36 @@ pub(super) fn first_unknown<'a>(path: &'a [u8], known: &[Vec<u8>]) -> &'a [u8] {
     for segment in &segments {
         prefix.push(b'/');
         prefix.extend_from_slice(segment);
-        let known_prefix = known.iter().any(|k| {
-            k.starts_with(&prefix) && (k.len() == prefix.len() || k[prefix.len()] == b'/')
-        });
-        if !known_prefix {
+        if !known(&prefix) {
             return segment;
         }
     }
     segments.last().copied().unwrap_or_default()
+}
+
+/// Whether `prefix` is a whole-segment prefix of one of `paths`.
+fn leads_to(prefix: &[u8], paths: &[Vec<u8>]) -> bool {
+    paths
+        .iter()
+        .any(|k| k.starts_with(prefix) && (k.len() == prefix.len() || k[prefix.len()] == b'/'))
+}
+
+/// The verbs every table of the mock answers.
+const TABLE_VERBS: [&[u8]; 6] = [b"print", b"getall", b"listen", b"set", b"add", b"remove"];
+
+/// How the session answers one command of a menu.
+enum Route {
+    /// `print`, `getall`, `listen` of a table.
+    Print {
+        listen: bool,
+    },
+    /// `add`, `set`, `remove` of a table.
+    Modify,
+    /// `enable`, `disable`, `comment`, `unset`, `get`, `move` of a table.
+    TableVerb,
+    /// A command of the tree with no table meaning.
+    Action,
+    Unknown,
 }
 
 impl Session {
@@ -43,19 +66,63 @@ impl Session {
             _ => (&b""[..], path),
         };
         let menu = std::str::from_utf8(menu).unwrap_or_default();
-        let single = {
-            let db = lock(&self.shared.db);
-            (!menu.is_empty())
-                .then(|| db.menus.get(menu).map(|m| m.single))
-                .flatten()
-        };
-        match (single, verb) {
-            (Some(_), b"print" | b"getall") => self.print(cmd, menu, false).await,
-            (Some(_), b"listen") => self.print(cmd, menu, true).await,
-            (Some(_), b"set") | (Some(false), b"add" | b"remove") => {
-                self.modify(cmd, menu, verb).await;
+        let verb_text = std::str::from_utf8(verb).unwrap_or_default();
+        let tree = self.shared.tree;
+        let in_tree = tree.is_some_and(|t| t.has_command(menu, verb_text));
+        let (route, hand_built) = {
+            let mut db = lock(&self.shared.db);
+            if !db.menus.contains_key(menu)
+                && in_tree
+                && let Some(kind) = tree.and_then(|t| t.menu_kind(menu))
+            {
+                db.ensure(menu, kind == MenuKind::Single);
             }
-            _ => {
+            let single = (!menu.is_empty())
+                .then(|| db.menus.get(menu).map(|m| m.single))
+                .flatten();
+            let hand_built = db.is_hand_built(menu);
+            // A hand-built menu answers the table verbs the mock always
+            // had; any other menu answers what its release's tree has.
+            let has = |v: &[u8]| {
+                in_tree
+                    || (hand_built
+                        && TABLE_VERBS.contains(&v)
+                        && (v != b"add" && v != b"remove" || single == Some(false)))
+            };
+            let route = match (single, verb) {
+                (Some(_), b"print" | b"getall") if has(verb) => Route::Print { listen: false },
+                (Some(_), b"listen") if has(verb) => Route::Print { listen: true },
+                (Some(_), b"set") if has(verb) => Route::Modify,
+                (Some(false), b"add" | b"remove") if has(verb) => Route::Modify,
+                (
+                    Some(false),
+                    b"enable" | b"disable" | b"comment" | b"unset" | b"get" | b"move",
+                ) if in_tree || hand_built => Route::TableVerb,
+                (Some(true), b"unset" | b"get") if in_tree => Route::TableVerb,
+                _ if in_tree => Route::Action,
+                _ => Route::Unknown,
+            };
+            (route, hand_built)
+        };
+        if let (Some(tree), false, false) = (tree, hand_built, matches!(route, Route::Unknown))
+            && !matches!(verb, b"listen" | b"getall")
+            && let Err((category, message)) = tree.check_arguments(
+                menu,
+                verb_text,
+                cmd.attrs.iter().copied(),
+                self.shared.config.v6,
+            )
+        {
+            let out = trap_done(cmd.tag, category.map(u32::from), message.as_bytes());
+            self.reply(out).await;
+            return;
+        }
+        match route {
+            Route::Print { listen } => self.print(cmd, menu, listen).await,
+            Route::Modify => self.modify(cmd, menu, verb).await,
+            Route::TableVerb => self.table_verb(cmd, menu, verb).await,
+            Route::Action => self.action(cmd, menu, verb).await,
+            Route::Unknown => {
                 let out = self.unknown_command(cmd);
                 self.reply(out).await;
             }
@@ -81,7 +148,14 @@ impl Session {
                     }
                 }
             }
-            first_unknown(cmd.path, &known).to_vec()
+            let tree = self.shared.tree;
+            first_unknown(cmd.path, |prefix| {
+                leads_to(prefix, &known)
+                    || tree.is_some_and(|t| {
+                        std::str::from_utf8(prefix).is_ok_and(|p| t.knows_prefix(p))
+                    })
+            })
+            .to_vec()
         };
         let mut message = b"no such command or directory (".to_vec();
         message.extend_from_slice(&name);
@@ -252,6 +326,9 @@ impl Session {
         let result = {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
+            if !db.is_hand_built(menu) {
+                self.tree_row(menu, verb, &mut attrs);
+            }
             match verb {
                 b"add" => db
                     .check(menu, &mut attrs, true, v6)

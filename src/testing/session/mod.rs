@@ -21,6 +21,7 @@ use super::query::{self, QueryWord};
 use super::replay::{CancelReply, End, Plan};
 use super::schema;
 use super::socket::SharedSocket;
+use super::tree::MenuKind;
 use super::{Cut, Reply, Script, Shared, lock};
 use crate::protocol::login::challenge_response;
 use crate::protocol::{Decoder, Sentence};
@@ -49,6 +50,7 @@ pub(crate) async fn race<T>(a: impl Future<Output = T>, b: impl Future<Output = 
     .await
 }
 
+mod actions;
 mod cancel;
 mod login;
 mod menus;
@@ -419,6 +421,8 @@ impl Session {
             b"/interface/monitor-traffic" => self.monitor(&cmd, Monitor::Traffic).await,
             b"/interface/ethernet/monitor" => self.monitor(&cmd, Monitor::Ethernet).await,
             b"/system/package/update/check-for-updates" => self.check_for_updates(&cmd),
+            // The console's `/ping` is `/tool/ping`; the tree lists only the latter.
+            b"/ping" => self.ping(&cmd).await,
             #[cfg(feature = "testing-tls")]
             b"/certificate/sign" => {
                 let answer = super::certificates::sign(&self.shared, sentence, cmd.tag);

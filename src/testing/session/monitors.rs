@@ -142,25 +142,38 @@ impl Session {
     pub(super) fn check_for_updates(&mut self, cmd: &Parsed<'_>) {
         let config = &self.shared.config;
         let (installed, latest) = schema::versions(config.v6, config.empty_replies);
+        // A chosen release is installed; the newest the tree knows is latest.
+        let (installed, latest): (String, String) = match &config.release {
+            Some(release) => (
+                release.clone(),
+                super::super::tree::Tree::newest().release().to_owned(),
+            ),
+            None => (installed.to_owned(), latest.to_owned()),
+        };
         let (handle, stop) = self.register(cmd.tag);
         let emitter = self.emitter(handle);
+        let verdict = if installed == latest {
+            "System is already up to date"
+        } else {
+            "New version is available"
+        };
         self.spawn(stop, async move {
             let steps: [&[(&str, &str)]; 3] = [
                 &[
                     ("channel", "stable"),
-                    ("installed-version", installed),
+                    ("installed-version", &installed),
                     ("status", "finding out latest version..."),
                 ],
                 &[
                     ("channel", "stable"),
-                    ("installed-version", installed),
+                    ("installed-version", &installed),
                     ("status", "downloading changelog..."),
                 ],
                 &[
                     ("channel", "stable"),
-                    ("installed-version", installed),
-                    ("latest-version", latest),
-                    ("status", "New version is available"),
+                    ("installed-version", &installed),
+                    ("latest-version", &latest),
+                    ("status", verdict),
                 ],
             ];
             for step in steps {

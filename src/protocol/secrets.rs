@@ -1,0 +1,431 @@
+//! The one secrets policy: which attribute values must never be shown.
+//!
+//! Every place that renders words or values asks [`is_secret`]: `Command`'s
+//! and replies' `Debug`, errors, the test recorder, replay's hints. A
+//! secret's value is shown as [`REDACTED`]; its key stays, so a reader still
+//! sees *what* was set.
+//!
+//! The classification comes from RouterOS's own argument names (7.9–7.24):
+//! names alone do not tell (`private-key` is a secret, `public-key` and
+//! `key-size` are not; `source` is a script in `/system/script` and an
+//! address in `/routing/igmp-proxy/mfc`), so the lists below are explicit,
+//! and a test walks every argument name of the schema and fails on any that
+//! looks secret-like and is in neither list. A name no list knows that still
+//! looks secret-like (a newer RouterOS) is treated as secret: the policy
+//! fails closed.
+//!
+//! Menus are compared on the command's path: an entry for `/system/script`
+//! covers `/system/script/add`, `/system/script/set` and the menu itself.
+//! Where the menu is unknown (a reply seen without its command), a key that
+//! is secret in any menu is secret.
+//!
+//! Names of your own (a script argument, a container variable) are added
+//! with [`add_secret_name`]; the list is process-wide, because `Debug` and
+//! errors have no device to ask.
+//!
+//! The classifier needs only `core`; the user list is the one part that
+//! uses `std` (a lock), behind [`add_secret_name`].
+
+use std::sync::RwLock;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+/// What a secret's value is shown as.
+pub const REDACTED: &[u8] = b"<redacted>";
+
+/// Keys secret in every menu, sorted (a test checks).
+const SECRET_NAMES: &[&str] = &[
+    "auth-key",
+    "authentication-password",
+    "challenge-passphrase",
+    "challenge-password",
+    "client-cert-key",
+    "confirm-new-password",
+    "connection-request-password",
+    "eab-hmac-key",
+    "eab-key-b64",
+    "eap-password",
+    "enc-key",
+    "encryption-key",
+    "encryption-password",
+    "export-passphrase",
+    "hkdf-secret",
+    "ipsec-secret",
+    "key-passphrase",
+    "key-val",
+    "mac-auth-password",
+    "management-protection-key",
+    "mschapv2-password",
+    "mtik-key",
+    "new-password",
+    "nv2-preshared-key",
+    "nv2-sync-secret",
+    "nvme-tcp-password",
+    "nvme-tcp-server-password",
+    "old-password",
+    "otp-secret",
+    "ovpn-password",
+    "passphrase",
+    "password",
+    "paypal-password",
+    "ppk-secret",
+    "preshared-key",
+    "private-key",
+    "private-passphrase",
+    "private-pre-shared-key",
+    "radius-password",
+    "secret",
+    "secret-download-key",
+    "secrets",
+    "self-encryption-password",
+    "shared-secret",
+    "smb-password",
+    "smb-server-password",
+    "socks5-password",
+    "sshfs-password",
+    "static-key-0",
+    "static-key-1",
+    "static-key-2",
+    "static-key-3",
+    "static-sta-private-key",
+    "tcp-md5-key",
+    "web-private-password",
+    "wpa-pre-shared-key",
+    "wpa2-pre-shared-key",
+];
+
+/// Keys secret only in one menu (and its commands), sorted by menu then key.
+const SECRET_IN_MENU: &[(&str, &str)] = &[
+    ("/", "response"),
+    ("/container/envs", "value"),
+    ("/iot/bluetooth", "key"),
+    ("/iot/lora/servers", "key"),
+    ("/ip/ipsec/key/psk", "key"),
+    ("/lora/servers", "key"),
+    ("/routing/rip/keys", "key"),
+    ("/system/scheduler", "on-event"),
+    ("/system/script", "source"),
+    ("/task", "source"),
+    ("/tool", "key"),
+];
+
+/// Keys that look secret-like but are not secrets (sizes, choices, names of
+/// keys, public halves, switches), sorted.
+const NOT_SECRET_NAMES: &[&str] = &[
+    "allow-sharedkey",
+    "always-allow-password-login",
+    "authorized-public-key-hash",
+    "enc-key-size",
+    "ft-r0-key-lifetime",
+    "group-key-update",
+    "host-key-size",
+    "host-key-type",
+    "key",
+    "key-chain",
+    "key-file-prefix",
+    "key-id",
+    "key-ids",
+    "key-name",
+    "key-owner",
+    "key-size",
+    "key-usage",
+    "lacp-user-key",
+    "minimum-password-length",
+    "multi-passphrase-group",
+    "no-key-export",
+    "password-authentication",
+    "password-characters",
+    "password-format",
+    "password-length",
+    "private-algo",
+    "private-key-file",
+    "public-key",
+    "public-key-file",
+    "remote-key",
+    "remove-private-as",
+    "reset-private-key",
+    "static-sta-private-algo",
+    "static-transmit-key",
+    "web-private-username",
+];
+
+/// How the policy sees one key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Classification {
+    /// Listed as a secret (everywhere or in this menu).
+    Secret,
+    /// Listed as not a secret although its name looks secret-like.
+    NotSecret,
+    /// Not listed, and its name does not look secret-like: shown.
+    Plain,
+    /// Not listed but its name looks secret-like: treated as a secret.
+    Unclassified,
+}
+
+impl Classification {
+    /// Whether values under this key are redacted.
+    pub fn is_secret(self) -> bool {
+        matches!(self, Self::Secret | Self::Unclassified)
+    }
+}
+
+/// Whether the value of `key` in a command of `path` (a command path such
+/// as `/interface/wireguard/add`, or a menu) is a secret. `None` for a value
+/// whose command is unknown: then a key secret in any menu is secret.
+pub fn is_secret(path: Option<&[u8]>, key: &[u8]) -> bool {
+    classify(path, key).is_secret() || user_named(key)
+}
+
+/// How the built-in lists classify `key` under `path` (names added with
+/// [`add_secret_name`] are not consulted: see [`is_secret`]).
+pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
+    // A wifi property path such as `security.passphrase` is classified by
+    // its last part.
+    let name = match key.iter().rposition(|&b| b == b'.') {
+        Some(dot) if dot > 0 => &key[dot + 1..],
+        _ => key,
+    };
+    let in_menu = SECRET_IN_MENU.iter().any(|(menu, secret)| {
+        secret.as_bytes() == name && path.is_none_or(|p| covers(menu.as_bytes(), p))
+    });
+    if in_menu || listed(SECRET_NAMES, name) {
+        Classification::Secret
+    } else if listed(NOT_SECRET_NAMES, name) {
+        Classification::NotSecret
+    } else if looks_secret(name) {
+        Classification::Unclassified
+    } else {
+        Classification::Plain
+    }
+}
+
+fn listed(list: &[&str], name: &[u8]) -> bool {
+    list.iter().any(|entry| entry.as_bytes() == name)
+}
+
+/// Whether `menu` covers `path`: the menu itself, or one command in it.
+fn covers(menu: &[u8], path: &[u8]) -> bool {
+    if menu == b"/" {
+        return path.first() == Some(&b'/') && !path[1..].contains(&b'/');
+    }
+    match path.strip_prefix(menu) {
+        Some([]) => true,
+        Some([b'/', rest @ ..]) => !rest.is_empty() && !rest.contains(&b'/'),
+        _ => false,
+    }
+}
+
+/// Whether a name looks like it may hold a secret: it contains `password`,
+/// `secret`, `passphrase`, `private`, `psk`, `pre-shared`/`preshared`, or
+/// has `key` as a dash-separated part.
+pub fn looks_secret(name: &[u8]) -> bool {
+    const PARTS: [&[u8]; 7] = [
+        b"password",
+        b"secret",
+        b"passphrase",
+        b"private",
+        b"psk",
+        b"pre-shared",
+        b"preshared",
+    ];
+    let contains = |needle: &[u8]| name.windows(needle.len()).any(|w| w == needle);
+    PARTS.iter().any(|p| contains(p))
+        || name.split(|&b| b == b'-' || b == b'.').any(|part| {
+            part == b"key" || part.starts_with(b"key") && part[3..].iter().all(u8::is_ascii_digit)
+        })
+}
+
+/// If `word` is `=key=value` (or `?key=value`, `?=key=value`) with a secret
+/// key: where its value starts.
+pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
+    let skip = if word.starts_with(b"?=") {
+        2
+    } else if word.starts_with(b"=") || word.starts_with(b"?") {
+        1
+    } else {
+        return None;
+    };
+    let body = &word[skip..];
+    let end = body.iter().position(|&b| b == b'=')?;
+    is_secret(path, &body[..end]).then_some(skip + end + 1)
+}
+
+/// `word` as it may be shown: a secret's value replaced by [`REDACTED`].
+pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> std::borrow::Cow<'w, [u8]> {
+    match secret_value_at(path, word) {
+        Some(at) => {
+            let mut shown = Vec::with_capacity(at + REDACTED.len());
+            shown.extend_from_slice(&word[..at]);
+            shown.extend_from_slice(REDACTED);
+            std::borrow::Cow::Owned(shown)
+        }
+        None => std::borrow::Cow::Borrowed(word),
+    }
+}
+
+/// Names added by the program, secret in every menu.
+static USER_NAMES: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
+/// Whether any name was added (spares the lock when none was).
+static ANY_USER_NAME: AtomicBool = AtomicBool::new(false);
+
+/// Adds a key whose values are secret in every menu, for the whole process
+/// (RouterOS's own secrets are already known; this is for names of your
+/// own, e.g. an argument your script takes). Names cannot be removed.
+///
+/// ```
+/// use mikrotik_rs::protocol::secrets::{add_secret_name, is_secret};
+///
+/// add_secret_name("vault-token");
+/// assert!(is_secret(Some(b"/system/script/run"), b"vault-token"));
+/// ```
+pub fn add_secret_name(name: impl AsRef<[u8]>) {
+    let name = name.as_ref();
+    let mut names = USER_NAMES.write().unwrap_or_else(|e| e.into_inner());
+    if !names.iter().any(|n| n == name) {
+        names.push(name.to_vec());
+    }
+    ANY_USER_NAME.store(true, Ordering::Release);
+}
+
+fn user_named(key: &[u8]) -> bool {
+    ANY_USER_NAME.load(Ordering::Acquire)
+        && USER_NAMES
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .iter()
+            .any(|n| n == key)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lists_are_sorted_and_disjoint() {
+        for list in [SECRET_NAMES, NOT_SECRET_NAMES] {
+            assert!(list.windows(2).all(|w| w[0] < w[1]), "{list:?}");
+        }
+        assert!(SECRET_IN_MENU.windows(2).all(|w| w[0] < w[1]));
+        for name in SECRET_NAMES {
+            assert!(!NOT_SECRET_NAMES.contains(name), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_issue_examples_are_classified() {
+        for key in [
+            "password",
+            "new-password",
+            "eap-password",
+            "authentication-password",
+            "ipsec-secret",
+            "otp-secret",
+            "private-key",
+            "preshared-key",
+            "nv2-preshared-key",
+            "private-pre-shared-key",
+            "passphrase",
+            "key-passphrase",
+            "auth-key",
+            "tcp-md5-key",
+            "encryption-key",
+            "key-val",
+            "management-protection-key",
+            "security.passphrase",
+        ] {
+            assert_eq!(
+                classify(Some(b"/x/add"), key.as_bytes()),
+                Classification::Secret,
+                "{key}"
+            );
+        }
+        for key in [
+            "key-size",
+            "key-usage",
+            "public-key",
+            "password-length",
+            "minimum-password-length",
+            "name",
+        ] {
+            assert!(!is_secret(Some(b"/x/add"), key.as_bytes()), "{key}");
+        }
+    }
+
+    #[test]
+    fn menu_specific_names_follow_the_path() {
+        assert!(is_secret(Some(b"/system/script/add"), b"source"));
+        assert!(is_secret(Some(b"/system/script"), b"source"));
+        assert!(is_secret(Some(b"/system/scheduler/set"), b"on-event"));
+        assert!(!is_secret(Some(b"/routing/igmp-proxy/mfc/add"), b"source"));
+        assert!(!is_secret(
+            Some(b"/system/script/environment/foo/set"),
+            b"source"
+        ));
+        assert!(is_secret(None, b"source"), "an unknown menu fails closed");
+        assert!(is_secret(Some(b"/login"), b"response"));
+        assert!(!is_secret(Some(b"/tool/fetch"), b"response"));
+        assert!(is_secret(Some(b"/tool/dns-update"), b"key"));
+        assert!(!is_secret(Some(b"/user/ssh-keys/add"), b"key"));
+    }
+
+    #[test]
+    fn an_unknown_secret_looking_name_is_redacted() {
+        assert_eq!(classify(None, b"new-vpn-psk"), Classification::Unclassified);
+        assert!(is_secret(None, b"api-key"));
+        assert!(!is_secret(None, b"keepalive"));
+    }
+
+    #[test]
+    fn words_keep_their_key() {
+        let path = Some(&b"/interface/wireguard/add"[..]);
+        assert_eq!(
+            &*redact_word(path, b"=private-key=abc"),
+            b"=private-key=<redacted>"
+        );
+        assert_eq!(
+            &*redact_word(path, b"?private-key=abc"),
+            b"?private-key=<redacted>"
+        );
+        assert_eq!(
+            &*redact_word(path, b"?=private-key=abc"),
+            b"?=private-key=<redacted>"
+        );
+        assert_eq!(&*redact_word(path, b"=name=wg0"), b"=name=wg0");
+        assert_eq!(
+            &*redact_word(path, b"/interface/wireguard/add"),
+            b"/interface/wireguard/add"
+        );
+    }
+
+    #[test]
+    fn sentences_replies_and_reply_errors_hide_secrets() {
+        use crate::protocol::{CommandResponse, Sentence};
+        let command = Sentence::from_words(["/system/script/add", "=source=pw123", "=name=s"]);
+        let shown = format!("{command:?}");
+        assert!(
+            !shown.contains("pw123") && shown.contains("=name=s"),
+            "{shown}"
+        );
+        let tag = ".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11";
+        let row = Sentence::from_words(["!re", "=preshared-key=pw123", "=name=p", tag]);
+        let shown = format!("{:?}", CommandResponse::parse(row).unwrap());
+        assert!(
+            !shown.contains("pw123") && shown.contains("\"p\""),
+            "{shown}"
+        );
+        // A sentence without a reply word quotes its first word in the error.
+        let bad = Sentence::from_words(["=private-key=pw123", tag]);
+        let error = CommandResponse::parse(bad).unwrap_err();
+        let shown = format!("{} {error:?}", error.error);
+        assert!(
+            !shown.contains("pw123") && shown.contains("private-key"),
+            "{shown}"
+        );
+    }
+
+    #[test]
+    fn added_names_are_secret_everywhere() {
+        assert!(!is_secret(None, b"my-own-thing"));
+        add_secret_name("my-own-thing");
+        assert!(is_secret(Some(b"/ip/address/add"), b"my-own-thing"));
+    }
+}
