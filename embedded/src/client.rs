@@ -153,7 +153,11 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
         self.send_as(command, false).await
     }
 
-    async fn send_as(&mut self, command: Command, discard: bool) -> Result<CommandId, Error<T::Error>> {
+    async fn send_as(
+        &mut self,
+        command: Command,
+        discard: bool,
+    ) -> Result<CommandId, Error<T::Error>> {
         self.open()?;
         if let Some(reason) = command.invalid() {
             return Err(Error::InvalidCommand(reason.to_string()));
@@ -186,9 +190,16 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     ///
     /// A command whose queue overflowed yields what was queued, then
     /// [`Error::Overflow`] once, then `None` after its `!done`.
-    pub async fn recv(&mut self, id: CommandId) -> Result<Option<CommandResponse>, Error<T::Error>> {
+    pub async fn recv(
+        &mut self,
+        id: CommandId,
+    ) -> Result<Option<CommandResponse>, Error<T::Error>> {
         loop {
-            let Some(slot) = self.slots.get_mut(id.slot).filter(|s| s.tag == Some(id.tag)) else {
+            let Some(slot) = self
+                .slots
+                .get_mut(id.slot)
+                .filter(|s| s.tag == Some(id.tag))
+            else {
                 return Ok(None);
             };
             if let Some(reply) = slot.pop() {
@@ -221,7 +232,11 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// [`recv`](Self::recv) it any more. Cancelling a command that has ended
     /// does nothing.
     pub async fn cancel(&mut self, id: CommandId) -> Result<(), Error<T::Error>> {
-        let Some(slot) = self.slots.get_mut(id.slot).filter(|s| s.tag == Some(id.tag)) else {
+        let Some(slot) = self
+            .slots
+            .get_mut(id.slot)
+            .filter(|s| s.tag == Some(id.tag))
+        else {
             return Ok(());
         };
         if slot.finished {

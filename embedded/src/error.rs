@@ -49,7 +49,10 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
             Self::LoginRefused(message) => write!(f, "login refused: {message}"),
             Self::NoFreeSlot => f.write_str("every command slot is in use"),
             Self::Overflow { dropped } => {
-                write!(f, "the command's reply queue overflowed ({dropped} replies dropped)")
+                write!(
+                    f,
+                    "the command's reply queue overflowed ({dropped} replies dropped)"
+                )
             }
             Self::InvalidCommand(reason) => write!(f, "invalid command: {reason}"),
         }

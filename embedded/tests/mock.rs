@@ -67,16 +67,25 @@ fn logs_in_with_the_md5_challenge_and_refuses_a_wrong_password() {
         let mut client: Client<_, 2, 4> = Client::new(socket(&router).await, &mut buffer, 2);
         client.login("admin", "secret").await.unwrap();
         let id = send(&mut client, "/system/identity/print").await;
-        assert!(matches!(drain(&mut client, id).await.last(), Some(CommandResponse::Done(_))));
+        assert!(matches!(
+            drain(&mut client, id).await.last(),
+            Some(CommandResponse::Done(_))
+        ));
 
         let mut buffer = [0u8; 256];
         let mut wrong: Client<_, 2, 4> = Client::new(socket(&router).await, &mut buffer, 3);
-        assert!(matches!(wrong.login("admin", "nope").await, Err(Error::LoginRefused(_))));
+        assert!(matches!(
+            wrong.login("admin", "nope").await,
+            Err(Error::LoginRefused(_))
+        ));
 
         let plain = MockRouter::builder().user("admin", "secret").start();
         let mut buffer = [0u8; 256];
         let mut wrong: Client<_, 2, 4> = Client::new(socket(&plain).await, &mut buffer, 4);
-        assert!(matches!(wrong.login("admin", "nope").await, Err(Error::LoginRefused(_))));
+        assert!(matches!(
+            wrong.login("admin", "nope").await,
+            Err(Error::LoginRefused(_))
+        ));
     });
 }
 
@@ -124,7 +133,9 @@ fn concurrent_commands_get_their_own_replies_through_a_tiny_buffer() {
 #[test]
 fn no_free_slot_is_refused_before_anything_is_written() {
     run(async {
-        let router = MockRouter::builder().script("/wait", Script::Silent).start();
+        let router = MockRouter::builder()
+            .script("/wait", Script::Silent)
+            .start();
         let mut buffer = [0u8; 256];
         let mut client: Client<_, 1, 4> = Client::new(socket(&router).await, &mut buffer, 6);
         client.login("admin", "").await.unwrap();
@@ -153,7 +164,11 @@ fn cancel_ends_a_streaming_command_and_frees_both_slots() {
             assert!(matches!(reply, Some(CommandResponse::Reply(_))));
         }
         client.cancel(monitor).await.unwrap();
-        assert_eq!(client.recv(monitor).await.unwrap(), None, "cancelled: nothing more");
+        assert_eq!(
+            client.recv(monitor).await.unwrap(),
+            None,
+            "cancelled: nothing more"
+        );
         // Another command runs to its end; by then the cancel's replies are in.
         let id = send(&mut client, "/system/identity/print").await;
         drain(&mut client, id).await;
@@ -175,7 +190,10 @@ fn empty_and_trap_reach_their_command_then_done() {
             .build();
         let id = client.send(print).await.unwrap();
         let replies = drain(&mut client, id).await;
-        assert!(matches!(replies[..], [CommandResponse::Empty(_), CommandResponse::Done(_)]));
+        assert!(matches!(
+            replies[..],
+            [CommandResponse::Empty(_), CommandResponse::Done(_)]
+        ));
 
         let id = send(&mut client, "/no/such/menu").await;
         let replies = drain(&mut client, id).await;
@@ -219,7 +237,9 @@ fn a_full_queue_reports_overflow_instead_of_dropping_silently() {
 #[test]
 fn a_cut_connection_ends_every_command_with_an_error() {
     run(async {
-        let router = MockRouter::builder().script("/wait", Script::Silent).start();
+        let router = MockRouter::builder()
+            .script("/wait", Script::Silent)
+            .start();
         let mut buffer = [0u8; 256];
         let mut client: Client<_, 2, 4> = Client::new(socket(&router).await, &mut buffer, 10);
         client.login("admin", "").await.unwrap();
@@ -230,9 +250,15 @@ fn a_cut_connection_ends_every_command_with_an_error() {
             client.recv(first).await,
             Err(Error::ConnectionClosed | Error::Io(_))
         ));
-        assert!(matches!(client.recv(second).await, Err(Error::ConnectionLost)));
+        assert!(matches!(
+            client.recv(second).await,
+            Err(Error::ConnectionLost)
+        ));
         let late = client_command(&mut client, "/system/identity/print");
-        assert!(matches!(client.send(late).await, Err(Error::ConnectionLost)));
+        assert!(matches!(
+            client.send(late).await,
+            Err(Error::ConnectionLost)
+        ));
     });
 }
 
@@ -246,7 +272,9 @@ fn fatal_ends_the_connection_with_its_reason() {
         let mut client: Client<_, 2, 4> = Client::new(socket(&router).await, &mut buffer, 11);
         client.login("admin", "").await.unwrap();
         let id = send(&mut client, "/die").await;
-        assert!(matches!(client.recv(id).await, Err(Error::Fatal(reason)) if reason == "going-down"));
+        assert!(
+            matches!(client.recv(id).await, Err(Error::Fatal(reason)) if reason == "going-down")
+        );
         assert!(matches!(client.recv(id).await, Err(Error::ConnectionLost)));
     });
 }
