@@ -1,6 +1,9 @@
 //! A fleet of 10,000 mock routers polled from one process: time to the
 //! first result, time for all, the client's RSS per (idle, pooled)
 //! connection, and the client's CPU time per poll, on Tokio and on smol.
+//! Then streaming over the pooled connections (`STREAM_ROWS` rows from each
+//! router) as fleet jobs, beside the same work as one task per router
+//! spawned by hand: their ratio says what the fleet's scheduling costs.
 //!
 //! `cargo bench --bench fleet` (add `-- --quick`, or set `CI`, for a smoke
 //! run of 200 routers; `-- --routers N` for another size).
@@ -25,6 +28,8 @@ use mikrotik_rs::protocol::command::CommandBuilder;
 
 /// Routers per mock process.
 const PER_MOCK: usize = 2_500;
+/// Rows each router streams in the streaming comparison.
+const STREAM_ROWS: usize = 200;
 /// Descriptors the client keeps for itself (stdio, runtime, pipes).
 const SPARE_FDS: u64 = 256;
 
@@ -92,6 +97,43 @@ async fn poll(fleet: &Fleet) -> (Duration, Duration, Summary) {
     (first.unwrap_or_default(), start.elapsed(), summary)
 }
 
+fn stream() -> mikrotik_rs::protocol::command::Command {
+    CommandBuilder::new().command(STREAM_PATH).build()
+}
+
+/// Every router streams `STREAM_ROWS` rows, as fleet jobs.
+async fn stream_as_jobs(fleet: &Fleet, n: usize) -> Duration {
+    let start = Instant::now();
+    let rows = fleet
+        .run(|device| async move { Ok(device.collect(stream()).await?.len()) })
+        .map(|done| done.result.expect("streamed"))
+        .fold(0usize, |sum, n| async move { sum + n })
+        .await;
+    assert_eq!(rows, n * STREAM_ROWS);
+    start.elapsed()
+}
+
+/// The same, one task per router spawned by hand.
+async fn stream_by_hand(devices: &[MikrotikDevice], n: usize) -> Duration {
+    let runtime = mikrotik_rs::runtime::default_runtime().expect("runtime");
+    let (sender, counts) = async_channel::unbounded();
+    let start = Instant::now();
+    for device in devices {
+        let (device, sender) = (device.clone(), sender.clone());
+        runtime.spawn(Box::pin(async move {
+            let rows = device.collect(stream()).await.expect("streamed").len();
+            let _ = sender.send(rows).await;
+        }));
+    }
+    drop(sender);
+    let mut rows = 0;
+    while let Ok(more) = counts.recv().await {
+        rows += more;
+    }
+    assert_eq!(rows, n * STREAM_ROWS);
+    start.elapsed()
+}
+
 fn child(rt: Rt, addresses: &[&str], n: usize) {
     rt.block_on(async {
         // Warm up: code paths, allocator arenas, the runtime's threads.
@@ -136,6 +178,22 @@ fn child(rt: Rt, addresses: &[&str], n: usize) {
         println!("again_all_s {}", again_all.as_secs_f64());
         println!("cpu_again_s {}", cpu_again.as_secs_f64());
         println!("rss_bytes {}", rss_idle.saturating_sub(rss_before));
+
+        // Streaming: fleet jobs, and one task per router by hand on the same
+        // pooled devices, alternately, twice each (the best of each kept, so
+        // that neither pays alone for warming up).
+        let devices: Vec<MikrotikDevice> = fleet
+            .run(|device| async move { Ok(device) })
+            .map(|done| done.result.expect("pooled"))
+            .collect()
+            .await;
+        let (mut as_jobs, mut by_hand) = (Duration::MAX, Duration::MAX);
+        for _ in 0..2 {
+            as_jobs = as_jobs.min(stream_as_jobs(&fleet, n).await);
+            by_hand = by_hand.min(stream_by_hand(&devices, n).await);
+        }
+        println!("stream_jobs_s {}", as_jobs.as_secs_f64());
+        println!("stream_tasks_s {}", by_hand.as_secs_f64());
         drop(fleet);
     });
 }
@@ -164,7 +222,7 @@ fn main() {
         asked
     };
     let mocks: Vec<MockChild> = (0..n.div_ceil(PER_MOCK).max(2))
-        .map(|_| MockChild::start(0))
+        .map(|_| MockChild::start(STREAM_ROWS))
         .collect();
     let addresses: Vec<&str> = mocks.iter().map(|m| m.address.as_str()).collect();
     let joined = addresses.join(",");
@@ -201,6 +259,14 @@ fn main() {
             v("again_all_s"),
             v("cpu_again_s") * 1e6 / n as f64,
             v("rss_bytes") / 1024.0 / n as f64,
+        );
+        println!(
+            "{:>6}: streaming {STREAM_ROWS} rows from each router: as fleet jobs {:.3} s, \
+             one task per router by hand {:.3} s (jobs / tasks = {:.2})",
+            rt.name(),
+            v("stream_jobs_s"),
+            v("stream_tasks_s"),
+            v("stream_jobs_s") / v("stream_tasks_s"),
         );
     }
     drop(mocks);

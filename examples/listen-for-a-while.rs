@@ -49,6 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     seen += 1;
                     println!("removed: {id}");
                 }
+                Some(Ok(Change::Resumed { gap, .. })) => println!("resumed after {gap:?}"),
                 Some(Err(error)) => return Err(error.into()),
                 None => break,
             },

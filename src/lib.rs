@@ -14,6 +14,7 @@ pub mod api;
 
 mod command_macro;
 pub mod connection;
+pub mod desired;
 mod device;
 mod error;
 pub mod fleet;
@@ -26,7 +27,9 @@ pub mod testing;
 #[cfg(any(feature = "tls", feature = "tls-aws-lc-rs"))]
 pub mod tls;
 
-pub use api::{Change, Changes, Collected, Menu, Print, RouterOsDuration, Rows, parse_duration};
+pub use api::{
+    Change, Changes, Collected, Menu, Print, Resync, RouterOsDuration, Rows, parse_duration,
+};
 #[doc(hidden)]
 pub use command_macro::__command;
 pub use connection::{BufferPolicy, ResponseStream};

@@ -11,7 +11,7 @@ const LAYERS: &[&[&str]] = &[
     &["observe"],
     &["connection"],
     &["reconnect"],
-    &["device", "api", "tls", "fleet"],
+    &["device", "api", "tls", "fleet", "desired"],
     &["testing"],
 ];
 

@@ -358,7 +358,9 @@ async fn progress_counts_every_router_as_a_stream_and_a_callback() {
     );
 }
 
-async fn a_job_over_its_deadline_is_cancelled_and_the_connection_kept() {
+/// A router whose job ran out of its deadline is suspect: its connection is
+/// closed, not pooled, and the next run opens a new one.
+async fn a_job_over_its_deadline_is_cancelled_and_the_connection_closed() {
     let router = MockRouter::builder()
         .script("/tool/slow", Script::Silent)
         .start();
@@ -396,13 +398,18 @@ async fn a_job_over_its_deadline_is_cancelled_and_the_connection_kept() {
         done.result
     );
     drop(run);
-    eventually("the slow command was cancelled on the router", || {
-        router.running_commands() == 0
+    eventually("the timed-out router's connection was closed", || {
+        router.running_commands() == 0 && router.session_count() == 0
     })
     .await;
+    assert_eq!(fleet.open_connections(), 0);
     let again = fleet.collect(identity()).summary().await;
     assert_eq!(again.succeeded(), 1, "{again}");
-    assert_eq!(fleet.connections_opened(), 1, "the connection was kept");
+    assert_eq!(
+        fleet.connections_opened(),
+        2,
+        "a new connection for the next run"
+    );
 }
 
 async fn routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_reader() {
@@ -461,7 +468,7 @@ on_every_runtime!(
     dropping_a_run_cancels_its_commands_on_the_routers,
     routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_reader,
     progress_counts_every_router_as_a_stream_and_a_callback,
-    a_job_over_its_deadline_is_cancelled_and_the_connection_kept,
+    a_job_over_its_deadline_is_cancelled_and_the_connection_closed,
     connect_limit_holds,
     job_limit_holds,
     a_silent_router_hits_its_deadline_while_the_rest_complete,

@@ -121,7 +121,7 @@ async fn a_followers_table_matches_the_router_after_an_outage() {
     // After the gap: the snapshot, then the removals; then live changes.
     loop {
         match changes.recv().await.unwrap() {
-            Err(Error::Resumed { .. }) => gaps += 1,
+            Ok(Change::Resumed { .. }) => gaps += 1,
             change => apply(&mut table, change),
         }
         if gaps == 1 && table == mock_table(&router) {
@@ -153,6 +153,7 @@ fn apply(
         Change::Removed { id, .. } => {
             table.remove(&id);
         }
+        Change::Resumed { .. } => panic!("a gap where none was expected"),
     }
 }
 

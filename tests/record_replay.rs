@@ -27,6 +27,11 @@ on_every_runtime!(
     a_wrong_password_is_refused_as_the_router_would,
     a_redacted_value_matches_only_a_secret,
     the_lenient_mode_repeats_answers_and_takes_any_login,
+    a_write_retried_on_a_new_connection_is_a_trap_saying_sent_twice,
+    a_read_only_tool_sent_again_answers_again,
+    an_export_to_a_file_sent_again_is_a_write_sent_twice,
+    a_redacted_query_value_matches_as_an_attribute_does,
+    the_shipped_transcripts_refuse_a_wrong_password,
 );
 
 fn shipped(name: &str) -> MockRouter {
@@ -486,4 +491,126 @@ async fn the_lenient_mode_repeats_answers_and_takes_any_login() {
     let first = addresses.add(&add).await.unwrap();
     let second = addresses.add(&add).await.unwrap();
     assert_eq!(first, second, "the last recorded answer again");
+}
+
+/// The retry after a reconnect (the bug strict replay exists to catch) goes
+/// over a NEW connection: the "already answered" marks are the router's, so
+/// the recorded `add` does not answer twice.
+async fn a_write_retried_on_a_new_connection_is_a_trap_saying_sent_twice() {
+    let replay = MockRouter::builder().replay(recorded_add().await).start();
+    let add = [("address", "10.9.9.1/24"), ("interface", "ether1")];
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+        let device = device_over(tcp, "s3cret").await;
+        outcomes.push(device.menu("/ip/address").add(&add).await);
+    }
+    assert!(outcomes[0].is_ok(), "{:?}", outcomes[0]);
+    let second = format!("{:?}", outcomes[1]);
+    assert!(
+        second.contains("sent twice"),
+        "the transcript records the add once, the client sent it twice: {second}"
+    );
+}
+
+/// A transcript of one command after a login, written as a user would.
+fn one_command(name: &str, command: &str, replies: &[&str]) -> Transcript {
+    let mut text = "\
+# mikrotik-rs transcript 1
+> 0.000 - /login =name=admin =password=<redacted>
+< 0.001 - !done
+"
+    .to_owned();
+    text.push_str(&format!("> 0.010 a {command}\n"));
+    for reply in replies {
+        text.push_str(&format!("< 0.011 a {reply}\n"));
+    }
+    Transcript::parse(name, &text).unwrap()
+}
+
+/// `/ping` (like `traceroute`, `torch`, `scan`, `bandwidth-test`, …) changes
+/// nothing on the router: sent again, it answers again.
+async fn a_read_only_tool_sent_again_answers_again() {
+    let transcript = one_command(
+        "ping.txt",
+        "/ping =address=10.0.0.1 =count=1",
+        &["!re =seq=0 =host=10.0.0.1 =time=1ms", "!done"],
+    );
+    let replay = MockRouter::builder().replay(transcript).start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let device = device_over(tcp, "x").await;
+    let ping = || {
+        CommandBuilder::new()
+            .command("/ping")
+            .attribute("address", Some("10.0.0.1"))
+            .attribute("count", Some("1"))
+            .build()
+    };
+    device.collect(ping()).await.expect("the recorded ping");
+    let again = device.collect(ping()).await;
+    assert!(again.is_ok(), "a read sent again: {again:?}");
+}
+
+/// `export` reads, unless told to write a file: `export file=` sent again
+/// is a write sent twice.
+async fn an_export_to_a_file_sent_again_is_a_write_sent_twice() {
+    let transcript = one_command("export.txt", "/export =file=backup", &["!done"]);
+    let replay = MockRouter::builder().replay(transcript).start();
+    let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+    let device = device_over(tcp, "x").await;
+    let export = || {
+        CommandBuilder::new()
+            .command("/export")
+            .attribute("file", Some("backup"))
+            .build()
+    };
+    device.collect(export()).await.expect("the recorded export");
+    let again = format!("{:?}", device.collect(export()).await);
+    assert!(again.contains("sent twice"), "{again}");
+}
+
+/// A recorded query on a redacted secret (`?preshared-key=<redacted>`)
+/// matches as a redacted attribute does: any value in
+/// `RepeatsAndAnyLogin`, a secret's in strict mode.
+async fn a_redacted_query_value_matches_as_an_attribute_does() {
+    const SECRET: &str = "WgPrivKeyR23+c2VjcmV0LXZhbHVl=";
+    for mode in [ReplayMode::RepeatsAndAnyLogin, ReplayMode::Strict] {
+        let transcript = one_command(
+            "q.txt",
+            "/interface/wireguard/peers/print ?preshared-key=<redacted>",
+            &["!re =name=p1", "!done"],
+        );
+        let replay = MockRouter::builder()
+            .replay(transcript)
+            .replay_mode(mode)
+            .start();
+        let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+        let device = device_over(tcp, "x").await;
+        let rows = device
+            .menu("/interface/wireguard/peers")
+            .print()
+            .query_equal("preshared-key", SECRET)
+            .rows()
+            .await;
+        assert!(rows.is_ok(), "{mode:?}: {rows:?}");
+        assert_eq!(rows.unwrap().len(), 1, "{mode:?}");
+    }
+}
+
+/// The shipped transcripts seal their login secret as the recorder does:
+/// a wrong password is refused (the right one is the shipped tests').
+async fn the_shipped_transcripts_refuse_a_wrong_password() {
+    for name in [
+        "print-query-proplist.txt",
+        "routeros-7.24-streams.txt",
+        "legacy-login-listen-cancel.txt",
+    ] {
+        let replay = shipped(name);
+        let tcp = Async::<TcpStream>::connect(replay.addr()).await.unwrap();
+        let outcome = MikrotikDevice::builder("mock")
+            .credentials("admin", Some("certainly-not-the-password"))
+            .connect_stream(tcp)
+            .await;
+        assert!(outcome.is_err(), "{name}: a wrong password logged in");
+    }
 }

@@ -17,7 +17,10 @@ use std::sync::{Mutex, Once};
 use async_io::Async;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::protocol::secrets::add_secret_name;
-use mikrotik_rs::testing::{MockMenu, MockRouter, Recorder, Transcript};
+use mikrotik_rs::protocol::{CommandResponse, Sentence};
+use mikrotik_rs::testing::{
+    Direction, Entry, MockMenu, MockRouter, Recorder, Reply, Script, Transcript,
+};
 use mikrotik_rs::{Error, MikrotikDevice};
 use tracing::field::{Field, Visit};
 use tracing::level_filters::LevelFilter;
@@ -28,6 +31,8 @@ use tracing::{Event, Metadata, Subscriber};
 on_every_runtime!(
     a_configured_session_shows_no_secret_anywhere,
     replay_hints_and_traps_show_no_secret,
+    a_secret_read_back_by_get_stays_out_of_ret,
+    a_fleet_neither_reports_nor_traces_a_flattened_secret,
 );
 
 // ------------------------------------------------------- the secrets
@@ -374,6 +379,289 @@ async fn replay_hints_and_traps_show_no_secret() {
     );
     assert!(text.contains("=private-key=<redacted>"), "{text}");
     assert_no_secret(&text, "replay's traps");
+}
+
+// ------------------------------------------------------- every renderer
+
+/// A secret the tests below read back or fail to decode.
+const READ_BACK: &str = "WgPrivKeyR23+c2VjcmV0LXZhbHVl=";
+const TAG: &str = ".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11";
+
+/// The transcript line the recorder writes for `words`.
+fn entry(path: Option<&[u8]>, direction: Direction, words: &[&[u8]]) -> String {
+    let sentence = Sentence::from_words(words.iter().copied());
+    Entry::for_command(direction, std::time::Duration::ZERO, &sentence, path).to_string()
+}
+
+/// `get =value-name=private-key` answers `!done =ret=<the key>`: `ret` is
+/// judged by what the command asked, so it stays out of the transcript;
+/// `Debug` of a `!done` and of `Collected` (no command to ask) show only an
+/// id or a count.
+async fn a_secret_read_back_by_get_stays_out_of_ret() {
+    let router = MockRouter::builder()
+        .user("admin", "pw")
+        .menu(MockMenu::new("/interface/wireguard"))
+        .script(
+            "/interface/wireguard/get",
+            Script::Reply(Reply::new().ret(READ_BACK)),
+        )
+        .start();
+    let tcp = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    let (recorder, buffer) = Recorder::in_memory(tcp);
+    let device = MikrotikDevice::builder("mock")
+        .credentials("admin", Some("pw"))
+        .connect_stream(recorder)
+        .await
+        .unwrap();
+    let get = CommandBuilder::new()
+        .command("/interface/wireguard/get")
+        .attribute("number", Some("wg0"))
+        .attribute("value-name", Some("private-key"))
+        .build();
+    let collected = device.collect(get).await.unwrap();
+    assert_eq!(
+        collected.ret.as_deref(),
+        Some(READ_BACK),
+        "the mock answered"
+    );
+    let added = device
+        .collect(
+            CommandBuilder::new()
+                .command("/interface/wireguard/add")
+                .attribute("name", Some("wg9"))
+                .build(),
+        )
+        .await
+        .unwrap();
+    drop(device);
+    let text = buffer.text();
+    let debug = format!("{collected:?}");
+    let done = CommandResponse::parse(Sentence::from_words([
+        "!done".to_owned(),
+        format!("=ret={READ_BACK}"),
+        TAG.to_owned(),
+    ]))
+    .unwrap();
+    let done = format!("{done:?}");
+    let mut leaks = Vec::new();
+    if text.contains(READ_BACK) {
+        leaks.push(format!("transcript: {text}"));
+    }
+    if debug.contains(READ_BACK) {
+        leaks.push(format!("Collected Debug: {debug}"));
+    }
+    if done.contains(READ_BACK) {
+        leaks.push(format!("DoneResponse Debug: {done}"));
+    }
+    assert!(leaks.is_empty(), "secret reached:\n{}", leaks.join("\n"));
+    assert!(text.contains("=ret=<redacted>"), "{text}");
+    // An `add`'s new id is no secret: shown, and recorded for replay.
+    let id = added.ret.clone().expect("an add returns its id");
+    assert!(format!("{added:?}").contains(&id), "{added:?}");
+    assert!(text.contains(&format!("=ret={id}")), "{text}");
+}
+
+/// Script bodies are secrets wherever a script is set (netwatch
+/// up/down-script, `/execute =script=`, PPP on-up, DHCP lease-script), as
+/// the scheduler's `on-event` and `/system/script`'s `source` are.
+#[test]
+fn script_bodies_are_redacted_in_every_menu() {
+    let body = b"/tool/fetch url=https://ScriptUser:ScriptPw-2718@h/x";
+    let mut leaks = Vec::new();
+    for (path, key) in [
+        (&b"/tool/netwatch/add"[..], &b"down-script"[..]),
+        (b"/tool/netwatch/add", b"up-script"),
+        (b"/execute", b"script"),
+        (b"/ppp/profile/add", b"on-up"),
+        (b"/ip/dhcp-server/set", b"lease-script"),
+        (b"/system/scheduler/add", b"on-event"), // the control: redacted
+    ] {
+        let word = [b"=", key, b"=", &body[..]].concat();
+        let shown = entry(None, Direction::Sent, &[path, &word]);
+        if shown.contains("ScriptPw-2718") {
+            leaks.push(shown);
+        }
+    }
+    assert!(leaks.is_empty(), "recorded in clear:\n{}", leaks.join("\n"));
+}
+
+/// Keys are classified whatever their case (`=Private-Key=`, `=PASSWORD=`):
+/// redaction errs safe.
+#[test]
+fn a_secret_key_in_any_case_is_redacted() {
+    let mut leaks = Vec::new();
+    for key in ["Private-Key", "PASSWORD", "Preshared-Key"] {
+        let word = format!("={key}={READ_BACK}");
+        let shown = entry(
+            None,
+            Direction::Sent,
+            &[b"/interface/wireguard/peers/add", word.as_bytes()],
+        );
+        let command = CommandBuilder::new()
+            .command("/interface/wireguard/peers/add")
+            .attribute(key, Some(READ_BACK))
+            .build();
+        let debug = format!("{command:?}");
+        if shown.contains(READ_BACK) || debug.contains(READ_BACK) {
+            leaks.push(format!("{shown}\n{debug}"));
+        }
+    }
+    assert!(leaks.is_empty(), "{}", leaks.join("\n"));
+}
+
+/// A query's operator (`?>`, `?<`, `?-`, `?=`) is not part of its key: a
+/// menu secret queried with one is still redacted.
+#[test]
+fn a_query_with_an_operator_redacts_a_secret_value() {
+    for operator in [">", "<", "=", ""] {
+        let word = format!("?{operator}source={READ_BACK}");
+        let shown = entry(
+            None,
+            Direction::Sent,
+            &[b"/system/script/print", word.as_bytes()],
+        );
+        assert!(!shown.contains(READ_BACK), "{shown}");
+        assert!(shown.contains("source=<redacted>"), "{shown}");
+    }
+}
+
+/// `CommandBuilder`'s (and a `Print`'s) `Debug` shows redacted words, never
+/// its encoded bytes.
+#[test]
+fn command_builder_debug_shows_no_secret_bytes() {
+    let builder = CommandBuilder::new()
+        .command("/interface/wireguard/add")
+        .attribute("private-key", Some(READ_BACK));
+    let debug = format!("{builder:?}");
+    let as_bytes = READ_BACK
+        .bytes()
+        .map(|b| b.to_string())
+        .collect::<Vec<_>>()
+        .join(", ");
+    assert!(
+        !debug.contains(&as_bytes),
+        "the secret's bytes ({as_bytes}) are in: {debug}"
+    );
+    assert!(!debug.contains(READ_BACK), "{debug}");
+    assert!(debug.contains("=private-key=<redacted>"), "{debug}");
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+enum Kind {
+    #[serde(rename = "a")]
+    A,
+}
+
+/// A peer whose private key, flattened in, does not decode.
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct FlatKeys {
+    #[serde(rename = "private-key")]
+    private_key: u64,
+}
+
+/// A row as the router sends it.
+fn row(words: &[String]) -> mikrotik_rs::protocol::ReplyResponse {
+    let mut all = vec!["!re".to_owned()];
+    all.extend_from_slice(words);
+    all.push(TAG.to_owned());
+    let CommandResponse::Reply(row) = CommandResponse::parse(Sentence::from_words(all)).unwrap()
+    else {
+        panic!("a row")
+    };
+    row
+}
+
+/// A secret field that fails to decode inside a `#[serde(flatten)]` struct
+/// (serde reports it with no key): the error quotes nothing of the row.
+#[test]
+fn a_flattened_secret_stays_out_of_the_decode_error() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Peer {
+        name: String,
+        #[serde(flatten)]
+        keys: FlatKeys,
+    }
+    let row = row(&["=name=p1".to_owned(), format!("=private-key={READ_BACK}")]);
+    let error = mikrotik_rs::api::from_reply::<Peer>(&row).unwrap_err();
+    let shown = format!("{error} / {error:?}");
+    assert!(!shown.contains(READ_BACK), "{shown}");
+    assert!(shown.contains("cannot decode"), "{shown}");
+}
+
+/// A list-valued secret (`secrets` of `/tool/romon`) whose item fails to
+/// decode: the item stays out of the error as the whole value does.
+#[test]
+fn a_list_item_of_a_secret_stays_out_of_the_decode_error() {
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Romon {
+        secrets: Vec<Kind>,
+    }
+    let row = row(&[format!("=secrets=a,{READ_BACK}")]);
+    let error = mikrotik_rs::api::from_reply::<Romon>(&row).unwrap_err();
+    let shown = format!("{error} / {error:?}");
+    assert!(!shown.contains(READ_BACK), "{shown}");
+    assert!(shown.contains("secrets"), "the key is named: {shown}");
+}
+
+/// Where the flattened-secret decode error goes in a fleet: the run's
+/// `Summary` (its `Display` lists failures) and the `mikrotik.fleet.job`
+/// `warn` event. Neither carries the secret.
+async fn a_fleet_neither_reports_nor_traces_a_flattened_secret() {
+    install();
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Peer {
+        #[serde(flatten)]
+        keys: FlatKeys,
+    }
+    let router = MockRouter::builder()
+        .menu(
+            MockMenu::new("/interface/wireguard/peers")
+                .row([("interface", "wg0"), ("private-key", READ_BACK)]),
+        )
+        .start();
+    let fleet = mikrotik_rs::fleet::Fleet::new(vec![(
+        "r1".to_owned(),
+        MikrotikDevice::builder(router.address()),
+    )])
+    .unwrap();
+    let summary = fleet
+        .print_as::<Peer>("/interface/wireguard/peers")
+        .summary()
+        .await;
+    let shown = format!("{summary}");
+    let traced = SEEN.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    assert!(summary.failed() == 1, "the decode failed: {shown}");
+    assert!(traced.contains("mikrotik.fleet.job"), "traced: {traced}");
+    assert!(
+        !shown.contains(READ_BACK) && !traced.contains(READ_BACK),
+        "summary: {shown}\ntraced: {traced}"
+    );
+}
+
+/// Credentials whose names do not look secret, secret in their menus: a
+/// SIM `pin` (`/interface/lte`, `/interface/ppp-client`) and the SNMP
+/// community `name` (the v1/v2c password).
+#[test]
+fn a_sim_pin_and_an_snmp_community_name_are_redacted() {
+    let mut leaks = Vec::new();
+    for (path, word) in [
+        (&b"/interface/lte/set"[..], &b"=pin=4711"[..]),
+        (b"/interface/ppp-client/add", b"=pin=4711"),
+        (b"/snmp/community/add", b"=name=C0mmunity-4711"),
+    ] {
+        let shown = entry(None, Direction::Sent, &[path, word]);
+        if shown.contains("4711") {
+            leaks.push(shown);
+        }
+    }
+    assert!(leaks.is_empty(), "recorded in clear:\n{}", leaks.join("\n"));
+    let elsewhere = entry(None, Direction::Sent, &[b"/interface/add", b"=name=ether9"]);
+    assert!(elsewhere.contains("=name=ether9"), "{elsewhere}");
 }
 
 // ------------------------------------------------------- transcripts

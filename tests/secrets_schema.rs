@@ -2,7 +2,9 @@
 //! project's committed schema): any name that looks secret-like must be
 //! classified either way, so a new secret argument is noticed, not leaked.
 
-use mikrotik_rs::protocol::secrets::{Classification, classify, is_secret, looks_secret};
+use mikrotik_rs::protocol::secrets::{
+    Classification, classify, is_secret, looks_like_script, looks_secret,
+};
 use mikrotik_rs_schema::schema;
 
 #[test]
@@ -29,6 +31,99 @@ fn every_secret_looking_argument_is_classified() {
          (add them to src/protocol/secrets.rs, as secret or not):\n{}",
         unclassified.len(),
         unclassified.join("\n")
+    );
+}
+
+/// Script bodies carry credentials as often as passwords do: every
+/// argument whose name looks like it holds a script (`source`, `on-…`,
+/// `…-script`) must be classified either way.
+#[test]
+fn every_script_holding_argument_is_classified() {
+    let mut unclassified = Vec::new();
+    let mut checked = 0;
+    for (menu, command, argument) in schema().arguments() {
+        let name = argument.name();
+        if !looks_like_script(name.as_bytes()) {
+            continue;
+        }
+        checked += 1;
+        let path = menu.command_path(command.name());
+        if classify(Some(path.as_bytes()), name.as_bytes()) == Classification::Unclassified {
+            unclassified.push(format!("{path} {name}"));
+        }
+    }
+    unclassified.sort();
+    unclassified.dedup();
+    assert!(checked > 50, "the walk saw the schema ({checked} names)");
+    assert!(
+        unclassified.is_empty(),
+        "{} script-looking arguments the policy does not classify \
+         (add them to src/protocol/secrets.rs, as secret or not):\n{}",
+        unclassified.len(),
+        unclassified.join("\n")
+    );
+}
+
+#[test]
+fn script_bodies_are_secret_wherever_they_are_set() {
+    for (path, key) in [
+        ("/tool/netwatch/add", "up-script"),
+        ("/tool/netwatch/add", "down-script"),
+        ("/tool/netwatch/add", "test-script"),
+        ("/execute", "script"),
+        ("/ppp/profile/add", "on-up"),
+        ("/ppp/profile/add", "on-down"),
+        ("/ip/dhcp-server/set", "lease-script"),
+        ("/ip/dhcp-client/add", "script"),
+        ("/ipv6/dhcp-client/add", "script"),
+        ("/ipv6/dhcp-server/add", "binding-script"),
+        ("/ip/dhcp-server/alert/add", "on-alert"),
+        ("/ip/hotspot/user/profile/add", "on-login"),
+        ("/ip/hotspot/user/profile/add", "on-logout"),
+        ("/system/logging/action/add", "script"),
+        ("/interface/vrrp/add", "on-master"),
+        ("/interface/vrrp/add", "on-backup"),
+        ("/interface/vrrp/add", "on-fail"),
+        ("/iot/mqtt/subscriptions/add", "on-message"),
+        ("/system/scheduler/add", "on-event"),
+        ("/system/script/add", "source"),
+    ] {
+        assert!(
+            schema()
+                .command(path)
+                .is_some_and(|(_, c)| c.argument(key).is_some()),
+            "{path} {key} is in the schema"
+        );
+        assert!(
+            is_secret(Some(path.as_bytes()), key.as_bytes()),
+            "{path} {key}"
+        );
+    }
+}
+
+/// Credentials whose names do not look secret, secret in their menus only.
+#[test]
+fn a_sim_pin_and_an_snmp_community_name_are_secret_in_their_menus() {
+    for (path, key) in [
+        ("/interface/lte/set", "pin"),
+        ("/interface/ppp-client/add", "pin"),
+        ("/snmp/community/add", "name"),
+    ] {
+        assert!(
+            schema()
+                .command(path)
+                .is_some_and(|(_, c)| c.argument(key).is_some()),
+            "{path} {key} is in the schema"
+        );
+        assert!(
+            is_secret(Some(path.as_bytes()), key.as_bytes()),
+            "{path} {key}"
+        );
+    }
+    assert!(!is_secret(Some(b"/interface/add"), b"name"));
+    assert!(
+        !is_secret(None, b"name"),
+        "too common to hide where the menu is unknown"
     );
 }
 

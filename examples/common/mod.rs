@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use mikrotik_rs::testing::MockRouter;
+use mikrotik_rs::testing::{MockMenu, MockRouter};
 
 /// The router to talk to, and the mock that serves it when there is no real one.
 pub struct Target {
@@ -25,6 +25,11 @@ impl Target {
 
 /// Reads the environment, or starts the mock, and says which on the first line.
 pub fn target() -> Target {
+    target_with(Vec::new())
+}
+
+/// [`target`], with these menus added to the mock when it is the mock.
+pub fn target_with(menus: Vec<MockMenu>) -> Target {
     match std::env::var("MIKROTIK_ADDR") {
         Ok(address) => {
             let user = std::env::var("MIKROTIK_USER").unwrap_or_else(|_| "admin".into());
@@ -38,9 +43,11 @@ pub fn target() -> Target {
             }
         }
         Err(_) => {
-            let mock = MockRouter::builder()
-                .monitor_interval(Duration::from_millis(250))
-                .start();
+            let mut builder = MockRouter::builder().monitor_interval(Duration::from_millis(250));
+            for menu in menus {
+                builder = builder.menu(menu);
+            }
+            let mock = builder.start();
             println!(
                 "MIKROTIK_ADDR is not set: running against the built-in mock router at {} \
                  (set MIKROTIK_ADDR, MIKROTIK_USER, MIKROTIK_PASSWORD to use a real one)",

@@ -134,9 +134,12 @@ impl fmt::Debug for ByteStr<'_> {
 
 /// A value as `Debug` shows it: [`REDACTED`](super::secrets::REDACTED) for
 /// a secret's (the reply's command is unknown here, so a key secret in any
-/// menu is hidden).
+/// menu is hidden). A `ret` is shown only when it is an id or a count: what
+/// a `get` reads back may be a secret, and the command is unknown here.
 fn shown_value<'v>(key: &[u8], value: &'v [u8]) -> &'v [u8] {
-    if super::secrets::is_secret(None, key) {
+    if super::secrets::is_secret(None, key)
+        || key == b"ret" && !value.is_empty() && !super::secrets::ret_may_be_shown(value)
+    {
         super::secrets::REDACTED
     } else {
         value

@@ -58,7 +58,6 @@ pub struct Cmd;
 ///     .build();
 /// assert!(cmd.invalid().unwrap().contains("contains `=`"));
 /// ```
-#[derive(Debug)]
 pub struct CommandBuilder<State = NoCmd> {
     tag: Uuid,
     data: Vec<u8>,
@@ -560,21 +559,49 @@ impl From<CommandBuilder<Cmd>> for Command {
 
 impl fmt::Debug for Command {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let words = self.words();
-        let path = words.first().map(Vec::as_slice);
-        let shown = words.iter().enumerate().map(|(i, w)| {
+        f.debug_struct("Command")
+            .field("tag", &self.tag)
+            .field("words", &shown_words(&self.words()))
+            .finish()
+    }
+}
+
+/// Shown like [`Command`]'s: its words so far, secrets redacted (never the
+/// encoded bytes, which hold the secrets in clear).
+impl<State> fmt::Debug for CommandBuilder<State> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut sentence = self.data.clone();
+        sentence.push(0);
+        let mut input = &sentence[..];
+        let words = match super::Decoder::default().decode(&mut input) {
+            Ok(Some(decoded)) => decoded.words().map(<[u8]>::to_vec).collect(),
+            _ => Vec::new(),
+        };
+        sentence.fill(0);
+        f.debug_struct("CommandBuilder")
+            .field("tag", &self.tag)
+            .field("words", &shown_words(&words))
+            .field("invalid", &self.invalid)
+            .finish()
+    }
+}
+
+/// `words` as `Debug` shows them: the path, then each word with a secret's
+/// value redacted by the [secrets policy](super::secrets).
+fn shown_words(words: &[Vec<u8>]) -> Vec<String> {
+    let path = words.first().map(Vec::as_slice);
+    words
+        .iter()
+        .enumerate()
+        .map(|(i, w)| {
             let w = if i == 0 {
                 w.into()
             } else {
                 super::secrets::redact_word(path, w)
             };
             String::from_utf8_lossy(&w).into_owned()
-        });
-        f.debug_struct("Command")
-            .field("tag", &self.tag)
-            .field("words", &shown.collect::<Vec<_>>())
-            .finish()
-    }
+        })
+        .collect()
 }
 
 #[cfg(test)]

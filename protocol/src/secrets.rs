@@ -1,7 +1,8 @@
 //! The one secrets policy: which attribute values must never be shown.
 //!
-//! Every place that renders words or values asks [`is_secret`]: `Command`'s
-//! and replies' `Debug`, errors, the test recorder, replay's hints. A
+//! Every place that renders words or values asks [`is_secret`]: `Command`'s,
+//! `CommandBuilder`'s and replies' `Debug`, errors, the test recorder,
+//! replay's hints. A
 //! secret's value is shown as [`REDACTED`]; its key stays, so a reader still
 //! sees *what* was set.
 //!
@@ -10,14 +11,24 @@
 //! `key-size` are not; `source` is a script in `/system/script` and an
 //! address in `/routing/igmp-proxy/mfc`), so the lists below are explicit,
 //! and a test walks every argument name of the schema and fails on any that
-//! looks secret-like and is in neither list. A name no list knows that still
-//! looks secret-like (a newer RouterOS) is treated as secret: the policy
-//! fails closed.
+//! looks secret-like or looks like it holds a script ([`looks_like_script`]:
+//! script bodies carry credentials) and is in neither list. A name no list
+//! knows that still looks either way (a newer RouterOS) is treated as
+//! secret: the policy fails closed. Keys are compared without regard to
+//! ASCII case, and a query's operator (`?>`, `?<`, `?-`, `?=`) is not part
+//! of its key.
+//!
+//! A reply's `ret` is judged by what its command asked ([`ret_is_secret`]:
+//! a `get` of a secret `value-name` reads the secret back); where the
+//! command is unknown, a `ret` is shown only when it is an id or a count
+//! ([`ret_may_be_shown`]).
 //!
 //! Menus are compared on the command's path: an entry for `/system/script`
 //! covers `/system/script/add`, `/system/script/set` and the menu itself.
 //! Where the menu is unknown (a reply seen without its command), a key that
-//! is secret in any menu is secret.
+//! is secret in any menu is secret — except the few credentials whose names
+//! are everywhere (a SIM's `pin`, the SNMP community's `name`), hidden only
+//! in their own menus.
 //!
 //! Names of your own (a script argument, a container variable) are added
 //! with `add_secret_name`; the list is process-wide, because `Debug` and
@@ -35,15 +46,20 @@ use std::sync::RwLock;
 /// What a secret's value is shown as.
 pub const REDACTED: &[u8] = b"<redacted>";
 
-/// Keys secret in every menu, sorted (a test checks).
+/// Keys secret in every menu, sorted (a test checks). Script bodies are
+/// secrets (they carry credentials: `/tool/fetch user=… password=…`):
+/// netwatch's `up-script`, PPP's `on-up`, DHCP's `lease-script`, `/execute
+/// script=`, VRRP's `on-master`, … (a test walks the schema for them).
 const SECRET_NAMES: &[&str] = &[
     "auth-key",
     "authentication-password",
+    "binding-script",
     "challenge-passphrase",
     "challenge-password",
     "client-cert-key",
     "confirm-new-password",
     "connection-request-password",
+    "down-script",
     "eab-hmac-key",
     "eab-key-b64",
     "eap-password",
@@ -55,6 +71,7 @@ const SECRET_NAMES: &[&str] = &[
     "ipsec-secret",
     "key-passphrase",
     "key-val",
+    "lease-script",
     "mac-auth-password",
     "management-protection-key",
     "mschapv2-password",
@@ -65,6 +82,16 @@ const SECRET_NAMES: &[&str] = &[
     "nvme-tcp-password",
     "nvme-tcp-server-password",
     "old-password",
+    "on-alert",
+    "on-backup",
+    "on-down",
+    "on-error",
+    "on-fail",
+    "on-login",
+    "on-logout",
+    "on-master",
+    "on-message",
+    "on-up",
     "otp-secret",
     "ovpn-password",
     "passphrase",
@@ -76,6 +103,7 @@ const SECRET_NAMES: &[&str] = &[
     "private-passphrase",
     "private-pre-shared-key",
     "radius-password",
+    "script",
     "secret",
     "secret-download-key",
     "secrets",
@@ -91,6 +119,8 @@ const SECRET_NAMES: &[&str] = &[
     "static-key-3",
     "static-sta-private-key",
     "tcp-md5-key",
+    "test-script",
+    "up-script",
     "web-private-password",
     "wpa-pre-shared-key",
     "wpa2-pre-shared-key",
@@ -109,6 +139,15 @@ const SECRET_IN_MENU: &[(&str, &str)] = &[
     ("/system/script", "source"),
     ("/task", "source"),
     ("/tool", "key"),
+];
+
+/// Keys secret only in one menu whose names are too common to hide when the
+/// menu is unknown (`name` is everywhere): a SIM's `pin`, and the SNMP
+/// community's `name`, which is the v1/v2c password. Sorted.
+const SECRET_IN_KNOWN_MENU: &[(&str, &str)] = &[
+    ("/interface/lte", "pin"),
+    ("/interface/ppp-client", "pin"),
+    ("/snmp/community", "name"),
 ];
 
 /// Keys that look secret-like but are not secrets (sizes, choices, names of
@@ -132,9 +171,15 @@ const NOT_SECRET_NAMES: &[&str] = &[
     "key-size",
     "key-usage",
     "lacp-user-key",
+    "log-script-errors",
     "minimum-password-length",
     "multi-passphrase-group",
     "no-key-export",
+    "on-event",
+    "on-fail-retry-time",
+    "on-link",
+    "on-smart-card",
+    "parallel-scripts-limit",
     "password-authentication",
     "password-characters",
     "password-format",
@@ -146,8 +191,11 @@ const NOT_SECRET_NAMES: &[&str] = &[
     "remote-key",
     "remove-private-as",
     "reset-private-key",
+    "script-file",
+    "source",
     "static-sta-private-algo",
     "static-transmit-key",
+    "use-script-permissions",
     "web-private-username",
 ];
 
@@ -180,6 +228,9 @@ pub fn is_secret(path: Option<&[u8]>, key: &[u8]) -> bool {
 
 /// How the built-in lists classify `key` under `path` (names added with
 /// `add_secret_name` are not consulted: see [`is_secret`]).
+///
+/// Keys are compared without regard to ASCII case (RouterOS's are lower
+/// case; a key typed otherwise is still hidden: redaction errs safe).
 pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
     // A wifi property path such as `security.passphrase` is classified by
     // its last part.
@@ -188,13 +239,17 @@ pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
         _ => key,
     };
     let in_menu = SECRET_IN_MENU.iter().any(|(menu, secret)| {
-        secret.as_bytes() == name && path.is_none_or(|p| covers(menu.as_bytes(), p))
+        secret.as_bytes().eq_ignore_ascii_case(name)
+            && path.is_none_or(|p| covers(menu.as_bytes(), p))
+    }) || SECRET_IN_KNOWN_MENU.iter().any(|(menu, secret)| {
+        secret.as_bytes().eq_ignore_ascii_case(name)
+            && path.is_some_and(|p| covers(menu.as_bytes(), p))
     });
     if in_menu || listed(SECRET_NAMES, name) {
         Classification::Secret
     } else if listed(NOT_SECRET_NAMES, name) {
         Classification::NotSecret
-    } else if looks_secret(name) {
+    } else if looks_secret(name) || looks_like_script(name) {
         Classification::Unclassified
     } else {
         Classification::Plain
@@ -202,7 +257,8 @@ pub fn classify(path: Option<&[u8]>, key: &[u8]) -> Classification {
 }
 
 fn listed(list: &[&str], name: &[u8]) -> bool {
-    list.iter().any(|entry| entry.as_bytes() == name)
+    list.iter()
+        .any(|entry| entry.as_bytes().eq_ignore_ascii_case(name))
 }
 
 /// Whether `menu` covers `path`: the menu itself, or one command in it.
@@ -230,22 +286,39 @@ pub fn looks_secret(name: &[u8]) -> bool {
         b"pre-shared",
         b"preshared",
     ];
-    let contains = |needle: &[u8]| name.windows(needle.len()).any(|w| w == needle);
+    let contains = |needle: &[u8]| {
+        name.windows(needle.len())
+            .any(|w| w.eq_ignore_ascii_case(needle))
+    };
     PARTS.iter().any(|p| contains(p))
         || name.split(|&b| b == b'-' || b == b'.').any(|part| {
-            part == b"key" || part.starts_with(b"key") && part[3..].iter().all(u8::is_ascii_digit)
+            part.eq_ignore_ascii_case(b"key")
+                || part.len() >= 3
+                    && part[..3].eq_ignore_ascii_case(b"key")
+                    && part[3..].iter().all(u8::is_ascii_digit)
         })
 }
 
-/// If `word` is `=key=value` (or `?key=value`, `?=key=value`) with a secret
-/// key: where its value starts.
+/// Whether a name looks like it may hold a script body (which carries
+/// credentials as often as a password does): `source`, a name starting
+/// with `on-` (`on-up`, `on-event`), or one with `script`/`scripts` as a
+/// dash-separated part (`lease-script`).
+pub fn looks_like_script(name: &[u8]) -> bool {
+    name.eq_ignore_ascii_case(b"source")
+        || name.len() > 3 && name[..3].eq_ignore_ascii_case(b"on-")
+        || name.split(|&b| b == b'-' || b == b'.').any(|part| {
+            part.eq_ignore_ascii_case(b"script") || part.eq_ignore_ascii_case(b"scripts")
+        })
+}
+
+/// If `word` is `=key=value` (or a query: `?key=value`, or with an
+/// operator, `?=key=value`, `?<key=value`, `?>key=value`, `?-key=…`) with a
+/// secret key: where its value starts.
 pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
-    let skip = if word.starts_with(b"?=") {
-        2
-    } else if word.starts_with(b"=") || word.starts_with(b"?") {
-        1
-    } else {
-        return None;
+    let skip = match word {
+        [b'?', b'=' | b'<' | b'>' | b'-', ..] => 2,
+        [b'=' | b'?', ..] => 1,
+        _ => return None,
     };
     let body = &word[skip..];
     let end = body.iter().position(|&b| b == b'=')?;
@@ -253,7 +326,16 @@ pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
 }
 
 /// `word` as it may be shown: a secret's value replaced by [`REDACTED`].
+/// A reply's `=ret=` whose command is unknown (`path` is `None`) is shown
+/// only when it is an id or a count ([`ret_may_be_shown`]).
 pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> alloc::borrow::Cow<'w, [u8]> {
+    let unknown_ret = path.is_none()
+        && word
+            .strip_prefix(b"=ret=")
+            .is_some_and(|ret| !ret.is_empty() && !ret_may_be_shown(ret));
+    if unknown_ret {
+        return alloc::borrow::Cow::Owned([&b"=ret="[..], REDACTED].concat());
+    }
     match secret_value_at(path, word) {
         Some(at) => {
             let mut shown = Vec::with_capacity(at + REDACTED.len());
@@ -262,6 +344,32 @@ pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> alloc::borrow::Co
             alloc::borrow::Cow::Owned(shown)
         }
         None => alloc::borrow::Cow::Borrowed(word),
+    }
+}
+
+/// Whether the `ret` a command's `!done` brings back is a secret, judged by
+/// what the command asked (`words`: its path, then its words): a `get`
+/// whose `value-name` is secret in the menu reads that secret back.
+pub fn ret_is_secret<'w>(words: impl IntoIterator<Item = &'w [u8]>) -> bool {
+    let mut words = words.into_iter();
+    let Some(path) = words.next() else {
+        return false;
+    };
+    let is_get = path.rsplit(|&b| b == b'/').next() == Some(&b"get"[..]);
+    is_get
+        && words
+            .filter_map(|w| w.strip_prefix(b"=value-name="))
+            .any(|name| is_secret(Some(path), name))
+}
+
+/// Whether a `ret` whose command is unknown (`Debug` of a `!done`) may be
+/// shown: only an id (`*1A`, what `add` returns) or a number (a count).
+/// Anything else may be a secret a `get` read back, and is hidden.
+/// (A hex string without `*` is hidden: a hex pre-shared key looks so.)
+pub fn ret_may_be_shown(value: &[u8]) -> bool {
+    match value.strip_prefix(b"*") {
+        Some(id) => !id.is_empty() && id.iter().all(u8::is_ascii_hexdigit),
+        None => !value.is_empty() && value.iter().all(u8::is_ascii_digit),
     }
 }
 
@@ -305,7 +413,7 @@ fn user_named(key: &[u8]) -> bool {
             .read()
             .unwrap_or_else(|e| e.into_inner())
             .iter()
-            .any(|n| n == key)
+            .any(|n| n.eq_ignore_ascii_case(key))
 }
 
 #[cfg(test)]
@@ -433,6 +541,52 @@ mod tests {
             !shown.contains("pw123") && shown.contains("private-key"),
             "{shown}"
         );
+    }
+
+    #[test]
+    fn a_ret_is_judged_by_its_command() {
+        let get = |name: &str| {
+            let value_name = format!("=value-name={name}");
+            ret_is_secret([
+                &b"/interface/wireguard/get"[..],
+                b"=number=wg0",
+                value_name.as_bytes(),
+            ])
+        };
+        assert!(get("private-key"));
+        assert!(get("Private-Key"));
+        assert!(!get("public-key"));
+        assert!(!ret_is_secret([
+            &b"/ip/address/add"[..],
+            b"=value-name=password"
+        ]));
+        assert!(ret_may_be_shown(b"*1A") && ret_may_be_shown(b"42"));
+        assert!(!ret_may_be_shown(b"WgKey=") && !ret_may_be_shown(b"*"));
+        assert!(!ret_may_be_shown(b"a1b2c3"), "a hex key");
+        assert_eq!(&*redact_word(None, b"=ret=WgKey="), b"=ret=<redacted>");
+        assert_eq!(&*redact_word(None, b"=ret=*1A"), b"=ret=*1A");
+        let shown = format!(
+            "{:?}",
+            crate::Sentence::from_words(["!done", "=ret=WgKey="])
+        );
+        assert!(!shown.contains("WgKey"), "{shown}");
+    }
+
+    #[test]
+    fn keys_in_any_case_and_queries_with_operators_are_classified() {
+        assert!(is_secret(Some(b"/x/add"), b"PASSWORD"));
+        assert!(is_secret(Some(b"/system/script/add"), b"Source"));
+        for word in [
+            &b"?>source=x"[..],
+            b"?<source=x",
+            b"?-source=x",
+            b"?=source=x",
+        ] {
+            assert_eq!(
+                &*redact_word(Some(b"/system/script/print"), word),
+                [&word[..word.len() - 1], REDACTED].concat(),
+            );
+        }
     }
 
     #[cfg(feature = "std")]

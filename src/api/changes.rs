@@ -3,13 +3,14 @@
 use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use futures_util::Stream;
 use uuid::Uuid;
 
 use super::Rows;
-use super::collect::Collected;
 use crate::connection::ResponseStream;
 use crate::protocol::command::{Command, CommandBuilder};
 use crate::protocol::{CommandResponse, ReplyResponse, Sentence};
@@ -20,7 +21,7 @@ use crate::{Error, MikrotikDevice, Result};
 ///
 /// `T` is the row type: the raw [`ReplyResponse`], or a user struct after
 /// `Changes::typed` (feature `serde`).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Change<T = ReplyResponse> {
     /// An item was added or changed (or, with `follow`, already existed): its row.
     Upsert(T),
@@ -35,12 +36,70 @@ pub enum Change<T = ReplyResponse> {
         /// The row as the router sent it.
         row: ReplyResponse,
     },
+    /// The subscription was interrupted by a reconnect and goes on: what
+    /// happened on the router during the gap was not seen. On a stream made
+    /// by [`Menu::listen`](super::Menu::listen) or
+    /// [`Print::follow`](super::Print::follow) on a reconnecting device, the
+    /// events after it make the table whole again as its [`Resync`] says.
+    /// Exactly one per gap, never an error: `change?` ends a loop only when
+    /// the subscription itself has ended.
+    Resumed {
+        /// From the loss of the connection to the command sent again.
+        gap: Duration,
+        /// How the connection ended.
+        cause: Arc<Error>,
+    },
+}
+
+/// What a change stream on a reconnecting device reports after a gap
+/// ([`Changes::resync`]).
+///
+/// Memory: only [`Reconcile`](Self::Reconcile) remembers anything, the
+/// `.id` of every item reported and not reported removed; each resync
+/// replaces that set with the snapshot's items. On an append-only menu
+/// (`/log`), where the router forgets items without reporting them removed,
+/// that set grows with every line: choose [`Snapshot`](Self::Snapshot) or
+/// [`GapOnly`](Self::GapOnly) there, which remember nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Resync {
+    /// The default: after [`Change::Resumed`], an upsert of every item the
+    /// menu lists now, then a removal of every item reported before and
+    /// gone: the table is exactly the router's again.
+    #[default]
+    Reconcile,
+    /// After [`Change::Resumed`], an upsert of every item the menu lists
+    /// now; no removals, nothing remembered.
+    Snapshot,
+    /// Only [`Change::Resumed`]: the consumer reconciles (or does not need
+    /// to). No snapshot is taken, nothing is remembered.
+    GapOnly,
+}
+
+/// Errors have no equality: two gaps are equal when their lengths are and
+/// their causes read the same.
+impl<T: PartialEq> PartialEq for Change<T> {
+    fn eq(&self, other: &Self) -> bool {
+        match (self, other) {
+            (Self::Upsert(a), Self::Upsert(b)) => a == b,
+            (Self::Removed { id: a, row: r }, Self::Removed { id: b, row: s }) => a == b && r == s,
+            (Self::Resumed { gap: a, cause: c }, Self::Resumed { gap: b, cause: d }) => {
+                a == b && (Arc::ptr_eq(c, d) || c.to_string() == d.to_string())
+            }
+            _ => false,
+        }
+    }
 }
 
 impl<T> Change<T> {
     /// Whether this is a [`Removed`](Self::Removed) event.
     pub fn is_removed(&self) -> bool {
         matches!(self, Self::Removed { .. })
+    }
+
+    /// Whether this is a [`Resumed`](Self::Resumed) gap.
+    pub fn is_resumed(&self) -> bool {
+        matches!(self, Self::Resumed { .. })
     }
 }
 
@@ -54,7 +113,10 @@ fn is_dead(row: &ReplyResponse) -> bool {
 /// Read it with [`recv`](Self::recv) or as a [`Stream`](futures_core::Stream). It never
 /// ends by itself while the router keeps the command running; it ends with `None`
 /// when the command ends (for example after a trap, reported first as
-/// [`Error::Trap`](crate::Error::Trap)), or after a connection error.
+/// [`Error::Trap`](crate::Error::Trap)), or after a connection error. On a
+/// reconnecting device a lost connection is not its end: it yields
+/// [`Change::Resumed`] and goes on (see [`Resync`]); an `Err` is then the
+/// last item but for an undecodable row.
 ///
 /// A row that does not decode (on a `typed` stream, feature `serde`) is an
 /// `Err` item and the stream goes on. An update may carry only the properties
@@ -67,7 +129,7 @@ pub struct Changes<T = ReplyResponse> {
     rows: Rows,
     decode: fn(ReplyResponse) -> Result<T>,
     /// On a reconnecting device: what makes a resumed subscription whole again.
-    resync: Option<Box<Resync>>,
+    resync: Option<Box<Resyncer>>,
 }
 
 /// After a gap, a snapshot (`print`) reconciled against the items reported
@@ -75,11 +137,19 @@ pub struct Changes<T = ReplyResponse> {
 /// not listed now a removal. The subscription was sent again before the
 /// snapshot, so no later change is missed; its events wait in its stream
 /// while the snapshot is read, and come after it, in order.
-struct Resync {
+///
+/// The snapshot is the library's own command: if it fails (a trap, a
+/// timeout, a full queue, another loss) it is taken again after the
+/// device's reconnect backoff, and its error is never reported as the
+/// subscription's. Only the device giving up ends the retries (and then the
+/// subscription's own stream ends with the device's error).
+struct Resyncer {
     device: MikrotikDevice,
     snapshot: Command,
+    mode: Resync,
     known: HashSet<String>,
-    running: Option<BoxFuture<Result<Collected>>>,
+    /// The snapshot being taken: its rows, or `None` if the device gave up.
+    running: Option<BoxFuture<Option<Vec<ReplyResponse>>>>,
     ready: VecDeque<ReplyResponse>,
 }
 
@@ -116,9 +186,10 @@ impl Changes {
     /// the stream runs; the snapshot is it without `follow`/`follow-only`,
     /// and `listen` becomes `print`.
     pub(crate) fn resyncing(mut self, device: MikrotikDevice, subscription: &Command) -> Self {
-        self.resync = Some(Box::new(Resync {
+        self.resync = Some(Box::new(Resyncer {
             device,
             snapshot: snapshot_of(subscription),
+            mode: Resync::default(),
             known: HashSet::new(),
             running: None,
             ready: VecDeque::new(),
@@ -148,6 +219,18 @@ impl Changes {
 }
 
 impl<T> Changes<T> {
+    /// Chooses what a gap reports on a reconnecting device (default
+    /// [`Resync::Reconcile`]); no effect on a device without a policy.
+    pub fn resync(mut self, mode: Resync) -> Self {
+        if let Some(resync) = &mut self.resync {
+            resync.mode = mode;
+            if mode != Resync::Reconcile {
+                resync.known = HashSet::new();
+            }
+        }
+        self
+    }
+
     /// The next change; `None` once the command has ended. Cancel-safe.
     pub async fn recv(&mut self) -> Option<Result<Change<T>>> {
         std::future::poll_fn(|cx| self.poll_change(cx)).await
@@ -171,9 +254,9 @@ impl<T> Changes<T> {
             if let Some(running) = &mut resync.running {
                 let taken = std::task::ready!(running.as_mut().poll(cx));
                 resync.running = None;
-                match taken {
-                    Ok(snapshot) => resync.reconcile(snapshot.into_rows()),
-                    Err(error) => return Poll::Ready(Some(Err(error))),
+                // `None`: the device gave up; the subscription's stream ends next.
+                if let Some(rows) = taken {
+                    resync.reconcile(rows);
                 }
             }
             if let Some(row) = resync.ready.pop_front() {
@@ -183,21 +266,28 @@ impl<T> Changes<T> {
         match std::task::ready!(self.rows.poll_raw(cx)) {
             None => Poll::Ready(None),
             Some(Ok(row)) => Poll::Ready(Some(self.change(row))),
-            Some(Err(error)) => {
+            Some(Err(Error::Resumed { gap, cause })) => {
                 // A gap: report it, then make the table whole again.
-                if let (Error::Resumed { .. }, Some(resync)) = (&error, &mut self.resync) {
-                    let device = resync.device.clone();
-                    let snapshot = resync.snapshot.clone();
-                    resync.running = Some(Box::pin(async move { device.collect(snapshot).await }));
+                if let Some(resync) = &mut self.resync
+                    && resync.mode != Resync::GapOnly
+                {
+                    resync.ready.clear();
+                    resync.running = Some(Box::pin(take_snapshot(
+                        resync.device.clone(),
+                        resync.snapshot.clone(),
+                    )));
                 }
-                Poll::Ready(Some(Err(error)))
+                Poll::Ready(Some(Ok(Change::Resumed { gap, cause })))
             }
+            Some(Err(error)) => Poll::Ready(Some(Err(error))),
         }
     }
 
     fn change(&mut self, row: ReplyResponse) -> Result<Change<T>> {
         let id = row.attributes.get_lossy(".id").map(|id| id.into_owned());
-        if let (Some(resync), Some(id)) = (&mut self.resync, &id) {
+        if let (Some(resync), Some(id)) = (&mut self.resync, &id)
+            && resync.mode == Resync::Reconcile
+        {
             if is_dead(&row) {
                 resync.known.remove(id);
             } else {
@@ -212,10 +302,30 @@ impl<T> Changes<T> {
     }
 }
 
-impl Resync {
-    /// Queues the snapshot's rows, then a `.dead` row for each item reported
-    /// before and absent from it.
+/// Takes `snapshot` until it succeeds, pausing between tries as the
+/// device's reconnect policy does; `None` once the device has given up.
+async fn take_snapshot(device: MikrotikDevice, snapshot: Command) -> Option<Vec<ReplyResponse>> {
+    let mut level = 0u32;
+    loop {
+        // A clone has a fresh tag: each try is a new command.
+        match device.collect(snapshot.clone()).await {
+            Ok(collected) => return Some(collected.into_rows()),
+            Err(_) if device.is_closed() => return None,
+            Err(_) => {}
+        }
+        device.retry_pause(level)?.await;
+        level = level.saturating_add(1);
+    }
+}
+
+impl Resyncer {
+    /// Queues the snapshot's rows, then (reconciling) a `.dead` row for each
+    /// item reported before and absent from it.
     fn reconcile(&mut self, rows: Vec<ReplyResponse>) {
+        if self.mode != Resync::Reconcile {
+            self.ready.extend(rows);
+            return;
+        }
         let now: HashSet<String> = rows
             .iter()
             .filter_map(|row| row.get(".id").map(str::to_owned))

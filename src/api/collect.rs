@@ -8,7 +8,7 @@ use crate::{Error, MikrotikDevice, Result};
 /// Everything a finished command returned: its `!re` rows and the `=ret=` of its `!done`.
 ///
 /// `!empty` (RouterOS 7.18+) and no rows at all look the same here: `rows` is empty.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Collected {
     /// The `!re` rows, in the order the router sent them.
@@ -16,6 +16,25 @@ pub struct Collected {
     /// The `=ret=` of `!done`: the new id after `add`, the count of
     /// `count-only`, a script's `:return` (`None` when the router sent none).
     pub ret: Option<String>,
+}
+
+/// `ret` is shown only when it is an id or a count (the
+/// [secrets policy](crate::protocol::secrets::ret_may_be_shown)): a `get`
+/// may have read a secret back.
+impl std::fmt::Debug for Collected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let ret = self.ret.as_deref().map(|ret| {
+            if crate::protocol::secrets::ret_may_be_shown(ret.as_bytes()) {
+                ret
+            } else {
+                "<redacted>"
+            }
+        });
+        f.debug_struct("Collected")
+            .field("rows", &self.rows)
+            .field("ret", &ret)
+            .finish()
+    }
 }
 
 impl Collected {

@@ -120,6 +120,65 @@ pub fn from_attributes_with<'de, T: de::Deserialize<'de>>(
     text: TextPolicy,
 ) -> Result<T> {
     T::deserialize(RowDeserializer { attributes, text })
+        .map_err(|error| keep_secrets_out(error, attributes))
+}
+
+/// A decode error quotes nothing it cannot be sure is not secret: an error
+/// without a key (raised after the row was read, as `#[serde(flatten)]`
+/// does) may quote any value of the row, and serde's reasons quote the
+/// value or list item that failed. So when the key is unknown or the row
+/// holds any secret (the [secrets policy](crate::protocol::secrets)),
+/// every quoted part of the reason is cut out, and so is every secret value
+/// and list item of the row wherever it appears.
+fn keep_secrets_out(error: Error, attributes: &RawAttributes) -> Error {
+    use crate::protocol::secrets;
+    let Error::Decode { key, value, reason } = error else {
+        return error;
+    };
+    let secrets: Vec<&[u8]> = attributes
+        .iter()
+        .filter(|(k, v)| !v.is_empty() && secrets::is_secret(None, k))
+        .map(|(_, v)| v)
+        .collect();
+    if key.is_some() && secrets.is_empty() {
+        return Error::Decode { key, value, reason };
+    }
+    let mut reason = without_quotes(&reason);
+    for secret in &secrets {
+        let items = secret.split(|&b| b == b',').filter(|i| i.len() > 1);
+        for part in std::iter::once(*secret).chain(items) {
+            let part = String::from_utf8_lossy(part);
+            reason = reason.replace(part.as_ref(), "<redacted>");
+        }
+    }
+    let value = value.filter(|v| {
+        key.is_some()
+            && !secrets
+                .iter()
+                .any(|s| String::from_utf8_lossy(s).contains(v.as_str()))
+    });
+    Error::Decode { key, value, reason }
+}
+
+/// `reason` with every part quoted in `"…"`, `` `…` `` or `'…'` (how serde
+/// quotes a value) replaced by `<redacted>`.
+fn without_quotes(reason: &str) -> String {
+    let mut out = String::with_capacity(reason.len());
+    let mut rest = reason;
+    while let Some(open) = rest.find(['"', '`', '\'']) {
+        let quote = rest[open..].chars().next().unwrap_or('"');
+        let after = &rest[open + 1..];
+        let Some(close) = after.find(quote) else {
+            break;
+        };
+        out.push_str(&rest[..open]);
+        out.push(quote);
+        out.push_str("<redacted>");
+        out.push(quote);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Deserializes one row: a struct or a map.

@@ -182,6 +182,8 @@ impl Menu {
     ///     match change? {
     ///         Change::Upsert(row) => println!("now {:?}", row.get("address")),
     ///         Change::Removed { id, .. } => println!("{id} removed"),
+    ///         // A reconnect: the events after it make the table whole again.
+    ///         Change::Resumed { gap, .. } => println!("resumed after {gap:?}"),
     ///     }
     /// }
     /// # Ok(()) }

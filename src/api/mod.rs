@@ -59,7 +59,7 @@ mod property;
 mod rows;
 mod text;
 
-pub use changes::{Change, Changes};
+pub use changes::{Change, Changes, Resync};
 pub use collect::Collected;
 #[cfg(feature = "serde")]
 pub use de::{from_attributes, from_attributes_with, from_reply, from_reply_with};

@@ -15,7 +15,7 @@
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -23,7 +23,7 @@ use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use async_channel::Receiver;
 use futures_util::Stream;
@@ -32,6 +32,7 @@ use uuid::Uuid;
 use super::deadlines::Deadlines;
 use super::queue::Entry;
 use super::read_buffer::ReadBuffer;
+use super::request::Origin;
 use super::routes::{Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
@@ -96,7 +97,16 @@ pub struct Connection<S> {
     /// With a supervisor only: a clone (fresh tag) of each resumable command
     /// by the tag it was sent with, to hand back at the end if still open.
     /// Entries of finished commands are pruned lazily.
-    resumable: HashMap<Uuid, Command>,
+    /// Each with the order it was sent in: they are handed back in that
+    /// order, so the supervisor re-sends them as they were first sent.
+    resumable: HashMap<Uuid, (u64, Command)>,
+    /// How many resumable commands were remembered so far (their order).
+    resumable_sent: u64,
+    /// With a supervisor only: commands forwarded by it whose bytes the
+    /// socket has not taken yet, with the write buffer's offset of their
+    /// first byte. At the end, one none of whose bytes reached the socket
+    /// was surely not run: it is handed back as never written.
+    unwritten: VecDeque<(u64, Uuid, Command)>,
     phase: Phase,
 }
 
@@ -140,6 +150,8 @@ impl<S: AsyncStream> Connection<S> {
             now,
             phase: Phase::Running,
             resumable: HashMap::new(),
+            resumable_sent: 0,
+            unwritten: VecDeque::new(),
         }
     }
 
@@ -236,7 +248,12 @@ impl<S: AsyncStream> Connection<S> {
                     }
                     let quit = CommandBuilder::new().command("/quit").build();
                     self.queue_sentence(quit.as_bytes(), false);
-                    let until = self.now.checked_add(self.options.close_linger);
+                    let linger = if self.shared.closes_at_once() {
+                        Duration::ZERO
+                    } else {
+                        self.options.close_linger
+                    };
+                    let until = self.now.checked_add(linger);
                     self.phase = Phase::Closing { until };
                     return true;
                 }
@@ -252,27 +269,46 @@ impl<S: AsyncStream> Connection<S> {
                 command,
                 replies,
                 policy,
+                origin,
             } => {
                 let tag = command.tag();
                 let trace = CommandTrace::start(&self.span, &command, policy, self.now);
-                // Register first: a fast router may answer before the write returns.
                 let counted = command.is_counted();
+                // A resumed command was counted as started on its first connection.
+                let first_start = origin != Origin::Resumed;
+                // Register first: a fast router may answer before the write returns.
                 if self
                     .routes
-                    .insert(tag, replies, policy, trace, counted)
+                    .insert(tag, replies, policy, trace, counted, first_start)
                     .is_err()
                 {
                     // Its tag is in flight: the stream got the error; write nothing.
                     return;
                 }
-                if let Some(after) = command.timeout().or(self.options.command_timeout) {
+                // The connection's deadline is for commands that finish: a
+                // streaming one (listen, follow, monitor, `interval=`) runs
+                // until cancelled, and keepalive tells a dead peer. Its own
+                // timeout still applies.
+                let default = self
+                    .options
+                    .command_timeout
+                    .filter(|_| !command.is_resumable());
+                if let Some(after) = command.timeout().or(default) {
                     self.deadlines.add(self.now, tag, after);
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
                 debug_assert!(self.routes.is_open(&tag), "registered before written");
-                if self.options.handback.is_some() && command.is_resumable() {
-                    self.remember_resumable(tag, command.clone());
+                if self.options.handback.is_some() && origin != Origin::Direct {
+                    if command.is_resumable() {
+                        self.remember_resumable(tag, command.clone());
+                    }
+                    let taken = self.write.taken_total();
+                    while self.unwritten.front().is_some_and(|(at, ..)| *at < taken) {
+                        self.unwritten.pop_front();
+                    }
+                    let at = self.write.queued_total();
+                    self.unwritten.push_back((at, tag, command.clone()));
                 }
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
@@ -290,7 +326,8 @@ impl<S: AsyncStream> Connection<S> {
             let routes = &self.routes;
             self.resumable.retain(|t, _| routes.is_open(t));
         }
-        self.resumable.insert(tag, again);
+        self.resumable_sent += 1;
+        self.resumable.insert(tag, (self.resumable_sent, again));
     }
 
     /// Queues one sentence for writing, counted and traced (by size only:
@@ -519,7 +556,32 @@ impl<S> Connection<S> {
         let mut wakes = Vec::new();
         let error_of_open = match &handback {
             Some(handback) => {
-                for (tag, command) in std::mem::take(&mut self.resumable) {
+                // Commands none of whose bytes reached the socket never ran:
+                // back as never written, sent on the next connection as they are.
+                // (Handed back after the resumable ones, which are older.)
+                let taken = self.write.taken_total();
+                let mut never_written = Vec::new();
+                for (at, tag, command) in std::mem::take(&mut self.unwritten) {
+                    if at < taken {
+                        continue;
+                    }
+                    let Some((replies, policy)) = self.routes.take_open(&tag) else {
+                        continue;
+                    };
+                    self.resumable.remove(&tag);
+                    never_written.push(Orphan {
+                        tag,
+                        command,
+                        replies,
+                        policy,
+                        written: false,
+                        counted: true,
+                    });
+                }
+                let mut resumable: Vec<_> =
+                    std::mem::take(&mut self.resumable).into_iter().collect();
+                resumable.sort_unstable_by_key(|(_, (order, _))| *order);
+                for (tag, (_, command)) in resumable {
                     let Some((replies, policy)) = self.routes.take_open(&tag) else {
                         continue;
                     };
@@ -529,7 +591,13 @@ impl<S> Connection<S> {
                         replies,
                         policy,
                         written: true,
+                        counted: true,
                     };
+                    if let Some(orphan) = handback.give(orphan) {
+                        orphan.replies.end_with(Err(error.clone()), &mut wakes);
+                    }
+                }
+                for orphan in never_written {
                     if let Some(orphan) = handback.give(orphan) {
                         orphan.replies.end_with(Err(error.clone()), &mut wakes);
                     }
@@ -546,6 +614,7 @@ impl<S> Connection<S> {
                 command,
                 replies,
                 policy,
+                origin,
             } = request
             else {
                 continue;
@@ -556,10 +625,13 @@ impl<S> Connection<S> {
                 replies,
                 policy,
                 written: false,
+                counted: origin == Origin::Resumed,
             };
+            // Only what the supervisor forwarded goes back to it: a request
+            // sent on this connection's own handle (its login) ends here.
             let unsent = match &handback {
-                Some(handback) => handback.give(orphan),
-                None => Some(orphan),
+                Some(handback) if origin != Origin::Direct => handback.give(orphan),
+                _ => Some(orphan),
             };
             if let Some(orphan) = unsent {
                 let item: Item = Err(error.clone());

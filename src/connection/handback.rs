@@ -4,7 +4,10 @@
 //! (the reconnect layer) may carry some commands over to the next session.
 //! Only the actor knows, at its end, which commands were never written and
 //! which resumable ones were still open, so it hands those back through this
-//! channel instead of ending their streams. Without a supervisor (the
+//! channel instead of ending their streams. Only requests the supervisor
+//! itself forwarded are handed back: a request sent on the connection's own
+//! handle (its `/login`) ends with the connection's error, as it would
+//! without a supervisor, since nobody would ever answer it. Without a supervisor (the
 //! default) nothing changes: every stream ends with the connection's error.
 
 use std::fmt;
@@ -29,6 +32,9 @@ pub(crate) struct Orphan {
     /// Whether the router may have seen the command: its stream then gets a
     /// gap marker before the replies of the new connection.
     pub(crate) written: bool,
+    /// Whether the counters already count it as started (a command sent
+    /// again after an earlier gap): its next send must not count it again.
+    pub(crate) counted: bool,
 }
 
 /// Where the actor sends its orphans (set by a supervisor in

@@ -72,6 +72,13 @@ impl ConnectionHandle {
         self.requests.close();
     }
 
+    /// [`close`](Self::close) without the linger: for a connection whose
+    /// login was abandoned, which has no session to end cleanly.
+    pub(crate) fn close_at_once(&self) {
+        self.shared.set_close_at_once();
+        self.requests.close();
+    }
+
     /// Completes when the connection has ended (at once if it has): for a
     /// supervisor that must notice the end without sending anything.
     pub fn closed(&self) -> impl std::future::Future<Output = ()> + Send + 'static {
@@ -171,6 +178,7 @@ pub(crate) fn submit(
         command,
         replies,
         policy,
+        origin: super::request::Origin::Direct,
     };
     requests
         .try_send(request)

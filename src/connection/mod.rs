@@ -34,7 +34,7 @@ pub use stream::ResponseStream;
 
 pub(crate) use handback::{Handback, Orphan};
 pub(crate) use queue::{QueueWriter, queue as reply_queue};
-pub(crate) use request::{Item, Request};
+pub(crate) use request::{Item, Origin, Request};
 pub(crate) use shared::Shared;
 
 use crate::runtime::{AsyncStream, Runtime};

@@ -70,7 +70,11 @@ pub struct ConnectionOptions {
     pub limits: DecoderLimits,
     /// The buffer policy of commands that do not choose their own.
     pub buffer: BufferPolicy,
-    /// The deadline of commands that do not set their own (`None`: no deadline).
+    /// The deadline of commands that do not set their own (`None`: no
+    /// deadline). It never applies to a streaming command (`listen`,
+    /// `monitor`, a `print` with `follow`, `follow-only` or `interval`:
+    /// [`Command::is_resumable`](crate::protocol::command::Command::is_resumable)),
+    /// which runs until cancelled; keepalive detects a dead peer under it.
     pub command_timeout: Option<Duration>,
     /// The application keepalive (`None`: off).
     pub keepalive: Option<Keepalive>,
@@ -93,6 +97,10 @@ pub struct ConnectionOptions {
     /// Set by a reconnecting device: the counters every one of its
     /// connections adds to, so a snapshot spans reconnects.
     pub(crate) counters: Option<std::sync::Arc<crate::observe::Counters>>,
+    /// Set under a fleet's connect limit: the slot this connection was
+    /// opened under, held (until the login releases it) for as long as the
+    /// connection lives, so its socket is closed before the slot is free.
+    pub(crate) connect_slot: Option<crate::runtime::ConnectSlot>,
 }
 
 impl Default for ConnectionOptions {
@@ -107,6 +115,7 @@ impl Default for ConnectionOptions {
             close_linger: Duration::from_secs(2),
             handback: None,
             counters: None,
+            connect_slot: None,
         }
     }
 }

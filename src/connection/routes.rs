@@ -261,6 +261,7 @@ impl Routes {
         policy: BufferPolicy,
         trace: CommandTrace,
         counted: bool,
+        first_start: bool,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -284,7 +285,7 @@ impl Routes {
                 counted,
             }),
         );
-        if counted {
+        if counted && first_start {
             self.shared.counters.command_started();
         }
         self.publish();

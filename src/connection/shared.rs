@@ -1,6 +1,6 @@
 //! State the actor publishes to device handles.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use std::sync::Mutex;
@@ -26,6 +26,10 @@ pub(crate) struct Shared {
     /// (`ConnectionHandle::closed`): a lock and a flag, not a channel, so an
     /// idle connection pays no allocation for it.
     ending: Mutex<Ending>,
+    /// Set by a login that was abandoned (failed, timed out, dropped): the
+    /// close skips the linger, as there is no session to end cleanly and
+    /// the socket must not outlive the slot it was opened under.
+    close_at_once: AtomicBool,
 }
 
 impl Default for Shared {
@@ -46,7 +50,16 @@ impl Shared {
             counters,
             span,
             ending: Mutex::new(Ending::default()),
+            close_at_once: AtomicBool::new(false),
         }
+    }
+
+    pub(crate) fn set_close_at_once(&self) {
+        self.close_at_once.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn closes_at_once(&self) -> bool {
+        self.close_at_once.load(Ordering::Acquire)
     }
 
     pub(crate) fn fail(&self, error: Error) {

@@ -25,6 +25,10 @@ pub(crate) struct WriteBuffer {
     needs_flush: bool,
     /// `buf` holds a secret: wipe it before it is freed or reused.
     sensitive: bool,
+    /// Bytes ever queued, and ever taken by the stream: a sentence queued
+    /// at offset `q` has reached the socket in part once `taken > q`.
+    queued_total: u64,
+    taken_total: u64,
 }
 
 impl WriteBuffer {
@@ -33,8 +37,19 @@ impl WriteBuffer {
         self.buf.len() - self.written
     }
 
+    /// The offset the next queued byte will have (see `taken_total`).
+    pub(crate) fn queued_total(&self) -> u64 {
+        self.queued_total
+    }
+
+    /// How many bytes the stream has taken so far.
+    pub(crate) fn taken_total(&self) -> u64 {
+        self.taken_total
+    }
+
     /// Queues `bytes`; `sensitive` when they carry a secret.
     pub(crate) fn push(&mut self, bytes: &[u8], sensitive: bool) {
+        self.queued_total += bytes.len() as u64;
         self.sensitive |= sensitive;
         if self.sensitive && self.buf.capacity() - self.buf.len() < bytes.len() {
             drop(grow_wiping(&mut self.buf, bytes.len()));
@@ -56,6 +71,7 @@ impl WriteBuffer {
                 Poll::Ready(Ok(0)) => return Err(io::Error::from(io::ErrorKind::WriteZero).into()),
                 Poll::Ready(Ok(n)) => {
                     self.written += n;
+                    self.taken_total += n as u64;
                     counters.sent(n);
                     progress = true;
                 }

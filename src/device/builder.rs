@@ -56,6 +56,13 @@ pub struct DeviceBuilder {
     fallbacks: Vec<String>,
     /// Ask the router's name after login, for the connection's span.
     trace_identity: bool,
+    /// A fleet's connect limit: every reconnect attempt holds one of its
+    /// slots while it connects and logs in.
+    reconnect_gate: Option<Arc<runtime::Limit>>,
+    /// The fleet's connect slot the first connection is opened under.
+    first_slot: Option<runtime::ConnectSlot>,
+    /// With a policy: a failed first connect is retried under it.
+    retry_first_connect: bool,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -92,6 +99,9 @@ impl DeviceBuilder {
             reconnect: None,
             fallbacks: Vec::new(),
             trace_identity: false,
+            reconnect_gate: None,
+            first_slot: None,
+            retry_first_connect: false,
         }
     }
 
@@ -118,10 +128,24 @@ impl DeviceBuilder {
     ///
     /// The first connection is still made by [`connect`](Self::connect),
     /// whose error (a refused login, a router that is down) is returned at
-    /// once. Not with [`connect_stream`](Self::connect_stream), which cannot
-    /// open your stream again.
+    /// once, unless [`retry_first_connect`](Self::retry_first_connect) says
+    /// otherwise. Not with [`connect_stream`](Self::connect_stream), which
+    /// cannot open your stream again.
     pub fn reconnect(mut self, policy: ReconnectPolicy) -> Self {
         self.reconnect = Some(policy);
+        self
+    }
+
+    /// With a [`reconnect`](Self::reconnect) policy: when the first connect
+    /// fails (the router is down, a timeout), [`connect`](Self::connect)
+    /// still returns a device, [`Reconnecting`](crate::ConnectionState::Reconnecting),
+    /// and the first connection is retried under the policy as a lost one
+    /// would be: a daemon needs no retry loop of its own. Commands sent
+    /// meanwhile wait for it. Default `false`: the first connect's error is
+    /// returned at once. A login refused by every address is returned at
+    /// once either way (a refused login is never retried).
+    pub fn retry_first_connect(mut self, retry: bool) -> Self {
+        self.retry_first_connect = retry;
         self
     }
 
@@ -175,6 +199,12 @@ impl DeviceBuilder {
     /// Deadline for commands that set none with
     /// [`Command::with_timeout`](crate::protocol::command::Command::with_timeout).
     /// A command past it ends with [`Error::Timeout`] and is cancelled on the router.
+    ///
+    /// It is for commands that finish: it never applies to a streaming
+    /// command (`listen`, `monitor`, a `print` with `follow`, `follow-only`
+    /// or `interval`; [`Command::is_resumable`](crate::protocol::command::Command::is_resumable)),
+    /// which runs until dropped however quiet it is. A dead router under a
+    /// stream is found by the [`keepalive`](Self::keepalive).
     pub fn command_timeout(mut self, timeout: impl Into<Option<Duration>>) -> Self {
         self.options.command_timeout = timeout.into();
         self
@@ -213,6 +243,20 @@ impl DeviceBuilder {
     #[cfg(feature = "_tls")]
     pub fn tls(mut self, options: crate::tls::TlsOptions) -> Self {
         self.tls = Some(options);
+        self
+    }
+
+    /// Opens the first connection under `slot` (a fleet's connect limit):
+    /// see [`runtime::ConnectSlot`].
+    pub(crate) fn first_connect_under(mut self, slot: runtime::ConnectSlot) -> Self {
+        self.first_slot = Some(slot);
+        self
+    }
+
+    /// Makes every reconnect attempt of the device wait for a slot of `gate`
+    /// (a fleet's connect limit) and hold it while it connects and logs in.
+    pub(crate) fn reconnects_under(mut self, gate: &Arc<runtime::Limit>) -> Self {
+        self.reconnect_gate = Some(Arc::clone(gate));
         self
     }
 
@@ -278,10 +322,10 @@ impl DeviceBuilder {
     pub async fn connect(self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
+        let mut first_options = self.options.clone();
+        first_options.connect_slot = self.first_slot.clone();
         let Some(policy) = self.reconnect.clone() else {
-            let handle = self
-                .open_any(&runtime, self.options.clone(), &mut refused)
-                .await?;
+            let handle = self.open_any(&runtime, first_options, &mut refused).await?;
             return Ok(MikrotikDevice::from(handle));
         };
         let orphanage = reconnect::Orphanage::new();
@@ -289,9 +333,13 @@ impl DeviceBuilder {
         options.handback = Some(orphanage.handback());
         let counters = Arc::<crate::observe::Counters>::default();
         options.counters = Some(Arc::clone(&counters));
-        let first = self
-            .open_any(&runtime, options.clone(), &mut refused)
-            .await?;
+        first_options.handback = options.handback.clone();
+        first_options.counters = options.counters.clone();
+        let first = match self.open_any(&runtime, first_options, &mut refused).await {
+            Ok(first) => Ok(first),
+            Err(error) if self.retry_first_connect && !refused.iter().all(|r| *r) => Err(error),
+            Err(error) => return Err(error),
+        };
         let command_timeout = self.options.command_timeout;
         let buffer = self.options.buffer;
         // The connectors own the builder, and so the password: it lives as
@@ -307,7 +355,12 @@ impl DeviceBuilder {
                     let runtime = Arc::clone(&runtime);
                     let mut options = options.clone();
                     options.handback = Some(handback);
+                    options.connect_slot = None;
                     Box::pin(async move {
+                        if let Some(gate) = &builder.reconnect_gate {
+                            let permit = Arc::clone(gate).acquire_owned().await;
+                            options.connect_slot = Some(runtime::ConnectSlot::new(permit));
+                        }
                         let handle = builder.open(at, &runtime, options).await;
                         if let Ok(handle) = &handle {
                             handle.counters().reconnected();
@@ -415,6 +468,7 @@ impl DeviceBuilder {
         options: ConnectionOptions,
     ) -> Result<ConnectionHandle> {
         let (stream, first_bytes) = KeepFirstBytes::watch(stream);
+        let slot = options.connect_slot.clone();
         let shared = connection::Shared::new(
             options.counters.clone().unwrap_or_default(),
             ConnectionSpan::new(&self.address, self.uses_tls()),
@@ -422,6 +476,9 @@ impl DeviceBuilder {
         let (handle, connection) =
             connection::new_observed(stream, Arc::clone(&runtime), options, shared);
         runtime.spawn(Box::pin(connection));
+        // Until the login succeeds, dropping or failing it closes the socket
+        // at once (a fleet's connect slot must not be freed while it lingers).
+        let abandon = AbandonUnlessLoggedIn(Some(handle.clone()));
         let device = MikrotikDevice::from(handle.clone());
         let deadline = self
             .login_timeout
@@ -452,7 +509,30 @@ impl DeviceBuilder {
         if self.trace_identity {
             super::identity::name_the_span(&handle, &*runtime).await;
         }
+        abandon.logged_in();
+        if let Some(slot) = &slot {
+            slot.release();
+        }
         Ok(handle)
+    }
+}
+
+/// Closes a connection at once, without the linger, unless its login
+/// succeeded: dropped with the login future (a deadline, a cancelled
+/// fleet job) or on a failed login.
+struct AbandonUnlessLoggedIn(Option<ConnectionHandle>);
+
+impl AbandonUnlessLoggedIn {
+    fn logged_in(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for AbandonUnlessLoggedIn {
+    fn drop(&mut self) {
+        if let Some(handle) = self.0.take() {
+            handle.close_at_once();
+        }
     }
 }
 

@@ -219,6 +219,19 @@ impl MikrotikDevice {
         matches!(self.link, Link::Supervised(_))
     }
 
+    /// The pause before retrying work on this device for the `level`-th
+    /// time (0 first), as its reconnect policy spaces attempts; `None`
+    /// without a policy (nothing is retried then).
+    pub(crate) fn retry_pause(
+        &self,
+        level: u32,
+    ) -> Option<impl std::future::Future<Output = ()> + Send + 'static> {
+        match &self.link {
+            Link::Supervised(supervised) => Some(supervised.pause(level)),
+            Link::Direct(_) => None,
+        }
+    }
+
     /// The state of the link to the router now. A device without a
     /// reconnect policy is [`Connected`](ConnectionState::Connected) until
     /// its connection ends, then [`Closed`](ConnectionState::Closed).
@@ -268,13 +281,18 @@ impl MikrotikDevice {
     /// Without it, the connection closes when every clone and every stream
     /// is dropped.
     pub async fn close(&self) {
+        self.close_now();
+        if let Link::Direct(connection) = &self.link {
+            connection.closed().await;
+        }
+    }
+
+    /// [`close`](Self::close) without waiting: asks for the close and returns.
+    pub(crate) fn close_now(&self) {
         // No new requests from any clone: the actor takes what is queued,
         // ends what still runs, then writes `/quit` and closes the stream.
         match &self.link {
-            Link::Direct(connection) => {
-                connection.close();
-                connection.closed().await;
-            }
+            Link::Direct(connection) => connection.close(),
             Link::Supervised(supervised) => supervised.close(),
         }
     }

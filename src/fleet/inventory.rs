@@ -39,35 +39,51 @@ impl Inventory {
 
     /// Reads routers from CSV text, one a line:
     /// `name,address,user,password[,tls]`. Blank lines, lines starting with
-    /// `#`, and a first line starting with `name,` (a header) are skipped.
-    /// A field may be quoted (`"a,b"`, with `""` for a quote).
+    /// `#`, a byte-order mark, and a header (the first record, if its first
+    /// field is `name`) are skipped. A field may be quoted (`"a,b"`, with
+    /// `""` for a quote; parsed by `csv-core`). Fields are trimmed of
+    /// surrounding spaces, except the password, which is taken exactly as
+    /// written (`" pw "` is a password with spaces, as it would be on the
+    /// builder).
     ///
     /// `tls` is empty, `no` or `plain` for the plain API; otherwise
     /// (features `tls` or `tls-aws-lc-rs`) `pin:<sha256 hex>` pins the
     /// router's certificate, `ca:<file>` trusts a CA from a PEM file, and
     /// `insecure` accepts any certificate.
     ///
-    /// Errors name the line and never quote a password.
+    /// Errors name the line (an empty or repeated name too) and never quote
+    /// a password.
     pub fn from_csv(text: &str) -> Result<Self> {
         let mut routers = Vec::new();
-        for (number, line) in text.lines().enumerate() {
-            let line = line.trim();
-            if line.is_empty()
-                || line.starts_with('#')
-                || (number == 0 && line.starts_with("name,"))
-            {
+        let mut lines = Vec::new();
+        for (index, (line, fields)) in csv_records(text)?.into_iter().enumerate() {
+            let at = |reason: &str| Error::Config(format!("CSV line {line}: {reason}"));
+            if index == 0 && fields.first().is_some_and(|f| f.trim() == "name") {
                 continue;
             }
-            let at = |reason: &str| Error::Config(format!("CSV line {}: {reason}", number + 1));
-            let fields = split_csv_line(line).ok_or_else(|| at("unclosed quote"))?;
             let [name, address, user, password, rest @ ..] = &fields[..] else {
                 return Err(at("expected name,address,user,password[,tls]"));
             };
             if rest.len() > 1 {
                 return Err(at("more than 5 fields"));
             }
+            let name = name.trim();
+            if name.is_empty() {
+                return Err(at("empty router name"));
+            }
+            if let Some(first) = lines
+                .iter()
+                .position(|(seen, _): &(String, u64)| seen == name)
+            {
+                let first = lines[first].1;
+                return Err(at(&format!(
+                    "router name {name:?} appears twice (first on line {first})"
+                )));
+            }
+            lines.push((name.to_owned(), line));
             let password = (!password.is_empty()).then_some(password.as_str());
-            let builder = MikrotikDevice::builder(address.as_str()).credentials(user, password);
+            let builder =
+                MikrotikDevice::builder(address.trim()).credentials(user.trim(), password);
             // A configuration error's reason, not its Display: that would
             // say "invalid configuration: " a second time.
             let builder =
@@ -75,7 +91,7 @@ impl Inventory {
                     Error::Config(reason) => at(&reason),
                     other => at(&other.to_string()),
                 })?;
-            routers.push((name.clone(), builder));
+            routers.push((name.to_owned(), builder));
         }
         Self::new(routers)
     }
@@ -149,32 +165,74 @@ fn with_tls(builder: DeviceBuilder, tls: &str) -> Result<DeviceBuilder> {
     }
 }
 
-/// Splits one CSV line into fields; `None` for an unclosed quote.
-fn split_csv_line(line: &str) -> Option<Vec<String>> {
-    let mut fields = Vec::new();
-    let mut field = String::new();
-    let mut chars = line.chars().peekable();
-    let mut quoted = false;
-    while let Some(c) = chars.next() {
-        match (c, quoted) {
-            ('"', true) if chars.peek() == Some(&'"') => {
-                chars.next();
-                field.push('"');
+/// The records of CSV text (after a byte-order mark; `#` comments and
+/// blank lines skipped), each with the line it ends on.
+fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>> {
+    use csv_core::{ReadRecordResult, ReaderBuilder};
+    let input = text.strip_prefix('\u{feff}').unwrap_or(text).as_bytes();
+    let mut reader = ReaderBuilder::new().comment(Some(b'#')).build();
+    // A record's fields never take more bytes than the text itself.
+    let mut output = vec![0u8; input.len().max(1)];
+    let mut ends = [0usize; 8];
+    let (mut pos, mut start, mut used, mut fields) = (0, 0, 0, 0);
+    let mut records = Vec::new();
+    loop {
+        let (result, read, wrote, ended) =
+            reader.read_record(&input[pos..], &mut output[used..], &mut ends[fields..]);
+        ends[fields..fields + ended]
+            .iter_mut()
+            .for_each(|end| *end += used);
+        (pos, used, fields) = (pos + read, used + wrote, fields + ended);
+        let line = line_of(input, pos);
+        match result {
+            // At the end of the text: the next call (with nothing) ends the record.
+            ReadRecordResult::InputEmpty => {}
+            ReadRecordResult::OutputFull | ReadRecordResult::OutputEndsFull => {
+                return Err(Error::Config(format!(
+                    "CSV line {line}: more than 5 fields"
+                )));
             }
-            ('"', true) => quoted = false,
-            ('"', false) if field.trim().is_empty() => {
-                field.clear();
-                quoted = true;
+            ReadRecordResult::Record => {
+                if unclosed_quote(&input[start..pos]) {
+                    return Err(Error::Config(format!("CSV line {line}: unclosed quote")));
+                }
+                let mut record = Vec::with_capacity(fields);
+                let mut from = 0;
+                for &end in &ends[..fields] {
+                    let field = String::from_utf8_lossy(&output[from..end]).into_owned();
+                    record.push(field);
+                    from = end;
+                }
+                let blank = record.len() == 1 && record[0].trim().is_empty();
+                if !blank {
+                    records.push((line, record));
+                }
+                (start, used, fields) = (pos, 0, 0);
             }
-            (',', false) => fields.push(std::mem::take(&mut field).trim().to_owned()),
-            (c, _) => field.push(c),
+            ReadRecordResult::End => return Ok(records),
         }
     }
-    if quoted {
-        return None;
+}
+
+/// The line (from 1) of the last byte before `pos`.
+fn line_of(input: &[u8], pos: usize) -> u64 {
+    let before = &input[..pos];
+    let newlines = before.iter().filter(|&&b| b == b'\n').count() as u64;
+    if before.ends_with(b"\n") {
+        newlines
+    } else {
+        newlines + 1
     }
-    fields.push(field.trim().to_owned());
-    Some(fields)
+}
+
+/// Whether a record's text (comment lines before it aside) leaves a quote open.
+fn unclosed_quote(raw: &[u8]) -> bool {
+    let quotes: usize = raw
+        .split(|&b| b == b'\n')
+        .filter(|line| !line.starts_with(b"#"))
+        .map(|line| line.iter().filter(|&&b| b == b'"').count())
+        .sum();
+    quotes % 2 == 1
 }
 
 #[cfg(test)]
@@ -190,11 +248,36 @@ mod tests {
                     edge-2, 10.0.0.2:8728 ,api,,plain\n";
         let inventory = Inventory::from_csv(text).unwrap();
         assert_eq!(inventory.names().collect::<Vec<_>>(), ["core-1", "edge-2"]);
+        let records = csv_records("a,\"pa,ss\"\"word\",\" pw \"\n").unwrap();
         assert_eq!(
-            split_csv_line("a,\"pa,ss\"\"word\",c").unwrap(),
-            ["a", "pa,ss\"word", "c"]
+            records,
+            [(1, vec!["a".into(), "pa,ss\"word".into(), " pw ".into()])]
         );
-        assert!(split_csv_line("a,\"open").is_none());
+        let error = Inventory::from_csv("a,b,c,\"open\n").unwrap_err();
+        assert!(error.to_string().contains("unclosed quote"), "{error}");
+    }
+
+    #[test]
+    fn a_header_after_a_bom_or_a_comment_is_a_header() {
+        for text in [
+            "\u{feff}name,address,user,password\nr1,a,u,p\n",
+            "# routers\nname,address,user,password\nr1,a,u,p\n",
+        ] {
+            let inventory = Inventory::from_csv(text).unwrap();
+            assert_eq!(inventory.names().collect::<Vec<_>>(), ["r1"], "{text:?}");
+        }
+    }
+
+    #[test]
+    fn empty_and_repeated_names_name_their_line() {
+        let error = Inventory::from_csv("r1,a,u,p\n,b,u,p\n").unwrap_err();
+        assert!(error.to_string().contains("line 2"), "{error}");
+        let error = Inventory::from_csv("r1,a,u,p\n# c\nr2,a,u,p\nr1,b,u,p\n").unwrap_err();
+        let message = error.to_string();
+        assert!(
+            message.contains("line 4") && message.contains("line 1"),
+            "{message}"
+        );
     }
 
     #[test]

@@ -51,7 +51,6 @@ mod builder;
 mod commands;
 mod handle;
 mod inventory;
-mod limit;
 mod pool;
 mod progress;
 mod runner;

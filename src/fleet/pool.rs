@@ -10,8 +10,7 @@ use std::time::{Duration, Instant};
 
 use futures_util::lock::Mutex as AsyncMutex;
 
-use super::limit::Limit;
-use crate::runtime::{self, Runtime};
+use crate::runtime::{self, Limit, Runtime};
 use crate::{DeviceBuilder, Error, MikrotikDevice, Result};
 
 /// "No deadline" in [`Pool::reaper_due`].
@@ -28,6 +27,9 @@ pub(crate) struct Router {
     busy: AtomicUsize,
     /// When the last job ended, in nanoseconds since [`Pool::epoch`].
     idle_since: AtomicU64,
+    /// Whether `device` holds a connection (read without its lock, which
+    /// a connect in progress holds).
+    open: AtomicBool,
 }
 
 /// Every router of a fleet and the limits they share.
@@ -35,7 +37,9 @@ pub(crate) struct Router {
 pub(crate) struct Pool {
     pub(crate) routers: Vec<Router>,
     pub(crate) runtime: Arc<dyn Runtime>,
-    connects: Limit,
+    /// The connect limit: held by each first connect here, and by every
+    /// reconnect attempt of a device's supervisor (see `reconnects_under`).
+    connects: Arc<Limit>,
     epoch: Instant,
     /// When the reaper will next look, in nanoseconds since `epoch`.
     reaper_due: AtomicU64,
@@ -79,19 +83,23 @@ impl Pool {
     ) -> Arc<Self> {
         let (wake_reaper, woken) = async_channel::bounded(1);
         let epoch = runtime.now();
+        let connects = Arc::new(Limit::new(connect_limit));
         let pool = Arc::new(Self {
             routers: routers
                 .into_iter()
                 .map(|(name, builder)| Router {
                     name,
-                    builder: builder.runtime_if_unset(&runtime),
+                    builder: builder
+                        .runtime_if_unset(&runtime)
+                        .reconnects_under(&connects),
                     device: AsyncMutex::new(None),
                     busy: AtomicUsize::new(0),
                     idle_since: AtomicU64::new(0),
+                    open: AtomicBool::new(false),
                 })
                 .collect(),
             runtime: Arc::clone(&runtime),
-            connects: Limit::new(connect_limit),
+            connects,
             epoch,
             reaper_due: AtomicU64::new(NOT_ARMED),
             wake_reaper,
@@ -141,12 +149,22 @@ impl Pool {
             return (self.runtime.now(), Ok(device.clone()));
         }
         *slot = None;
-        let _permit = self.connects.acquire().await;
+        router.open.store(false, Ordering::Release);
+        // Held until the login succeeds or, failing that, until the
+        // connection opened under it has closed its socket.
+        let connect_slot =
+            runtime::ConnectSlot::new(Arc::clone(&self.connects).acquire_owned().await);
         let started = self.runtime.now();
         let deadline = limit.and_then(|limit| started.checked_add(limit));
         // Boxed: the connect is large, and only `connect_limit` of them exist
         // at once, while every router's job future waits with its own state.
-        let connect = Box::pin(router.builder.clone().connect());
+        let connect = Box::pin(
+            router
+                .builder
+                .clone()
+                .first_connect_under(connect_slot)
+                .connect(),
+        );
         let result = runtime::with_deadline(&*self.runtime, deadline, connect, || {
             Err(router_timeout(limit))
         })
@@ -154,14 +172,29 @@ impl Pool {
         if let Ok(device) = &result {
             self.opened.fetch_add(1, Ordering::Relaxed);
             *slot = Some(device.clone());
+            router.open.store(true, Ordering::Release);
         }
         (started, result)
     }
 
+    /// Closes the connection of a leased router (its job ran out of its
+    /// deadline), whoever else uses it: the next job opens a new one.
+    pub(crate) fn discard(&self, lease: &Lease) {
+        let router = &self.routers[lease.index];
+        if let Some(mut slot) = router.device.try_lock()
+            && let Some(device) = slot.take()
+        {
+            router.open.store(false, Ordering::Release);
+            device.close_now();
+        }
+    }
+
     /// Drops router `index`'s connection unless someone holds its slot.
     fn close(&self, index: usize) {
-        if let Some(mut slot) = self.routers[index].device.try_lock() {
+        let router = &self.routers[index];
+        if let Some(mut slot) = router.device.try_lock() {
             slot.take();
+            router.open.store(false, Ordering::Release);
         }
     }
 
@@ -187,6 +220,7 @@ impl Pool {
                 .saturating_add(idle);
             if due <= now || slot.as_ref().is_some_and(MikrotikDevice::is_closed) {
                 slot.take();
+                router.open.store(false, Ordering::Release);
             } else {
                 next = Some(next.map_or(due, |n| n.min(due)));
             }
@@ -194,14 +228,14 @@ impl Pool {
         next
     }
 
-    /// Connections open now.
+    /// Connections open now: pooled and not ended (one being opened is
+    /// not counted until its login succeeded).
     pub(crate) fn open_connections(&self) -> usize {
         self.routers
             .iter()
-            .filter(|r| {
-                r.device
-                    .try_lock()
-                    .is_none_or(|slot| slot.as_ref().is_some_and(|d| !d.is_closed()))
+            .filter(|r| match r.device.try_lock() {
+                Some(slot) => slot.as_ref().is_some_and(|d| !d.is_closed()),
+                None => r.open.load(Ordering::Acquire),
             })
             .count()
     }

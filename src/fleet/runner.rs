@@ -16,8 +16,8 @@ use super::pool::{Pool, router_timeout};
 use super::progress::Ending;
 use super::{Fleet, Progress, ProgressSnapshot, Summary};
 use crate::observe::trace;
-use crate::runtime;
-use crate::{MikrotikDevice, Result};
+use crate::runtime::{self, Limit};
+use crate::{Error, MikrotikDevice, Result};
 
 /// How one router's job ended.
 #[derive(Debug)]
@@ -40,8 +40,9 @@ type Callback = Box<dyn FnMut(ProgressSnapshot) + Send>;
 /// The results of a [`Fleet::run`], as a [`Stream`] in the order routers
 /// finish: a slow or silent router holds back only its own result.
 ///
-/// The routers are worked on by a task of the fleet's runtime, whether or
-/// not the stream is being read, so a slow reader delays no connect, login
+/// Each router is worked on by a task of its own on the fleet's runtime
+/// (at most the job limit at once, so a multi-threaded runtime runs them on
+/// every worker), whether or not the stream is being read, so a slow reader delays no connect, login
 /// or deadline; results wait in the stream until read. Dropping the stream
 /// stops the run: the routers still running are dropped and their commands
 /// cancelled on the routers. A job that panics panics the reader of the
@@ -167,15 +168,11 @@ impl Fleet {
         let job = Arc::new(job);
         let limit = self.deadline;
         let runtime = Arc::clone(&pool.runtime);
-        let results = futures_util::stream::iter(0..total)
-            .map(move |index| {
-                let router = one_router(Arc::clone(&pool), index, Arc::clone(&job), limit);
-                AssertUnwindSafe(router).catch_unwind()
-            })
-            .buffer_unordered(self.job_limit);
+        let jobs = Arc::new(Limit::new(self.job_limit));
         let (finished, read) = async_channel::unbounded();
         let (stop, stopped) = async_channel::bounded(1);
-        runtime.spawn(Box::pin(drive(results, finished, stopped)));
+        let dispatch = dispatch(pool, job, limit, jobs, finished, stopped);
+        runtime.spawn(Box::pin(dispatch));
         Run {
             results: Box::pin(read),
             _stop: stop,
@@ -185,33 +182,54 @@ impl Fleet {
     }
 }
 
-/// Runs the routers of a run, handing each result to the run's stream as it
-/// comes; ends when all are done, the stream is dropped, or a job panics.
-async fn drive<T>(
-    results: impl Stream<Item = Finished<T>>,
+/// Starts one task per router, at most `jobs` at once, so that a fleet's
+/// jobs run on every worker of a multi-threaded runtime; each hands its
+/// result to the run's stream as it ends (the stream ends once every task
+/// has). Stops starting tasks, and every running one drops its job (whose
+/// commands are cancelled on the routers), once the run is dropped.
+async fn dispatch<T, F, Fut>(
+    pool: Arc<Pool>,
+    job: Arc<F>,
+    limit: Option<Duration>,
+    jobs: Arc<Limit>,
     finished: async_channel::Sender<Finished<T>>,
     stopped: async_channel::Receiver<()>,
-) {
-    let mut results = std::pin::pin!(results);
+) where
+    F: Fn(Arc<str>, MikrotikDevice) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<T>> + Send + 'static,
+    T: Send + 'static,
+{
+    let runtime = Arc::clone(&pool.runtime);
+    for index in 0..pool.routers.len() {
+        let Some(slot) = unless_stopped(&stopped, Arc::clone(&jobs).acquire_owned()).await else {
+            return;
+        };
+        let router = one_router(Arc::clone(&pool), index, Arc::clone(&job), limit);
+        let (finished, stopped) = (finished.clone(), stopped.clone());
+        runtime.spawn(Box::pin(async move {
+            let _slot = slot;
+            let router = AssertUnwindSafe(router).catch_unwind();
+            if let Some(result) = unless_stopped(&stopped, router).await {
+                let _ = finished.try_send(result);
+            }
+        }));
+    }
+}
+
+/// `work`'s output, or `None` once the run was dropped (its stop channel closed).
+async fn unless_stopped<T>(
+    stopped: &async_channel::Receiver<()>,
+    work: impl Future<Output = T>,
+) -> Option<T> {
+    let mut work = std::pin::pin!(work);
     let mut stop = std::pin::pin!(stopped.recv());
     std::future::poll_fn(|cx| {
-        loop {
-            if stop.as_mut().poll(cx).is_ready() {
-                return Poll::Ready(());
-            }
-            match results.as_mut().poll_next(cx) {
-                Poll::Ready(Some(result)) => {
-                    let panicked = result.is_err();
-                    if finished.try_send(result).is_err() || panicked {
-                        return Poll::Ready(());
-                    }
-                }
-                Poll::Ready(None) => return Poll::Ready(()),
-                Poll::Pending => return Poll::Pending,
-            }
+        if stop.as_mut().poll(cx).is_ready() {
+            return Poll::Ready(None);
         }
+        work.as_mut().poll(cx).map(Some)
     })
-    .await;
+    .await
 }
 
 async fn one_router<T, F, Fut>(
@@ -230,13 +248,25 @@ where
     let result = match device {
         Ok(device) => {
             let deadline = limit.and_then(|limit| started.checked_add(limit));
-            runtime::with_deadline(
+            let result = runtime::with_deadline(
                 &*pool.runtime,
                 deadline,
                 job(Arc::clone(&name), device),
                 || Err(router_timeout(limit)),
             )
-            .await
+            .await;
+            // A router that ran out of its deadline is suspect (hung, or
+            // its link is): its connection is closed, not pooled.
+            if matches!(
+                &result,
+                Err(Error::Timeout {
+                    what: crate::TimeoutKind::Router,
+                    ..
+                })
+            ) {
+                pool.discard(&lease);
+            }
+            result
         }
         Err(error) => Err(error),
     };

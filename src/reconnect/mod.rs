@@ -12,7 +12,7 @@ mod policy;
 mod state;
 mod supervisor;
 
-pub use policy::ReconnectPolicy;
+pub use policy::{MIN_DELAY, MIN_REFUSED_RETRY, ReconnectPolicy};
 pub use state::{ConnectionState, StateChanges};
 
 pub(crate) use state::StateCell;

@@ -2,13 +2,25 @@
 
 use std::time::Duration;
 
+/// The shortest delay before any attempt, whatever the policy says: an
+/// `initial_delay(0)` (or a jitter draw of zero) must never make the
+/// supervisor spin on a router that refuses connections at once.
+pub const MIN_DELAY: Duration = Duration::from_millis(1);
+
+/// The shortest interval between logins tried again after every address
+/// refused one ([`ReconnectPolicy::retry_refused_logins`]): slow enough
+/// never to hammer a router (or its RADIUS server) with failing logins.
+pub const MIN_REFUSED_RETRY: Duration = Duration::from_secs(1);
+
 /// How a device reconnects after its connection is lost (see
 /// [`DeviceBuilder::reconnect`](crate::DeviceBuilder::reconnect)).
 ///
 /// The delay before an attempt is drawn from `0..=cap` ("full jitter", so
 /// that many clients cut off together do not come back together), where
 /// `cap` starts at [`initial_delay`](Self::initial_delay) and doubles with
-/// every attempt up to [`max_delay`](Self::max_delay). The doubling goes on
+/// every attempt up to [`max_delay`](Self::max_delay); no delay is ever
+/// shorter than [`MIN_DELAY`] (so `initial_delay(0)` starts the doubling
+/// there instead of spinning). The doubling goes on
 /// across connections that fail soon after they were made (a flapping link
 /// is not hammered) and starts over once a connection has stayed up for
 /// [`reset_after`](Self::reset_after).
@@ -34,6 +46,7 @@ pub struct ReconnectPolicy {
     pub(crate) max_attempts: Option<u32>,
     pub(crate) max_total: Option<Duration>,
     pub(crate) queue_capacity: usize,
+    pub(crate) refused_retry: Option<Duration>,
 }
 
 impl Default for ReconnectPolicy {
@@ -46,6 +59,7 @@ impl Default for ReconnectPolicy {
             max_attempts: None,
             max_total: None,
             queue_capacity: 1024,
+            refused_retry: None,
         }
     }
 }
@@ -105,15 +119,29 @@ impl ReconnectPolicy {
         self
     }
 
+    /// Keeps trying after every address refused the login, one attempt
+    /// every `every` (at least [`MIN_REFUSED_RETRY`]), instead of closing
+    /// the device with [`Error::Authentication`](crate::Error::Authentication)
+    /// (the default: a refused login is never retried). For passwords that
+    /// may be rotated back, or a RADIUS server that may be briefly down.
+    /// Meanwhile the state is [`Reconnecting`](super::ConnectionState::Reconnecting)
+    /// with the refusal as its `last_error`, and commands wait as in any
+    /// outage (bounded by their deadlines and the queue).
+    pub fn retry_refused_logins(mut self, every: Duration) -> Self {
+        self.refused_retry = Some(every.max(MIN_REFUSED_RETRY));
+        self
+    }
+
     /// The cap of the delay at backoff `level` (0 after a healthy
     /// connection, one more per attempt): `initial × 2^level`, at most
-    /// [`max_delay`](Self::max_delay).
+    /// [`max_delay`](Self::max_delay), and never below [`MIN_DELAY`].
     pub fn delay_cap(&self, level: u32) -> Duration {
         let factor = 1u32.checked_shl(level.min(31)).unwrap_or(u32::MAX);
         self.initial_delay
+            .max(MIN_DELAY)
             .checked_mul(factor)
             .unwrap_or(Duration::MAX)
-            .min(self.max_delay)
+            .min(self.max_delay.max(MIN_DELAY))
     }
 
     /// The delay at `level`, with `random` (any 64 bits) choosing a point
@@ -126,7 +154,7 @@ impl ReconnectPolicy {
         let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
         // `random % (nanos + 1)`, widened so that `nanos == u64::MAX` fits.
         let point = (u128::from(random) % (u128::from(nanos) + 1)) as u64;
-        Duration::from_nanos(point)
+        Duration::from_nanos(point).max(MIN_DELAY)
     }
 
     /// Whether an attempt starting `since_loss` after the loss, as attempt
@@ -163,7 +191,7 @@ mod tests {
             .max_delay(Duration::from_secs(8));
         for level in 0..6 {
             let cap = policy.delay_cap(level);
-            assert_eq!(policy.delay(level, 0), Duration::ZERO);
+            assert_eq!(policy.delay(level, 0), MIN_DELAY, "never below the floor");
             assert!(policy.delay(level, u64::MAX) <= cap);
             let nanos = u64::try_from(cap.as_nanos()).unwrap();
             assert_eq!(
@@ -188,6 +216,20 @@ mod tests {
             .initial_delay(Duration::from_secs(2));
         assert_eq!(policy.delay(0, 777), Duration::from_secs(2));
         assert_eq!(policy.delay(2, 777), Duration::from_secs(8));
+    }
+
+    #[test]
+    fn a_zero_delay_never_spins() {
+        let policy = ReconnectPolicy::new()
+            .initial_delay(Duration::ZERO)
+            .max_delay(Duration::ZERO);
+        for level in 0..40 {
+            for random in [0, 1, u64::MAX / 2, u64::MAX] {
+                assert!(policy.delay(level, random) >= MIN_DELAY, "level {level}");
+            }
+        }
+        let doubling = ReconnectPolicy::new().initial_delay(Duration::ZERO);
+        assert_eq!(doubling.delay_cap(3), 8 * MIN_DELAY);
     }
 
     #[test]

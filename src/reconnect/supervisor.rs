@@ -18,6 +18,30 @@
 //! It knows nothing of addresses, TLS or logins: the device layer gives it
 //! one connector per address, each a closure that opens and logs in a new
 //! connection.
+//!
+//! It is one state machine (`Phase`); `Supervisor::enter` is the only
+//! place a transition happens, and so the only place the published
+//! [`ConnectionState`] is written (each transition reported once):
+//!
+//! ```text
+//!              loss (orphans taken back)
+//!   Connected ──────────────────────────────> Backoff { attempt: 1 }
+//!       ^                                        │ timer
+//!       │ logged in                              v
+//!       └─────────────────────────────────── Connecting { attempt }
+//!                                                │ every address failed
+//!                      Backoff { attempt + 1 } <─┘
+//!
+//!   any phase ──> Closed { error }   (final)
+//!     every handle and stream dropped: Error::Closed
+//!     the policy allows no more attempts: Error::GaveUp
+//!     every address refused the login: Error::Authentication
+//!     the supervisor itself dropped (runtime shut down): Error::Closed
+//! ```
+//!
+//! Entering `Closed` ends every command the supervisor holds with the error,
+//! and its `Drop` enters `Closed` if the task is dropped before, so a
+//! watcher or a stream never waits on a supervisor that is gone.
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
@@ -33,9 +57,10 @@ use uuid::Uuid;
 
 use super::{ConnectionState, ReconnectPolicy, StateCell, StateChanges};
 use crate::connection::{
-    BufferPolicy, ConnectionHandle, Handback, Item, Orphan, QueueWriter, Request, ResponseStream,
-    refuse_misbuilt, submit,
+    BufferPolicy, ConnectionHandle, Handback, Item, Origin, Orphan, QueueWriter, Request,
+    ResponseStream, refuse_misbuilt, submit,
 };
+use crate::observe::Outcome;
 use crate::observe::trace::{self, ConnectionSpan};
 use crate::protocol::command::Command;
 use crate::runtime::{BoxFuture, Runtime, Timer};
@@ -70,6 +95,9 @@ pub(crate) struct Supervised {
     link: Arc<Link>,
     buffer: BufferPolicy,
     counters: Arc<crate::observe::Counters>,
+    /// For the pauses of work retried above it (a resync's snapshot).
+    runtime: Arc<dyn Runtime>,
+    policy: ReconnectPolicy,
 }
 
 impl fmt::Debug for Supervised {
@@ -102,6 +130,19 @@ impl Supervised {
 
     pub(crate) fn state(&self) -> ConnectionState {
         self.link.state.get()
+    }
+
+    /// Waits as the policy waits before attempt `level + 1` of a
+    /// reconnect: the pause of work above the device that is retried (a
+    /// resync's snapshot) while the device goes on.
+    pub(crate) fn pause(&self, level: u32) -> impl Future<Output = ()> + Send + 'static {
+        let delay = self.policy.delay(level, random());
+        let now = self.runtime.now();
+        let mut timer = now.checked_add(delay).map(|at| self.runtime.timer(at));
+        std::future::poll_fn(move |cx| match &mut timer {
+            Some(timer) => timer.as_mut().poll_expired(cx),
+            None => Poll::Pending,
+        })
     }
 
     /// Stops the supervisor (no new requests from any clone) and closes the
@@ -183,44 +224,134 @@ pub(crate) struct Plan {
     pub(crate) span: ConnectionSpan,
 }
 
-/// Spawns the supervisor of `first` (made with `orphanage.handback()`).
-pub(crate) fn spawn(plan: Plan, orphanage: Orphanage, first: ConnectionHandle) -> Supervised {
+/// Spawns the supervisor of `first` (made with `orphanage.handback()`), or,
+/// if the first connect failed (`retry_first_connect`), of no connection
+/// yet: it starts in the backoff before its first attempt.
+pub(crate) fn spawn(
+    plan: Plan,
+    orphanage: Orphanage,
+    first: Result<ConnectionHandle, Error>,
+) -> Supervised {
     let (requests, incoming) = async_channel::unbounded();
+    let now = plan.runtime.now();
+    let (phase, level) = match first {
+        Ok(handle) => (Phase::Connected { since: now, handle }, 0),
+        Err(last_error) => {
+            let delay = plan.policy.delay(0, random());
+            let backoff = Phase::Backoff {
+                attempt: 1,
+                until: now.checked_add(delay),
+                delay,
+                last_error,
+            };
+            (backoff, 1)
+        }
+    };
+    let current = match &phase {
+        Phase::Connected { handle, .. } => Some(handle.clone()),
+        _ => None,
+    };
+    // The first state is the phase it starts in, published once.
     let link = Arc::new(Link {
-        state: Arc::new(StateCell::new(ConnectionState::Connected)),
-        current: Mutex::new(Some(first.clone())),
+        state: Arc::new(StateCell::new(phase.published())),
+        current: Mutex::new(current),
     });
     let supervisor = Supervisor {
         runtime: Arc::clone(&plan.runtime),
         refused: plan.refused,
         connectors: plan.connectors,
-        policy: plan.policy,
+        policy: plan.policy.clone(),
         command_timeout: plan.command_timeout,
         requests: Box::pin(incoming),
         orphanage,
         link: Arc::clone(&link),
+        counters: Arc::clone(&plan.counters),
+        phase,
         waiting: VecDeque::new(),
         by_user: HashMap::new(),
         by_current: HashMap::new(),
-        level: 0,
-        lost_at: plan.runtime.now(),
+        level,
+        lost_at: now,
         span: plan.span,
     };
-    plan.runtime.spawn(Box::pin(supervisor.run(first)));
+    plan.runtime.spawn(Box::pin(supervisor.run()));
     Supervised {
         requests,
         link,
         buffer: plan.buffer,
         counters: plan.counters,
+        runtime: plan.runtime,
+        policy: plan.policy,
     }
 }
 
-/// Why the supervisor stops.
+/// The supervisor's state. [`Supervisor::enter`] is the only place it
+/// changes, and the only place the published [`ConnectionState`] and the
+/// device's view of the current connection are written.
+enum Phase {
+    /// Logged in on `handle` since `since`: requests are forwarded to it.
+    Connected {
+        handle: ConnectionHandle,
+        since: Instant,
+    },
+    /// Waiting `delay` (until `until`; `None`: too far to represent) before
+    /// attempt number `attempt` of this outage.
+    Backoff {
+        attempt: u32,
+        until: Option<Instant>,
+        delay: Duration,
+        last_error: Error,
+    },
+    /// Attempt number `attempt`: every address not refused, in order.
+    Connecting { attempt: u32, last_error: Error },
+    /// Final: every command it held ended with `error`.
+    Closed { error: Error },
+}
+
+impl Phase {
+    /// What the device's handles see of this phase.
+    fn published(&self) -> ConnectionState {
+        match self {
+            Phase::Connected { .. } => ConnectionState::Connected,
+            Phase::Backoff {
+                attempt,
+                delay,
+                last_error,
+                ..
+            } => ConnectionState::Reconnecting {
+                attempt: *attempt,
+                last_error: last_error.clone(),
+                next_attempt_in: *delay,
+            },
+            Phase::Connecting {
+                attempt,
+                last_error,
+            } => ConnectionState::Reconnecting {
+                attempt: *attempt,
+                last_error: last_error.clone(),
+                next_attempt_in: Duration::ZERO,
+            },
+            Phase::Closed { error } => ConnectionState::Closed {
+                error: error.clone(),
+            },
+        }
+    }
+}
+
+/// Why the supervisor stops while waiting for something else.
 enum Stop {
     /// Every handle and stream was dropped.
     AllGone,
-    /// Final: a refused login, or the policy gave up.
-    Final(Error),
+}
+
+impl Stop {
+    fn into_phase(self) -> Phase {
+        match self {
+            Stop::AllGone => Phase::Closed {
+                error: Error::Closed,
+            },
+        }
+    }
 }
 
 /// A command waiting for the next connection.
@@ -234,6 +365,9 @@ struct Waiting {
     deadline: Option<(Instant, Duration)>,
     /// For a resumed command: the loss to report in its gap marker.
     gap: Option<Arc<Error>>,
+    /// Already counted as started (it ran on an earlier connection): its
+    /// end here must be counted, its next send must not count a start.
+    counted: bool,
 }
 
 struct Supervisor {
@@ -246,6 +380,8 @@ struct Supervisor {
     requests: Pin<Box<Receiver<Request>>>,
     orphanage: Orphanage,
     link: Arc<Link>,
+    counters: Arc<crate::observe::Counters>,
+    phase: Phase,
     waiting: VecDeque<Waiting>,
     /// Resumed commands: the tag each has on the current connection, by the
     /// tag its stream knows, and back. Rebuilt at every loss from the orphans.
@@ -259,30 +395,82 @@ struct Supervisor {
 }
 
 impl Supervisor {
-    async fn run(mut self, first: ConnectionHandle) {
-        let mut current = first;
-        let stop = loop {
-            let up_since = self.runtime.now();
-            *self.link.current() = Some(current.clone());
-            self.link.state.set(ConnectionState::Connected);
-            self.flush(&current);
-            let cause = match self.serve(&current).await {
-                Ok(cause) => cause,
-                Err(stop) => break stop,
+    /// Runs the state machine until [`Phase::Closed`]: each arm does the
+    /// work of one phase and returns the next, which `enter` makes current.
+    async fn run(mut self) {
+        loop {
+            let next = match &self.phase {
+                Phase::Connected { handle, since } => {
+                    let (handle, since) = (handle.clone(), *since);
+                    match self.serve(&handle).await {
+                        Ok(cause) => {
+                            drop(handle);
+                            self.lost(cause, since)
+                        }
+                        Err(stop) => stop.into_phase(),
+                    }
+                }
+                Phase::Backoff {
+                    attempt,
+                    until,
+                    last_error,
+                    ..
+                } => {
+                    let (attempt, until, last_error) = (*attempt, *until, last_error.clone());
+                    match self.wait(until, std::future::pending::<()>()).await {
+                        Ok(_) => Phase::Connecting {
+                            attempt,
+                            last_error,
+                        },
+                        Err(stop) => stop.into_phase(),
+                    }
+                }
+                Phase::Connecting {
+                    attempt,
+                    last_error,
+                } => {
+                    let (attempt, last_error) = (*attempt, last_error.clone());
+                    self.attempt(attempt, last_error).await
+                }
+                Phase::Closed { .. } => return,
             };
-            self.lost_at = self.runtime.now();
-            if self.lost_at.saturating_duration_since(up_since) >= self.policy.reset_after {
-                self.level = 0;
-            }
-            *self.link.current() = None;
-            drop(current);
-            self.take_orphans(&cause);
-            match self.reconnect(cause).await {
-                Ok(next) => current = next,
-                Err(stop) => break stop,
-            }
+            self.enter(next);
+        }
+    }
+
+    /// The one transition: makes `next` the phase, publishes it, and does
+    /// what entering it means (forward the waiting commands on a new
+    /// connection; end every command held when closed). `Closed` is final.
+    fn enter(&mut self, next: Phase) {
+        if matches!(self.phase, Phase::Closed { .. }) {
+            return;
+        }
+        self.phase = next;
+        *self.link.current() = match &self.phase {
+            Phase::Connected { handle, .. } => Some(handle.clone()),
+            _ => None,
         };
-        self.stop(stop);
+        if let Phase::Backoff {
+            attempt,
+            delay,
+            last_error,
+            ..
+        } = &self.phase
+        {
+            trace::reconnect_attempt(&self.span, *attempt, *delay, last_error);
+        }
+        self.link.state.set(self.phase.published());
+        match &self.phase {
+            Phase::Connected { handle, .. } => {
+                let handle = handle.clone();
+                self.flush(&handle);
+            }
+            Phase::Closed { error } => {
+                let error = error.clone();
+                self.end_everything(&error);
+            }
+            Phase::Backoff { .. } | Phase::Connecting { .. } => {}
+        }
     }
 
     /// Passes requests to `current` until it ends (its error) or every
@@ -296,12 +484,24 @@ impl Supervisor {
                         let tag = self.by_user.get(&tag).copied().unwrap_or(tag);
                         let _ = current.forward(Request::Cancel { tag });
                     }
-                    Poll::Ready(Some(send)) => {
+                    Poll::Ready(Some(Request::Send {
+                        command,
+                        replies,
+                        policy,
+                        ..
+                    })) => {
+                        let send = Request::Send {
+                            command,
+                            replies,
+                            policy,
+                            origin: Origin::Forwarded,
+                        };
                         // Gone already: the command waits for the next one.
                         if let Err(Request::Send {
                             command,
                             replies,
                             policy,
+                            ..
                         }) = current.forward(send)
                         {
                             self.enqueue(command, replies, policy);
@@ -322,6 +522,88 @@ impl Supervisor {
             Poll::Pending
         })
         .await
+    }
+
+    /// Connected → the connection ended with `cause`: takes back its orphans
+    /// and schedules the first attempt.
+    fn lost(&mut self, cause: Error, since: Instant) -> Phase {
+        self.lost_at = self.runtime.now();
+        if self.lost_at.saturating_duration_since(since) >= self.policy.reset_after {
+            self.level = 0;
+        }
+        self.take_orphans(&cause);
+        self.schedule(1, cause)
+    }
+
+    /// The backoff before attempt number `attempt`, or the end if the
+    /// policy allows no more.
+    fn schedule(&mut self, attempt: u32, last_error: Error) -> Phase {
+        let delay = self.policy.delay(self.level, random());
+        let now = self.runtime.now();
+        let starts = now
+            .saturating_duration_since(self.lost_at)
+            .saturating_add(delay);
+        if !self.policy.allows(attempt, starts) {
+            return Phase::Closed {
+                error: Error::GaveUp {
+                    attempts: attempt - 1,
+                    last: Arc::new(last_error),
+                },
+            };
+        }
+        self.level = self.level.saturating_add(1);
+        Phase::Backoff {
+            attempt,
+            until: now.checked_add(delay),
+            delay,
+            last_error,
+        }
+    }
+
+    /// One attempt: every address not refused, in order, until one logs in.
+    async fn attempt(&mut self, attempt: u32, mut last_error: Error) -> Phase {
+        let mut refusal = None;
+        for at in 0..self.connectors.len() {
+            if self.refused[at] {
+                continue;
+            }
+            let connecting = (self.connectors[at])(self.orphanage.handback());
+            match self.wait(None, connecting).await {
+                Err(stop) => return stop.into_phase(),
+                Ok(Some(Ok(handle))) => {
+                    return Phase::Connected {
+                        handle,
+                        since: self.runtime.now(),
+                    };
+                }
+                Ok(Some(Err(error))) => {
+                    if matches!(error, Error::Authentication { .. }) {
+                        // Never again: a refused login is not retried.
+                        self.refused[at] = true;
+                        refusal = Some(error.clone());
+                    }
+                    last_error = error;
+                }
+                Ok(None) => {}
+            }
+        }
+        if self.refused.iter().all(|r| *r)
+            && let Some(refusal) = refusal
+        {
+            let Some(every) = self.policy.refused_retry else {
+                return Phase::Closed { error: refusal };
+            };
+            // Asked to keep trying: every address again, at the slow rate.
+            self.refused.iter_mut().for_each(|r| *r = false);
+            let now = self.runtime.now();
+            return Phase::Backoff {
+                attempt: attempt.saturating_add(1),
+                until: now.checked_add(every),
+                delay: every,
+                last_error: refusal,
+            };
+        }
+        self.schedule(attempt.saturating_add(1), last_error)
     }
 
     /// Takes what the ended connection handed back: resumable commands
@@ -346,6 +628,7 @@ impl Supervisor {
                 policy: orphan.policy,
                 deadline,
                 gap: orphan.written.then(|| Arc::clone(&cause)),
+                counted: orphan.counted,
             });
         }
         for waiting in orphans.into_iter().rev() {
@@ -353,8 +636,12 @@ impl Supervisor {
         }
     }
 
+    /// How long a command may wait for a connection: its own timeout, or
+    /// the builder's, which never applies to a streaming command (see
+    /// `ConnectionOptions::command_timeout`).
     fn deadline_of(&self, command: &Command, now: Instant) -> Option<(Instant, Duration)> {
-        let limit = command.timeout().or(self.command_timeout)?;
+        let builders = self.command_timeout.filter(|_| !command.is_resumable());
+        let limit = command.timeout().or(builders)?;
         Some((now.checked_add(limit)?, limit))
     }
 
@@ -375,15 +662,28 @@ impl Supervisor {
             policy,
             deadline,
             gap: None,
+            counted: false,
         });
+    }
+
+    /// Counts the end of a waiting command that an earlier connection
+    /// counted as started, so `commands_in_flight` stays the truth.
+    fn count_end(&self, waiting: &Waiting, outcome: Outcome) {
+        if waiting.counted {
+            self.counters.command_ended(outcome);
+        }
     }
 
     /// Ends waiting commands past their deadline and forgets those whose
     /// stream is gone; returns the next deadline.
     fn expire(&mut self, now: Instant) -> Option<Instant> {
         let mut next: Option<Instant> = None;
+        let counters = &self.counters;
         self.waiting.retain(|waiting| {
             if waiting.replies.reader_gone() {
+                if waiting.counted {
+                    counters.command_ended(Outcome::Cancelled);
+                }
                 return false;
             }
             match waiting.deadline {
@@ -393,6 +693,9 @@ impl Supervisor {
                         after,
                         address: None,
                     });
+                    if waiting.counted {
+                        counters.command_ended(Outcome::TimedOut);
+                    }
                     end_with(&waiting.replies, timeout);
                     false
                 }
@@ -412,11 +715,13 @@ impl Supervisor {
         let gap = now.saturating_duration_since(self.lost_at);
         while let Some(mut waiting) = self.waiting.pop_front() {
             if waiting.replies.reader_gone() {
+                self.count_end(&waiting, Outcome::Cancelled);
                 continue;
             }
             if let Some(cause) = waiting.gap.take() {
                 let marker: Item = Err(Error::Resumed { gap, cause });
                 if !waiting.replies.push_marker(marker) {
+                    self.count_end(&waiting, Outcome::Cancelled);
                     continue;
                 }
             }
@@ -433,11 +738,17 @@ impl Supervisor {
                 command,
                 replies: waiting.replies,
                 policy: waiting.policy,
+                origin: if waiting.counted {
+                    Origin::Resumed
+                } else {
+                    Origin::Forwarded
+                },
             };
             if let Err(Request::Send {
                 command,
                 replies,
                 policy,
+                ..
             }) = current.forward(send)
             {
                 // Lost again at once: it waits for the one after.
@@ -449,64 +760,6 @@ impl Supervisor {
                     ..waiting
                 });
                 return;
-            }
-        }
-    }
-
-    /// Backs off and tries every address not yet refused, until one logs in.
-    async fn reconnect(&mut self, cause: Error) -> Result<ConnectionHandle, Stop> {
-        let mut last_error = cause;
-        let mut refusal = None;
-        let mut attempt = 0u32;
-        loop {
-            attempt = attempt.saturating_add(1);
-            let delay = self.policy.delay(self.level, random());
-            let now = self.runtime.now();
-            let starts = now
-                .saturating_duration_since(self.lost_at)
-                .saturating_add(delay);
-            if !self.policy.allows(attempt, starts) {
-                return Err(Stop::Final(Error::GaveUp {
-                    attempts: attempt - 1,
-                    last: Arc::new(last_error),
-                }));
-            }
-            self.level = self.level.saturating_add(1);
-            trace::reconnect_attempt(&self.span, attempt, delay, &last_error);
-            self.link.state.set(ConnectionState::Reconnecting {
-                attempt,
-                last_error: last_error.clone(),
-                next_attempt_in: delay,
-            });
-            self.wait(now.checked_add(delay), std::future::pending::<()>())
-                .await?;
-            self.link.state.set(ConnectionState::Reconnecting {
-                attempt,
-                last_error: last_error.clone(),
-                next_attempt_in: Duration::ZERO,
-            });
-            for at in 0..self.connectors.len() {
-                if self.refused[at] {
-                    continue;
-                }
-                let connecting = (self.connectors[at])(self.orphanage.handback());
-                match self.wait(None, connecting).await? {
-                    Some(Ok(handle)) => return Ok(handle),
-                    Some(Err(error)) => {
-                        if matches!(error, Error::Authentication { .. }) {
-                            // Never again: a refused login is not retried.
-                            self.refused[at] = true;
-                            refusal = Some(error.clone());
-                        }
-                        last_error = error;
-                    }
-                    None => {}
-                }
-            }
-            if self.refused.iter().all(|r| *r)
-                && let Some(refusal) = refusal.take()
-            {
-                return Err(Stop::Final(refusal));
             }
         }
     }
@@ -528,10 +781,18 @@ impl Supervisor {
                         command,
                         replies,
                         policy,
+                        ..
                     })) => self.enqueue(command, replies, policy),
                     Poll::Ready(Some(Request::Cancel { tag })) => {
                         // Dropping it ends its queue; its reader is gone anyway.
-                        self.waiting.retain(|w| w.user_tag != tag);
+                        let counters = &self.counters;
+                        self.waiting.retain(|w| {
+                            let keep = w.user_tag != tag;
+                            if !keep && w.counted {
+                                counters.command_ended(Outcome::Cancelled);
+                            }
+                            keep
+                        });
                     }
                     Poll::Ready(None) => return Poll::Ready(Err(Stop::AllGone)),
                     Poll::Pending => break,
@@ -558,18 +819,12 @@ impl Supervisor {
         .await
     }
 
-    /// The end: the final state, and every waiting or queued command ends with its error.
-    fn stop(mut self, stop: Stop) {
-        let error = match stop {
-            Stop::AllGone => Error::Closed,
-            Stop::Final(error) => error,
-        };
-        self.link.state.set(ConnectionState::Closed {
-            error: error.clone(),
-        });
-        *self.link.current() = None;
+    /// Entering `Closed`: no more requests, and every command held (waiting
+    /// here, or still in the request channel) ends with `error`.
+    fn end_everything(&mut self, error: &Error) {
         self.requests.close();
-        for waiting in self.waiting.drain(..) {
+        for waiting in std::mem::take(&mut self.waiting) {
+            self.count_end(&waiting, Outcome::ConnectionLost);
             end_with(&waiting.replies, Err(error.clone()));
         }
         while let Ok(request) = self.requests.try_recv() {
@@ -577,6 +832,17 @@ impl Supervisor {
                 end_with(&replies, Err(error.clone()));
             }
         }
+    }
+}
+
+/// Whatever ends the supervisor's task (its runtime shut down, a panic under
+/// the executor) ends it as `Closed`: the state is published and every
+/// command it holds ends with a typed error, so no watcher or stream hangs.
+impl Drop for Supervisor {
+    fn drop(&mut self) {
+        self.enter(Phase::Closed {
+            error: Error::Closed,
+        });
     }
 }
 

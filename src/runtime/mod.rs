@@ -19,6 +19,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 mod async_io;
 #[cfg(feature = "async-io")]
 mod executor;
+mod limit;
 #[cfg(feature = "tokio")]
 mod tokio;
 mod watched;
@@ -30,6 +31,7 @@ pub use self::executor::BackgroundExecutor;
 // Only the mock router runs a pool of futures on a thread of its own.
 #[cfg(feature = "testing")]
 pub(crate) use self::executor::run_all;
+pub(crate) use self::limit::{ConnectSlot, Limit};
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioRuntime;
 pub(crate) use self::watched::{OnRead, Watched};

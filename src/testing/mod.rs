@@ -213,10 +213,15 @@
 //! knows RouterOS 7.9–7.24's secret arguments (`password` and every
 //! `*-password`, `secret`, `ipsec-secret`, `otp-secret`, `private-key`,
 //! `preshared-key`, `*-pre-shared-key`, `passphrase`, `auth-key`,
-//! `tcp-md5-key`, `encryption-key`, NTP's `key-val`, a script's `source`, a
-//! scheduler's `on-event`, …; `tests/secrets_schema.rs` walks every argument
-//! of the schema and fails on a secret-looking name it has not classified),
-//! and treats an unknown name that looks secret-like as secret. Add names of
+//! `tcp-md5-key`, `encryption-key`, NTP's `key-val`, every script body (a
+//! script's `source`, a scheduler's `on-event`, netwatch's `up-script`, PPP's
+//! `on-up`, DHCP's `lease-script`, `/execute script=`, …), a SIM's `pin` and
+//! the SNMP community's `name` in their menus; `tests/secrets_schema.rs`
+//! walks every argument of the schema and fails on a secret-looking or
+//! script-looking name it has not classified), and treats an unknown name
+//! that looks secret-like as secret. Keys are compared without regard to
+//! case; a query's operator is not part of its key. The `ret` of a `get`
+//! whose `value-name` is secret is redacted. Add names of
 //! your own with [`add_secret_name`](crate::protocol::secrets::add_secret_name)
 //! (process-wide). The same policy hides secrets from `Command`'s and
 //! replies' `Debug`, from decode errors and from replay's traps. The
@@ -231,8 +236,8 @@
 //! menus. A command is matched by its path and attributes: tags are ignored,
 //! `=` attributes may come in any order, `?` queries must come in the same
 //! order, `.proplist` is compared as a set. Of several matching recorded
-//! commands the first this session has not replayed answers (the order of
-//! the transcript). Replies are replayed with the client's
+//! commands the first no connection of this router has replayed answers
+//! (the order of the transcript; logins are taken per connection). Replies are replayed with the client's
 //! tag (none if the client sent none), at once, or with the recorded delays
 //! after [`MockRouterBuilder::replay_timing`]. A command the recording
 //! cancelled (or that never ended) replays the rows recorded before its
@@ -245,12 +250,17 @@
 //!
 //! Replay is strict by default ([`ReplayMode::Strict`]), so a test catches
 //! what a router would make of the code:
-//! - each recorded write answers once: a command that is not a read
-//!   (`print`, `get`, `getall`, `listen`, `monitor`, `monitor-traffic`,
-//!   `export`) sent more often than the transcript has it is a trap
-//!   `replay: `…` sent twice: transcript <name> records it once …` — the
-//!   bug a retry after a reconnect makes. A read sent again answers its
-//!   last recording again;
+//! - each recorded write answers once per replaying router, over all its
+//!   connections: a command that is not a read sent more often than the
+//!   transcript has it is a trap `replay: `…` sent twice: transcript <name>
+//!   records it once …` — the bug a retry after a reconnect (on a new
+//!   connection) makes. A read is a command that changes nothing on the
+//!   router: `print`, `get`, `getall`, `listen`, `export`, `read`, any
+//!   `monitor…`, and the tools that only look (`ping`, `traceroute`,
+//!   `torch`, `scan`, `ip-scan`, `mac-scan`, `frequency-monitor`,
+//!   `bandwidth-test`, `flood-ping`, `profile`, `sniffer/quick`) — unless
+//!   told to save a file (`=file=`, `=save-file=`: `export file=` is a
+//!   write). A read sent again answers its last recording again;
 //! - writes of one path answer in recorded order where the recording had
 //!   one (the earlier finished before the later was sent): a write sent
 //!   while such an earlier one of its path was not is a trap `replay: `…`
@@ -259,7 +269,8 @@
 //!   hash of the password, give the same password: else the router's refusal
 //!   (`invalid user name or password (6)`). A transcript written by hand
 //!   with a bare `<redacted>` password accepts any;
-//! - a recorded `<redacted>` value matches only a value the secrets policy
+//! - a recorded `<redacted>` value (of an attribute or a query) matches
+//!   only a value the secrets policy
 //!   calls secret for that command (a recorded `=private-key=<redacted>`
 //!   matches any key; a hand-redacted `=address=<redacted>` matches
 //!   nothing), unless you opt that key out with
@@ -324,12 +335,14 @@ mod api_ssl;
 mod certificates;
 mod control;
 mod db;
+// `add =place-before=` (desired state's ordered menus).
 /// Not public API: built only for the fuzz targets and the tests that
 /// replay their corpus (internal feature `__fuzz`); it changes at will.
 #[cfg(feature = "__fuzz")]
 #[doc(hidden)]
 pub mod fuzz;
 mod hints;
+mod ordered;
 mod query;
 mod record;
 mod replay;

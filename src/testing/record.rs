@@ -13,7 +13,7 @@ use futures_io::{AsyncRead, AsyncWrite};
 
 use super::transcript::{Direction, Entry, TRANSCRIPT_HEADER, Transcript, TranscriptError};
 use super::{lock, sealed};
-use crate::protocol::{Decoder, Sentence};
+use crate::protocol::{Decoder, Sentence, secrets};
 
 /// Wraps any futures-io stream (plain TCP, TLS, a tunnel) and writes every
 /// sentence that passes, in both directions, to a transcript (format in
@@ -54,13 +54,20 @@ struct Sink {
     out: Box<dyn Write + Send>,
     start: Instant,
     error: Option<io::Error>,
-    /// The path of each open command, by tag, so a reply's secrets are
-    /// those of its command's menu.
-    paths: HashMap<Vec<u8>, Vec<u8>>,
-    /// The paths of open commands sent without a tag, oldest first.
-    untagged: VecDeque<Vec<u8>>,
+    /// Each open command, by tag, so a reply's secrets are those of its
+    /// command.
+    paths: HashMap<Vec<u8>, Open>,
+    /// The open commands sent without a tag, oldest first.
+    untagged: VecDeque<Open>,
     /// This recording's salt for the `/login` secrets it keeps as hashes.
     salt: [u8; 16],
+}
+
+/// What a reply's redaction needs to know of its command.
+struct Open {
+    path: Vec<u8>,
+    /// Its `ret` reads a secret back (a `get` of a secret `value-name`).
+    secret_ret: bool,
 }
 
 impl<S> fmt::Debug for Recorder<S> {
@@ -163,11 +170,17 @@ impl Sink {
                     self.seal_login(sentence, &mut entry);
                 }
                 if head != b"/cancel" {
+                    let open = Open {
+                        path: head.to_vec(),
+                        secret_ret: secrets::ret_is_secret(
+                            sentence.words().filter(|w| !w.starts_with(b".tag=")),
+                        ),
+                    };
                     match tag {
                         Some(tag) => {
-                            self.paths.insert(tag.to_vec(), head.to_vec());
+                            self.paths.insert(tag.to_vec(), open);
                         }
-                        None => self.untagged.push_back(head.to_vec()),
+                        None => self.untagged.push_back(open),
                     }
                 }
                 entry
@@ -177,8 +190,16 @@ impl Sink {
                     Some(tag) => self.paths.get(tag),
                     None => self.untagged.front(),
                 };
-                let entry =
-                    Entry::for_command(direction, offset, sentence, path.map(Vec::as_slice));
+                let mut entry =
+                    Entry::for_command(direction, offset, sentence, path.map(|o| &o.path[..]));
+                if path.is_some_and(|o| o.secret_ret) {
+                    for word in &mut entry.words {
+                        if word.starts_with(b"=ret=") {
+                            word.fill(0);
+                            *word = [&b"=ret="[..], secrets::REDACTED].concat();
+                        }
+                    }
+                }
                 if head == b"!done" {
                     match tag {
                         Some(tag) => {

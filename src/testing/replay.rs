@@ -97,18 +97,51 @@ pub(crate) struct Replay {
     /// Keys whose `<redacted>` recorded value matches any value (the user's
     /// opt-out in strict mode).
     any_value: Vec<Vec<u8>>,
+    /// Which recorded commands were answered already, by any connection of
+    /// the router: a write retried on a new connection (a reconnect) is
+    /// sent twice all the same. (Logins are marked per connection: each
+    /// connection logs in.)
+    answered: std::sync::Mutex<Vec<bool>>,
 }
 
 /// The refusal RouterOS 6.43+ sends for a wrong user or password.
 const REFUSAL: &[u8] = b"=message=invalid user name or password (6)";
 
-/// Commands that only read: sent again, they answer again.
-fn is_read(path: &[u8]) -> bool {
+/// Commands that change nothing on the router (sent again, they answer
+/// again): `print`, `get`, `getall`, `listen`, `export`, every `monitor…`,
+/// `read` (of a file), and the tools that only look: `ping`,
+/// `traceroute`, `torch`, `scan`, `ip-scan`, `mac-scan`,
+/// `frequency-monitor`, `bandwidth-test`, `flood-ping`, `profile`,
+/// `sniffer/quick`. Any of them told to save to a file (`=file=`,
+/// `=save-file=`: `export file=`, `print file=`) writes, so is a write.
+fn is_read(words: &[Vec<u8>]) -> bool {
+    let path = head_of(words);
     let last = path.rsplit(|&b| b == b'/').next().unwrap_or_default();
-    matches!(
+    let looks = matches!(
         last,
-        b"print" | b"get" | b"getall" | b"listen" | b"monitor" | b"monitor-traffic" | b"export"
-    )
+        b"print"
+            | b"get"
+            | b"getall"
+            | b"listen"
+            | b"export"
+            | b"read"
+            | b"ping"
+            | b"traceroute"
+            | b"torch"
+            | b"scan"
+            | b"ip-scan"
+            | b"mac-scan"
+            | b"frequency-monitor"
+            | b"bandwidth-test"
+            | b"flood-ping"
+            | b"profile"
+    ) || last.starts_with(b"monitor")
+        || path.ends_with(b"/sniffer/quick");
+    looks && attribute(words, b"file").is_none() && attribute(words, b"save-file").is_none()
+}
+
+fn head_of(words: &[Vec<u8>]) -> &[u8] {
+    words.first().map_or(&[][..], |w| &w[..])
 }
 
 fn head(words: &Words) -> &[u8] {
@@ -199,14 +232,18 @@ impl Replay {
             timing,
             mode,
             any_value,
+            answered: std::sync::Mutex::new(Vec::new()),
         }
     }
 
-    /// Answers `sentence`: the first recorded command that matches and this
-    /// session has not replayed yet; when all have been, the last one again
-    /// for a read (or in [`ReplayMode::RepeatsAndAnyLogin`]), else a trap.
-    pub(crate) fn plan(&self, sentence: &Sentence, used: &mut Vec<bool>) -> Plan {
-        used.resize(self.exchanges.len(), false);
+    /// Answers `sentence`: the first recorded command that matches and no
+    /// connection of this router has replayed yet (for a `/login`: this
+    /// connection, `logins`); when all have been, the last one again for a
+    /// read (or in [`ReplayMode::RepeatsAndAnyLogin`]), else a trap.
+    pub(crate) fn plan(&self, sentence: &Sentence, logins: &mut Vec<bool>) -> Plan {
+        let mut answered = self.answered.lock().unwrap_or_else(|e| e.into_inner());
+        answered.resize(self.exchanges.len(), false);
+        logins.resize(self.exchanges.len(), false);
         let words: Words = sentence
             .words()
             .filter(|w| !w.starts_with(b".tag="))
@@ -216,6 +253,7 @@ impl Replay {
         // Logins differ between clients (a bare `/login` or the 6.43 form,
         // secrets redacted): they are taken in recorded order, by user.
         let login = words.first().is_some_and(|w| w == b"/login");
+        let used: &mut Vec<bool> = if login { logins } else { &mut answered };
         let candidates: Vec<usize> = (0..self.exchanges.len())
             .filter(|&i| self.exchanges[i].path() != b"/cancel")
             .filter(|&i| {
@@ -236,7 +274,7 @@ impl Replay {
             Some(&unused) => unused,
             None if candidates.is_empty() && login && strict => return refusal(),
             None if candidates.is_empty() => return Plan::Unmatched(self.unmatched(&words)),
-            None if !strict || is_read(head(&words)) => candidates[candidates.len() - 1],
+            None if !strict || is_read(&words) => candidates[candidates.len() - 1],
             None => return Plan::Unmatched(self.sent_twice(&words, candidates.len())),
         };
         if login && strict && !self.login_secret_matches(&self.exchanges[chosen].command, &words) {
@@ -316,7 +354,7 @@ impl Replay {
     /// `chosen`, not replayed yet: the order of those two was recorded.
     fn skipped_write(&self, chosen: usize, used: &[bool]) -> Option<usize> {
         let this = &self.exchanges[chosen];
-        if is_read(this.path()) {
+        if is_read(&this.command) {
             return None;
         }
         (0..chosen).find(|&i| {
@@ -359,18 +397,42 @@ impl Replay {
                 || secrets::is_secret(Some(i.path), key)
                 || self.any_value.iter().any(|k| k == key)
         };
+        let same_value = |key: &[u8], rv: &[u8], iv: &[u8]| {
+            rv == iv || ((rv == REDACTED || sealed::is_sealed(rv)) && redacted_matches(key))
+        };
         r.path == i.path
-            && r.queries == i.queries
+            && r.queries.len() == i.queries.len()
+            && r.queries.iter().zip(&i.queries).all(|(rq, iq)| {
+                rq == iq
+                    || match (split_query(rq), split_query(iq)) {
+                        (Some((rk, rv)), Some((ik, iv))) => {
+                            rk == ik && same_value(query_key(ik), rv, iv)
+                        }
+                        _ => false,
+                    }
+            })
             && r.proplist == i.proplist
             && r.attributes.len() == i.attributes.len()
             && r.attributes
                 .iter()
                 .zip(&i.attributes)
-                .all(|((rk, rv), (ik, iv))| {
-                    rk == ik
-                        && (rv == iv
-                            || ((*rv == REDACTED || sealed::is_sealed(rv)) && redacted_matches(ik)))
-                })
+                .all(|((rk, rv), (ik, iv))| rk == ik && same_value(ik, rv, iv))
+    }
+}
+
+/// A query (without its `?`) as its operator and key, and its value:
+/// `>key=v` → (`>key`, `v`).
+fn split_query(query: &[u8]) -> Option<(&[u8], &[u8])> {
+    let skip = usize::from(matches!(query.first(), Some(b'<' | b'>' | b'-')));
+    let eq = skip + query[skip..].iter().position(|&b| b == b'=')?;
+    Some((&query[..eq], &query[eq + 1..]))
+}
+
+/// A query's key without its operator.
+fn query_key(operator_and_key: &[u8]) -> &[u8] {
+    match operator_and_key {
+        [b'<' | b'>' | b'-', key @ ..] => key,
+        key => key,
     }
 }
 

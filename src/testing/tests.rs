@@ -1320,8 +1320,18 @@ fn replay_rewrites_tags_and_answers_cancels_in_the_recorded_order() {
 
 #[test]
 fn replay_of_a_legacy_login_checks_nothing_but_the_order() {
+    // The shipped transcript seals the response; written by hand as a bare
+    // `<redacted>`, it cannot be checked.
+    let sealed = shipped_transcript("legacy-login-listen-cancel.txt").to_text();
+    let bare: String = sealed
+        .lines()
+        .map(|line| match line.find("=response=<redacted:") {
+            Some(at) => format!("{}=response=<redacted>\n", &line[..at]),
+            None => format!("{line}\n"),
+        })
+        .collect();
     let router = MockRouter::builder()
-        .replay(shipped_transcript("legacy-login-listen-cancel.txt"))
+        .replay(Transcript::parse("legacy-bare.txt", &bare).unwrap())
         .start();
     let mut c = Client::connect(&router);
     c.send(&["/interface/print", ".tag=0"]);

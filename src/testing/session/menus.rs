@@ -330,9 +330,12 @@ impl Session {
                 self.tree_row(menu, verb, &mut attrs);
             }
             match verb {
-                b"add" => db
-                    .check(menu, &mut attrs, true, v6)
-                    .and_then(|()| db.add(menu, attrs).map(Some)),
+                // `place-before` (src/testing/ordered.rs): where the new row goes.
+                b"add" => {
+                    let before = crate::testing::ordered::take_place_before(&mut attrs);
+                    db.check(menu, &mut attrs, true, v6)
+                        .and_then(|()| db.add_placed(menu, attrs, before).map(Some))
+                }
                 b"set" => db
                     .check(menu, &mut attrs, false, v6)
                     .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),

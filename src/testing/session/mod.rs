@@ -272,7 +272,8 @@ struct Session {
     logged_in: bool,
     challenge: Option<String>,
     before_login: usize,
-    /// Which recorded commands this session has replayed.
+    /// Which recorded logins this session has replayed (other commands are
+    /// marked per router, in the replay).
     replayed: Vec<bool>,
 }
 

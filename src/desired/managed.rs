@@ -1,0 +1,109 @@
+//! [`Managed`]: which of a menu's existing items a plan may change or remove.
+
+use super::Fields;
+use crate::protocol::ReplyResponse;
+
+/// One condition on an item's field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+#[non_exhaustive]
+pub enum Condition {
+    /// The field holds exactly this value (`list=blocklist`).
+    Equal {
+        /// The field.
+        field: String,
+        /// Its value.
+        value: String,
+    },
+    /// The field's value contains this text (`comment~"managed-by:billing"`).
+    Contains {
+        /// The field.
+        field: String,
+        /// The text it contains.
+        text: String,
+    },
+}
+
+impl Condition {
+    fn holds(&self, get: impl Fn(&str) -> Option<String>) -> bool {
+        match self {
+            Self::Equal { field, value } => get(field).as_deref() == Some(value.as_str()),
+            Self::Contains { field, text } => get(field).is_some_and(|v| v.contains(text.as_str())),
+        }
+    }
+
+    /// The field the condition reads.
+    pub fn field(&self) -> &str {
+        match self {
+            Self::Equal { field, .. } | Self::Contains { field, .. } => field,
+        }
+    }
+}
+
+/// Which existing items of the menu are the plan's to change and remove.
+///
+/// Never dynamic items (`dynamic=true`: made by the router or a service, such
+/// as an address list's entries added by a firewall rule) nor built-in ones
+/// (`builtin=true`, `default=true` where the menu marks them so): those are
+/// left alone whatever the conditions say. Beyond that, [`Managed::all`] takes
+/// every other item; conditions (all must hold) narrow it, so that a tool
+/// owns only its share of a menu: `Managed::all().equal("list", "blocklist")`,
+/// `Managed::all().contains("comment", "managed-by:billing")`.
+///
+/// Every desired item must meet the conditions itself (an item added outside
+/// them would be unmanaged at the next plan and added again): a plan refuses
+/// one that does not, before anything is sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Managed {
+    /// All must hold; none: every static, non-builtin item.
+    pub conditions: Vec<Condition>,
+}
+
+impl Managed {
+    /// Every item that is neither dynamic nor built-in.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Only items whose `field` is exactly `value`.
+    pub fn equal(mut self, field: impl Into<String>, value: impl Into<String>) -> Self {
+        self.conditions.push(Condition::Equal {
+            field: field.into(),
+            value: value.into(),
+        });
+        self
+    }
+
+    /// Only items whose `field` contains `text`.
+    pub fn contains(mut self, field: impl Into<String>, text: impl Into<String>) -> Self {
+        self.conditions.push(Condition::Contains {
+            field: field.into(),
+            text: text.into(),
+        });
+        self
+    }
+
+    /// Whether the router's item `row` is managed.
+    pub fn manages(&self, row: &ReplyResponse) -> bool {
+        !is_untouchable(row)
+            && self
+                .conditions
+                .iter()
+                .all(|c| c.holds(|field| row.get(field).map(str::to_owned)))
+    }
+
+    /// Whether a desired item meets the conditions.
+    pub(crate) fn admits(&self, item: &Fields) -> bool {
+        self.conditions
+            .iter()
+            .all(|c| c.holds(|field| item.get(field).cloned()))
+    }
+}
+
+/// Dynamic and built-in items: the router's own, never a plan's.
+pub(crate) fn is_untouchable(row: &ReplyResponse) -> bool {
+    ["dynamic", "builtin", "default"]
+        .iter()
+        .any(|flag| matches!(row.get(flag), Some("true" | "yes")))
+}

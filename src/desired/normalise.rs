@@ -1,0 +1,142 @@
+//! How two values of one field compare: as the router normalises them, so a
+//! plan never "changes" `yes` into `true` or `1d` into `24h`.
+//!
+//! The rules, applied to both sides before comparing (see [`same_value`]):
+//! 1. **Booleans**: `yes` and `true` are one value, `no` and `false` another
+//!    (RouterOS 7 prints `true`/`false`, RouterOS 6 `yes`/`no`, both accept either).
+//! 2. **Durations**: two values that both read as a RouterOS duration
+//!    ([`parse_duration`]: `1d`, `24h`, `1d00:00:00`, `86400`) are equal
+//!    when the durations are; RouterOS prints a duration in its own form.
+//! 3. **Single-host prefixes**: `10.0.0.1/32` is `10.0.0.1`, and
+//!    `2001:db8::1/128` is `2001:db8::1`: address lists and firewall matchers
+//!    print a single host without its prefix.
+//! 4. **Unset**: a field the router does not print equals the empty value
+//!    (setting a field to empty unsets it).
+//!
+//! Free text is never reinterpreted: `name` and `comment` (and any field
+//! whose value is not one of the forms above) compare byte for byte.
+
+use std::borrow::Cow;
+
+use crate::api::parse_duration;
+
+/// Fields whose values are free text: compared exactly, never as booleans or durations.
+const FREE_TEXT: [&str; 2] = ["name", "comment"];
+
+/// The canonical form of `value` of `field`: equal canonical forms mean the
+/// router holds the same value.
+pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
+    if FREE_TEXT.contains(&field) {
+        return Cow::Borrowed(value);
+    }
+    match value {
+        "yes" | "true" => return Cow::Borrowed("true"),
+        "no" | "false" => return Cow::Borrowed("false"),
+        _ => {}
+    }
+    if let Some(host) = single_host(value) {
+        return Cow::Borrowed(host);
+    }
+    // A duration has a digit first; a bare number is kept as it is (a count
+    // is not a number of seconds), unless the other side shows units.
+    if looks_like_duration(value)
+        && let Ok(duration) = parse_duration(value)
+    {
+        return Cow::Owned(format!("{}ns", duration.as_nanos()));
+    }
+    Cow::Borrowed(value)
+}
+
+/// Whether the router's `current` value (`None`: not printed) and the
+/// `desired` one of `field` are the same value, by the rules of this module.
+pub fn same_value(field: &str, current: Option<&str>, desired: &str) -> bool {
+    let current = current.unwrap_or("");
+    if current == desired {
+        return true;
+    }
+    let (a, b) = (canonical(field, current), canonical(field, desired));
+    if a == b {
+        return true;
+    }
+    // A bare number of seconds against a duration with units (`86400` / `1d`).
+    let bare = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+    if (bare(current) || bare(desired))
+        && !FREE_TEXT.contains(&field)
+        && (looks_like_duration(current) || looks_like_duration(desired))
+        && let (Ok(x), Ok(y)) = (parse_duration(current), parse_duration(desired))
+    {
+        return x == y && (!bare(current) || !bare(desired));
+    }
+    false
+}
+
+/// Whether `value` may be a duration with units (`1d`, `00:01:02`, `1.5s`):
+/// a cheap test that keeps addresses and names away from the parser.
+fn looks_like_duration(value: &str) -> bool {
+    value.starts_with(|c: char| c.is_ascii_digit())
+        && value
+            .bytes()
+            .any(|b| matches!(b, b'w' | b'd' | b'h' | b'm' | b's' | b':'))
+        && value
+            .bytes()
+            .all(|b| b.is_ascii_digit() || b".:wdhmsun".contains(&b))
+}
+
+/// `address` without a `/32` (IPv4) or `/128` (IPv6) suffix, when it has one.
+fn single_host(value: &str) -> Option<&str> {
+    let (address, prefix) = value.rsplit_once('/')?;
+    let host = match prefix {
+        "32" => address.parse::<std::net::Ipv4Addr>().is_ok(),
+        "128" => address.parse::<std::net::Ipv6Addr>().is_ok(),
+        _ => false,
+    };
+    host.then_some(address)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_value;
+
+    #[test]
+    fn booleans() {
+        assert!(same_value("disabled", Some("true"), "yes"));
+        assert!(same_value("disabled", Some("no"), "false"));
+        assert!(!same_value("disabled", Some("true"), "no"));
+        assert!(
+            !same_value("comment", Some("true"), "yes"),
+            "free text stays text"
+        );
+    }
+
+    #[test]
+    fn durations() {
+        assert!(same_value("timeout", Some("1d"), "24h"));
+        assert!(same_value("timeout", Some("1d00:00:00"), "1d"));
+        assert!(same_value("timeout", Some("1m"), "60"));
+        assert!(same_value("timeout", Some("60"), "1m"));
+        assert!(!same_value("timeout", Some("1d"), "23h"));
+        assert!(
+            !same_value("priority", Some("10"), "010"),
+            "counts stay numbers"
+        );
+        assert!(!same_value("comment", Some("1d"), "24h"));
+    }
+
+    #[test]
+    fn single_hosts() {
+        assert!(same_value("address", Some("10.0.0.1"), "10.0.0.1/32"));
+        assert!(same_value(
+            "address",
+            Some("2001:db8::1/128"),
+            "2001:db8::1"
+        ));
+        assert!(!same_value("address", Some("10.0.0.1"), "10.0.0.1/24"));
+        assert!(!same_value("address", Some("10.0.0.0/24"), "10.0.0.0/32"));
+    }
+
+    #[test]
+    fn unset_is_empty() {
+        assert!(same_value("comment", None, ""));
+        assert!(!same_value("comment", None, "x"));
+    }
+}

@@ -1,0 +1,82 @@
+//! `add =place-before=<id>` in the mock's list menus, as in ordered
+//! RouterOS menus (firewall rules, simple queues): the new row goes right
+//! before that one. (`move` itself is `Db::move_rows`.)
+
+use super::db::{Attr, Db, Refusal};
+
+/// Takes `place-before` out of an `add`'s attributes: it says where, it is
+/// not a property of the new row.
+pub(crate) fn take_place_before(attrs: &mut Vec<Attr>) -> Option<Vec<u8>> {
+    let at = attrs.iter().position(|(k, _)| k == b"place-before")?;
+    Some(attrs.remove(at).1)
+}
+
+impl Db {
+    /// `add`, the new row right before `before` when given (an unknown one
+    /// is refused, nothing added).
+    pub(crate) fn add_placed(
+        &mut self,
+        menu: &str,
+        attrs: Vec<Attr>,
+        before: Option<Vec<u8>>,
+    ) -> Result<Vec<u8>, Refusal> {
+        if let Some(before) = &before {
+            // Refused before anything is added, as `move` would refuse it.
+            let probe: &[u8] = before;
+            let exists = self.menus.get(menu).is_some_and(|m| {
+                m.items
+                    .iter()
+                    .any(|i| i.get(b".id") == Some(probe) || i.get(b"name") == Some(probe))
+            });
+            if !exists {
+                return Err(super::db::NO_SUCH_ITEM);
+            }
+        }
+        let id = self.add(menu, attrs)?;
+        if let Some(before) = before {
+            self.move_rows(menu, &id, Some(&before))?;
+        }
+        Ok(id)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::testing::MockMenu;
+
+    fn ids(db: &Db) -> Vec<String> {
+        db.menus["/ip/firewall/filter"]
+            .items
+            .iter()
+            .map(|i| String::from_utf8_lossy(i.get(b".id").unwrap()).into_owned())
+            .collect()
+    }
+
+    #[test]
+    fn place_before() {
+        let mut db = Db::default();
+        let mut menu = MockMenu::new("/ip/firewall/filter");
+        for n in 0..3 {
+            menu = menu.row([("comment", format!("r{n}"))]);
+        }
+        db.register(menu);
+        let mut attrs = vec![
+            (b"comment".to_vec(), b"new".to_vec()),
+            (b"place-before".to_vec(), b"*2".to_vec()),
+        ];
+        let before = take_place_before(&mut attrs);
+        assert_eq!(attrs.len(), 1);
+        assert_eq!(
+            db.add_placed("/ip/firewall/filter", attrs, before).unwrap(),
+            b"*4"
+        );
+        assert_eq!(ids(&db), ["*1", "*4", "*2", "*3"]);
+        let bad = Some(b"*9".to_vec());
+        assert!(
+            db.add_placed("/ip/firewall/filter", Vec::new(), bad)
+                .is_err()
+        );
+        assert_eq!(ids(&db).len(), 4, "a refused add adds nothing");
+    }
+}

@@ -1,0 +1,715 @@
+//! The supervisor held to the hostile-router standard (issue 22): what it
+//! hands back, what it publishes, how it counts and in what order it resends,
+//! and that it never vanishes without telling. Every test runs on every
+//! runtime and is bounded.
+
+mod common;
+
+use common::{cmd, wait_until};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use mikrotik_rs::api::{Change, Resync};
+use mikrotik_rs::protocol::CommandResponse;
+use mikrotik_rs::protocol::command::CommandBuilder;
+use mikrotik_rs::runtime::{BoxFuture, BoxedStream, Runtime, Timer, default_runtime};
+use mikrotik_rs::testing::{MockRouter, Reply, Script};
+use mikrotik_rs::{ConnectionState, Error, MikrotikDevice, ReconnectPolicy};
+
+fn quick() -> ReconnectPolicy {
+    ReconnectPolicy::new()
+        .initial_delay(Duration::from_millis(2))
+        .max_delay(Duration::from_millis(20))
+}
+
+async fn connect(router: &MockRouter, policy: ReconnectPolicy) -> MikrotikDevice {
+    MikrotikDevice::builder(router.address())
+        .reconnect(policy)
+        .connect()
+        .await
+        .expect("connect to the mock")
+}
+
+/// Races `body` against `limit`: `None` if it did not finish in time.
+async fn within<T>(limit: Duration, body: impl Future<Output = T>) -> Option<T> {
+    let mut body = std::pin::pin!(body);
+    let mut timer = async_io::Timer::after(limit);
+    std::future::poll_fn(|cx| {
+        if let Poll::Ready(value) = body.as_mut().poll(cx) {
+            return Poll::Ready(Some(value));
+        }
+        if Pin::new(&mut timer).poll(cx).is_ready() {
+            return Poll::Ready(None);
+        }
+        Poll::Pending
+    })
+    .await
+}
+
+/// Defect 1: a router that accepts and closes at once. The login request
+/// must end with the connection's end, never be handed to the supervisor
+/// (which would never answer it): with no login timeout that waited forever.
+async fn a_router_that_closes_at_once_fails_the_login_with_the_real_cause() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    let stop = Arc::new(AtomicBool::new(false));
+    let acceptor = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            for socket in listener.incoming() {
+                drop(socket);
+                if stop.load(Ordering::SeqCst) {
+                    break;
+                }
+            }
+        })
+    };
+    for round in 0..40 {
+        let connecting = MikrotikDevice::builder(&address)
+            .login_timeout(None)
+            .reconnect(quick())
+            .connect();
+        match within(Duration::from_secs(5), connecting).await {
+            None => panic!("round {round}: the login was never answered"),
+            Some(Ok(_)) => panic!("round {round}: logged in to a socket that closed"),
+            Some(Err(error)) => assert!(
+                error.is_connection_error() || matches!(error, Error::Protocol(_)),
+                "round {round}: {error:?}"
+            ),
+        }
+    }
+    stop.store(true, Ordering::SeqCst);
+    let _ = std::net::TcpStream::connect(&address);
+    acceptor.join().unwrap();
+}
+
+/// Defect 7: each transition is reported once, in order: one `Connected`
+/// at the start, then the loss.
+async fn each_state_is_reported_once() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device.state_changes();
+    assert!(matches!(
+        changes.recv().await,
+        Some(ConnectionState::Connected)
+    ));
+    router.stop_listening();
+    router.drop_connections();
+    let next = within(Duration::from_secs(10), changes.recv()).await;
+    assert!(
+        matches!(next, Some(Some(ConnectionState::Reconnecting { .. }))),
+        "after the first Connected comes the loss, got {next:?}"
+    );
+}
+
+/// Where a task's waker is kept, so that `kill` can wake it.
+type WakerSlot = Arc<Mutex<Option<Waker>>>;
+
+/// A runtime whose tasks can all be dropped at once, as a runtime that
+/// shuts down drops them.
+#[derive(Debug, Clone)]
+struct Killable {
+    inner: Arc<dyn Runtime>,
+    killed: Arc<AtomicBool>,
+    tasks: Arc<Mutex<Vec<WakerSlot>>>,
+}
+
+impl Killable {
+    fn new() -> Self {
+        Self {
+            inner: default_runtime().unwrap(),
+            killed: Arc::new(AtomicBool::new(false)),
+            tasks: Arc::default(),
+        }
+    }
+
+    fn kill(&self) {
+        self.killed.store(true, Ordering::SeqCst);
+        for task in self.tasks.lock().unwrap().drain(..) {
+            if let Some(waker) = task.lock().unwrap().take() {
+                waker.wake();
+            }
+        }
+    }
+}
+
+struct KillableTask {
+    future: Option<BoxFuture>,
+    killed: Arc<AtomicBool>,
+    waker: WakerSlot,
+}
+
+impl Future for KillableTask {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.killed.load(Ordering::SeqCst) {
+            // Dropped here, as a runtime drops a task at shutdown.
+            self.future = None;
+            return Poll::Ready(());
+        }
+        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        match self.future.as_mut() {
+            Some(future) => future.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl Runtime for Killable {
+    fn spawn(&self, future: BoxFuture) {
+        let waker = Arc::new(Mutex::new(None));
+        self.tasks.lock().unwrap().push(Arc::clone(&waker));
+        self.inner.spawn(Box::pin(KillableTask {
+            future: Some(future),
+            killed: Arc::clone(&self.killed),
+            waker,
+        }));
+    }
+    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
+        self.inner.timer(deadline)
+    }
+    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
+        self.inner.connect(addr)
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+}
+
+/// Defect 2: the supervisor's task is dropped while a command waits in its
+/// queue. The state becomes `Closed`, the watcher ends, the waiting command
+/// ends with an error: nothing hangs.
+async fn a_dropped_supervisor_ends_everything_as_closed() {
+    let router = MockRouter::start();
+    let runtime = Killable::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(ReconnectPolicy::new().initial_delay(Duration::from_secs(30)))
+        .connect()
+        .await
+        .unwrap();
+    router.stop_listening();
+    router.drop_connections();
+    wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
+    let mut waiting = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    let mut changes = device.state_changes();
+    runtime.kill();
+    let end = within(Duration::from_secs(10), waiting.recv()).await;
+    assert!(
+        matches!(end, Some(Some(Err(_))) | Some(None)),
+        "the waiting command ends: {end:?}"
+    );
+    let last = within(Duration::from_secs(10), async {
+        let mut last = None;
+        while let Some(state) = changes.recv().await {
+            last = Some(state);
+        }
+        last
+    })
+    .await;
+    assert!(
+        matches!(last, Some(Some(ConnectionState::Closed { .. }))),
+        "the watcher ends after Closed: {last:?}"
+    );
+    assert!(device.state().is_closed());
+}
+
+/// Defect 5 and the issue's cycle test: a listen, a follow and a monitor
+/// stay open over 50 reconnects, after which `commands_in_flight` is 3.
+async fn in_flight_is_exact_across_fifty_reconnects() {
+    let router = MockRouter::builder()
+        .received_capacity(0)
+        .monitor_interval(Duration::from_millis(50))
+        .start();
+    let device = connect(&router, quick()).await;
+    let follow = CommandBuilder::new()
+        .command("/interface/print")
+        .attribute("follow", None)
+        .build();
+    let monitor = CommandBuilder::new()
+        .command("/interface/monitor-traffic")
+        .attribute("interface", Some("ether1"))
+        .build();
+    let streams = [
+        device.send_command(cmd("/interface/listen")).await.unwrap(),
+        device.send_command(follow).await.unwrap(),
+        device.send_command(monitor).await.unwrap(),
+    ];
+    wait_until(|| router.running_commands() == 3, "three running").await;
+    for cycle in 0..50 {
+        let accepted = router.sessions_accepted();
+        router.drop_connections();
+        wait_until(
+            || {
+                router.sessions_accepted() > accepted
+                    && device.state().is_connected()
+                    && router.running_commands() == 3
+            },
+            "reconnected and resumed",
+        )
+        .await;
+        let stats = device.snapshot();
+        assert_eq!(stats.commands_in_flight, 3, "cycle {cycle}: {stats:?}");
+    }
+    drop(streams);
+    wait_until(
+        || device.snapshot().commands_in_flight == 0,
+        "every command ended",
+    )
+    .await;
+}
+
+/// Defect 6: resumed commands go out again in the order they were first sent.
+async fn resumed_commands_are_sent_again_in_first_sent_order() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    // Twelve listens told apart by their proplist.
+    let paths: Vec<String> = (0..12).map(|n| format!("name,c{n}")).collect();
+    let mut streams = Vec::new();
+    for proplist in &paths {
+        let listen = CommandBuilder::new()
+            .command("/interface/listen")
+            .attribute(".proplist", Some(proplist))
+            .build();
+        streams.push(device.send_command(listen).await.unwrap());
+    }
+    let listens = |router: &MockRouter| -> Vec<String> {
+        router
+            .received()
+            .into_iter()
+            .filter(|s| s.path() == "/interface/listen")
+            .filter_map(|s| Some(String::from_utf8(s.attribute(".proplist")?.to_vec()).unwrap()))
+            .collect()
+    };
+    wait_until(|| listens(&router).len() == paths.len(), "all sent").await;
+    assert_eq!(listens(&router), paths);
+    for round in 0..3 {
+        router.clear_received();
+        router.drop_connections();
+        wait_until(|| listens(&router).len() == paths.len(), "all sent again").await;
+        assert_eq!(listens(&router), paths, "round {round}");
+    }
+    drop(streams);
+}
+
+/// Defect 4: the builder's command timeout bounds commands that finish; a
+/// `listen` (quiet for longer than it) runs on.
+async fn the_command_timeout_never_ends_a_listen() {
+    let router = MockRouter::start();
+    let device = MikrotikDevice::builder(router.address())
+        .command_timeout(Duration::from_millis(100))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
+    let quiet = within(Duration::from_millis(600), listen.recv()).await;
+    assert!(quiet.is_none(), "a quiet listen yields nothing: {quiet:?}");
+    router
+        .add_item("/interface", [("name", "vlan9"), ("type", "vlan")])
+        .unwrap();
+    match within(Duration::from_secs(10), listen.recv()).await {
+        Some(Some(Ok(CommandResponse::Reply(row)))) => assert_eq!(row.get("name"), Some("vlan9")),
+        other => panic!("the listen runs on: {other:?}"),
+    }
+    // A command that finishes is still bounded by it.
+    let direct = MikrotikDevice::builder(router.address())
+        .command_timeout(Duration::from_millis(100))
+        .connect()
+        .await
+        .unwrap();
+    let mut listen = direct.send_command(cmd("/interface/listen")).await.unwrap();
+    let quiet = within(Duration::from_millis(600), listen.recv()).await;
+    assert!(quiet.is_none(), "without reconnect too: {quiet:?}");
+}
+
+/// A table kept from a change stream: `.id` → `name`; the number of gaps.
+#[derive(Default)]
+struct Table {
+    rows: std::collections::BTreeMap<String, String>,
+    gaps: usize,
+}
+
+impl Table {
+    /// Applies the next item; an `Err` item fails the test.
+    async fn next(&mut self, changes: &mut mikrotik_rs::Changes) {
+        assert!(
+            self.next_within(changes, Duration::from_secs(20)).await,
+            "a change in time"
+        );
+    }
+
+    /// Reads the stream (which drives its resync) until `done`.
+    async fn pump_until(
+        &mut self,
+        changes: &mut mikrotik_rs::Changes,
+        mut done: impl FnMut() -> bool,
+    ) {
+        for _ in 0..1_000 {
+            if done() {
+                return;
+            }
+            self.next_within(changes, Duration::from_millis(20)).await;
+        }
+        panic!("never happened while reading the stream");
+    }
+
+    /// Applies the next item if one comes within `limit`.
+    async fn next_within(&mut self, changes: &mut mikrotik_rs::Changes, limit: Duration) -> bool {
+        let Some(item) = within(limit, changes.recv()).await else {
+            return false;
+        };
+        match item.expect("the stream goes on") {
+            Ok(Change::Upsert(row)) => {
+                let id = row.get(".id").unwrap().to_owned();
+                self.rows
+                    .insert(id, row.get("name").unwrap_or_default().to_owned());
+            }
+            Ok(Change::Removed { id, .. }) => {
+                self.rows.remove(&id);
+            }
+            Ok(Change::Resumed { .. }) => self.gaps += 1,
+            Err(error) => panic!("an error item on a live subscription: {error:?}"),
+        }
+        true
+    }
+}
+
+fn mock_table(router: &MockRouter) -> std::collections::BTreeMap<String, String> {
+    router
+        .items("/interface")
+        .into_iter()
+        .map(|item| {
+            let get = |key: &str| {
+                item.iter()
+                    .find(|(k, _)| k == key)
+                    .map(|(_, v)| String::from_utf8_lossy(v).into_owned())
+                    .unwrap_or_default()
+            };
+            (get(".id"), get("name"))
+        })
+        .collect()
+}
+
+fn prints(router: &MockRouter) -> usize {
+    router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/interface/print")
+        .count()
+}
+
+/// Defect 3: the resync's snapshot traps. Its error is not the
+/// subscription's: it is taken again, and the table converges.
+async fn a_failed_snapshot_is_taken_again_not_reported() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device.menu("/interface").listen().await.unwrap();
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    let vlan = router
+        .add_item("/interface", [("name", "before"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    router.set_script(
+        "/interface/print",
+        Script::Reply(Reply::new().trap(Some(1), "busy")),
+    );
+    let before = prints(&router);
+    router.drop_connections();
+    assert!(router.remove_item("/interface", &vlan));
+    while table.gaps == 0 {
+        table.next(&mut changes).await;
+    }
+    table
+        .pump_until(&mut changes, || prints(&router) >= before + 2)
+        .await;
+    router.remove_script("/interface/print");
+    while table.rows != mock_table(&router) {
+        table.next(&mut changes).await;
+    }
+    assert!(!table.rows.contains_key(&vlan), "the removal is reported");
+    assert_eq!(table.gaps, 1);
+}
+
+/// The issue's test: the mock restarts while the resync's snapshot runs.
+/// Exactly one gap item per gap, no error item, and the table converges.
+async fn a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device.menu("/interface").listen().await.unwrap();
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    let vlan = router
+        .add_item("/interface", [("name", "before"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    // The first snapshot is never answered: the restart finds it running.
+    router.set_script("/interface/print", Script::Silent);
+    let before = prints(&router);
+    router.drop_connections();
+    while table.gaps == 0 {
+        table.next(&mut changes).await;
+    }
+    table
+        .pump_until(&mut changes, || prints(&router) > before)
+        .await;
+    router.remove_script("/interface/print");
+    assert!(router.remove_item("/interface", &vlan));
+    let added = router
+        .add_item("/interface", [("name", "during"), ("type", "vlan")])
+        .unwrap();
+    router.drop_connections();
+    while table.gaps < 2 || table.rows != mock_table(&router) {
+        table.next(&mut changes).await;
+    }
+    assert_eq!(table.gaps, 2, "one gap item per gap");
+    assert!(table.rows.contains_key(&added));
+    // Live changes after it still arrive.
+    let late = router
+        .add_item("/interface", [("name", "after"), ("type", "vlan")])
+        .unwrap();
+    while !table.rows.contains_key(&late) {
+        table.next(&mut changes).await;
+    }
+    assert_eq!(table.gaps, 2);
+}
+
+/// Defect 14: a consumer chooses what a resync reports; `GapOnly` takes no
+/// snapshot (an append-only menu is not replayed).
+async fn gap_only_reports_the_gap_and_takes_no_snapshot() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut changes = device
+        .menu("/interface")
+        .listen()
+        .await
+        .unwrap()
+        .resync(Resync::GapOnly);
+    let mut table = Table::default();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    router
+        .add_item("/interface", [("name", "one"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    router.drop_connections();
+    table.next(&mut changes).await;
+    assert_eq!(table.gaps, 1);
+    wait_until(|| router.running_commands() == 1, "the listen sent again").await;
+    let late = router
+        .add_item("/interface", [("name", "two"), ("type", "vlan")])
+        .unwrap();
+    table.next(&mut changes).await;
+    assert!(
+        table.rows.contains_key(&late),
+        "the next item is the live change"
+    );
+    assert_eq!(table.rows.len(), 2, "no snapshot was replayed");
+    assert_eq!(prints(&router), 0);
+}
+
+/// A runtime whose open connections can be made to stop taking writes, as
+/// a socket whose send buffer is full does; connections opened later write.
+#[derive(Debug, Clone)]
+struct Stalling {
+    inner: Arc<dyn Runtime>,
+    open: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+}
+
+impl Stalling {
+    fn new() -> Self {
+        Self {
+            inner: default_runtime().unwrap(),
+            open: Arc::default(),
+        }
+    }
+
+    fn stall_open_connections(&self) {
+        for stalled in self.open.lock().unwrap().drain(..) {
+            stalled.store(true, Ordering::SeqCst);
+        }
+    }
+}
+
+struct StallingStream {
+    inner: BoxedStream,
+    stalled: Arc<AtomicBool>,
+}
+
+impl futures_io::AsyncRead for StallingStream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut [u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.inner).poll_read(cx, buf)
+    }
+}
+
+impl futures_io::AsyncWrite for StallingStream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        if self.stalled.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+        Pin::new(&mut self.inner).poll_write(cx, buf)
+    }
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+    fn poll_close(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.inner).poll_close(cx)
+    }
+}
+
+impl Runtime for Stalling {
+    fn spawn(&self, future: BoxFuture) {
+        self.inner.spawn(future);
+    }
+    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
+        self.inner.timer(deadline)
+    }
+    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
+        let connecting = self.inner.connect(addr);
+        let open = Arc::clone(&self.open);
+        Box::pin(async move {
+            let inner = connecting.await?;
+            let stalled = Arc::new(AtomicBool::new(false));
+            open.lock().unwrap().push(Arc::clone(&stalled));
+            Ok(Box::new(StallingStream { inner, stalled }) as BoxedStream)
+        })
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+}
+
+/// Defect 13: a command none of whose bytes reached the socket when the
+/// connection was lost was not run: it goes out on the next connection
+/// (once), instead of ending as "may have run".
+async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    runtime.stall_open_connections();
+    let print = cmd("/system/identity/print");
+    let stream = device.send_command(print).await.unwrap();
+    wait_until(|| device.in_flight() >= 1, "the actor holds it").await;
+    router.drop_connections();
+    let items = within(Duration::from_secs(20), common::drain(stream))
+        .await
+        .expect("the command ends");
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "it ran on the next connection: {items:?}"
+    );
+    let sent = router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/system/identity/print")
+        .count();
+    assert!(sent >= 1, "it reached the router");
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
+}
+
+/// "Also": with `retry_first_connect`, a router that is down at start
+/// gives a device that is `Reconnecting`; commands wait and run once it is up.
+async fn the_first_connect_is_retried_under_the_policy_when_asked() {
+    let router = MockRouter::start();
+    router.stop_listening();
+    let device = MikrotikDevice::builder(router.address())
+        .reconnect(quick())
+        .retry_first_connect(true)
+        .connect()
+        .await
+        .expect("a device, reconnecting");
+    assert!(
+        matches!(device.state(), ConnectionState::Reconnecting { .. }),
+        "{:?}",
+        device.state()
+    );
+    let waiting = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    router.start_listening().unwrap();
+    let items = within(Duration::from_secs(20), common::drain(waiting))
+        .await
+        .expect("ran once the router was up");
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{items:?}"
+    );
+    assert!(device.state().is_connected());
+    // The default is unchanged: the first connect's error, at once.
+    router.stop_listening();
+    let refused = MikrotikDevice::builder(router.address())
+        .reconnect(quick())
+        .connect()
+        .await;
+    assert!(refused.is_err());
+}
+
+/// "Also": asked to, a device whose login is refused keeps trying at the
+/// slow rate, saying so in its state, and comes back once the password does.
+async fn refused_logins_are_retried_slowly_when_asked() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let device = MikrotikDevice::builder(router.address())
+        .credentials("admin", Some("old"))
+        .reconnect(quick().retry_refused_logins(Duration::from_millis(10)))
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    wait_until(|| router.logins_refused() >= 1, "a refused login").await;
+    match device.state() {
+        ConnectionState::Reconnecting {
+            last_error: Error::Authentication { .. },
+            next_attempt_in,
+            ..
+        } => assert!(next_attempt_in >= mikrotik_rs::reconnect::MIN_REFUSED_RETRY),
+        other => panic!("reconnecting, refused: {other:?}"),
+    }
+    router.set_password("admin", "old");
+    wait_until(|| device.state().is_connected(), "logged in again").await;
+    assert!(
+        router.logins_refused() <= 3,
+        "slowly: {}",
+        router.logins_refused()
+    );
+}
+
+on_every_runtime!(
+    the_first_connect_is_retried_under_the_policy_when_asked,
+    refused_logins_are_retried_slowly_when_asked,
+    a_command_never_written_to_the_socket_is_sent_on_the_next_connection,
+    a_failed_snapshot_is_taken_again_not_reported,
+    a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
+    gap_only_reports_the_gap_and_takes_no_snapshot,
+);
+
+on_every_runtime!(
+    a_router_that_closes_at_once_fails_the_login_with_the_real_cause,
+    each_state_is_reported_once,
+    a_dropped_supervisor_ends_everything_as_closed,
+    in_flight_is_exact_across_fifty_reconnects,
+    resumed_commands_are_sent_again_in_first_sent_order,
+    the_command_timeout_never_ends_a_listen,
+);
