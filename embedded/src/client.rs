@@ -112,13 +112,10 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// Logs in: the 6.43+ login, then the MD5 challenge if the router asks
     /// for it (it answers the first with `=ret=`).
     pub async fn login(&mut self, user: &str, password: &str) -> Result<(), Error<T::Error>> {
-        let first = login::login(user, password).retagged(self.tags.next_tag());
-        let Some(challenge) = self.login_step(first).await? else {
+        let Some(challenge) = self.login_step(login::login(user, password)).await? else {
             return Ok(());
         };
-        let second = login::legacy_login(user, password, &challenge)
-            .map_err(Error::Protocol)?
-            .retagged(self.tags.next_tag());
+        let second = login::legacy_login(user, password, &challenge).map_err(Error::Protocol)?;
         match self.login_step(second).await? {
             None => Ok(()),
             Some(_) => Err(Error::LoginRefused("a second challenge".to_string())),
@@ -144,7 +141,9 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
         }
     }
 
-    /// Sends `command` and returns where its replies will be found.
+    /// Sends `command` and returns where its replies will be found. The
+    /// command goes out under a fresh tag of this client (see
+    /// [`CommandId::tag`]), whatever tag it was built with.
     ///
     /// Fails with [`Error::NoFreeSlot`] when `COMMANDS` commands are in
     /// flight, and with [`Error::InvalidCommand`] for a command the builder
@@ -162,6 +161,10 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
         if let Some(reason) = command.invalid() {
             return Err(Error::InvalidCommand(reason.to_string()));
         }
+        // Every command goes out under a tag of this client's generator: one
+        // built without `std` carries the nil placeholder, and two commands
+        // in flight must never share a tag.
+        let command = command.retagged(self.tags.next_tag());
         let tag = command.tag();
         let slot = self
             .slots
@@ -250,7 +253,7 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
             return Err(Error::NoFreeSlot);
         }
         self.slots[id.slot].occupy(id.tag, true);
-        let cancel = Command::cancel_with_tag(id.tag, self.tags.next_tag());
+        let cancel = Command::cancel_with_tag(id.tag, Uuid::nil());
         self.send_as(cancel, true).await.map(|_| ())
     }
 

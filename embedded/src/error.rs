@@ -28,9 +28,12 @@ pub enum Error<E> {
     NoFreeSlot,
     /// More replies arrived for this command than its queue holds while it
     /// was not being read: the ones after the queue filled were dropped
-    /// (this many). The command still runs on the router: cancel it.
+    /// (this many by the time it is reported, once the queued ones were
+    /// read). Its later replies are dropped too, up to its `!done`; a
+    /// command that never ends (a `listen`) still runs on the router:
+    /// cancel it.
     Overflow {
-        /// Replies dropped.
+        /// Replies dropped so far.
         dropped: u32,
     },
     /// The command was built with a misuse it remembered (see

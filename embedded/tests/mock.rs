@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use embedded_io_adapters::tokio_1::FromTokio;
 use mikrotik_rs::testing::{MockRouter, Script};
+use mikrotik_rs_embedded::protocol::command::CommandBuilder;
 use mikrotik_rs_embedded::protocol::{CommandResponse, TrapCategory};
 use mikrotik_rs_embedded::{Client, CommandId, Error};
 use tokio::net::TcpStream;
@@ -127,6 +128,33 @@ fn concurrent_commands_get_their_own_replies_through_a_tiny_buffer() {
             }
         }
         assert_eq!(client.stray_replies(), 0);
+    });
+}
+
+#[test]
+fn commands_built_with_the_same_tag_still_get_their_own_replies() {
+    run(async {
+        let router = MockRouter::builder()
+            .script("/one", Script::bulk(2, [("n", "one")]))
+            .script("/two", Script::bulk(2, [("n", "two")]))
+            .start();
+        let mut buffer = [0u8; 64];
+        let mut client: Client<_, 2, 4> = Client::new(socket(&router).await, &mut buffer, 12);
+        client.login("admin", "").await.unwrap();
+        // What a builder without `std` gives: the nil placeholder tag.
+        let nil = mikrotik_rs_embedded::protocol::uuid::Uuid::nil();
+        let build = |path| CommandBuilder::with_tag(nil).command(path).build();
+        let one = client.send(build("/one")).await.unwrap();
+        let two = client.send(build("/two")).await.unwrap();
+        assert_ne!(one.tag(), two.tag());
+        assert_ne!(one.tag(), nil);
+        for (id, name) in [(two, "two"), (one, "one")] {
+            let replies = drain(&mut client, id).await;
+            assert_eq!(replies.len(), 3, "{name}: two rows and !done");
+            for row in &replies[..2] {
+                assert!(matches!(row, CommandResponse::Reply(r) if r.get("n") == Some(name)));
+            }
+        }
     });
 }
 
