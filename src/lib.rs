@@ -6,7 +6,9 @@
 // Lets code and doctests inside this crate name `::mikrotik_rs` too.
 extern crate self as mikrotik_rs;
 
-pub mod protocol;
+/// The sans-IO protocol core: the `mikrotik-rs-protocol` crate (`no_std`),
+/// under the path it has always had here.
+pub use mikrotik_rs_protocol as protocol;
 
 pub mod api;
 

@@ -4,6 +4,7 @@
 //! router chose (a reply word, a tag, a `!fatal` reason) must not make it
 //! large: a hostile 4 MiB word would otherwise be copied per stream.
 
+use crate::prelude::*;
 /// How many bytes of router text an error quotes at most.
 pub const QUOTE_LIMIT: usize = 256;
 

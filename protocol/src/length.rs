@@ -4,6 +4,7 @@
 //! sentence ends must be found by walking prefixes, never by searching for 0x00.
 
 use super::ProtocolError;
+use crate::prelude::*;
 
 /// The largest prefix is five bytes: `0xF0` followed by the length as a `u32`.
 pub(crate) const MAX_PREFIX_LEN: usize = 5;
@@ -152,7 +153,7 @@ mod tests {
         for len in [0usize, 1, 0x7F, 0x80, 0x3FFF, 0x4000, 0x1F_FFFF, 0x20_0000] {
             let word = vec![b'w'; len];
             let mut wire = Vec::new();
-            crate::protocol::encode_word(&word, &mut wire);
+            crate::encode_word(&word, &mut wire);
             wire.extend_from_slice(b"\x01z");
             let (got, rest) = split_word(&wire).expect("a whole word");
             assert_eq!(got, &word[..], "word of {len} bytes");

@@ -2,8 +2,9 @@
 
 use super::sentence::{Sentence, WireWords};
 use super::shared_bytes::SharedBytes;
-use std::borrow::Cow;
-use std::fmt;
+use crate::prelude::*;
+use alloc::borrow::Cow;
+use core::fmt;
 
 /// Splits `=key=value` at the second `=`; a word with no second `=` is a key with an empty value.
 fn split_attribute(word: &[u8]) -> Option<(&[u8], &[u8])> {
@@ -88,7 +89,7 @@ impl Attributes {
     pub fn get(&self, key: &str) -> Option<&str> {
         get_all(&self.wire, key)
             .next()
-            .and_then(|v| std::str::from_utf8(v).ok())
+            .and_then(|v| core::str::from_utf8(v).ok())
     }
 
     /// The values of every attribute named `key`, invalid UTF-8 replaced by U+FFFD.

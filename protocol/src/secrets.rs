@@ -31,14 +31,17 @@
 //! in their own menus.
 //!
 //! Names of your own (a script argument, a container variable) are added
-//! with [`add_secret_name`]; the list is process-wide, because `Debug` and
+//! with `add_secret_name`; the list is process-wide, because `Debug` and
 //! errors have no device to ask.
 //!
 //! The classifier needs only `core`; the user list is the one part that
-//! uses `std` (a lock), behind [`add_secret_name`].
+//! uses `std` (a lock): `add_secret_name` comes with the `std` feature.
 
+use crate::prelude::*;
+#[cfg(feature = "std")]
+use core::sync::atomic::{AtomicBool, Ordering};
+#[cfg(feature = "std")]
 use std::sync::RwLock;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 /// What a secret's value is shown as.
 pub const REDACTED: &[u8] = b"<redacted>";
@@ -224,7 +227,7 @@ pub fn is_secret(path: Option<&[u8]>, key: &[u8]) -> bool {
 }
 
 /// How the built-in lists classify `key` under `path` (names added with
-/// [`add_secret_name`] are not consulted: see [`is_secret`]).
+/// `add_secret_name` are not consulted: see [`is_secret`]).
 ///
 /// Keys are compared without regard to ASCII case (RouterOS's are lower
 /// case; a key typed otherwise is still hidden: redaction errs safe).
@@ -325,22 +328,22 @@ pub fn secret_value_at(path: Option<&[u8]>, word: &[u8]) -> Option<usize> {
 /// `word` as it may be shown: a secret's value replaced by [`REDACTED`].
 /// A reply's `=ret=` whose command is unknown (`path` is `None`) is shown
 /// only when it is an id or a count ([`ret_may_be_shown`]).
-pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> std::borrow::Cow<'w, [u8]> {
+pub fn redact_word<'w>(path: Option<&[u8]>, word: &'w [u8]) -> alloc::borrow::Cow<'w, [u8]> {
     let unknown_ret = path.is_none()
         && word
             .strip_prefix(b"=ret=")
             .is_some_and(|ret| !ret.is_empty() && !ret_may_be_shown(ret));
     if unknown_ret {
-        return std::borrow::Cow::Owned([&b"=ret="[..], REDACTED].concat());
+        return alloc::borrow::Cow::Owned([&b"=ret="[..], REDACTED].concat());
     }
     match secret_value_at(path, word) {
         Some(at) => {
             let mut shown = Vec::with_capacity(at + REDACTED.len());
             shown.extend_from_slice(&word[..at]);
             shown.extend_from_slice(REDACTED);
-            std::borrow::Cow::Owned(shown)
+            alloc::borrow::Cow::Owned(shown)
         }
-        None => std::borrow::Cow::Borrowed(word),
+        None => alloc::borrow::Cow::Borrowed(word),
     }
 }
 
@@ -371,8 +374,10 @@ pub fn ret_may_be_shown(value: &[u8]) -> bool {
 }
 
 /// Names added by the program, secret in every menu.
+#[cfg(feature = "std")]
 static USER_NAMES: RwLock<Vec<Vec<u8>>> = RwLock::new(Vec::new());
 /// Whether any name was added (spares the lock when none was).
+#[cfg(feature = "std")]
 static ANY_USER_NAME: AtomicBool = AtomicBool::new(false);
 
 /// Adds a key whose values are secret in every menu, for the whole process
@@ -380,11 +385,12 @@ static ANY_USER_NAME: AtomicBool = AtomicBool::new(false);
 /// own, e.g. an argument your script takes). Names cannot be removed.
 ///
 /// ```
-/// use mikrotik_rs::protocol::secrets::{add_secret_name, is_secret};
+/// use mikrotik_rs_protocol::secrets::{add_secret_name, is_secret};
 ///
 /// add_secret_name("vault-token");
 /// assert!(is_secret(Some(b"/system/script/run"), b"vault-token"));
 /// ```
+#[cfg(feature = "std")]
 pub fn add_secret_name(name: impl AsRef<[u8]>) {
     let name = name.as_ref();
     let mut names = USER_NAMES.write().unwrap_or_else(|e| e.into_inner());
@@ -394,6 +400,13 @@ pub fn add_secret_name(name: impl AsRef<[u8]>) {
     ANY_USER_NAME.store(true, Ordering::Release);
 }
 
+/// Without `std` there is no list of names of your own.
+#[cfg(not(feature = "std"))]
+fn user_named(_key: &[u8]) -> bool {
+    false
+}
+
+#[cfg(feature = "std")]
 fn user_named(key: &[u8]) -> bool {
     ANY_USER_NAME.load(Ordering::Acquire)
         && USER_NAMES
@@ -506,7 +519,7 @@ mod tests {
 
     #[test]
     fn sentences_replies_and_reply_errors_hide_secrets() {
-        use crate::protocol::{CommandResponse, Sentence};
+        use crate::{CommandResponse, Sentence};
         let command = Sentence::from_words(["/system/script/add", "=source=pw123", "=name=s"]);
         let shown = format!("{command:?}");
         assert!(
@@ -554,7 +567,7 @@ mod tests {
         assert_eq!(&*redact_word(None, b"=ret=*1A"), b"=ret=*1A");
         let shown = format!(
             "{:?}",
-            crate::protocol::Sentence::from_words(["!done", "=ret=WgKey="])
+            crate::Sentence::from_words(["!done", "=ret=WgKey="])
         );
         assert!(!shown.contains("WgKey"), "{shown}");
     }
@@ -576,6 +589,7 @@ mod tests {
         }
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn added_names_are_secret_everywhere() {
         assert!(!is_secret(None, b"my-own-thing"));

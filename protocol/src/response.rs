@@ -1,6 +1,7 @@
 //! The router's replies: `!re`, `!done`, `!trap`, `!empty` and `!fatal`.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use uuid::Uuid;
 
@@ -167,13 +168,15 @@ impl CommandResponse {
     }
 
     /// Reads a `.tag=` value; a tag we could not have sent is an error.
-    pub(crate) fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
+    #[doc(hidden)]
+    pub fn read_tag(value: &[u8]) -> Result<Uuid, ProtocolError> {
         Uuid::try_parse_ascii(value).map_err(|_| ProtocolError::UnknownTag(quote(value)))
     }
 
     /// [`parse`](Self::parse) with the `.tag=` value read by `read_tag`, which
     /// must do what [`read_tag`](Self::read_tag) does (it may remember tags).
-    pub(crate) fn parse_with(
+    #[doc(hidden)]
+    pub fn parse_with(
         sentence: Sentence,
         read_tag: impl FnOnce(&[u8]) -> Result<Uuid, ProtocolError>,
     ) -> Result<Self, InvalidReply> {

@@ -1,8 +1,9 @@
 //! [`Traps`]: every `!trap` of one command, and the command they answer.
 
-use std::fmt;
-use std::ops::Deref;
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
+use core::fmt;
+use core::ops::Deref;
 
 use super::TrapResponse;
 
@@ -61,7 +62,7 @@ impl From<Arc<[TrapResponse]>> for Traps {
 
 impl<'a> IntoIterator for &'a Traps {
     type Item = &'a TrapResponse;
-    type IntoIter = std::slice::Iter<'a, TrapResponse>;
+    type IntoIter = core::slice::Iter<'a, TrapResponse>;
 
     fn into_iter(self) -> Self::IntoIter {
         self.traps.iter()

@@ -8,8 +8,8 @@
 //! own command, which that command's buffer accounting counts, and never the
 //! read buffer.
 
-use std::ops::{Deref, Range};
-use std::sync::Arc;
+use alloc::sync::Arc;
+use core::ops::{Deref, Range};
 
 /// Bytes `buf[range]`, compared as those bytes alone.
 #[derive(Clone, Default)]
@@ -59,8 +59,8 @@ impl PartialEq for SharedBytes {
 
 impl Eq for SharedBytes {}
 
-impl std::fmt::Debug for SharedBytes {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Debug for SharedBytes {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         write!(f, "b\"{}\"", self.escape_ascii())
     }
 }

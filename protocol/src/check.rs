@@ -2,7 +2,8 @@
 //! `schema`): the same check and messages as `command!`'s at compile time, for
 //! commands built with `CommandBuilder` or the menu helpers, or from text.
 
-use std::fmt;
+use crate::prelude::*;
+use core::fmt;
 
 use mikrotik_rs_schema::{Versions, check, schema};
 
@@ -68,7 +69,7 @@ impl fmt::Display for CommandCheckError {
     }
 }
 
-impl std::error::Error for CommandCheckError {}
+impl core::error::Error for CommandCheckError {}
 
 impl Command {
     /// Checks the path, argument names and values against every RouterOS release the
@@ -77,7 +78,7 @@ impl Command {
     /// not checked: their keys are properties, not arguments.
     ///
     /// ```
-    /// use mikrotik_rs::protocol::command::CommandBuilder;
+    /// use mikrotik_rs_protocol::command::CommandBuilder;
     ///
     /// let typo = CommandBuilder::new().command("/ip/adress/print").build();
     /// let error = typo.check().unwrap_err();
@@ -112,7 +113,7 @@ fn check_words(words: &[Vec<u8>], within: Versions) -> Result<(), CommandCheckEr
         argument: argument.map(str::to_owned),
         message,
     };
-    let Ok(text) = std::str::from_utf8(words.first().map_or(&[][..], Vec::as_slice)) else {
+    let Ok(text) = core::str::from_utf8(words.first().map_or(&[][..], Vec::as_slice)) else {
         return Err(error(
             CheckErrorKind::NotText,
             None,
@@ -130,7 +131,7 @@ fn check_words(words: &[Vec<u8>], within: Versions) -> Result<(), CommandCheckEr
             Some(at) => (&attribute[..at], Some(&attribute[at + 1..])),
             None => (attribute, None),
         };
-        let Ok(name) = std::str::from_utf8(name) else {
+        let Ok(name) = core::str::from_utf8(name) else {
             return Err(error(
                 CheckErrorKind::NotText,
                 None,
@@ -139,7 +140,7 @@ fn check_words(words: &[Vec<u8>], within: Versions) -> Result<(), CommandCheckEr
         };
         check::argument(&target, name, within)
             .map_err(|message| error(CheckErrorKind::UnknownArgument, Some(name), message))?;
-        if let Some(Ok(value)) = value.map(std::str::from_utf8) {
+        if let Some(Ok(value)) = value.map(core::str::from_utf8) {
             check::value(&target, name, value)
                 .map_err(|message| error(CheckErrorKind::BadValue, Some(name), message))?;
         }
@@ -150,7 +151,7 @@ fn check_words(words: &[Vec<u8>], within: Versions) -> Result<(), CommandCheckEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::command::CommandBuilder;
+    use crate::command::CommandBuilder;
 
     #[test]
     fn a_good_command_passes() {

@@ -3,9 +3,10 @@
 //! the same error from every entry point, with the path it probably meant.
 //! Only the syntax: whether the router has such a menu is the schema's business.
 
+use crate::prelude::*;
 /// Why `path` (a `kind`: "command path", "menu path") is not in the API's
 /// form, with a hint; `None` when it is.
-pub(crate) fn path_problem(kind: &str, path: &str) -> Option<String> {
+pub fn path_problem(kind: &str, path: &str) -> Option<String> {
     if path == "/" {
         return Some(format!(
             "{kind} \"/\" must name a menu (e.g. \"/ip/address\")"

@@ -1,5 +1,6 @@
 //! Login sentences, both the 6.43+ form and the older MD5 challenge–response.
 
+use crate::prelude::*;
 use md5::{Digest, Md5};
 
 use super::ProtocolError;
@@ -49,7 +50,7 @@ pub fn legacy_login(
     let command = login_command(user, "response", &response);
     let mut response = response.into_bytes();
     response.fill(0);
-    std::hint::black_box(&response);
+    core::hint::black_box(&response);
     Ok(command)
 }
 

@@ -10,7 +10,8 @@
 //! input whatever the split, and memory grows only with bytes actually
 //! received, never with what a prefix claims.
 
-use std::sync::Arc;
+use crate::prelude::*;
+use alloc::sync::Arc;
 
 use super::ProtocolError;
 use super::length::{MAX_PREFIX_LEN, decode_prefix, encode_length, encoded_len, prefix_len};
@@ -93,7 +94,7 @@ struct Whole {
     len: usize,
     words: usize,
     /// Where the value of its first `.tag=` word is.
-    tag: Option<std::ops::Range<usize>>,
+    tag: Option<core::ops::Range<usize>>,
 }
 
 /// Turns a byte stream into [`Sentence`]s.
@@ -185,7 +186,8 @@ impl Decoder {
     /// its own command, which that command's buffer accounting counts.
     ///
     /// On an error, the sentences before it are in `out`.
-    pub(crate) fn decode_batch(
+    #[doc(hidden)]
+    pub fn decode_batch(
         &mut self,
         input: &mut &[u8],
         max: usize,
@@ -419,7 +421,7 @@ impl Decoder {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::encode_word;
+    use crate::encode_word;
     use proptest::prelude::*;
 
     #[test]
@@ -677,7 +679,7 @@ mod tests {
     /// `word` behind a prefix of `width` bytes (at least its shortest form).
     fn wide_word(word: &[u8], width: usize, out: &mut Vec<u8>) {
         let len = word.len() as u32;
-        let width = width.max(crate::protocol::length::encoded_len(len));
+        let width = width.max(crate::length::encoded_len(len));
         match width {
             1 => out.push(len as u8),
             2 => out.extend_from_slice(&(len as u16 | 0x8000).to_be_bytes()),
@@ -901,7 +903,7 @@ mod tests {
             let mut d = Decoder::default();
             let mut got = Vec::new();
             for b in &bytes {
-                got.extend(decode_all(&mut d, std::slice::from_ref(b)).unwrap());
+                got.extend(decode_all(&mut d, core::slice::from_ref(b)).unwrap());
             }
             prop_assert_eq!(got, sentences);
         }

@@ -1,5 +1,6 @@
 //! The one error type of the protocol core.
 
+use crate::prelude::*;
 use thiserror::Error;
 
 /// A violation of the RouterOS API wire protocol, found in bytes from the router.

@@ -1,8 +1,9 @@
 //! Commands: the typestate builder and the encoded [`Command`].
 
-use std::fmt;
-use std::marker::PhantomData;
-use std::time::Duration;
+use crate::prelude::*;
+use core::fmt;
+use core::marker::PhantomData;
+use core::time::Duration;
 
 use uuid::Uuid;
 
@@ -21,12 +22,12 @@ pub struct Cmd;
 /// The path must come first; the compiler enforces it:
 ///
 /// ```compile_fail
-/// use mikrotik_rs::protocol::command::CommandBuilder;
+/// use mikrotik_rs_protocol::command::CommandBuilder;
 /// let cmd = CommandBuilder::new().attribute("numbers", Some("0")).build();
 /// ```
 ///
 /// ```
-/// use mikrotik_rs::protocol::command::CommandBuilder;
+/// use mikrotik_rs_protocol::command::CommandBuilder;
 /// let cmd = CommandBuilder::new()
 ///     .command("/interface/ethernet/monitor")
 ///     .attribute("numbers", Some("0,1"))
@@ -44,13 +45,13 @@ pub struct Cmd;
 /// (`interface/print`, `/ip address print`: the router's answer would
 /// mislead; the error names the path meant). The builder remembers the first such misuse,
 /// the built [`Command`] reports it with [`Command::invalid`], and
-/// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
-/// refuses it with [`Error::InvalidCommand`](crate::Error::InvalidCommand)
-/// before anything is written. (The `command!` macro refuses the same
+/// a client (`mikrotik_rs`'s `MikrotikDevice::send_command`, the embedded
+/// `Client::send`) refuses it with an invalid-command error before anything
+/// is written. (The `command!` macro refuses the same
 /// mistakes at compile time.)
 ///
 /// ```
-/// use mikrotik_rs::protocol::command::CommandBuilder;
+/// use mikrotik_rs_protocol::command::CommandBuilder;
 /// let cmd = CommandBuilder::new()
 ///     .command("/ip/address/add")
 ///     .attribute("comment=disabled", Some("yes"))
@@ -144,27 +145,19 @@ fn tag_bytes(data: &mut [u8]) -> Option<&mut [u8]> {
 impl Clone for Command {
     /// The same words under a fresh tag (see [`Command`]). The timeout, the
     /// [`sensitive`](Command::sensitive) mark and any
-    /// [`invalid`](Command::invalid) reason are kept.
+    /// [`invalid`](Command::invalid) reason are kept. (Without the `std`
+    /// feature the fresh tag is the nil placeholder: see [`tag`](crate::tag).)
     fn clone(&self) -> Self {
-        let mut data = self.data.clone();
-        let tag = match tag_bytes(&mut data) {
-            Some(bytes) => {
-                let tag = super::tag::fresh_tag();
-                tag.hyphenated().encode_lower(bytes);
-                tag
-            }
-            // Unreachable: every command is built with its tag last.
-            None => self.tag,
-        };
         Self {
-            tag,
-            data,
+            tag: self.tag,
+            data: self.data.clone(),
             timeout: self.timeout,
             sensitive: self.sensitive,
             internal: self.internal,
             invalid: self.invalid.clone(),
             resumable: self.resumable,
         }
+        .retagged(super::tag::fresh_tag())
     }
 }
 
@@ -398,12 +391,31 @@ impl CommandBuilder<Cmd> {
 impl Command {
     /// `/cancel =tag=<target>`, with a tag of its own (never the target's).
     pub fn cancel(target: Uuid) -> Self {
+        Self::cancel_with_tag(target, super::tag::fresh_tag())
+    }
+
+    /// `/cancel =tag=<target>` under the tag `tag` (from a
+    /// [`Tags`](crate::tag::Tags) where there is no `std`).
+    pub fn cancel_with_tag(target: Uuid, tag: Uuid) -> Self {
         let mut target_tag = [0u8; uuid::fmt::Hyphenated::LENGTH];
         let target_tag = target.hyphenated().encode_lower(&mut target_tag);
-        CommandBuilder::new()
+        CommandBuilder::with_tag(tag)
             .command("/cancel")
             .attribute("tag", Some(target_tag))
             .build()
+    }
+
+    /// The same command under the tag `tag`, rewritten in place (no copy of
+    /// the words, so a login's secret is not duplicated). A client that
+    /// draws its own tags retags each command it sends.
+    #[must_use]
+    pub fn retagged(mut self, tag: Uuid) -> Self {
+        if let Some(bytes) = tag_bytes(&mut self.data) {
+            tag.hyphenated().encode_lower(bytes);
+            self.tag = tag;
+        }
+        // Otherwise unreachable: every command is built with its tag last.
+        self
     }
 
     /// The tag this command's replies carry.
@@ -414,9 +426,8 @@ impl Command {
     /// Why this command must not be sent, if it must not: the first misuse
     /// of its builder (an empty word, a key that is empty or contains `=`),
     /// and which word it was. Such a word was never encoded, and
-    /// [`MikrotikDevice::send_command`](crate::MikrotikDevice::send_command)
-    /// refuses the command with
-    /// [`Error::InvalidCommand`](crate::Error::InvalidCommand).
+    /// a client refuses to send the command (`mikrotik_rs`:
+    /// `Error::InvalidCommand`).
     pub fn invalid(&self) -> Option<&str> {
         self.invalid.as_deref()
     }
@@ -476,15 +487,17 @@ impl Command {
         self.sensitive
     }
 
-    /// Marks a command the crate sends for itself: not counted as one of the
-    /// user's commands in [`Stats`](crate::Stats).
-    pub(crate) fn internal(mut self) -> Self {
+    /// Marks a command a client sends for itself: not counted as one of the
+    /// user's commands (`mikrotik_rs::Stats`).
+    #[doc(hidden)]
+    pub fn internal(mut self) -> Self {
         self.internal = true;
         self
     }
 
-    /// Whether the command counts in [`Stats`](crate::Stats) (see [`internal`](Self::internal)).
-    pub(crate) fn is_counted(&self) -> bool {
+    /// Whether the command counts in a client's statistics (see [`internal`](Self::internal)).
+    #[doc(hidden)]
+    pub fn is_counted(&self) -> bool {
         !self.internal
     }
 
@@ -533,7 +546,7 @@ impl Drop for Command {
     fn drop(&mut self) {
         if self.sensitive {
             self.data.fill(0);
-            std::hint::black_box(&self.data);
+            core::hint::black_box(&self.data);
         }
     }
 }
@@ -634,6 +647,7 @@ mod tests {
         format!(".tag={}", tag.hyphenated())
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn builds_path_attributes_and_tag() {
         let cmd = CommandBuilder::new()
@@ -658,6 +672,7 @@ mod tests {
         assert_eq!(cmd.tag().get_version_num(), 4);
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn every_command_gets_a_fresh_tag() {
         let a = CommandBuilder::new().command("/x").build();
@@ -733,6 +748,27 @@ mod tests {
     }
 
     #[test]
+    fn retagging_rewrites_the_tag_word_in_place() {
+        let first = Uuid::from_u128(1);
+        let second = Uuid::from_u128(2);
+        let login = crate::login::login("admin", "secret").retagged(first);
+        let again = login.retagged(second);
+        assert_eq!(again.tag(), second);
+        assert_eq!(words(&again)[3], tag_word(second));
+        assert!(again.is_sensitive());
+        let cancel = Command::cancel_with_tag(first, second);
+        assert_eq!(
+            words(&cancel),
+            [
+                "/cancel",
+                &format!("=tag={}", first.hyphenated()),
+                &tag_word(second)
+            ]
+        );
+    }
+
+    #[cfg(feature = "std")]
+    #[test]
     fn cancel_has_its_own_tag() {
         let target = Uuid::new_v4();
         let cancel = Command::cancel(target);
@@ -747,6 +783,7 @@ mod tests {
         );
     }
 
+    #[cfg(feature = "std")]
     #[test]
     fn a_clone_is_the_same_command_under_a_fresh_tag() {
         let original = CommandBuilder::new()

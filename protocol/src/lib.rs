@@ -1,7 +1,43 @@
-//! The sans-IO protocol core: bytes in, sentences and replies out; commands in, bytes out.
+//! The sans-IO core of the MikroTik RouterOS API: bytes in, sentences and
+//! replies out; commands in, bytes out.
 //!
 //! Nothing here does I/O, awaits, or knows a runtime, so every rule of the
-//! wire format is tested deterministically. The connection layer feeds it.
+//! wire format is tested deterministically, and the same core runs in
+//! `mikrotik_rs` (where it is `mikrotik_rs::protocol`) and on a
+//! microcontroller (`mikrotik_rs_embedded`). It is `#![no_std]` and needs
+//! only `alloc`: replies own their bytes (shared, one allocation per run of
+//! a command's sentences), and a word longer than the decoder's limits is
+//! refused before anything is allocated for it. Nothing panics on any input.
+//!
+//! Tags: with the `std` feature, [`CommandBuilder::new`](command::CommandBuilder::new)
+//! draws a fresh random tag on its own; without it there is no operating
+//! system to ask, so tags come from a [`tag::Tags`] generator the caller
+//! seeds from its own random source (a board's RNG).
+
+#![no_std]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+extern crate alloc;
+#[cfg(any(test, feature = "std"))]
+extern crate std;
+
+/// What `std`'s prelude would bring, from `alloc`.
+mod prelude {
+    #[allow(unused_imports)]
+    pub(crate) use alloc::{
+        borrow::ToOwned,
+        boxed::Box,
+        format,
+        string::{String, ToString},
+        vec,
+        vec::Vec,
+    };
+}
+
+use prelude::Vec;
+
+/// The `uuid` crate, whose [`Uuid`](uuid::Uuid) is every command's tag.
+pub use uuid;
 
 mod attributes;
 #[cfg(feature = "schema")]
@@ -9,6 +45,9 @@ mod check;
 pub mod command;
 mod decoder;
 mod error;
+#[cfg(feature = "__fuzz")]
+#[doc(hidden)]
+pub mod fuzz;
 mod length;
 pub mod login;
 mod path;
@@ -17,7 +56,7 @@ mod response;
 pub mod secrets;
 mod sentence;
 mod shared_bytes;
-mod tag;
+pub mod tag;
 mod traps;
 
 pub use attributes::{Attributes, RawAttributes};
@@ -26,7 +65,8 @@ pub use check::{CheckErrorKind, CommandCheckError};
 pub use decoder::{Decoder, DecoderLimits};
 pub use error::ProtocolError;
 pub use length::{decode_length, encode_length};
-pub(crate) use path::path_problem;
+#[doc(hidden)]
+pub use path::path_problem;
 pub use quote::QUOTE_LIMIT;
 pub use response::{
     CommandResponse, DoneResponse, EmptyResponse, InvalidReply, ReplyResponse, TrapCategory,

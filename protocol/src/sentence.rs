@@ -2,8 +2,9 @@
 
 use super::length::split_word;
 use super::shared_bytes::SharedBytes;
-use std::fmt;
-use std::iter::FusedIterator;
+use crate::prelude::*;
+use core::fmt;
+use core::iter::FusedIterator;
 
 /// One sentence as it came off the wire: its words, each behind the shortest
 /// length prefix, back to back in one shared buffer (the terminator stripped).
@@ -32,7 +33,7 @@ impl Sentence {
             super::encode_word(word.as_ref(), &mut wire);
             count += 1;
         }
-        Self::from_wire(SharedBytes::from(std::sync::Arc::from(wire)), count)
+        Self::from_wire(SharedBytes::from(alloc::sync::Arc::from(wire)), count)
     }
 
     /// A sentence of `count` shortest-form prefixed words (the decoder's output).
@@ -70,7 +71,8 @@ impl Sentence {
     }
 
     /// Bytes the sentence occupies in memory (its prefixed words).
-    pub(crate) fn wire_len(&self) -> usize {
+    #[doc(hidden)]
+    pub fn wire_len(&self) -> usize {
         self.wire.len()
     }
 
@@ -164,7 +166,7 @@ impl fmt::Debug for Sentence {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::protocol::encode_sentence;
+    use crate::encode_sentence;
 
     /// Words whose shortest prefixes take 1, 2, 3, 4 and 5 bytes (the last
     /// is faked: a 5-byte prefix needs a 256 MiB word, so it is written by hand).
