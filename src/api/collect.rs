@@ -276,6 +276,7 @@ mod tests {
                 what: TimeoutKind::Command,
                 after: std::time::Duration::from_secs(1),
                 address: None,
+                stage: None,
             })
         };
         let err = fold(vec![reply(&["!trap", "=message=no such item"]), timeout()]).unwrap_err();

@@ -13,7 +13,7 @@ use crate::observe::trace::ConnectionSpan;
 use crate::protocol::DecoderLimits;
 use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
-use crate::{Error, Result, TimeoutKind};
+use crate::{Error, Result, Stage, TimeoutKind};
 
 /// The plain API port.
 pub(crate) const API_PORT: u16 = 8728;
@@ -63,6 +63,8 @@ pub struct DeviceBuilder {
     first_slot: Option<runtime::ConnectSlot>,
     /// With a policy: a failed first connect is retried under it.
     retry_first_connect: bool,
+    /// Where the connect is, for a fleet job's deadline to report.
+    stage: Option<super::StageTracker>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -102,6 +104,7 @@ impl DeviceBuilder {
             reconnect_gate: None,
             first_slot: None,
             retry_first_connect: false,
+            stage: None,
         }
     }
 
@@ -250,6 +253,13 @@ impl DeviceBuilder {
     /// see [`runtime::ConnectSlot`].
     pub(crate) fn first_connect_under(mut self, slot: runtime::ConnectSlot) -> Self {
         self.first_slot = Some(slot);
+        self
+    }
+
+    /// Notes each step of connecting (TCP, TLS, login) in `stage`, for a
+    /// deadline around the whole connect to say where it ran out.
+    pub(crate) fn tracking_stage(mut self, stage: &super::StageTracker) -> Self {
+        self.stage = Some(stage.clone());
         self
     }
 
@@ -435,16 +445,22 @@ impl DeviceBuilder {
         let deadline = self
             .connect_timeout
             .and_then(|t| runtime::deadline_in(&**runtime, t));
+        self.enter(Stage::Connect);
         let connecting = connect_tcp(&**runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
                 address: Some(format!("{}:{}", address.host, address.port).into()),
+                stage: None,
             })
         };
         let stream = runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        if self.uses_tls() {
+            self.enter(Stage::Tls);
+        }
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        self.enter(Stage::Login);
         self.log_in(stream, Arc::clone(runtime), options).await
     }
 
@@ -459,6 +475,12 @@ impl DeviceBuilder {
         let runtime = self.runtime_or_default()?;
         let handle = self.log_in(stream, runtime, self.options.clone()).await?;
         Ok(MikrotikDevice::from(handle))
+    }
+
+    fn enter(&self, stage: Stage) {
+        if let Some(tracker) = &self.stage {
+            tracker.enter(stage);
+        }
     }
 
     async fn log_in(
@@ -494,6 +516,7 @@ impl DeviceBuilder {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
                 address: Some(Arc::from(self.address.as_str())),
+                stage: None,
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)

@@ -9,6 +9,7 @@ mod identity;
 #[cfg(not(feature = "_tls"))]
 mod needs_tls;
 mod port_mixup;
+mod stage;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
@@ -18,3 +19,4 @@ pub use needs_tls::TlsFeatureRequired;
 #[cfg(feature = "_tls")]
 pub(crate) use address::Address;
 pub(crate) use credentials::Password;
+pub(crate) use stage::StageTracker;
