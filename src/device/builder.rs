@@ -65,6 +65,8 @@ pub struct DeviceBuilder {
     retry_first_connect: bool,
     /// Where the connect is, for a fleet job's deadline to report.
     stage: Option<super::StageTracker>,
+    /// What every opened stream passes through (a recording).
+    wrap: Option<Arc<dyn super::WrapStream>>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -105,6 +107,7 @@ impl DeviceBuilder {
             first_slot: None,
             retry_first_connect: false,
             stage: None,
+            wrap: None,
         }
     }
 
@@ -253,6 +256,14 @@ impl DeviceBuilder {
     /// see [`runtime::ConnectSlot`].
     pub(crate) fn first_connect_under(mut self, slot: runtime::ConnectSlot) -> Self {
         self.first_slot = Some(slot);
+        self
+    }
+
+    /// Passes every stream the device opens (the first and each
+    /// reconnect's; for API-SSL the decrypted side) through `wrap`.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn wrapping_streams(mut self, wrap: Arc<dyn super::WrapStream>) -> Self {
+        self.wrap = Some(wrap);
         self
     }
 
@@ -460,6 +471,7 @@ impl DeviceBuilder {
             self.enter(Stage::Tls);
         }
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        let stream = self.wrapped(stream);
         self.enter(Stage::Login);
         self.log_in(stream, Arc::clone(runtime), options).await
     }
@@ -473,8 +485,16 @@ impl DeviceBuilder {
             ));
         }
         let runtime = self.runtime_or_default()?;
+        let stream = self.wrapped(Box::new(stream));
         let handle = self.log_in(stream, runtime, self.options.clone()).await?;
         Ok(MikrotikDevice::from(handle))
+    }
+
+    fn wrapped(&self, stream: BoxedStream) -> BoxedStream {
+        match &self.wrap {
+            Some(wrap) => wrap.wrap(stream),
+            None => stream,
+        }
     }
 
     fn enter(&self, stage: Stage) {

@@ -10,6 +10,7 @@ mod identity;
 mod needs_tls;
 mod port_mixup;
 mod stage;
+mod wrap;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
@@ -20,3 +21,5 @@ pub use needs_tls::TlsFeatureRequired;
 pub(crate) use address::Address;
 pub(crate) use credentials::Password;
 pub(crate) use stage::StageTracker;
+#[cfg_attr(not(feature = "testing"), allow(unused_imports))]
+pub(crate) use wrap::WrapStream;
