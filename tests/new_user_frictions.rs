@@ -21,6 +21,7 @@ on_every_runtime!(
     a_malformed_path_is_refused_before_sending_by_every_entry_point,
     a_cp1252_comment_through_typed_rows_under_each_text_policy,
     collect_names_a_vec_and_the_old_names_still_answer_alike,
+    a_fleet_deadline_in_the_tls_handshake_says_so,
 );
 
 /// An error type of the user's own, with a source.
@@ -340,4 +341,40 @@ async fn collect_names_a_vec_and_the_old_names_still_answer_alike() {
         let old_device: Vec<Named> = device.collect_as(command()).await.unwrap();
         assert_eq!(old_device, wanted);
     }
+}
+
+/// A router that accepts the connection and never answers the ClientHello:
+/// the fleet's deadline (shorter than the handshake's own 3 s wait) says it
+/// ran out in the TLS handshake, not that the router was slow.
+async fn a_fleet_deadline_in_the_tls_handshake_says_so() {
+    use mikrotik_rs::tls::TlsOptions;
+    // A listener that never accepts: the kernel completes the TCP connect,
+    // the ClientHello waits in its buffer, nothing ever answers or closes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let fleet = Fleet::builder()
+        .deadline(std::time::Duration::from_millis(200))
+        .build([(
+            "mute".to_owned(),
+            MikrotikDevice::builder(address).tls(TlsOptions::dangerous_accept_any_certificate()),
+        )])
+        .unwrap();
+    let mut run = fleet.collect(CommandBuilder::new().command("/system/identity/print"));
+    let done = run.next().await.expect("the router's result");
+    let error = done.result.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                what: mikrotik_rs::TimeoutKind::Router,
+                stage: Some(mikrotik_rs::Stage::Tls),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().ends_with("in the TLS handshake"),
+        "{error}"
+    );
 }
