@@ -21,5 +21,4 @@ pub use needs_tls::TlsFeatureRequired;
 pub(crate) use address::Address;
 pub(crate) use credentials::Password;
 pub(crate) use stage::StageTracker;
-#[cfg_attr(not(feature = "testing"), allow(unused_imports))]
 pub(crate) use wrap::WrapStream;
