@@ -15,7 +15,7 @@ use crate::observe::trace::ConnectionSpan;
 use crate::protocol::DecoderLimits;
 use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
-use crate::{Error, Result, TimeoutKind};
+use crate::{Error, Result, Stage, TimeoutKind};
 
 /// The plain API port.
 pub(crate) const API_PORT: u16 = 8728;
@@ -65,6 +65,10 @@ pub struct DeviceBuilder {
     first_slot: Option<runtime::ConnectSlot>,
     /// With a policy: a failed first connect is retried under it.
     retry_first_connect: bool,
+    /// Where the connect is, for a fleet job's deadline to report.
+    stage: Option<super::StageTracker>,
+    /// What every opened stream passes through (a recording).
+    wrap: Option<Arc<dyn super::WrapStream>>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -104,6 +108,8 @@ impl DeviceBuilder {
             reconnect_gate: None,
             first_slot: None,
             retry_first_connect: false,
+            stage: None,
+            wrap: None,
         }
     }
 
@@ -252,6 +258,21 @@ impl DeviceBuilder {
     /// see [`runtime::ConnectSlot`].
     pub(crate) fn first_connect_under(mut self, slot: runtime::ConnectSlot) -> Self {
         self.first_slot = Some(slot);
+        self
+    }
+
+    /// Passes every stream the device opens (the first and each
+    /// reconnect's; for API-SSL the decrypted side) through `wrap`.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn wrapping_streams(mut self, wrap: Arc<dyn super::WrapStream>) -> Self {
+        self.wrap = Some(wrap);
+        self
+    }
+
+    /// Notes each step of connecting (TCP, TLS, login) in `stage`, for a
+    /// deadline around the whole connect to say where it ran out.
+    pub(crate) fn tracking_stage(mut self, stage: &super::StageTracker) -> Self {
+        self.stage = Some(stage.clone());
         self
     }
 
@@ -442,17 +463,24 @@ impl DeviceBuilder {
         let deadline = self
             .connect_timeout
             .and_then(|t| runtime::deadline_in(&**runtime, t));
+        self.enter(Stage::Connect);
         let connecting = connect_tcp(&**runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
                 address: Some(format!("{}:{}", address.host, address.port).into()),
+                stage: None,
             })
         };
         let (stream, peer) =
             runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        if self.uses_tls() {
+            self.enter(Stage::Tls);
+        }
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        let stream = self.wrapped(stream);
+        self.enter(Stage::Login);
         let handle = self.log_in(stream, Arc::clone(runtime), options).await?;
         Ok((handle, peer))
     }
@@ -466,8 +494,22 @@ impl DeviceBuilder {
             ));
         }
         let runtime = self.runtime_or_default()?;
+        let stream = self.wrapped(Box::new(stream));
         let handle = self.log_in(stream, runtime, self.options.clone()).await?;
         Ok(MikrotikDevice::from(handle))
+    }
+
+    fn wrapped(&self, stream: BoxedStream) -> BoxedStream {
+        match &self.wrap {
+            Some(wrap) => wrap.wrap(stream),
+            None => stream,
+        }
+    }
+
+    fn enter(&self, stage: Stage) {
+        if let Some(tracker) = &self.stage {
+            tracker.enter(stage);
+        }
     }
 
     async fn log_in(
@@ -503,6 +545,7 @@ impl DeviceBuilder {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
                 address: Some(Arc::from(self.address.as_str())),
+                stage: None,
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)

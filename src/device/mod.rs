@@ -10,6 +10,8 @@ mod identity;
 mod needs_tls;
 mod peer;
 mod port_mixup;
+mod stage;
+mod wrap;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
@@ -19,3 +21,5 @@ pub use needs_tls::TlsFeatureRequired;
 #[cfg(feature = "_tls")]
 pub(crate) use address::Address;
 pub(crate) use credentials::Password;
+pub(crate) use stage::StageTracker;
+pub(crate) use wrap::WrapStream;
