@@ -13,20 +13,36 @@
 //! 4. **Unset**: a field the router does not print equals the empty value
 //!    (setting a field to empty unsets it).
 //!
-//! Free text is never reinterpreted: `name` and `comment` (and any field
-//! whose value is not one of the forms above) compare byte for byte.
+//! Free text is never reinterpreted: `name`, `comment`, `list` and every
+//! secret (a password `yes` is not a password `true`), and any field whose
+//! value is not one of the forms above, compare byte for byte. Identity keys
+//! are names, not quantities: they compare byte for byte but for rule 3
+//! ([`canonical_key`]), so a list `1d` is never the list `24h`.
 
 use std::borrow::Cow;
 
 use crate::api::parse_duration;
+use crate::protocol::secrets::is_secret;
 
 /// Fields whose values are free text: compared exactly, never as booleans or durations.
-const FREE_TEXT: [&str; 2] = ["name", "comment"];
+const FREE_TEXT: [&str; 3] = ["name", "comment", "list"];
+
+/// Whether `field` holds text to compare byte for byte (a name, a comment, a secret).
+fn is_text(field: &str) -> bool {
+    FREE_TEXT.contains(&field) || is_secret(None, field.as_bytes())
+}
+
+/// The canonical form of an identity key's value: only a single-host prefix
+/// is dropped (`10.0.0.1/32` is `10.0.0.1`); names are never read as
+/// booleans or durations.
+pub(crate) fn canonical_key(value: &str) -> &str {
+    single_host(value).unwrap_or(value)
+}
 
 /// The canonical form of `value` of `field`: equal canonical forms mean the
 /// router holds the same value.
 pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
-    if FREE_TEXT.contains(&field) {
+    if is_text(field) {
         return Cow::Borrowed(value);
     }
     match value {
@@ -61,7 +77,7 @@ pub fn same_value(field: &str, current: Option<&str>, desired: &str) -> bool {
     // A bare number of seconds against a duration with units (`86400` / `1d`).
     let bare = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
     if (bare(current) || bare(desired))
-        && !FREE_TEXT.contains(&field)
+        && !is_text(field)
         && (looks_like_duration(current) || looks_like_duration(desired))
         && let (Ok(x), Ok(y)) = (parse_duration(current), parse_duration(desired))
     {

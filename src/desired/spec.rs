@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::normalise::canonical;
+use super::normalise::canonical_key;
 use super::schema::{FieldNames, FieldVerdict, Schema};
 use super::{Fields, Managed, Plan};
 use crate::api::Property;
@@ -161,7 +161,7 @@ impl Desired {
                 let Some(value) = item.get(key) else {
                     return fail(format!("item {n} has no identity key `{key}`"));
                 };
-                identity.push(canonical(key, value).into_owned());
+                identity.push(canonical_key(value).to_owned());
             }
             if !identities.insert(identity) {
                 return fail(format!("item {n} has the same identity as an earlier one"));
