@@ -76,7 +76,7 @@ impl ApplyOptions {
 }
 
 /// What an apply did to one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
     /// Added this item.

@@ -23,7 +23,7 @@ use crate::{Error, MikrotikDevice, Result};
 /// - [`Managed`]: which existing items the plan may change and remove.
 ///
 /// [`plan`](Self::plan) reads the menu once and computes the [`Plan`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Desired {
     menu: String,
