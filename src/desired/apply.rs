@@ -341,15 +341,14 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
         .collect();
     // New items before the same successor go in desired order, one by one.
     let mut adds: Vec<Vec<Step>> = Vec::new();
-    let mut successors: Vec<&Option<String>> = Vec::new();
+    let mut group_of: std::collections::HashMap<&Option<String>, usize> =
+        std::collections::HashMap::new();
     for a in &plan.adds {
-        match successors.iter().position(|s| **s == a.place_before) {
-            Some(group) => adds[group].push(add(a)),
-            None => {
-                successors.push(&a.place_before);
-                adds.push(vec![add(a)]);
-            }
-        }
+        let group = *group_of.entry(&a.place_before).or_insert_with(|| {
+            adds.push(Vec::new());
+            adds.len() - 1
+        });
+        adds[group].push(add(a));
     }
     vec![sets, vec![moves], adds, removes]
 }

@@ -85,9 +85,14 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
             .collect();
         let kept_ids: Vec<String> = kept.iter().flatten().cloned().collect();
         moves = order::moves(&ids, &kept_ids);
-        // Each new item goes right before the next kept item in desired order.
+        // Each new item goes right before the next kept item in desired
+        // order: one pass from the end, not a search per add.
+        let mut next_kept: Vec<Option<&String>> = vec![None; kept.len() + 1];
+        for at in (0..kept.len()).rev() {
+            next_kept[at] = kept[at].as_ref().or(next_kept[at + 1]);
+        }
         for (at, add) in &mut adds {
-            add.place_before = kept[*at + 1..].iter().flatten().next().cloned();
+            add.place_before = next_kept[*at + 1].cloned();
         }
     }
     Plan {
