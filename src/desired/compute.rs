@@ -18,7 +18,7 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
         .collect();
     let identity_of = |get: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
         keys.iter()
-            .map(|k| canonical_key(&get(k).unwrap_or_default()).to_owned())
+            .map(|k| canonical_key(&get(k).unwrap_or_default()).into_owned())
             .collect()
     };
     // Identity → the managed rows holding it, first first.
@@ -258,5 +258,22 @@ mod tests {
             1,
             "a comment of bytes that are not UTF-8 is not the empty comment"
         );
+    }
+
+    #[test]
+    fn a_mac_or_an_address_written_otherwise_is_the_same_value() {
+        // RouterOS prints MAC addresses in upper case and IPv6 addresses
+        // compressed in lower case, whatever was written.
+        let rows = [row(&[
+            "=.id=*1",
+            "=mac-address=AA:BB:CC:0D:EE:FF",
+            "=address=2001:db8::1",
+        ])];
+        let desired = Desired::new("/ip/dhcp-server/lease", ["mac-address"]).item([
+            ("mac-address", "aa:bb:cc:0d:ee:ff"),
+            ("address", "2001:DB8:0::1"),
+        ]);
+        let plan = desired.plan_against(&rows).unwrap();
+        assert!(plan.is_empty(), "the lease is already as desired:\n{plan}");
     }
 }

@@ -161,7 +161,7 @@ impl Desired {
                 let Some(value) = item.get(key) else {
                     return fail(format!("item {n} has no identity key `{key}`"));
                 };
-                identity.push(canonical_key(value).to_owned());
+                identity.push(canonical_key(value).into_owned());
             }
             if !identities.insert(identity) {
                 return fail(format!("item {n} has the same identity as an earlier one"));
