@@ -246,17 +246,22 @@ impl Plan {
         device: &MikrotikDevice,
         options: ApplyOptions,
     ) -> Result<Applied, ApplyError> {
-        let fresh = self.desired.plan(device).await.map_err(ApplyError::Read)?;
-        let plan = if fresh.read == self.read {
-            self.clone()
-        } else if options.replan_if_stale {
-            fresh
-        } else {
-            return Err(ApplyError::Stale {
-                fresh: Box::new(fresh),
-            });
+        let fresh = self
+            .desired
+            .plan_unless(device, self.read)
+            .await
+            .map_err(ApplyError::Read)?;
+        let fresh = match fresh {
+            None => None,
+            Some(fresh) if options.replan_if_stale => Some(fresh),
+            Some(fresh) => {
+                return Err(ApplyError::Stale {
+                    fresh: Box::new(fresh),
+                });
+            }
         };
-        let items = write(device, &plan, &options).await;
+        let items = write(device, fresh.as_ref().unwrap_or(self), &options).await;
+        let plan = fresh.unwrap_or_else(|| self.clone());
         let (remaining, verify_error) = if options.verify {
             match plan.desired.plan(device).await {
                 Ok(after) => (Some(after), None),

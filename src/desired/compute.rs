@@ -12,10 +12,7 @@ use crate::protocol::ReplyResponse;
 /// router's order). `desired` has been checked.
 pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
     let keys = desired.keys();
-    let managed: Vec<&ReplyResponse> = rows
-        .iter()
-        .filter(|row| row.get(".id").is_some() && desired.managed_items().manages(row))
-        .collect();
+    let managed = managed_rows(desired, rows);
     let identity_of = |get: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
         keys.iter()
             .map(|k| canonical_key(&get(k).unwrap_or_default()).into_owned())
@@ -132,6 +129,20 @@ fn identity_fields(keys: &[String], row: &ReplyResponse) -> Fields {
 /// conditions), in the router's order. Counters and other fields the plan
 /// never reads do not make it stale.
 /// In an ordered menu, the order of every row's `.id` counts too.
+/// The rows a plan may change or remove.
+fn managed_rows<'a>(desired: &Desired, rows: &'a [ReplyResponse]) -> Vec<&'a ReplyResponse> {
+    rows.iter()
+        .filter(|row| row.get(".id").is_some() && desired.managed_items().manages(row))
+        .collect()
+}
+
+/// The [`ReadMark`] a plan of `desired` against `rows` would have, without
+/// computing the plan: an apply's precondition needs only this when the
+/// menu has not moved.
+pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
+    read_mark(desired, &managed_rows(desired, rows), rows)
+}
+
 fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyResponse]) -> ReadMark {
     let mut fields: Vec<&str> = desired
         .items()

@@ -143,6 +143,22 @@ impl Desired {
         Ok(super::compute::compute(self, rows))
     }
 
+    /// Reads the menu and returns its [`ReadMark`](super::ReadMark) and, only
+    /// when it differs from `mark`, the fresh plan (an apply's precondition:
+    /// an unchanged menu needs no second diff).
+    pub(crate) async fn plan_unless(
+        &self,
+        device: &MikrotikDevice,
+        mark: super::ReadMark,
+    ) -> Result<Option<Plan>> {
+        self.check()?;
+        let rows = device.menu(&self.menu).print().await?;
+        if super::compute::mark_of(self, &rows) == mark {
+            return Ok(None);
+        }
+        Ok(Some(super::compute::compute(self, &rows)))
+    }
+
     /// Everything that can be wrong with the desired state itself.
     fn check(&self) -> Result<()> {
         let fail = |what: String| Err(Error::Config(format!("desired {}: {what}", self.menu)));
