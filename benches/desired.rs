@@ -203,6 +203,29 @@ fn main() {
         })
         .await;
         report("all adds in flight, no plan (floor)", floor_s * 1e3, "ms");
+        drop(device);
+        drop(mock);
+
+        // Where an apply's time goes: the plan, the apply without its
+        // verifying read (its precondition read and the writes), the verify.
+        let mock = Mock::start();
+        let device = MikrotikDevice::connect(&mock.address, "admin", None)
+            .await
+            .expect("connect");
+        let (plan_s, _, plan) =
+            measured(&device, async { full.plan(&device).await.expect("plan") }).await;
+        let (write_s, _, _) = measured(&device, async {
+            plan.apply(&device, ApplyOptions::default().verify(false))
+                .await
+                .expect("apply")
+        })
+        .await;
+        let (verify_s, _, after) =
+            measured(&device, async { full.plan(&device).await.expect("plan") }).await;
+        assert!(after.is_empty());
+        report("  of which: plan (empty list)", plan_s * 1e3, "ms");
+        report("  precondition read and writes", write_s * 1e3, "ms");
+        report("  verifying read and plan", verify_s * 1e3, "ms");
         println!(
             "{:>40}: {:>12.1}× (target ≥ 20×)",
             "apply vs the loop",

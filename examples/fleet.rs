@@ -129,8 +129,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let start = Instant::now();
     let mut run = fleet
         .run(|device| async move {
-            let resource = device.menu("/system/resource").print().typed::<Resource>();
-            let interfaces = device.menu("/interface").print().rows();
+            let resource = device
+                .menu("/system/resource")
+                .print()
+                .collect_typed::<Resource>();
+            let interfaces = device.menu("/interface").print().collect();
             let (resource, interfaces) = futures_util::future::join(resource, interfaces).await;
             // A job fails with its own error as easily as with the crate's.
             let resource = resource?

@@ -4,7 +4,7 @@
 //!
 //! Against the router named by `MIKROTIK_ADDR` (`MIKROTIK_USER`,
 //! `MIKROTIK_PASSWORD`) if set, else against the built-in mock: the session
-//! is recorded through `testing::Recorder` into `target/record-replay.txt`
+//! is recorded through `DeviceBuilder::record` into `target/record-replay.txt`
 //! (secrets redacted; the password kept only as a salted hash), then a
 //! MockRouter serves that transcript (strictly: the same password, each
 //! write once) and the
@@ -13,12 +13,8 @@
 
 mod common;
 
-use std::net::TcpStream;
-
-use async_io::Async;
-use mikrotik_rs::MikrotikDevice;
-use mikrotik_rs::runtime::AsyncStream;
-use mikrotik_rs::testing::{MockRouter, Recorder, Transcript};
+use mikrotik_rs::testing::{MockRouter, Recording, Transcript};
+use mikrotik_rs::{DeviceBuilder, MikrotikDevice};
 
 /// The code under test: what a user's program would do.
 async fn inventory(device: &MikrotikDevice) -> mikrotik_rs::Result<Vec<String>> {
@@ -51,15 +47,8 @@ async fn inventory(device: &MikrotikDevice) -> mikrotik_rs::Result<Vec<String>> 
     Ok(lines)
 }
 
-async fn login(
-    stream: impl AsyncStream,
-    user: &str,
-    password: Option<&str>,
-) -> mikrotik_rs::Result<MikrotikDevice> {
-    MikrotikDevice::builder("recorded")
-        .credentials(user, password)
-        .connect_stream(stream)
-        .await
+fn builder(address: &str, user: &str, password: Option<&str>) -> DeviceBuilder {
+    MikrotikDevice::builder(address).credentials(user, password)
 }
 
 #[tokio::main]
@@ -68,23 +57,12 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/record-replay.txt");
     std::fs::create_dir_all(path.parent().ok_or("no parent")?)?;
 
-    // 1. Record.
-    let has_port = target
-        .address
-        .rsplit_once(':')
-        .is_some_and(|(_, port)| port.parse::<u16>().is_ok());
-    let host_port = if has_port {
-        target.address.clone()
-    } else {
-        format!("{}:8728", target.address)
-    };
-    let address: std::net::SocketAddr = tokio::net::lookup_host(&host_port)
-        .await?
-        .next()
-        .ok_or("the address does not resolve")?;
-    let tcp = Async::<TcpStream>::connect(address).await?;
-    let recorder = Recorder::to_file(tcp, &path)?;
-    let device = login(recorder, &target.user, target.password.as_deref()).await?;
+    // 1. Record: the builder records every connection it opens (plain or
+    // TLS, across reconnects); no stream to open by hand.
+    let device = builder(&target.address, &target.user, target.password.as_deref())
+        .record(Recording::to_file(&path)?)
+        .connect()
+        .await?;
     let recorded = inventory(&device).await?;
     drop(device);
     println!("\nrecorded into {}:", path.display());
@@ -97,8 +75,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let replay = MockRouter::builder()
         .replay(Transcript::load(&path)?)
         .start();
-    let tcp = Async::<TcpStream>::connect(replay.addr()).await?;
-    let device = login(tcp, &target.user, target.password.as_deref()).await?;
+    let device = builder(&replay.address(), &target.user, target.password.as_deref())
+        .connect()
+        .await?;
     let replayed = inventory(&device).await?;
     println!("\nreplayed from the transcript:");
     for line in &replayed {

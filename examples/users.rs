@@ -20,7 +20,7 @@ async fn list(users: &mikrotik_rs::Menu) -> mikrotik_rs::Result<()> {
     for user in users
         .print()
         .proplist([".id", "name", "group", "disabled"])
-        .typed::<User>()
+        .collect_typed::<User>()
         .await?
     {
         println!(

@@ -40,7 +40,7 @@ pub enum Error {
         source: Option<Arc<dyn std::error::Error + Send + Sync>>,
     },
     /// Something took longer than its configured limit.
-    #[error("timed out: {what}{} took longer than {after:?}", to_address(.address.as_deref()))]
+    #[error("timed out: {what}{} took longer than {after:?}{}", to_address(.address.as_deref()), while_in(*.stage))]
     Timeout {
         /// What timed out: the connect, the login, a command, the keepalive
         /// or a certificate bootstrap.
@@ -50,6 +50,11 @@ pub enum Error {
         /// The router's address (`host:port`), for a connect timeout: which
         /// of several routers or fallback addresses did not answer.
         address: Option<Arc<str>>,
+        /// Where the router was when a deadline wider than one step ran out:
+        /// a fleet job's deadline (connecting, in the TLS handshake, logging
+        /// in or running the job's commands), or a command's deadline while
+        /// it was queued for a reconnect. `None` when `what` already says it.
+        stage: Option<Stage>,
     },
     /// The connection failed with an I/O error.
     #[error("I/O error: {0}")]
@@ -431,6 +436,46 @@ impl fmt::Display for TimeoutKind {
     }
 }
 
+/// The step a router was in when a deadline covering several steps ran out;
+/// see [`Error::Timeout`]. Tells a router that never answered the login from
+/// one whose command was slow.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Stage {
+    /// Resolving the address or opening the TCP connection.
+    Connect,
+    /// The TLS (API-SSL) handshake.
+    Tls,
+    /// Logging in.
+    Login,
+    /// Queued on a device with reconnect, waiting for the connection to come
+    /// back: the command never reached the router.
+    Queued,
+    /// Connected and logged in: running commands (a fleet job's own work).
+    Command,
+}
+
+impl fmt::Display for Stage {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Connect => "connecting",
+            Self::Tls => "in the TLS handshake",
+            Self::Login => "logging in",
+            Self::Queued => "queued while reconnecting",
+            Self::Command => "running a command",
+        })
+    }
+}
+
+/// ` while <stage>` for a timeout's message, or nothing.
+fn while_in(stage: Option<Stage>) -> String {
+    match stage {
+        Some(Stage::Queued) => format!(" ({})", Stage::Queued),
+        Some(stage) => format!(" while {stage}"),
+        None => String::new(),
+    }
+}
+
 /// `Result` with this crate's [`Error`](enum@Error).
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -457,6 +502,7 @@ mod tests {
                 what,
                 after,
                 address: None,
+                stage: None,
             };
             assert_eq!(
                 error.to_string(),
@@ -465,6 +511,29 @@ mod tests {
             assert_eq!(error.is_connection_error(), connection, "{error:?}");
             assert!(error.is_timeout());
             assert_eq!(error.closed_by(), None);
+        }
+    }
+
+    #[test]
+    fn a_deadline_over_several_steps_says_which_step_it_ran_out_in() {
+        let at = |stage| Error::Timeout {
+            what: TimeoutKind::Router,
+            after: Duration::from_secs(3),
+            address: None,
+            stage: Some(stage),
+        };
+        let cases = [
+            (Stage::Connect, "while connecting"),
+            (Stage::Tls, "while in the TLS handshake"),
+            (Stage::Login, "while logging in"),
+            (Stage::Queued, "(queued while reconnecting)"),
+            (Stage::Command, "while running a command"),
+        ];
+        for (stage, words) in cases {
+            assert_eq!(
+                at(stage).to_string(),
+                format!("timed out: router took longer than 3s {words}")
+            );
         }
     }
 

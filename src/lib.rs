@@ -6,7 +6,9 @@
 // Lets code and doctests inside this crate name `::mikrotik_rs` too.
 extern crate self as mikrotik_rs;
 
-pub mod protocol;
+/// The sans-IO protocol core: the `mikrotik-rs-protocol` crate (`no_std`),
+/// under the path it has always had here.
+pub use mikrotik_rs_protocol as protocol;
 
 pub mod api;
 
@@ -35,7 +37,7 @@ pub use connection::{BufferPolicy, ResponseStream};
 #[doc(hidden)]
 pub use device::TlsFeatureRequired;
 pub use device::{DeviceBuilder, MikrotikDevice};
-pub use error::{ClosedBy, Error, Result, TimeoutKind};
+pub use error::{ClosedBy, Error, Result, Stage, TimeoutKind};
 /// The RouterOS 7 command tree `command!` and [`Command::check`](protocol::command::Command::check)
 /// check against: every menu, command and argument of 7.9 … 7.24 with the releases it
 /// exists in and its type hints (crate `mikrotik-rs-schema`).

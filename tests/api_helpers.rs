@@ -167,7 +167,7 @@ async fn print_with_query_and_proplist() {
         .print()
         .query_equal("type", "ether")
         .proplist(["name", "type"])
-        .rows()
+        .collect()
         .await
         .unwrap();
     assert_eq!(rows.len(), 5);

@@ -43,7 +43,7 @@ async fn resource(router: &MockRouter) -> Resource {
     let mut rows = device
         .menu("/system/resource")
         .print()
-        .typed::<Resource>()
+        .collect_typed::<Resource>()
         .await
         .unwrap();
     assert_eq!(rows.len(), 1);
@@ -107,7 +107,7 @@ async fn interfaces_v6_and_v7_decode_alike() {
             .await
             .menu("/interface")
             .print()
-            .typed()
+            .collect_typed()
             .await
             .unwrap();
         typed.push(rows);
@@ -159,7 +159,7 @@ async fn collect_as_with_durations_lists_and_clocks() {
         .start();
     let device = connect(&router).await;
     let probes: Vec<Probe> = device
-        .collect_as(CommandBuilder::new().command("/tool/probe"))
+        .collect_typed(CommandBuilder::new().command("/tool/probe"))
         .await
         .unwrap();
     assert_eq!(probes.len(), 2);
@@ -188,7 +188,7 @@ async fn bad_value_names_key_and_value() {
     let err = device
         .menu("/interface")
         .print()
-        .typed::<Interface>()
+        .collect_typed::<Interface>()
         .await
         .unwrap_err();
     match &err {
@@ -209,7 +209,7 @@ async fn bad_value_names_key_and_value() {
     }
     router.set_script("/tool/up", Reply::new().row([("uptime", "a while")]).into());
     let err = device
-        .collect_as::<Up>(CommandBuilder::new().command("/tool/up"))
+        .collect_typed::<Up>(CommandBuilder::new().command("/tool/up"))
         .await
         .unwrap_err();
     assert!(

@@ -146,3 +146,25 @@ fn the_checker_sees_imports() {
         ["device", "api", "tls"]
     );
 }
+
+/// The ground floor: the protocol core and the embedded loop are `no_std`
+/// crates (CI links them without `std`); this keeps the attribute from
+/// being dropped or made conditional unnoticed.
+#[test]
+fn the_embedded_crates_are_no_std() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    for lib in ["protocol/src/lib.rs", "embedded/src/lib.rs"] {
+        let source = fs::read_to_string(root.join(lib)).unwrap();
+        assert!(
+            source.lines().any(|line| line.trim() == "#![no_std]"),
+            "{lib} is not #![no_std]"
+        );
+        assert!(
+            !source.contains("cfg_attr(not("),
+            "{lib}: no_std made conditional"
+        );
+    }
+    // The main crate's `protocol` is the core, under its old path.
+    let main = fs::read_to_string(root.join("src/lib.rs")).unwrap();
+    assert!(main.contains("pub use mikrotik_rs_protocol as protocol;"));
+}

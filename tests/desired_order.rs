@@ -8,12 +8,16 @@ mod common;
 use std::sync::{Arc, Mutex};
 
 use common::connect;
-use mikrotik_rs::desired::{Action, ApplyOptions, Desired, Managed};
-use mikrotik_rs::testing::{MockMenu, MockRouter};
+use mikrotik_rs::desired::{Action, ApplyOptions, Desired, Managed, Outcome};
+use mikrotik_rs::testing::{MockMenu, MockRouter, PropertyType};
 
 const FILTER: &str = "/ip/firewall/filter";
 
-on_every_runtime!(ensure_order_never_opens_the_firewall, order_alone_is_a_plan);
+on_every_runtime!(
+    ensure_order_never_opens_the_firewall,
+    order_alone_is_a_plan,
+    a_rule_whose_replacement_failed_stays_in_force,
+);
 
 /// A rule as the test reads it: (comment, action, src-address, dst-port).
 type Rule = (String, String, String, String);
@@ -202,4 +206,45 @@ async fn order_alone_is_a_plan() {
         .await
         .unwrap();
     assert!(unordered.is_empty(), "{unordered}");
+}
+
+async fn a_rule_whose_replacement_failed_stays_in_force() {
+    // The mock types `disabled`: `maybe` is refused with a trap.
+    let mut menu = MockMenu::new(FILTER).property("disabled", PropertyType::Bool);
+    for field in ["chain", "comment", "action", "src-address", "dst-port"] {
+        menu = menu.property(field, PropertyType::Text);
+    }
+    for [c, a, s, p] in OLD {
+        menu = menu.row(rule(c, a, s, p));
+    }
+    let router = MockRouter::builder().menu(menu).start();
+    let device = connect(&router).await;
+    let mut desired = desired(&NEW[1..]);
+    let mut replacement = rule("drop-bad-v2", "drop", "10.0.0.66", "");
+    replacement.push(("disabled", "maybe"));
+    desired.push(replacement);
+    let plan = desired.plan(&device).await.unwrap();
+    assert_eq!(plan.removes.len(), 2, "{plan}");
+    let applied = plan.apply(&device, ApplyOptions::default()).await.unwrap();
+    assert_eq!(
+        applied.failed(),
+        1,
+        "the replacement is refused: {applied:?}"
+    );
+    let now = rules(&router);
+    assert!(
+        now.iter().any(|r| r.0 == "drop-bad"),
+        "drop-bad was removed although its replacement failed: {now:?}"
+    );
+    let held: Vec<&Outcome> = applied
+        .items
+        .iter()
+        .filter(|i| matches!(i.action, Action::Remove { .. }))
+        .map(|i| &i.outcome)
+        .collect();
+    assert!(
+        held.iter().all(|o| matches!(o, Outcome::NotAttempted)),
+        "removes after a failed write are not attempted: {held:?}"
+    );
+    assert_eq!(applied.converged(), Some(false));
 }

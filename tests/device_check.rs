@@ -51,7 +51,7 @@ async fn a_newer_menu_is_refused_on_an_older_router() {
     assert_eq!(error.kind(), &CheckErrorKind::UnknownPath);
     assert!(error.message().contains("not in RouterOS 7.16"), "{error}");
     // The menu helpers and collect go through the same check.
-    refusal(device.menu("/app").print().rows().await);
+    refusal(device.menu("/app").print().collect().await);
     refusal(device.collect(cmd("/app/print")).await);
     common::still_answers(&device).await;
     assert!(!sent(&old, "/app/print"), "{:?}", old.received_paths());

@@ -154,14 +154,22 @@ async fn a_silent_router_hits_its_deadline_while_the_rest_complete() {
         }
     };
     assert_eq!(&*last.name, "silent");
-    match last.result {
+    match &last.result {
         Err(Error::Timeout {
             what: mikrotik_rs::TimeoutKind::Router,
             after,
+            stage,
             ..
-        }) => assert_eq!(after, Duration::from_secs(5)),
+        }) => {
+            assert_eq!(*after, Duration::from_secs(5));
+            // It accepted the connection and never answered the login:
+            // the timeout says so, unlike a slow command's.
+            assert_eq!(*stage, Some(mikrotik_rs::Stage::Login));
+        }
         other => panic!("expected the router's deadline, got {other:?}"),
     }
+    let message = last.result.as_ref().unwrap_err().to_string();
+    assert!(message.ends_with("while logging in"), "{message}");
     assert!(last.elapsed >= Duration::from_secs(5));
     assert!(run.next().await.is_none());
     assert!(run.progress().snapshot().is_complete());
@@ -391,12 +399,15 @@ async fn a_job_over_its_deadline_is_cancelled_and_the_connection_closed() {
             done.result,
             Err(Error::Timeout {
                 what: mikrotik_rs::TimeoutKind::Router,
+                stage: Some(mikrotik_rs::Stage::Command),
                 ..
             })
         ),
         "{:?}",
         done.result
     );
+    let message = done.result.as_ref().unwrap_err().to_string();
+    assert!(message.ends_with("while running a command"), "{message}");
     drop(run);
     eventually("the timed-out router's connection was closed", || {
         router.running_commands() == 0 && router.session_count() == 0

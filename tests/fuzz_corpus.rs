@@ -1,6 +1,8 @@
 //! Replays every committed fuzz input (`fuzz/corpus/<target>/*`) through the
 //! same check the fuzz target runs (`mikrotik_rs::testing::fuzz`), so the
-//! corpus guards against regressions in the ordinary test suite.
+//! corpus guards against regressions in the ordinary test suite. (The
+//! decoder and reply targets moved with the protocol core: their corpus is
+//! replayed by `protocol/tests/fuzz_corpus.rs`.)
 #![cfg(feature = "__fuzz")]
 
 use std::path::PathBuf;
@@ -49,16 +51,6 @@ fn replay(target: &str, check: fn(&[u8])) {
         start.elapsed()
     );
     println!("{target}: {} inputs in {:?}", inputs.len(), start.elapsed());
-}
-
-#[test]
-fn decoder_corpus() {
-    replay("decoder", fuzz::check_decoder);
-}
-
-#[test]
-fn reply_corpus() {
-    replay("reply", fuzz::check_reply);
 }
 
 #[test]

@@ -217,7 +217,7 @@ async fn decode_errors_name_the_row_id() {
     let err = device
         .menu("/interface")
         .print()
-        .typed::<WrongMtu>()
+        .collect_typed::<WrongMtu>()
         .await
         .unwrap_err();
     assert!(

@@ -20,6 +20,8 @@ on_every_runtime!(
     an_empty_key_names_the_command,
     a_malformed_path_is_refused_before_sending_by_every_entry_point,
     a_cp1252_comment_through_typed_rows_under_each_text_policy,
+    collect_names_a_vec_and_the_old_names_still_answer_alike,
+    a_fleet_deadline_in_the_tls_handshake_says_so,
 );
 
 /// An error type of the user's own, with a source.
@@ -56,7 +58,7 @@ async fn a_fleet_job_fails_with_its_own_error() {
         .map(|name| (name.to_owned(), MikrotikDevice::builder(router.address())));
     let fleet = Fleet::new(routers).unwrap();
     let mut run = fleet.run_named(|name, device| async move {
-        let rows = device.menu("/interface").print().rows().await?;
+        let rows = device.menu("/interface").print().collect().await?;
         match &*name {
             "formatted" => Err(format!("outdated RouterOS on {name}").into()),
             "boxed" => {
@@ -238,7 +240,7 @@ async fn a_cp1252_comment_through_typed_rows_under_each_text_policy() {
         .unwrap();
     let menu = || device.menu("/ip/address").print();
 
-    let lossy: Vec<Commented> = menu().typed().await.unwrap();
+    let lossy: Vec<Commented> = menu().collect_typed().await.unwrap();
     assert_eq!(lossy[0].comment.as_deref(), Some("B\u{FFFD}ro LAN"));
     let streamed: Vec<Result<Commented, Error>> = device
         .send_command(CommandBuilder::new().command("/ip/address/print").build())
@@ -254,17 +256,125 @@ async fn a_cp1252_comment_through_typed_rows_under_each_text_policy() {
         "{error:?}"
     );
     assert!(error.to_string().contains("not valid UTF-8"), "{error}");
-    let strict = menu().typed_with::<Commented>(TextPolicy::Strict).await;
+    let strict = menu()
+        .collect_typed_with::<Commented>(TextPolicy::Strict)
+        .await;
     assert!(matches!(strict, Err(Error::Decode { .. })), "{strict:?}");
 
     let cp1252 = TextPolicy::Fallback(mikrotik_rs::api::encoding_rs::WINDOWS_1252);
-    let decoded: Vec<Commented> = menu().typed_with(cp1252).await.unwrap();
+    let decoded: Vec<Commented> = menu().collect_typed_with(cp1252).await.unwrap();
     assert_eq!(decoded[0].comment.as_deref(), Some("Büro LAN"));
 
     // The row itself: `get` is strict, the bytes are there, any policy applies.
-    let rows = menu().rows().await.unwrap();
+    let rows = menu().collect().await.unwrap();
     assert_eq!(rows[0].get("comment"), None);
     let raw = rows[0].get_raw("comment").unwrap();
     assert_eq!(raw, b"B\xFCro LAN");
     assert_eq!(cp1252.decode(raw).as_deref(), Some("Büro LAN"));
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+struct Named {
+    name: String,
+}
+
+/// `collect*` returns a `Vec` (on a device and on a menu's print), `rows` and
+/// `typed` adapt a stream; the print's old `rows`/`typed`/`typed_with` and the
+/// device's `collect_as` are deprecated, not gone, and answer alike.
+async fn collect_names_a_vec_and_the_old_names_still_answer_alike() {
+    let router = MockRouter::builder()
+        .script(
+            "/interface/print",
+            Script::Reply(
+                Reply::new()
+                    .row([("name", "ether1")])
+                    .row([("name", "ether2")]),
+            ),
+        )
+        .start();
+    let device = MikrotikDevice::connect(router.address(), "admin", None)
+        .await
+        .unwrap();
+    let print = || device.menu("/interface").print();
+    let command = || CommandBuilder::new().command("/interface/print").build();
+    let wanted = vec![
+        Named {
+            name: "ether1".into(),
+        },
+        Named {
+            name: "ether2".into(),
+        },
+    ];
+
+    let rows: Vec<_> = print().collect().await.unwrap();
+    assert_eq!(rows.len(), 2);
+    let typed: Vec<Named> = print().collect_typed().await.unwrap();
+    assert_eq!(typed, wanted);
+    let with: Vec<Named> = print()
+        .collect_typed_with(TextPolicy::Strict)
+        .await
+        .unwrap();
+    assert_eq!(with, wanted);
+    let on_device: Vec<Named> = device.collect_typed(command()).await.unwrap();
+    assert_eq!(on_device, wanted);
+    // The stream adapters keep their names.
+    let streamed: Vec<Named> = device
+        .send_command(command())
+        .await
+        .unwrap()
+        .rows()
+        .typed::<Named>()
+        .map(Result::unwrap)
+        .collect()
+        .await;
+    assert_eq!(streamed, wanted);
+
+    #[allow(deprecated)]
+    {
+        let old_rows = print().rows().await.unwrap();
+        assert_eq!(old_rows.len(), rows.len());
+        assert_eq!(old_rows[1].get("name"), Some("ether2"));
+        let old_typed: Vec<Named> = print().typed().await.unwrap();
+        assert_eq!(old_typed, wanted);
+        let old_with: Vec<Named> = print().typed_with(TextPolicy::Lossy).await.unwrap();
+        assert_eq!(old_with, wanted);
+        let old_device: Vec<Named> = device.collect_as(command()).await.unwrap();
+        assert_eq!(old_device, wanted);
+    }
+}
+
+/// A router that accepts the connection and never answers the ClientHello:
+/// the fleet's deadline (shorter than the handshake's own 3 s wait) says it
+/// ran out in the TLS handshake, not that the router was slow.
+async fn a_fleet_deadline_in_the_tls_handshake_says_so() {
+    use mikrotik_rs::tls::TlsOptions;
+    // A listener that never accepts: the kernel completes the TCP connect,
+    // the ClientHello waits in its buffer, nothing ever answers or closes.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = silent.local_addr().unwrap().to_string();
+    let fleet = Fleet::builder()
+        .deadline(std::time::Duration::from_millis(200))
+        .build([(
+            "mute".to_owned(),
+            MikrotikDevice::builder(address).tls(TlsOptions::dangerous_accept_any_certificate()),
+        )])
+        .unwrap();
+    let mut run = fleet.collect(CommandBuilder::new().command("/system/identity/print"));
+    let done = run.next().await.expect("the router's result");
+    let error = done.result.unwrap_err();
+    assert!(
+        matches!(
+            error,
+            Error::Timeout {
+                what: mikrotik_rs::TimeoutKind::Router,
+                stage: Some(mikrotik_rs::Stage::Tls),
+                ..
+            }
+        ),
+        "{error:?}"
+    );
+    assert!(
+        error.to_string().ends_with("in the TLS handshake"),
+        "{error}"
+    );
 }

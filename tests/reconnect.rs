@@ -631,10 +631,17 @@ async fn waiting_commands_are_bounded() {
             timeout,
             Error::Timeout {
                 what: mikrotik_rs::TimeoutKind::Command,
+                stage: Some(mikrotik_rs::Stage::Queued),
                 ..
             }
         ),
         "{timeout:?}"
+    );
+    // It never reached the router: the message says it waited for the
+    // reconnect, not that the router was slow.
+    assert!(
+        timeout.to_string().ends_with("(queued while reconnecting)"),
+        "{timeout}"
     );
     router.start_listening().unwrap();
     time.advance(Duration::from_secs(600));

@@ -23,6 +23,7 @@ on_every_runtime!(
     shipped_print_queries_traps_and_empty,
     shipped_routeros_7_24_sections_and_cancels,
     recording_an_api_ssl_session_writes_plaintext,
+    a_builder_recording_over_tls_and_reconnect_replays_each_connection,
     a_write_sent_twice_is_a_trap_saying_so,
     a_wrong_password_is_refused_as_the_router_would,
     a_redacted_value_matches_only_a_secret,
@@ -370,6 +371,76 @@ async fn recording_an_api_ssl_session_writes_plaintext() {
     assert!(!text.contains("tls-secret"), "{text}");
 }
 
+/// `DeviceBuilder::record`: no stream opened by hand, over API-SSL and
+/// across a reconnect, one transcript with each connection marked, which
+/// the mock replays connection after connection.
+async fn a_builder_recording_over_tls_and_reconnect_replays_each_connection() {
+    use mikrotik_rs::ReconnectPolicy;
+    use mikrotik_rs::testing::Recording;
+    use mikrotik_rs::tls::TlsOptions;
+    use mikrotik_rs::tls::rustls::pki_types::{PrivateKeyDer, PrivatePkcs8KeyDer};
+    use std::time::Duration;
+
+    let key = rcgen::KeyPair::generate().unwrap();
+    let params = rcgen::CertificateParams::new(vec!["127.0.0.1".to_owned()]).unwrap();
+    let cert = params.self_signed(&key).unwrap();
+    let private = PrivateKeyDer::Pkcs8(PrivatePkcs8KeyDer::from(key.serialize_der()));
+    let config =
+        mikrotik_rs::testing::tls_server_config(vec![cert.der().clone()], private).unwrap();
+    let router = MockRouter::builder()
+        .user("admin", "tls-secret")
+        .tls(config)
+        .start();
+    let (recording, buffer) = Recording::in_memory();
+    let device = MikrotikDevice::builder(router.address())
+        .credentials("admin", Some("tls-secret"))
+        .tls(TlsOptions::dangerous_accept_any_certificate())
+        .reconnect(
+            ReconnectPolicy::new()
+                .initial_delay(Duration::from_millis(5))
+                .jitter(false),
+        )
+        .record(recording.clone())
+        .connect()
+        .await
+        .expect("login over TLS");
+    let identity = device.menu("/system/identity").print().await.unwrap();
+    assert_eq!(identity[0].get("name"), Some("MikroTik"));
+    router.restart(Duration::from_millis(20)).await.unwrap();
+    common::wait_until(|| recording.connections() == 2, "the reconnect").await;
+    common::wait_until(|| device.state().is_connected(), "connected again").await;
+    let again = device.menu("/interface").print().await.unwrap();
+    assert!(!again.is_empty());
+    drop(device);
+
+    let text = buffer.text();
+    assert!(!text.contains("tls-secret"), "{text}");
+    let markers: Vec<&str> = text
+        .lines()
+        .filter(|line| line.starts_with(mikrotik_rs::testing::CONNECTION_MARKER))
+        .collect();
+    assert_eq!(markers, ["# connection 1", "# connection 2"], "{text}");
+    let second = text.split("# connection 2").nth(1).unwrap();
+    assert!(second.contains("/login"), "each connection logs in: {text}");
+    assert!(second.contains("/interface/print"), "{text}");
+
+    // Replayed (plain): two connections, each answered as recorded, the
+    // recorded password still required.
+    let replay = MockRouter::builder()
+        .replay(buffer.transcript("recorded").unwrap())
+        .start();
+    for (path, name) in [("/system/identity", "MikroTik"), ("/interface", "ether1")] {
+        let device = MikrotikDevice::builder(replay.address())
+            .credentials("admin", Some("tls-secret"))
+            .connect()
+            .await
+            .expect("the replayed login");
+        let rows = device.menu(path).print().await.unwrap();
+        assert_eq!(rows[0].get("name"), Some(name), "{path}");
+        device.close().await;
+    }
+}
+
 #[test]
 fn shipped_transcripts_parse_and_print_back_the_same() {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/transcripts");
@@ -590,7 +661,7 @@ async fn a_redacted_query_value_matches_as_an_attribute_does() {
             .menu("/interface/wireguard/peers")
             .print()
             .query_equal("preshared-key", SECRET)
-            .rows()
+            .collect()
             .await;
         assert!(rows.is_ok(), "{mode:?}: {rows:?}");
         assert_eq!(rows.unwrap().len(), 1, "{mode:?}");

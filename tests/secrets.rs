@@ -237,7 +237,7 @@ async fn configure(device: &MikrotikDevice) -> String {
         "/system/script",
         "/user",
     ] {
-        let rows = device.menu(menu).print().rows().await.unwrap();
+        let rows = device.menu(menu).print().collect().await.unwrap();
         assert!(!rows.is_empty(), "{menu} has rows");
         for row in &rows {
             let _ = writeln!(
@@ -292,10 +292,15 @@ async fn a_configured_session_shows_no_secret_anywhere() {
     let peers = device
         .menu("/interface/wireguard/peers")
         .print()
-        .rows()
+        .collect()
         .await
         .unwrap();
-    let scripts = device.menu("/system/script").print().rows().await.unwrap();
+    let scripts = device
+        .menu("/system/script")
+        .print()
+        .collect()
+        .await
+        .unwrap();
     let decoded = decode_errors(&peers) + &decode_errors(&scripts);
     assert!(decoded.contains("cannot decode"), "{decoded}");
     seen.push_str(&decoded);

@@ -206,11 +206,24 @@ impl MikrotikDevice {
     /// See [`from_reply`](super::from_reply) for the RouterOS conventions it
     /// follows; a value that does not fit fails the call with [`Error::Decode`].
     #[cfg(feature = "serde")]
-    pub async fn collect_as<T: serde::de::DeserializeOwned>(
+    pub async fn collect_typed<T: serde::de::DeserializeOwned>(
         &self,
         command: impl Into<Command>,
     ) -> Result<Vec<T>> {
         self.collect(command).await?.deserialize()
+    }
+
+    /// Renamed [`collect_typed`](Self::collect_typed), as on a menu's print.
+    #[cfg(feature = "serde")]
+    #[deprecated(
+        since = "0.9.0",
+        note = "renamed `collect_typed`, as `Print::collect_typed`"
+    )]
+    pub async fn collect_as<T: serde::de::DeserializeOwned>(
+        &self,
+        command: impl Into<Command>,
+    ) -> Result<Vec<T>> {
+        self.collect_typed(command).await
     }
 }
 
@@ -295,6 +308,7 @@ mod tests {
                 what: TimeoutKind::Command,
                 after: std::time::Duration::from_secs(1),
                 address: None,
+                stage: None,
             })
         };
         let err = fold(vec![reply(&["!trap", "=message=no such item"]), timeout()]).unwrap_err();

@@ -96,7 +96,7 @@ impl Menu {
 
     /// The item with this `.id`, or `None` if there is none.
     pub async fn get(&self, id: &str) -> Result<Option<ReplyResponse>> {
-        let rows = self.print().query_equal(".id", id).rows().await?;
+        let rows = self.print().query_equal(".id", id).collect().await?;
         Ok(rows.into_iter().next())
     }
 
@@ -316,35 +316,69 @@ impl Print {
         }
     }
 
-    /// Runs the print; the matching rows, raw.
-    pub async fn rows(self) -> Result<Vec<ReplyResponse>> {
+    /// Runs the print to its end; the matching rows, raw, in a `Vec`
+    /// (`collect*` returns a `Vec`; `rows`/`typed` on a stream adapt it).
+    pub async fn collect(self) -> Result<Vec<ReplyResponse>> {
         let device = self.device.clone();
         let command = self.into_command()?;
         device.collect(command).await.map(Collected::into_rows)
     }
 
-    /// Runs the print and decodes each row into `T` (feature `serde`; see
-    /// [`from_reply`](super::from_reply)). Name the fields in a
+    /// Runs the print to its end and decodes each row into `T` (feature
+    /// `serde`; see [`from_reply`](super::from_reply)). Name the fields in a
     /// [`proplist`](Self::proplist) to fetch only what `T` needs.
     #[cfg(feature = "serde")]
-    pub async fn typed<T: serde::de::DeserializeOwned>(self) -> Result<Vec<T>> {
+    pub async fn collect_typed<T: serde::de::DeserializeOwned>(self) -> Result<Vec<T>> {
         let device = self.device.clone();
-        device.collect_as(self.into_command()?).await
+        device.collect_typed(self.into_command()?).await
     }
 
-    /// [`typed`](Self::typed), with text that is not UTF-8 read as `text`
-    /// says (see [`TextPolicy`](super::TextPolicy)): e.g.
+    /// [`collect_typed`](Self::collect_typed), with text that is not UTF-8
+    /// read as `text` says (see [`TextPolicy`](super::TextPolicy)): e.g.
     /// `TextPolicy::Fallback(encoding_rs::WINDOWS_1252)` (feature `encoding`)
     /// for comments typed in Winbox on Windows.
     #[cfg(feature = "serde")]
+    pub async fn collect_typed_with<T: serde::de::DeserializeOwned>(
+        self,
+        text: super::TextPolicy,
+    ) -> Result<Vec<T>> {
+        let rows = self.collect().await?;
+        rows.iter()
+            .map(|row| super::from_reply_with(row, text))
+            .collect()
+    }
+
+    /// Renamed [`collect`](Self::collect): it returns a `Vec`, while
+    /// `rows()` on a stream is a stream.
+    #[deprecated(
+        since = "0.9.0",
+        note = "renamed `collect`: it returns a Vec (`rows()` is the stream adapter)"
+    )]
+    pub async fn rows(self) -> Result<Vec<ReplyResponse>> {
+        self.collect().await
+    }
+
+    /// Renamed [`collect_typed`](Self::collect_typed).
+    #[cfg(feature = "serde")]
+    #[deprecated(
+        since = "0.9.0",
+        note = "renamed `collect_typed`: it returns a Vec (`typed()` is the stream adapter)"
+    )]
+    pub async fn typed<T: serde::de::DeserializeOwned>(self) -> Result<Vec<T>> {
+        self.collect_typed().await
+    }
+
+    /// Renamed [`collect_typed_with`](Self::collect_typed_with).
+    #[cfg(feature = "serde")]
+    #[deprecated(
+        since = "0.9.0",
+        note = "renamed `collect_typed_with`: it returns a Vec (`typed_with()` is the stream adapter)"
+    )]
     pub async fn typed_with<T: serde::de::DeserializeOwned>(
         self,
         text: super::TextPolicy,
     ) -> Result<Vec<T>> {
-        let rows = self.rows().await?;
-        rows.iter()
-            .map(|row| super::from_reply_with(row, text))
-            .collect()
+        self.collect_typed_with(text).await
     }
 
     /// Runs the print and returns its only row: for menus that are one item,
@@ -359,7 +393,7 @@ impl Print {
     /// # Ok(()) }
     /// ```
     pub async fn one(self) -> Result<ReplyResponse> {
-        let rows = self.rows().await?;
+        let rows = self.collect().await?;
         only_row(rows)
     }
 
@@ -426,7 +460,7 @@ impl IntoFuture for Print {
     type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(self.rows())
+        Box::pin(self.collect())
     }
 }
 

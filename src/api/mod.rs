@@ -9,9 +9,10 @@
 //! |---|---|
 //! | rows and `=ret=` of any command | [`MikrotikDevice::collect`](crate::MikrotikDevice::collect) → [`Collected`] |
 //! | only the `=ret=` | [`MikrotikDevice::run`](crate::MikrotikDevice::run) |
-//! | rows into your structs (feature `serde`) | `MikrotikDevice::collect_as`, `Print::typed`, `Changes::typed`, `from_reply` |
+//! | rows into your structs (feature `serde`) | `MikrotikDevice::collect_typed`, `Print::collect_typed` (a `Vec`); `Rows::typed`, `Changes::typed` (streams); `from_reply` |
 //! | print / add / set / remove on a menu | [`MikrotikDevice::menu`](crate::MikrotikDevice::menu) → [`Menu`] |
 //! | changes of a menu | [`Menu::listen`], [`Print::follow`], [`Print::follow_only`] → [`Changes`] of [`Change`] |
+//! | all rows of a menu's print, in a `Vec` | [`Print::collect`] |
 //! | the one row of `/system/resource`, `/system/identity`… | [`Print::one`], `Print::one_typed` (feature `serde`) |
 //! | a monitor (`/interface/ethernet/monitor`…), keeping the latest rows | [`Menu::monitor`] → [`Rows`] |
 //! | only the rows of any streaming command | [`ResponseStream::rows`](crate::ResponseStream::rows) → [`Rows`] (`Rows::typed`, feature `serde`) |
@@ -40,7 +41,7 @@
 //!     cpu_load: u8,
 //!     board_name: String,
 //! }
-//! let [resource] = &device.menu("/system/resource").print().typed::<Resource>().await?[..] else {
+//! let [resource] = &device.menu("/system/resource").print().collect_typed::<Resource>().await?[..] else {
 //!     unreachable!("one row")
 //! };
 //! println!("{} up {}", resource.board_name, resource.uptime);

@@ -30,6 +30,12 @@ fn refuse_text<T>(_: ReplyResponse, _: super::TextPolicy) -> Result<T> {
 #[doc(hidden)]
 impl Print {
     /// Needs the `serde` feature.
+    pub async fn collect_typed<T: SerdeFeatureRequired>(self) -> Result<Vec<T>> {
+        Err(needs_serde())
+    }
+
+    /// Needs the `serde` feature.
+    #[deprecated(since = "0.9.0", note = "renamed `collect_typed`")]
     pub async fn typed<T: SerdeFeatureRequired>(self) -> Result<Vec<T>> {
         Err(needs_serde())
     }
@@ -67,6 +73,15 @@ impl Collected {
 #[doc(hidden)]
 impl MikrotikDevice {
     /// Needs the `serde` feature.
+    pub async fn collect_typed<T: SerdeFeatureRequired>(
+        &self,
+        _command: impl Into<crate::protocol::command::Command>,
+    ) -> Result<Vec<T>> {
+        Err(needs_serde())
+    }
+
+    /// Needs the `serde` feature.
+    #[deprecated(since = "0.9.0", note = "renamed `collect_typed`")]
     pub async fn collect_as<T: SerdeFeatureRequired>(
         &self,
         _command: impl Into<crate::protocol::command::Command>,

@@ -8,9 +8,9 @@ use std::borrow::Cow;
 /// UTF-8 is always taken as is).
 ///
 /// Where each applies:
-/// - typed rows (feature `serde`: `Rows::typed`, `Print::typed`,
+/// - typed rows (feature `serde`: `Rows::typed`, `Print::collect_typed`,
 ///   `api::from_reply`) use [`Lossy`](Self::Lossy); their `_with` forms
-///   (`Rows::typed_with`, `Print::typed_with`, `api::from_reply_with`) take
+///   (`Rows::typed_with`, `Print::collect_typed_with`, `api::from_reply_with`) take
 ///   a policy;
 /// - [`ReplyResponse::get`](crate::protocol::ReplyResponse::get) is
 ///   [`Strict`](Self::Strict) (`None` for bytes that are not UTF-8),

@@ -491,6 +491,7 @@ impl<S: AsyncStream> Connection<S> {
                 what: TimeoutKind::Command,
                 after,
                 address: None,
+                stage: None,
             };
             if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {
                 self.write_cancel(tag);

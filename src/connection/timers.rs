@@ -102,6 +102,7 @@ impl KeepaliveState {
                         what: TimeoutKind::Keepalive,
                         after: timeout,
                         address: None,
+                        stage: None,
                     });
                 }
                 until => KeepaliveStep::WakeAt(until),

@@ -76,7 +76,7 @@ impl ApplyOptions {
 }
 
 /// What an apply did to one item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Action {
     /// Added this item.
@@ -119,7 +119,9 @@ pub enum Outcome {
     /// Written, but the connection ended before the answer: it may or may not
     /// have run. The next plan reads what the router holds.
     Unknown(Error),
-    /// Never sent: an earlier phase lost the connection.
+    /// Never sent: an earlier phase lost the connection, or (in an ordered
+    /// menu) this is a remove and an earlier write was refused, so what
+    /// replaces the item may not be in place.
     NotAttempted,
 }
 
@@ -216,7 +218,8 @@ impl Plan {
     ///    straight at its final place (`place-before`), new items before the
     ///    same successor one after another, the others in flight together; and
     ///    only then the **removes**. A rule that goes away stays in force until
-    ///    everything that replaces it is in place, and a new rule is never in
+    ///    everything that replaces it is in place (if any write before them is
+    ///    refused, no remove is sent: they are [`Outcome::NotAttempted`]), and a new rule is never in
     ///    force anywhere but at its final place. What `move` cannot avoid: between
     ///    two moves the kept rules are in an order that is neither the old nor the
     ///    new one; the moves are the fewest, and a rule set whose meaning depends
@@ -243,17 +246,22 @@ impl Plan {
         device: &MikrotikDevice,
         options: ApplyOptions,
     ) -> Result<Applied, ApplyError> {
-        let fresh = self.desired.plan(device).await.map_err(ApplyError::Read)?;
-        let plan = if fresh.read == self.read {
-            self.clone()
-        } else if options.replan_if_stale {
-            fresh
-        } else {
-            return Err(ApplyError::Stale {
-                fresh: Box::new(fresh),
-            });
+        let fresh = self
+            .desired
+            .plan_unless(device, self.read)
+            .await
+            .map_err(ApplyError::Read)?;
+        let fresh = match fresh {
+            None => None,
+            Some(fresh) if options.replan_if_stale => Some(fresh),
+            Some(fresh) => {
+                return Err(ApplyError::Stale {
+                    fresh: Box::new(fresh),
+                });
+            }
         };
-        let items = write(device, &plan, &options).await;
+        let items = write(device, fresh.as_ref().unwrap_or(self), &options).await;
+        let plan = fresh.unwrap_or_else(|| self.clone());
         let (remaining, verify_error) = if options.verify {
             match plan.desired.plan(device).await {
                 Ok(after) => (Some(after), None),
@@ -341,15 +349,14 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
         .collect();
     // New items before the same successor go in desired order, one by one.
     let mut adds: Vec<Vec<Step>> = Vec::new();
-    let mut successors: Vec<&Option<String>> = Vec::new();
+    let mut group_of: std::collections::HashMap<&Option<String>, usize> =
+        std::collections::HashMap::new();
     for a in &plan.adds {
-        match successors.iter().position(|s| **s == a.place_before) {
-            Some(group) => adds[group].push(add(a)),
-            None => {
-                successors.push(&a.place_before);
-                adds.push(vec![add(a)]);
-            }
-        }
+        let group = *group_of.entry(&a.place_before).or_insert_with(|| {
+            adds.push(Vec::new());
+            adds.len() - 1
+        });
+        adds[group].push(add(a));
     }
     vec![sets, vec![moves], adds, removes]
 }
@@ -357,8 +364,19 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
 /// Runs the phases; each item's outcome, in phase order.
 async fn write(device: &MikrotikDevice, plan: &Plan, options: &ApplyOptions) -> Vec<ItemResult> {
     let lost = std::sync::atomic::AtomicBool::new(false);
-    let mut results = Vec::with_capacity(plan.len());
-    for phase in phases(device, plan) {
+    let mut results: Vec<ItemResult> = Vec::with_capacity(plan.len());
+    let phases = phases(device, plan);
+    let last = phases.len().saturating_sub(1);
+    for (n, phase) in phases.into_iter().enumerate() {
+        // Make before break: in an ordered menu the removes (the last phase)
+        // wait for everything that replaces them; after a refused write none
+        // is sent, so no rule goes before its replacement is in force.
+        let refused = results
+            .iter()
+            .any(|r| matches!(r.outcome, Outcome::Failed(_)));
+        if plan.desired.is_ordered() && n == last && refused {
+            lost.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
         let lost = &lost;
         let mut done = futures_util::stream::iter(phase)
             .map(|group| async move {

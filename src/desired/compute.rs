@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use super::normalise::{canonical, same_value};
+use super::normalise::{canonical_key, same_value};
 use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
 use super::{Desired, Fields, Plan};
@@ -12,19 +12,16 @@ use crate::protocol::ReplyResponse;
 /// router's order). `desired` has been checked.
 pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
     let keys = desired.keys();
-    let managed: Vec<&ReplyResponse> = rows
-        .iter()
-        .filter(|row| row.get(".id").is_some() && desired.managed_items().manages(row))
-        .collect();
+    let managed = managed_rows(desired, rows);
     let identity_of = |get: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
         keys.iter()
-            .map(|k| canonical(k, &get(k).unwrap_or_default()).into_owned())
+            .map(|k| canonical_key(&get(k).unwrap_or_default()).into_owned())
             .collect()
     };
     // Identity → the managed rows holding it, first first.
     let mut by_identity: HashMap<Vec<String>, Vec<usize>> = HashMap::with_capacity(managed.len());
     for (index, row) in managed.iter().enumerate() {
-        let identity = identity_of(&|k| row.get(k).map(str::to_owned));
+        let identity = identity_of(&|k| lossy(row, k));
         by_identity.entry(identity).or_default().push(index);
     }
     let mut matched = vec![false; managed.len()];
@@ -53,10 +50,10 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
         let changes: Vec<FieldChange> = item
             .iter()
             .filter(|(field, _)| !keys.contains(field))
-            .filter(|(field, value)| !same_value(field, row.get(field), value))
+            .filter(|(field, value)| !holds(row, field, value))
             .map(|(field, value)| FieldChange {
                 field: field.clone(),
-                old: row.get(field).map(str::to_owned),
+                old: lossy(row, field),
                 new: value.clone(),
             })
             .collect();
@@ -85,9 +82,14 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
             .collect();
         let kept_ids: Vec<String> = kept.iter().flatten().cloned().collect();
         moves = order::moves(&ids, &kept_ids);
-        // Each new item goes right before the next kept item in desired order.
+        // Each new item goes right before the next kept item in desired
+        // order: one pass from the end, not a search per add.
+        let mut next_kept: Vec<Option<&String>> = vec![None; kept.len() + 1];
+        for at in (0..kept.len()).rev() {
+            next_kept[at] = kept[at].as_ref().or(next_kept[at + 1]);
+        }
         for (at, add) in &mut adds {
-            add.place_before = kept[*at + 1..].iter().flatten().next().cloned();
+            add.place_before = next_kept[*at + 1].cloned();
         }
     }
     Plan {
@@ -98,6 +100,22 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
         removes,
         moves,
     }
+}
+
+/// Whether the router's `row` holds `desired` in `field`. A value whose bytes
+/// are not UTF-8 never equals a desired one (which is text): the plan sets
+/// it rather than call it unchanged.
+fn holds(row: &ReplyResponse, field: &str, desired: &str) -> bool {
+    match row.get(field) {
+        None if row.get_raw(field).is_some() => false,
+        current => same_value(field, current, desired),
+    }
+}
+
+/// `field` of `row` as text, bytes that are not UTF-8 shown lossily.
+fn lossy(row: &ReplyResponse, field: &str) -> Option<String> {
+    row.get_raw(field)
+        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
 }
 
 fn identity_fields(keys: &[String], row: &ReplyResponse) -> Fields {
@@ -111,6 +129,20 @@ fn identity_fields(keys: &[String], row: &ReplyResponse) -> Fields {
 /// conditions), in the router's order. Counters and other fields the plan
 /// never reads do not make it stale.
 /// In an ordered menu, the order of every row's `.id` counts too.
+/// The rows a plan may change or remove.
+fn managed_rows<'a>(desired: &Desired, rows: &'a [ReplyResponse]) -> Vec<&'a ReplyResponse> {
+    rows.iter()
+        .filter(|row| row.get(".id").is_some() && desired.managed_items().manages(row))
+        .collect()
+}
+
+/// The [`ReadMark`] a plan of `desired` against `rows` would have, without
+/// computing the plan: an apply's precondition needs only this when the
+/// menu has not moved.
+pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
+    read_mark(desired, &managed_rows(desired, rows), rows)
+}
+
 fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyResponse]) -> ReadMark {
     let mut fields: Vec<&str> = desired
         .items()
@@ -160,5 +192,99 @@ impl Fnv {
         // A separator, so ("ab","c") and ("a","bc") differ.
         self.0 ^= 0x1f;
         self.0 = self.0.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::desired::{Desired, Managed};
+    // `Managed::all()`: the other list is managed too, so only the identity tells them apart.
+    use crate::protocol::{CommandResponse, ReplyResponse, Sentence};
+
+    fn row(attributes: &[&str]) -> ReplyResponse {
+        let mut words: Vec<&[u8]> = vec![b"!re"];
+        words.extend(attributes.iter().map(|a| a.as_bytes()));
+        words.push(b".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11");
+        match CommandResponse::parse(Sentence::from_words(words)) {
+            Ok(CommandResponse::Reply(reply)) => reply,
+            other => panic!("not a reply: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_list_named_like_a_duration_or_a_boolean_is_another_list() {
+        for (theirs, ours) in [("1d", "24h"), ("yes", "true"), ("1m", "60")] {
+            let rows = [row(&[
+                "=.id=*1",
+                &format!("=list={theirs}"),
+                "=address=192.0.2.1",
+            ])];
+            let desired = Desired::new("/ip/firewall/address-list", ["list", "address"])
+                .managed(Managed::all())
+                .item([("list", ours), ("address", "192.0.2.1")]);
+            let plan = desired.plan_against(&rows).unwrap();
+            assert_eq!(
+                plan.adds.len(),
+                1,
+                "list {ours} is not list {theirs}: the entry must be added\n{plan}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_secret_is_compared_as_written() {
+        for (theirs, ours) in [("yes", "true"), ("1d", "24h"), ("no", "false")] {
+            let rows = [row(&[
+                "=.id=*1",
+                "=name=alice",
+                &format!("=password={theirs}"),
+            ])];
+            let desired =
+                Desired::new("/ppp/secret", ["name"]).item([("name", "alice"), ("password", ours)]);
+            let plan = desired.plan_against(&rows).unwrap();
+            assert_eq!(plan.sets.len(), 1, "password {theirs} → {ours} must be set");
+        }
+    }
+
+    #[test]
+    fn a_comment_the_router_cannot_show_as_text_is_not_empty() {
+        // A comment of Latin-1 bytes: not UTF-8 on the wire.
+        let words: [&[u8]; 5] = [
+            b"!re",
+            b"=.id=*1",
+            b"=name=alice",
+            b"=comment=caf\xe9",
+            b".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11",
+        ];
+        let latin = match CommandResponse::parse(Sentence::from_words(words)) {
+            Ok(CommandResponse::Reply(reply)) => reply,
+            other => panic!("not a reply: {other:?}"),
+        };
+        let rows = [row(&["=.id=*1", "=name=alice", "=comment=café"])];
+        let desired =
+            Desired::new("/ppp/secret", ["name"]).item([("name", "alice"), ("comment", "")]);
+        assert_eq!(desired.plan_against(&rows).unwrap().sets.len(), 1);
+        assert_eq!(
+            desired.plan_against(&[latin]).unwrap().sets.len(),
+            1,
+            "a comment of bytes that are not UTF-8 is not the empty comment"
+        );
+    }
+
+    #[test]
+    fn a_mac_or_an_address_written_otherwise_is_the_same_value() {
+        // RouterOS prints MAC addresses in upper case and IPv6 addresses
+        // compressed in lower case, whatever was written.
+        let rows = [row(&[
+            "=.id=*1",
+            "=mac-address=AA:BB:CC:0D:EE:FF",
+            "=address=2001:db8::1",
+        ])];
+        let desired = Desired::new("/ip/dhcp-server/lease", ["mac-address"]).item([
+            ("mac-address", "aa:bb:cc:0d:ee:ff"),
+            ("address", "2001:DB8:0::1"),
+        ]);
+        let plan = desired.plan_against(&rows).unwrap();
+        assert!(plan.is_empty(), "the lease is already as desired:\n{plan}");
     }
 }

@@ -7,26 +7,73 @@
 //! 2. **Durations**: two values that both read as a RouterOS duration
 //!    ([`parse_duration`]: `1d`, `24h`, `1d00:00:00`, `86400`) are equal
 //!    when the durations are; RouterOS prints a duration in its own form.
-//! 3. **Single-host prefixes**: `10.0.0.1/32` is `10.0.0.1`, and
-//!    `2001:db8::1/128` is `2001:db8::1`: address lists and firewall matchers
-//!    print a single host without its prefix.
+//! 3. **Addresses** as RouterOS prints them: `10.0.0.1/32` is `10.0.0.1`,
+//!    and `2001:db8::1/128` is `2001:db8::1` (a single host is printed
+//!    without its prefix); `2001:DB8:0::1` is `2001:db8::1` (IPv6 compressed,
+//!    lower case); `aa:bb:cc:dd:ee:ff` is `AA:BB:CC:DD:EE:FF` (MACs upper case).
 //! 4. **Unset**: a field the router does not print equals the empty value
 //!    (setting a field to empty unsets it).
 //!
-//! Free text is never reinterpreted: `name` and `comment` (and any field
-//! whose value is not one of the forms above) compare byte for byte.
+//! Free text is never reinterpreted: `name`, `comment`, `list` and every
+//! secret (a password `yes` is not a password `true`), and any field whose
+//! value is not one of the forms above, compare byte for byte. Identity keys
+//! are names, not quantities: they compare byte for byte but for rule 3
+//! (`canonical_key`), so a list `1d` is never the list `24h`.
 
 use std::borrow::Cow;
 
 use crate::api::parse_duration;
+use crate::protocol::secrets::is_secret;
 
 /// Fields whose values are free text: compared exactly, never as booleans or durations.
-const FREE_TEXT: [&str; 2] = ["name", "comment"];
+const FREE_TEXT: [&str; 3] = ["name", "comment", "list"];
+
+/// Whether `field` holds text to compare byte for byte (a name, a comment, a secret).
+fn is_text(field: &str) -> bool {
+    FREE_TEXT.contains(&field) || is_secret(None, field.as_bytes())
+}
+
+/// The canonical form of an identity key's value: only a single-host prefix
+/// is dropped (`10.0.0.1/32` is `10.0.0.1`); names are never read as
+/// booleans or durations.
+pub(crate) fn canonical_key(value: &str) -> Cow<'_, str> {
+    match address(value) {
+        Some(address) => Cow::Owned(address),
+        None => Cow::Borrowed(value),
+    }
+}
+
+/// The form RouterOS prints an address in, when `value` is one: an IP
+/// address (with a prefix, dropped when it names a single host) as Rust
+/// prints it (IPv6 compressed, lower case), a MAC address in upper case.
+/// `None` for anything else.
+fn address(value: &str) -> Option<String> {
+    let (host, prefix) = match value.split_once('/') {
+        Some((host, prefix)) => (host, Some(prefix)),
+        None => (value, None),
+    };
+    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
+        let width = if ip.is_ipv4() { 32 } else { 128 };
+        return match prefix.map(str::parse::<u8>) {
+            None => Some(ip.to_string()),
+            Some(Ok(bits)) if bits == width => Some(ip.to_string()),
+            Some(Ok(bits)) if bits < width => Some(format!("{ip}/{bits}")),
+            Some(_) => None,
+        };
+    }
+    let groups: Vec<&str> = value.split(':').collect();
+    let mac = prefix.is_none()
+        && groups.len() == 6
+        && groups
+            .iter()
+            .all(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_hexdigit()));
+    mac.then(|| value.to_ascii_uppercase())
+}
 
 /// The canonical form of `value` of `field`: equal canonical forms mean the
 /// router holds the same value.
 pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
-    if FREE_TEXT.contains(&field) {
+    if is_text(field) {
         return Cow::Borrowed(value);
     }
     match value {
@@ -34,8 +81,8 @@ pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
         "no" | "false" => return Cow::Borrowed("false"),
         _ => {}
     }
-    if let Some(host) = single_host(value) {
-        return Cow::Borrowed(host);
+    if let Some(address) = address(value) {
+        return Cow::Owned(address);
     }
     // A duration has a digit first; a bare number is kept as it is (a count
     // is not a number of seconds), unless the other side shows units.
@@ -61,7 +108,7 @@ pub fn same_value(field: &str, current: Option<&str>, desired: &str) -> bool {
     // A bare number of seconds against a duration with units (`86400` / `1d`).
     let bare = |v: &str| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
     if (bare(current) || bare(desired))
-        && !FREE_TEXT.contains(&field)
+        && !is_text(field)
         && (looks_like_duration(current) || looks_like_duration(desired))
         && let (Ok(x), Ok(y)) = (parse_duration(current), parse_duration(desired))
     {
@@ -80,17 +127,6 @@ fn looks_like_duration(value: &str) -> bool {
         && value
             .bytes()
             .all(|b| b.is_ascii_digit() || b".:wdhmsun".contains(&b))
-}
-
-/// `address` without a `/32` (IPv4) or `/128` (IPv6) suffix, when it has one.
-fn single_host(value: &str) -> Option<&str> {
-    let (address, prefix) = value.rsplit_once('/')?;
-    let host = match prefix {
-        "32" => address.parse::<std::net::Ipv4Addr>().is_ok(),
-        "128" => address.parse::<std::net::Ipv6Addr>().is_ok(),
-        _ => false,
-    };
-    host.then_some(address)
 }
 
 #[cfg(test)]
@@ -132,6 +168,23 @@ mod tests {
         ));
         assert!(!same_value("address", Some("10.0.0.1"), "10.0.0.1/24"));
         assert!(!same_value("address", Some("10.0.0.0/24"), "10.0.0.0/32"));
+        assert!(!same_value("address", Some("10.0.0.0/24"), "10.0.0.0/25"));
+        assert!(same_value(
+            "address",
+            Some("2001:db8::/32"),
+            "2001:DB8:0::/32"
+        ));
+        assert!(!same_value("address", Some("10.0.0.1/33"), "10.0.0.1"));
+        assert!(same_value(
+            "mac-address",
+            Some("AA:BB:CC:DD:EE:FF"),
+            "aa:bb:cc:dd:ee:ff"
+        ));
+        assert!(!same_value(
+            "comment",
+            Some("AA:BB:CC:DD:EE:FF"),
+            "aa:bb:cc:dd:ee:ff"
+        ));
     }
 
     #[test]

@@ -19,9 +19,17 @@ use super::plan::Move;
 /// so that `kept` (`.id`s in the desired order, each in `rows`) appear in
 /// that order. Other rows do not move.
 pub(crate) fn moves(rows: &[String], kept: &[String]) -> Vec<Move> {
-    let rank = |id: &String| kept.iter().position(|k| k == id);
+    // Linear in the rows: a map from `.id` to desired rank, not a search per row.
+    let ranks: std::collections::HashMap<&str, usize> = kept
+        .iter()
+        .enumerate()
+        .map(|(rank, id)| (id.as_str(), rank))
+        .collect();
     // The kept items' desired ranks, in the router's order.
-    let sequence: Vec<usize> = rows.iter().filter_map(rank).collect();
+    let sequence: Vec<usize> = rows
+        .iter()
+        .filter_map(|id| ranks.get(id.as_str()).copied())
+        .collect();
     let stays = longest_increasing(&sequence);
     let mut in_run = vec![false; kept.len()];
     for &rank in &stays {
@@ -30,26 +38,20 @@ pub(crate) fn moves(rows: &[String], kept: &[String]) -> Vec<Move> {
     let Some(&last_of_run) = stays.last() else {
         return Vec::new();
     };
-    let mut order: Vec<String> = rows.to_vec();
     let mut out = Vec::new();
     for rank in (0..kept.len()).rev().filter(|&r| !in_run[r]) {
         let id = &kept[rank];
         let before = match kept.get(rank + 1) {
             Some(successor) => Some(successor.clone()),
-            // The last desired item: right after the run's last item.
+            // The last desired item, moved first (so the menu is still as
+            // read): right after the run's last item.
             None => {
-                let anchor = order.iter().position(|r| *r == kept[last_of_run]);
+                let anchor = rows.iter().position(|r| *r == kept[last_of_run]);
                 anchor
-                    .and_then(|at| order[at + 1..].iter().find(|r| *r != id))
+                    .and_then(|at| rows[at + 1..].iter().find(|r| *r != id))
                     .cloned()
             }
         };
-        order.retain(|r| r != id);
-        let at = before
-            .as_ref()
-            .and_then(|b| order.iter().position(|r| r == b))
-            .unwrap_or(order.len());
-        order.insert(at, id.clone());
         out.push(Move {
             id: id.clone(),
             before,

@@ -4,7 +4,7 @@
 use super::{Desired, Fields};
 
 /// One field a [`Set`] changes: the router's value and the desired one.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct FieldChange {
     /// The field.
@@ -16,7 +16,7 @@ pub struct FieldChange {
 }
 
 /// An item to add, with every field given.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Add {
     /// The item's fields.
@@ -41,7 +41,7 @@ pub struct Move {
 }
 
 /// An existing item whose fields differ from the desired ones.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Set {
     /// The router's `.id` of the item, as read.
@@ -53,7 +53,7 @@ pub struct Set {
 }
 
 /// A managed item that is not desired (or a second item with a desired identity).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Remove {
     /// The router's `.id` of the item, as read.
@@ -80,6 +80,12 @@ pub struct ReadMark {
 /// `terraform plan`); kept with serde (feature `serde`) to be reviewed and
 /// applied later with [`Plan::apply`], which refuses it if the menu has
 /// moved since it was read.
+///
+/// Secrets (a `/ppp/secret` password, a WireGuard `private-key`: whatever
+/// [`is_secret`](crate::protocol::secrets::is_secret) names) are redacted in
+/// `Display` and `Debug`. A *serialised* plan keeps them in clear, because it
+/// must still apply: store it as you store the secrets themselves, or plan
+/// again where they are kept instead of shipping the plan.
 #[derive(Debug, Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Plan {

@@ -4,7 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use super::normalise::canonical;
+use super::normalise::canonical_key;
 use super::schema::{FieldNames, FieldVerdict, Schema};
 use super::{Fields, Managed, Plan};
 use crate::api::Property;
@@ -23,7 +23,7 @@ use crate::{Error, MikrotikDevice, Result};
 /// - [`Managed`]: which existing items the plan may change and remove.
 ///
 /// [`plan`](Self::plan) reads the menu once and computes the [`Plan`].
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Clone, PartialEq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Desired {
     menu: String,
@@ -143,6 +143,22 @@ impl Desired {
         Ok(super::compute::compute(self, rows))
     }
 
+    /// Reads the menu and returns its [`ReadMark`](super::ReadMark) and, only
+    /// when it differs from `mark`, the fresh plan (an apply's precondition:
+    /// an unchanged menu needs no second diff).
+    pub(crate) async fn plan_unless(
+        &self,
+        device: &MikrotikDevice,
+        mark: super::ReadMark,
+    ) -> Result<Option<Plan>> {
+        self.check()?;
+        let rows = device.menu(&self.menu).print().await?;
+        if super::compute::mark_of(self, &rows) == mark {
+            return Ok(None);
+        }
+        Ok(Some(super::compute::compute(self, &rows)))
+    }
+
     /// Everything that can be wrong with the desired state itself.
     fn check(&self) -> Result<()> {
         let fail = |what: String| Err(Error::Config(format!("desired {}: {what}", self.menu)));
@@ -161,7 +177,7 @@ impl Desired {
                 let Some(value) = item.get(key) else {
                     return fail(format!("item {n} has no identity key `{key}`"));
                 };
-                identity.push(canonical(key, value).into_owned());
+                identity.push(canonical_key(value).into_owned());
             }
             if !identities.insert(identity) {
                 return fail(format!("item {n} has the same identity as an earlier one"));

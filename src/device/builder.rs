@@ -15,7 +15,7 @@ use crate::observe::trace::ConnectionSpan;
 use crate::protocol::DecoderLimits;
 use crate::reconnect::{self, ReconnectPolicy};
 use crate::runtime::{self, AsyncStream, BoxedStream, Runtime, Spawn, WithSpawner};
-use crate::{Error, Result, TimeoutKind};
+use crate::{Error, Result, Stage, TimeoutKind};
 
 /// The plain API port.
 pub(crate) const API_PORT: u16 = 8728;
@@ -65,6 +65,10 @@ pub struct DeviceBuilder {
     first_slot: Option<runtime::ConnectSlot>,
     /// With a policy: a failed first connect is retried under it.
     retry_first_connect: bool,
+    /// Where the connect is, for a fleet job's deadline to report.
+    stage: Option<super::StageTracker>,
+    /// What every opened stream passes through (a recording).
+    wrap: Option<Arc<dyn super::WrapStream>>,
     /// Check every command against the router's release before sending it.
     #[cfg(feature = "schema")]
     check_commands: bool,
@@ -112,6 +116,8 @@ impl DeviceBuilder {
             reconnect_gate: None,
             first_slot: None,
             retry_first_connect: false,
+            stage: None,
+            wrap: None,
             #[cfg(feature = "schema")]
             check_commands: false,
             #[cfg(feature = "schema")]
@@ -319,6 +325,21 @@ impl DeviceBuilder {
         self
     }
 
+    /// Passes every stream the device opens (the first and each
+    /// reconnect's; for API-SSL the decrypted side) through `wrap`.
+    #[cfg_attr(not(feature = "testing"), allow(dead_code))]
+    pub(crate) fn wrapping_streams(mut self, wrap: Arc<dyn super::WrapStream>) -> Self {
+        self.wrap = Some(wrap);
+        self
+    }
+
+    /// Notes each step of connecting (TCP, TLS, login) in `stage`, for a
+    /// deadline around the whole connect to say where it ran out.
+    pub(crate) fn tracking_stage(mut self, stage: &super::StageTracker) -> Self {
+        self.stage = Some(stage.clone());
+        self
+    }
+
     /// Makes every reconnect attempt of the device wait for a slot of `gate`
     /// (a fleet's connect limit) and hold it while it connects and logs in.
     pub(crate) fn reconnects_under(mut self, gate: &Arc<runtime::Limit>) -> Self {
@@ -514,17 +535,24 @@ impl DeviceBuilder {
         let deadline = self
             .connect_timeout
             .and_then(|t| runtime::deadline_in(&**runtime, t));
+        self.enter(Stage::Connect);
         let connecting = connect_tcp(&**runtime, &address);
         let timeout = || {
             Err(Error::Timeout {
                 what: TimeoutKind::Connect,
                 after: self.connect_timeout.unwrap_or_default(),
                 address: Some(format!("{}:{}", address.host, address.port).into()),
+                stage: None,
             })
         };
         let (stream, peer) =
             runtime::with_deadline(&**runtime, deadline, connecting, timeout).await?;
+        if self.uses_tls() {
+            self.enter(Stage::Tls);
+        }
         let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        let stream = self.wrapped(stream);
+        self.enter(Stage::Login);
         let handle = self.log_in(stream, Arc::clone(runtime), options).await?;
         Ok((handle, peer))
     }
@@ -539,8 +567,22 @@ impl DeviceBuilder {
         }
         let this = self.with_fresh_version();
         let runtime = this.runtime_or_default()?;
+        let stream = this.wrapped(Box::new(stream));
         let handle = this.log_in(stream, runtime, this.options.clone()).await?;
         Ok(this.checking(MikrotikDevice::from(handle)))
+    }
+
+    fn wrapped(&self, stream: BoxedStream) -> BoxedStream {
+        match &self.wrap {
+            Some(wrap) => wrap.wrap(stream),
+            None => stream,
+        }
+    }
+
+    fn enter(&self, stage: Stage) {
+        if let Some(tracker) = &self.stage {
+            tracker.enter(stage);
+        }
     }
 
     async fn log_in(
@@ -576,6 +618,7 @@ impl DeviceBuilder {
                 what: TimeoutKind::Login,
                 after: self.login_timeout.unwrap_or_default(),
                 address: Some(Arc::from(self.address.as_str())),
+                stage: None,
             }),
         };
         runtime::with_deadline(&*runtime, deadline, login, timeout)

@@ -10,8 +10,10 @@ mod identity;
 mod needs_tls;
 mod peer;
 mod port_mixup;
+mod stage;
 #[cfg(feature = "schema")]
 mod version_check;
+mod wrap;
 
 pub use builder::DeviceBuilder;
 pub use handle::MikrotikDevice;
@@ -21,3 +23,5 @@ pub use needs_tls::TlsFeatureRequired;
 #[cfg(feature = "_tls")]
 pub(crate) use address::Address;
 pub(crate) use credentials::Password;
+pub(crate) use stage::StageTracker;
+pub(crate) use wrap::WrapStream;

@@ -24,7 +24,7 @@ impl Fleet {
         let menu = menu.to_owned();
         self.run(move |device| {
             let print = device.menu(menu.clone()).print();
-            async move { print.rows().await }
+            async move { print.collect().await }
         })
     }
 
@@ -38,7 +38,7 @@ impl Fleet {
         let menu = menu.to_owned();
         self.run(move |device| {
             let print = device.menu(menu.clone()).print();
-            async move { print.typed::<T>().await }
+            async move { print.collect_typed::<T>().await }
         })
     }
 }

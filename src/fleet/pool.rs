@@ -158,15 +158,17 @@ impl Pool {
         let deadline = limit.and_then(|limit| started.checked_add(limit));
         // Boxed: the connect is large, and only `connect_limit` of them exist
         // at once, while every router's job future waits with its own state.
+        let stage = crate::device::StageTracker::default();
         let connect = Box::pin(
             router
                 .builder
                 .clone()
                 .first_connect_under(connect_slot)
+                .tracking_stage(&stage)
                 .connect(),
         );
         let result = runtime::with_deadline(&*self.runtime, deadline, connect, || {
-            Err(router_timeout(limit))
+            Err(router_timeout(limit, stage.current()))
         })
         .await;
         if let Ok(device) = &result {
@@ -300,11 +302,12 @@ async fn reap(
     }
 }
 
-/// The error of a router that used up its deadline.
-pub(crate) fn router_timeout(limit: Option<Duration>) -> Error {
+/// The error of a router that used up its deadline in `stage`.
+pub(crate) fn router_timeout(limit: Option<Duration>, stage: crate::Stage) -> Error {
     Error::Timeout {
         what: crate::TimeoutKind::Router,
         after: limit.unwrap_or_default(),
         address: None,
+        stage: Some(stage),
     }
 }

@@ -248,11 +248,12 @@ where
     let result = match device {
         Ok(device) => {
             let deadline = limit.and_then(|limit| started.checked_add(limit));
+            let watched = device.clone();
             let result = runtime::with_deadline(
                 &*pool.runtime,
                 deadline,
                 job(Arc::clone(&name), device),
-                || Err(router_timeout(limit)),
+                || Err(router_timeout(limit, job_stage(&watched))),
             )
             .await;
             // A router that ran out of its deadline is suspect (hung, or
@@ -277,5 +278,14 @@ where
         name,
         result,
         elapsed,
+    }
+}
+
+/// Where a job whose deadline ran out was: waiting for its device to
+/// reconnect, or running its commands.
+fn job_stage(device: &MikrotikDevice) -> crate::Stage {
+    match device.state() {
+        crate::ConnectionState::Reconnecting { .. } => crate::Stage::Queued,
+        _ => crate::Stage::Command,
     }
 }

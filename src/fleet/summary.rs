@@ -195,6 +195,7 @@ mod tests {
                 what: crate::TimeoutKind::Router,
                 after: Duration::from_secs(1),
                 address: None,
+                stage: None,
             }),
         ));
         assert_eq!(summary.total(), 100);

@@ -692,6 +692,7 @@ impl Supervisor {
                         what: crate::TimeoutKind::Command,
                         after,
                         address: None,
+                        stage: Some(crate::Stage::Queued),
                     });
                     if waiting.counted {
                         counters.command_ended(Outcome::TimedOut);

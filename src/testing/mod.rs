@@ -201,11 +201,15 @@
 //!
 //! # Recording and replay
 //!
-//! [`Recorder`] wraps any futures-io stream (plain, TLS, a tunnel) and writes
-//! every sentence of both directions, with its direction, time offset and
-//! tag, to a text transcript ([format](Transcript)). Give the wrapped stream
-//! to [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream).
-//! For API-SSL, wrap the TLS stream so the transcript holds plaintext.
+//! [`DeviceBuilder::record`](crate::DeviceBuilder::record) with a
+//! [`Recording`] writes every sentence of both directions, with its
+//! direction, time offset and tag, to a text transcript
+//! ([format](Transcript)): every connection of the device (plain or API-SSL,
+//! the first and each reconnect's) into one transcript, each started by a
+//! `# connection N` line ([`CONNECTION_MARKER`]); replay serves them one
+//! after another. [`Recorder`] wraps a futures-io stream you open yourself,
+//! for [`DeviceBuilder::connect_stream`](crate::DeviceBuilder::connect_stream);
+//! for API-SSL, wrap the TLS stream so the transcript holds plaintext.
 //!
 //! # Secrets
 //!
@@ -349,6 +353,7 @@ mod hints;
 mod ordered;
 mod query;
 mod record;
+mod recording;
 mod replay;
 mod schema;
 mod sealed;
@@ -377,7 +382,8 @@ use async_io::{Async, Timer};
 
 use crate::protocol::Sentence;
 use crate::runtime::{BackgroundExecutor, BoxFuture, BoxedStream};
-pub use record::{Recorder, TranscriptBuffer};
+pub use record::{CONNECTION_MARKER, Recorder, TranscriptBuffer};
+pub use recording::Recording;
 pub use replay::ReplayMode;
 pub use schema::{MockMenu, PropertyType, Validator};
 pub use transcript::{Direction, Entry, REDACTED, TRANSCRIPT_HEADER, Transcript, TranscriptError};

@@ -50,7 +50,7 @@ pub struct Recorder<S> {
     received_broken: bool,
 }
 
-struct Sink {
+pub(super) struct Sink {
     out: Box<dyn Write + Send>,
     start: Instant,
     error: Option<io::Error>,
@@ -79,18 +79,15 @@ impl<S> fmt::Debug for Recorder<S> {
 impl<S> Recorder<S> {
     /// Records to any writer (each sentence is written, then flushed).
     pub fn new(inner: S, out: impl Write + Send + 'static) -> Self {
-        let mut sink = Sink {
-            out: Box::new(out),
-            start: Instant::now(),
-            error: None,
-            paths: HashMap::new(),
-            untagged: VecDeque::new(),
-            salt: sealed::fresh_salt(),
-        };
-        sink.line(TRANSCRIPT_HEADER);
+        Self::joining(inner, Sink::shared(Box::new(out)))
+    }
+
+    /// Records into `sink`, which other recorders (earlier connections of
+    /// the same device) may have written to.
+    pub(super) fn joining(inner: S, sink: Arc<Mutex<Sink>>) -> Self {
         Self {
             inner,
-            sink: Arc::new(Mutex::new(sink)),
+            sink,
             sent: Decoder::default(),
             received: Decoder::default(),
             sent_broken: false,
@@ -158,6 +155,28 @@ impl<S> Recorder<S> {
 }
 
 impl Sink {
+    /// A new transcript on `out`: its header written.
+    pub(super) fn shared(out: Box<dyn Write + Send>) -> Arc<Mutex<Self>> {
+        let mut sink = Sink {
+            out,
+            start: Instant::now(),
+            error: None,
+            paths: HashMap::new(),
+            untagged: VecDeque::new(),
+            salt: sealed::fresh_salt(),
+        };
+        sink.line(TRANSCRIPT_HEADER);
+        Arc::new(Mutex::new(sink))
+    }
+
+    /// Marks the start of the `number`-th connection: what was open on
+    /// the one before is forgotten (its commands never end on this one).
+    pub(super) fn new_connection(&mut self, number: u64) {
+        self.paths.clear();
+        self.untagged.clear();
+        self.line(&format!("{CONNECTION_MARKER}{number}"));
+    }
+
     /// The entry of `sentence`: secrets redacted by its command's menu, a
     /// `/login` secret sealed ([`sealed`]).
     fn entry(&mut self, direction: Direction, offset: Duration, sentence: &Sentence) -> Entry {
@@ -302,6 +321,12 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Recorder<S> {
         Pin::new(&mut self.inner).poll_close(cx)
     }
 }
+
+/// The comment line that starts each connection of a [`Recording`]
+/// (followed by its number, from 1): replay reads it as a comment.
+///
+/// [`Recording`]: super::Recording
+pub const CONNECTION_MARKER: &str = "# connection ";
 
 /// An in-memory transcript a [`Recorder`] writes to; clones share it.
 #[derive(Debug, Clone, Default)]

@@ -685,6 +685,7 @@ impl Run<'_> {
             what: TimeoutKind::CertificateBootstrap,
             after: self.options.timeout.unwrap_or_default(),
             address: None,
+            stage: None,
         }
     }
 

@@ -15,7 +15,7 @@ fn parse_major(version: &str) -> Result<u32> {
 #[allow(dead_code)]
 fn start(fleet: &Fleet) {
     let _run = fleet.run(|device| async move {
-        let rows = device.menu("/system/resource").print().rows().await?;
+        let rows = device.menu("/system/resource").print().collect().await?;
         let version = rows.first().and_then(|row| row.get("version")).ok_or("no version")?;
         let boxed: std::result::Result<(), Box<dyn std::error::Error + Send + Sync>> = Ok(());
         boxed?;

@@ -1,0 +1,149 @@
+//! One command in flight: its tag and a queue of fixed capacity for the
+//! replies that arrived while nobody was reading them.
+
+use mikrotik_rs_protocol::ProtocolError;
+use mikrotik_rs_protocol::{CommandResponse, uuid::Uuid};
+
+/// A reply as a command's reader gets it: the reply, or why one of its
+/// sentences could not be read (the command goes on).
+pub(crate) type Queued = Result<CommandResponse, ProtocolError>;
+
+/// What became of a reply handed to [`Slot::deliver`].
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Delivered {
+    /// Queued for the reader.
+    Queued,
+    /// Dropped on purpose: the command was cancelled, or it overflowed before.
+    Discarded,
+    /// Dropped because the queue was full: the command now reports overflow.
+    Overflowed,
+}
+
+pub(crate) struct Slot<const QUEUE: usize> {
+    /// The command's tag; `None` when the slot is free.
+    pub(crate) tag: Option<Uuid>,
+    ring: [Option<Queued>; QUEUE],
+    head: usize,
+    len: usize,
+    /// The `!done` has arrived: nothing more comes for this tag.
+    pub(crate) finished: bool,
+    /// Replies are dropped on arrival (a cancelled command, or `/cancel` itself).
+    pub(crate) discard: bool,
+    /// Replies dropped because the queue was full (reported once, then none).
+    dropped: u32,
+    overflow_reported: bool,
+}
+
+impl<const QUEUE: usize> Slot<QUEUE> {
+    pub(crate) fn free() -> Self {
+        Self {
+            tag: None,
+            ring: core::array::from_fn(|_| None),
+            head: 0,
+            len: 0,
+            finished: false,
+            discard: false,
+            dropped: 0,
+            overflow_reported: false,
+        }
+    }
+
+    /// Takes the slot for a new command; any old state goes.
+    pub(crate) fn occupy(&mut self, tag: Uuid, discard: bool) {
+        *self = Self::free();
+        self.tag = Some(tag);
+        self.discard = discard;
+    }
+
+    pub(crate) fn release(&mut self) {
+        *self = Self::free();
+    }
+
+    /// Stores a reply for the reader; `is_done` marks the command's end.
+    pub(crate) fn deliver(&mut self, reply: Queued, is_done: bool) -> Delivered {
+        if is_done {
+            self.finished = true;
+        }
+        if self.discard {
+            return Delivered::Discarded;
+        }
+        if self.dropped > 0 {
+            self.dropped = self.dropped.saturating_add(1);
+            return Delivered::Discarded;
+        }
+        if self.len == QUEUE {
+            self.dropped = 1;
+            return Delivered::Overflowed;
+        }
+        let at = (self.head + self.len) % QUEUE;
+        self.ring[at] = Some(reply);
+        self.len += 1;
+        Delivered::Queued
+    }
+
+    /// The oldest queued reply.
+    pub(crate) fn pop(&mut self) -> Option<Queued> {
+        if self.len == 0 {
+            return None;
+        }
+        let reply = self.ring[self.head].take();
+        self.head = (self.head + 1) % QUEUE;
+        self.len -= 1;
+        reply
+    }
+
+    /// Once the queue is read out after an overflow: how many were dropped
+    /// (reported once).
+    pub(crate) fn take_overflow(&mut self) -> Option<u32> {
+        (self.len == 0 && self.dropped > 0 && !self.overflow_reported).then(|| {
+            self.overflow_reported = true;
+            self.dropped
+        })
+    }
+
+    /// Nothing more will be handed to a reader: free the slot.
+    pub(crate) fn is_spent(&self) -> bool {
+        self.finished && self.len == 0 && (self.dropped == 0 || self.overflow_reported)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use mikrotik_rs_protocol::EmptyResponse;
+
+    fn reply(n: u128) -> Queued {
+        Ok(CommandResponse::Empty(EmptyResponse {
+            tag: Uuid::from_u128(n),
+        }))
+    }
+
+    #[test]
+    fn a_full_queue_overflows_once_and_reports_what_it_dropped() {
+        let mut slot = Slot::<2>::free();
+        slot.occupy(Uuid::from_u128(1), false);
+        assert_eq!(slot.deliver(reply(1), false), Delivered::Queued);
+        assert_eq!(slot.deliver(reply(2), false), Delivered::Queued);
+        assert_eq!(slot.deliver(reply(3), false), Delivered::Overflowed);
+        assert_eq!(slot.deliver(reply(4), true), Delivered::Discarded);
+        assert!(slot.finished);
+        assert_eq!(slot.take_overflow(), None, "queued replies come first");
+        assert_eq!(slot.pop(), Some(reply(1)));
+        assert_eq!(slot.pop(), Some(reply(2)));
+        assert!(!slot.is_spent());
+        assert_eq!(slot.take_overflow(), Some(2));
+        assert_eq!(slot.take_overflow(), None);
+        assert!(slot.is_spent());
+    }
+
+    #[test]
+    fn the_ring_wraps() {
+        let mut slot = Slot::<2>::free();
+        slot.occupy(Uuid::from_u128(1), false);
+        for n in 0..10 {
+            assert_eq!(slot.deliver(reply(n), false), Delivered::Queued);
+            assert_eq!(slot.pop(), Some(reply(n)));
+        }
+        assert_eq!(slot.pop(), None);
+    }
+}

@@ -1,9 +1,0 @@
-//! Fuzz target `reply`: the check lives in `mikrotik_rs::testing::fuzz::check_reply`,
-//! which `tests/fuzz_corpus.rs` also runs on every file of `fuzz/corpus/reply/`.
-#![no_main]
-
-use libfuzzer_sys::fuzz_target;
-
-fuzz_target!(|data: &[u8]| {
-    mikrotik_rs::testing::fuzz::check_reply(data);
-});

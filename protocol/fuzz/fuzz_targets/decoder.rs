@@ -1,0 +1,9 @@
+//! Fuzz target `decoder`: the check lives in `mikrotik_rs_protocol::fuzz::check_decoder`,
+//! which `protocol/tests/fuzz_corpus.rs` also runs on every file of `protocol/fuzz/corpus/decoder/`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    mikrotik_rs_protocol::fuzz::check_decoder(data);
+});
