@@ -696,7 +696,107 @@ async fn refused_logins_are_retried_slowly_when_asked() {
     );
 }
 
+/// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
+#[derive(Debug, Default)]
+struct TaskControls {
+    held: AtomicBool,
+    dropped: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl TaskControls {
+    fn set(&self, flag: &AtomicBool) {
+        flag.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.waker.lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A runtime each of whose tasks can be held still, then dropped, on its own.
+#[derive(Clone, Debug)]
+struct Puppet {
+    inner: Arc<dyn Runtime>,
+    tasks: Arc<Mutex<Vec<Arc<TaskControls>>>>,
+}
+
+struct PuppetTask {
+    future: Option<BoxFuture>,
+    controls: Arc<TaskControls>,
+}
+
+impl Future for PuppetTask {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.controls.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.controls.dropped.load(Ordering::SeqCst) {
+            self.future = None;
+            return Poll::Ready(());
+        }
+        if self.controls.held.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+        match self.future.as_mut() {
+            Some(future) => future.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl Runtime for Puppet {
+    fn spawn(&self, future: BoxFuture) {
+        let controls = Arc::new(TaskControls::default());
+        self.tasks.lock().unwrap().push(Arc::clone(&controls));
+        self.inner.spawn(Box::pin(PuppetTask {
+            future: Some(future),
+            controls,
+        }));
+    }
+    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
+        self.inner.timer(deadline)
+    }
+    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
+        self.inner.connect(addr)
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+}
+
+/// The supervisor's task is dropped after its connection handed back an
+/// open listen and before it took it: the listen must end with an error,
+/// never end quietly as if the router had finished it.
+async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
+    let router = MockRouter::start();
+    let runtime = Puppet {
+        inner: default_runtime().unwrap(),
+        tasks: Arc::default(),
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    // The supervisor is spawned last, once the first connection is up.
+    let supervisor = Arc::clone(runtime.tasks.lock().unwrap().last().unwrap());
+    let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
+    wait_until(|| device.in_flight() == 1, "the listen runs").await;
+    supervisor.set(&supervisor.held);
+    router.drop_connections();
+    // The connection has ended and handed the listen back.
+    wait_until(|| device.in_flight() == 0, "the loss").await;
+    supervisor.set(&supervisor.dropped);
+    wait_until(|| device.state().is_closed(), "the supervisor is gone").await;
+    let end = within(Duration::from_secs(10), listen.recv()).await;
+    assert!(
+        matches!(end, Some(Some(Err(_)))),
+        "the listen ends with an error: {end:?}"
+    );
+}
+
 on_every_runtime!(
+    a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error,
     the_first_connect_is_retried_under_the_policy_when_asked,
     refused_logins_are_retried_slowly_when_asked,
     a_command_never_written_to_the_socket_is_sent_on_the_next_connection,

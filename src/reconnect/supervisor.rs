@@ -820,9 +820,20 @@ impl Supervisor {
     }
 
     /// Entering `Closed`: no more requests, and every command held (waiting
-    /// here, or still in the request channel) ends with `error`.
+    /// here, handed back, or still in the request channel) ends with `error`.
     fn end_everything(&mut self, error: &Error) {
         self.requests.close();
+        // Handed back and not taken yet (the supervisor closed, or its task
+        // was dropped, before it saw the loss): dropped with the channel,
+        // their streams would end quietly, as if the router had finished
+        // them. Closed first, so a connection ending later ends its own.
+        self.orphanage.orphans.close();
+        while let Ok(orphan) = self.orphanage.orphans.try_recv() {
+            if orphan.counted {
+                self.counters.command_ended(Outcome::ConnectionLost);
+            }
+            end_with(&orphan.replies, Err(error.clone()));
+        }
         for waiting in std::mem::take(&mut self.waiting) {
             self.count_end(&waiting, Outcome::ConnectionLost);
             end_with(&waiting.replies, Err(error.clone()));
