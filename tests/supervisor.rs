@@ -696,6 +696,40 @@ async fn refused_logins_are_retried_slowly_when_asked() {
     );
 }
 
+/// Asked to retry refused logins, a device with a fallback address that is
+/// down (refusing connections, not logins) still retries the address that
+/// refused: once its password is back, it logs in there.
+async fn a_refused_address_is_retried_while_a_fallback_is_down() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .fallback_address(down)
+        .credentials("admin", Some("old"))
+        .reconnect(quick().retry_refused_logins(Duration::from_millis(10)))
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    wait_until(|| router.logins_refused() >= 1, "a refused login").await;
+    router.set_password("admin", "old");
+    let back = within(Duration::from_secs(8), async {
+        while !device.state().is_connected() {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        back.is_some(),
+        "never logged in again: {:?} ({} refused logins)",
+        device.state(),
+        router.logins_refused()
+    );
+}
+
 /// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
 #[derive(Debug, Default)]
 struct TaskControls {
@@ -796,6 +830,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    a_refused_address_is_retried_while_a_fallback_is_down,
     a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error,
     the_first_connect_is_retried_under_the_policy_when_asked,
     refused_logins_are_retried_slowly_when_asked,
