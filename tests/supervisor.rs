@@ -730,6 +730,45 @@ async fn a_refused_address_is_retried_while_a_fallback_is_down() {
     );
 }
 
+/// A waker that only counts its clones (by its `Arc`).
+struct CountedWake;
+
+impl std::task::Wake for CountedWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// A state watcher dropped while it waited (a health check with a timeout,
+/// each on a task of its own) must not leave its waker behind: on a router
+/// that stays up, they would pile up, each keeping its task's memory, until
+/// the next change of state. On a reconnecting device and on a direct one.
+async fn a_dropped_state_watcher_leaves_no_waker_behind() {
+    let router = MockRouter::start();
+    let devices = [
+        common::connect(&router).await,
+        connect(&router, quick()).await,
+    ];
+    for device in &devices {
+        let wakes: Vec<Arc<CountedWake>> = (0..3).map(|_| Arc::new(CountedWake)).collect();
+        for wake in &wakes {
+            let mut changes = device.state_changes();
+            let waker = Waker::from(Arc::clone(wake));
+            let mut cx = Context::from_waker(&waker);
+            // The first poll reports the state now; the second waits.
+            let now = futures_util::Stream::poll_next(Pin::new(&mut changes), &mut cx);
+            assert!(now.is_ready(), "{now:?}");
+            let next = futures_util::Stream::poll_next(Pin::new(&mut changes), &mut cx);
+            assert!(next.is_pending(), "{next:?}");
+            drop(changes);
+        }
+        let kept: Vec<usize> = wakes.iter().map(|w| Arc::strong_count(w) - 1).collect();
+        assert_eq!(
+            kept,
+            [0, 0, 0],
+            "wakers kept by dropped watchers ({device:?})"
+        );
+    }
+}
+
 /// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
 #[derive(Debug, Default)]
 struct TaskControls {
@@ -830,6 +869,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    a_dropped_state_watcher_leaves_no_waker_behind,
     a_refused_address_is_retried_while_a_fallback_is_down,
     a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error,
     the_first_connect_is_retried_under_the_policy_when_asked,
