@@ -730,6 +730,62 @@ async fn a_refused_address_is_retried_while_a_fallback_is_down() {
     );
 }
 
+/// Commands cancelled while the router is down (resumed listens and
+/// commands that never ran alike) and commands that time out in the queue
+/// leave `commands_in_flight` exact: only what still runs is counted.
+async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut listens = Vec::new();
+    for _ in 0..3 {
+        listens.push(device.send_command(cmd("/interface/listen")).await.unwrap());
+    }
+    wait_until(|| router.running_commands() == 3, "three running").await;
+    router.stop_listening();
+    router.drop_connections();
+    wait_until(|| !device.state().is_connected(), "down").await;
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        waiting.push(device.send_command(cmd("/system/identity/print")).await.unwrap());
+    }
+    let timing_out = device
+        .send_command(cmd("/system/identity/print").with_timeout(Duration::from_millis(20)))
+        .await
+        .unwrap();
+    // Two resumed listens and two waiting commands are dropped while down.
+    listens.truncate(1);
+    waiting.truncate(2);
+    let ended = within(Duration::from_secs(10), common::drain(timing_out))
+        .await
+        .expect("the timeout ends it");
+    assert!(
+        matches!(ended.last(), Some(Err(Error::Timeout { .. }))),
+        "{ended:?}"
+    );
+    router.start_listening().unwrap();
+    for command in waiting {
+        let items = within(Duration::from_secs(10), common::drain(command))
+            .await
+            .expect("answered once up");
+        assert!(
+            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+            "{items:?}"
+        );
+    }
+    wait_until(|| router.running_commands() == 1, "one listen resumed").await;
+    wait_until(
+        || device.snapshot().commands_in_flight == 1,
+        "only the listen still runs",
+    )
+    .await;
+    drop(listens);
+    wait_until(
+        || device.snapshot().commands_in_flight == 0,
+        "every command ended",
+    )
+    .await;
+}
+
 /// A waker that only counts its clones (by its `Arc`).
 struct CountedWake;
 
@@ -869,6 +925,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    in_flight_is_exact_after_cancels_and_timeouts_while_down,
     a_dropped_state_watcher_leaves_no_waker_behind,
     a_refused_address_is_retried_while_a_fallback_is_down,
     a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error,
