@@ -746,7 +746,12 @@ async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
     wait_until(|| !device.state().is_connected(), "down").await;
     let mut waiting = Vec::new();
     for _ in 0..4 {
-        waiting.push(device.send_command(cmd("/system/identity/print")).await.unwrap());
+        waiting.push(
+            device
+                .send_command(cmd("/system/identity/print"))
+                .await
+                .unwrap(),
+        );
     }
     let timing_out = device
         .send_command(cmd("/system/identity/print").with_timeout(Duration::from_millis(20)))
