@@ -791,6 +791,46 @@ async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
     .await;
 }
 
+/// A device dropped while its first connect is still retried in the
+/// background stops the retries: no connection is tried after it is gone.
+async fn a_device_dropped_while_its_first_connect_is_retried_stops_trying() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    listener.set_nonblocking(true).unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let acceptor = {
+        let (accepted, stop) = (Arc::clone(&accepted), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    // Closed at once: every login fails, not refused.
+                    Ok((socket, _)) => {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                        drop(socket);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+    };
+    let device = MikrotikDevice::builder(&address)
+        .reconnect(quick())
+        .retry_first_connect(true)
+        .connect()
+        .await
+        .expect("a device, reconnecting");
+    wait_until(|| accepted.load(Ordering::SeqCst) >= 3, "retried").await;
+    drop(device);
+    async_io::Timer::after(Duration::from_millis(100)).await;
+    let after_drop = accepted.load(Ordering::SeqCst);
+    async_io::Timer::after(Duration::from_millis(300)).await;
+    let later = accepted.load(Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    acceptor.join().unwrap();
+    assert_eq!(later, after_drop, "connects after the device was dropped");
+}
+
 /// A waker that only counts its clones (by its `Arc`).
 struct CountedWake;
 
@@ -930,6 +970,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    a_device_dropped_while_its_first_connect_is_retried_stops_trying,
     in_flight_is_exact_after_cancels_and_timeouts_while_down,
     a_dropped_state_watcher_leaves_no_waker_behind,
     a_refused_address_is_retried_while_a_fallback_is_down,
