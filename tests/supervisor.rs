@@ -8,7 +8,7 @@ mod common;
 use common::{cmd, wait_until};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -520,7 +520,8 @@ async fn gap_only_reports_the_gap_and_takes_no_snapshot() {
 #[derive(Debug, Clone)]
 struct Stalling {
     inner: Arc<dyn Runtime>,
-    open: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+    /// Per open connection: how many more bytes it takes (`usize::MAX`: all).
+    open: Arc<Mutex<Vec<Arc<AtomicUsize>>>>,
 }
 
 impl Stalling {
@@ -532,15 +533,20 @@ impl Stalling {
     }
 
     fn stall_open_connections(&self) {
-        for stalled in self.open.lock().unwrap().drain(..) {
-            stalled.store(true, Ordering::SeqCst);
+        self.stall_open_connections_after(0);
+    }
+
+    /// The open connections take `bytes` more bytes, then stall.
+    fn stall_open_connections_after(&self, bytes: usize) {
+        for budget in self.open.lock().unwrap().drain(..) {
+            budget.store(bytes, Ordering::SeqCst);
         }
     }
 }
 
 struct StallingStream {
     inner: BoxedStream,
-    stalled: Arc<AtomicBool>,
+    budget: Arc<AtomicUsize>,
 }
 
 impl futures_io::AsyncRead for StallingStream {
@@ -559,10 +565,18 @@ impl futures_io::AsyncWrite for StallingStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        if self.stalled.load(Ordering::SeqCst) {
+        let budget = self.budget.load(Ordering::SeqCst);
+        if budget == 0 {
             return Poll::Pending;
         }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let take = buf.len().min(budget);
+        let written = Pin::new(&mut self.inner).poll_write(cx, &buf[..take]);
+        if let Poll::Ready(Ok(n)) = written
+            && budget != usize::MAX
+        {
+            self.budget.fetch_sub(n, Ordering::SeqCst);
+        }
+        written
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -584,9 +598,9 @@ impl Runtime for Stalling {
         let open = Arc::clone(&self.open);
         Box::pin(async move {
             let inner = connecting.await?;
-            let stalled = Arc::new(AtomicBool::new(false));
-            open.lock().unwrap().push(Arc::clone(&stalled));
-            Ok(Box::new(StallingStream { inner, stalled }) as BoxedStream)
+            let budget = Arc::new(AtomicUsize::new(usize::MAX));
+            open.lock().unwrap().push(Arc::clone(&budget));
+            Ok(Box::new(StallingStream { inner, budget }) as BoxedStream)
         })
     }
     fn now(&self) -> Instant {
@@ -626,6 +640,45 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
     assert!(sent >= 1, "it reached the router");
     let stats = device.snapshot();
     assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
+}
+
+/// A command some of whose bytes reached the socket may have run: at the
+/// loss it ends with `ConnectionLost` and is never sent again.
+async fn a_command_partly_written_is_never_sent_again() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    runtime.stall_open_connections_after(5);
+    let stream = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    wait_until(|| device.in_flight() >= 1, "the actor holds it").await;
+    router.drop_connections();
+    let items = within(Duration::from_secs(20), common::drain(stream))
+        .await
+        .expect("the command ends");
+    assert!(
+        matches!(items.last(), Some(Err(Error::ConnectionLost { .. }))),
+        "it may have run: {items:?}"
+    );
+    wait_until(|| device.state().is_connected(), "reconnected").await;
+    let after = common::drain(device.send_command(cmd("/interface/print")).await.unwrap()).await;
+    assert!(
+        matches!(after.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{after:?}"
+    );
+    let sent = router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/system/identity/print")
+        .count();
+    assert_eq!(sent, 0, "a partly written command was sent again");
 }
 
 /// "Also": with `retry_first_connect`, a router that is down at start
@@ -970,6 +1023,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    a_command_partly_written_is_never_sent_again,
     a_device_dropped_while_its_first_connect_is_retried_stops_trying,
     in_flight_is_exact_after_cancels_and_timeouts_while_down,
     a_dropped_state_watcher_leaves_no_waker_behind,
