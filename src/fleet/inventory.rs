@@ -179,6 +179,7 @@ fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>> {
     loop {
         // The ends csv-core gives count from the record's start, across
         // calls (a record the text ends without a newline takes two).
+        let at_end = pos == input.len();
         let (result, read, wrote, ended) =
             reader.read_record(&input[pos..], &mut output[used..], &mut ends[fields..]);
         (pos, used, fields) = (pos + read, used + wrote, fields + ended);
@@ -192,7 +193,10 @@ fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>> {
                 )));
             }
             ReadRecordResult::Record => {
-                if unclosed_quote(&input[start..pos]) {
+                // An open quote takes the rest of the text: only a record
+                // the text's end ended can have one (a `"` inside an
+                // unquoted field, as in `pa"ss`, is that character).
+                if at_end && unclosed_quote(&input[start..pos]) {
                     return Err(Error::Config(format!("CSV line {line}: unclosed quote")));
                 }
                 let mut record = Vec::with_capacity(fields);
@@ -257,6 +261,24 @@ mod tests {
         );
         let error = Inventory::from_csv("a,b,c,\"open\n").unwrap_err();
         assert!(error.to_string().contains("unclosed quote"), "{error}");
+    }
+
+    #[test]
+    fn a_quote_inside_a_field_or_a_hash_inside_quotes_is_text() {
+        let records = csv_records("r1,a,u,pa\"ss\nr2,b,u,\"line\n#x\"\n").unwrap();
+        assert_eq!(records[0].1[3], "pa\"ss");
+        assert_eq!(records[1].1[3], "line\n#x");
+        for open in [
+            "r1,a,u,\"open\n",
+            "r1,a,u,\"open\nr2,b,u,p\n",
+            "r1,a,u,\"open",
+        ] {
+            let error = csv_records(open).unwrap_err();
+            assert!(
+                error.to_string().contains("unclosed quote"),
+                "{open:?}: {error}"
+            );
+        }
     }
 
     #[test]
