@@ -884,6 +884,38 @@ async fn a_device_dropped_while_its_first_connect_is_retried_stops_trying() {
     assert_eq!(later, after_drop, "connects after the device was dropped");
 }
 
+/// Retrying refused logins stays within the policy's limits: with
+/// `max_attempts(2)`, an outage of refused logins gives up after two
+/// attempts, as any other outage does.
+async fn refused_login_retries_give_up_under_max_attempts() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let device = MikrotikDevice::builder(router.address())
+        .credentials("admin", Some("old"))
+        .reconnect(
+            quick()
+                .max_attempts(2)
+                .retry_refused_logins(Duration::from_millis(10)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    let closed = within(Duration::from_secs(8), async {
+        while !device.state().is_closed() {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        closed.is_some(),
+        "still trying after the policy's attempts: {:?} ({} refused logins)",
+        device.state(),
+        router.logins_refused()
+    );
+    assert!(router.logins_refused() <= 2, "{}", router.logins_refused());
+}
+
 /// A waker that only counts its clones (by its `Arc`).
 struct CountedWake;
 
@@ -1023,6 +1055,7 @@ async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
 }
 
 on_every_runtime!(
+    refused_login_retries_give_up_under_max_attempts,
     a_command_partly_written_is_never_sent_again,
     a_device_dropped_while_its_first_connect_is_retried_stops_trying,
     in_flight_is_exact_after_cancels_and_timeouts_while_down,

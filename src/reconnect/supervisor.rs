@@ -602,9 +602,21 @@ impl Supervisor {
             let Some(every) = self.policy.refused_retry else {
                 return Phase::Closed { error: refusal };
             };
-            // Asked to keep trying: every address again, at the slow rate.
-            self.refused.iter_mut().for_each(|r| *r = None);
+            // Asked to keep trying: every address again, at the slow rate,
+            // within the policy's limits as any other attempt.
             let now = self.runtime.now();
+            let starts = now
+                .saturating_duration_since(self.lost_at)
+                .saturating_add(every);
+            if !self.policy.allows(attempt.saturating_add(1), starts) {
+                return Phase::Closed {
+                    error: Error::GaveUp {
+                        attempts: attempt,
+                        last: Arc::new(refusal),
+                    },
+                };
+            }
+            self.refused.iter_mut().for_each(|r| *r = None);
             return Phase::Backoff {
                 attempt: attempt.saturating_add(1),
                 until: now.checked_add(every),
