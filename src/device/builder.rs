@@ -342,11 +342,14 @@ impl DeviceBuilder {
     }
 
     /// Connects, logs in, and returns the device.
-    pub async fn connect(self) -> Result<MikrotikDevice> {
+    pub async fn connect(mut self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
         let mut first_options = self.options.clone();
-        first_options.connect_slot = self.first_slot.clone();
+        // Taken, not cloned: the builder outlives a first connect that is
+        // retried in the background (its connectors own it), and a slot it
+        // held would never be given back.
+        first_options.connect_slot = self.first_slot.take();
         let Some(policy) = self.reconnect.clone() else {
             let (handle, peer) = self.open_any(&runtime, first_options, &mut refused).await?;
             return Ok(MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer)));
