@@ -184,3 +184,47 @@ async fn jobs_run_in_parallel_on_a_multi_threaded_runtime() {
 fn jobs_run_in_parallel_on_tokio_workers() {
     common::on_tokio(jobs_run_in_parallel_on_a_multi_threaded_runtime());
 }
+
+/// A port nothing listens on (its listener is gone): a connect is refused.
+fn refused_address() -> String {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    drop(listener);
+    address
+}
+
+/// A device whose first connect failed under `retry_first_connect` goes on
+/// as a reconnecting device: the connect slot of that failed first connect
+/// must be free, or the fleet's other routers (and its own reconnects) wait
+/// for it forever.
+async fn a_first_connect_retried_in_the_background_frees_its_slot() {
+    let up = MockRouter::start();
+    let policy = ReconnectPolicy::new()
+        .initial_delay(Duration::from_millis(5))
+        .max_delay(Duration::from_millis(20));
+    let down = MikrotikDevice::builder(refused_address())
+        .reconnect(policy)
+        .retry_first_connect(true);
+    let routers = vec![
+        ("down".to_owned(), down),
+        ("up".to_owned(), MikrotikDevice::builder(up.address())),
+    ];
+    // One job at a time, in order: "down" takes the only slot first.
+    let fleet = Fleet::builder()
+        .connect_limit(1)
+        .job_limit(1)
+        .build(routers)
+        .unwrap();
+    let summary = fleet.run(|_device| async { Ok(()) }).summary();
+    let limit = async_io::Timer::after(Duration::from_secs(10));
+    match futures_util::future::select(Box::pin(summary), limit).await {
+        futures_util::future::Either::Left((summary, _)) => {
+            assert_eq!(summary.succeeded(), 2, "{summary}");
+        }
+        futures_util::future::Either::Right(_) => {
+            panic!("the second router never got the connect slot")
+        }
+    }
+}
+
+on_every_runtime!(a_first_connect_retried_in_the_background_frees_its_slot);

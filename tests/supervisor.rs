@@ -8,7 +8,7 @@ mod common;
 use common::{cmd, wait_until};
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -203,8 +203,8 @@ async fn a_dropped_supervisor_ends_everything_as_closed() {
     runtime.kill();
     let end = within(Duration::from_secs(10), waiting.recv()).await;
     assert!(
-        matches!(end, Some(Some(Err(_))) | Some(None)),
-        "the waiting command ends: {end:?}"
+        matches!(end, Some(Some(Err(_)))),
+        "the waiting command ends with an error: {end:?}"
     );
     let last = within(Duration::from_secs(10), async {
         let mut last = None;
@@ -520,7 +520,8 @@ async fn gap_only_reports_the_gap_and_takes_no_snapshot() {
 #[derive(Debug, Clone)]
 struct Stalling {
     inner: Arc<dyn Runtime>,
-    open: Arc<Mutex<Vec<Arc<AtomicBool>>>>,
+    /// Per open connection: how many more bytes it takes (`usize::MAX`: all).
+    open: Arc<Mutex<Vec<Arc<AtomicUsize>>>>,
 }
 
 impl Stalling {
@@ -532,15 +533,20 @@ impl Stalling {
     }
 
     fn stall_open_connections(&self) {
-        for stalled in self.open.lock().unwrap().drain(..) {
-            stalled.store(true, Ordering::SeqCst);
+        self.stall_open_connections_after(0);
+    }
+
+    /// The open connections take `bytes` more bytes, then stall.
+    fn stall_open_connections_after(&self, bytes: usize) {
+        for budget in self.open.lock().unwrap().drain(..) {
+            budget.store(bytes, Ordering::SeqCst);
         }
     }
 }
 
 struct StallingStream {
     inner: BoxedStream,
-    stalled: Arc<AtomicBool>,
+    budget: Arc<AtomicUsize>,
 }
 
 impl futures_io::AsyncRead for StallingStream {
@@ -559,10 +565,18 @@ impl futures_io::AsyncWrite for StallingStream {
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<std::io::Result<usize>> {
-        if self.stalled.load(Ordering::SeqCst) {
+        let budget = self.budget.load(Ordering::SeqCst);
+        if budget == 0 {
             return Poll::Pending;
         }
-        Pin::new(&mut self.inner).poll_write(cx, buf)
+        let take = buf.len().min(budget);
+        let written = Pin::new(&mut self.inner).poll_write(cx, &buf[..take]);
+        if let Poll::Ready(Ok(n)) = written
+            && budget != usize::MAX
+        {
+            self.budget.fetch_sub(n, Ordering::SeqCst);
+        }
+        written
     }
     fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_flush(cx)
@@ -584,9 +598,9 @@ impl Runtime for Stalling {
         let open = Arc::clone(&self.open);
         Box::pin(async move {
             let inner = connecting.await?;
-            let stalled = Arc::new(AtomicBool::new(false));
-            open.lock().unwrap().push(Arc::clone(&stalled));
-            Ok(Box::new(StallingStream { inner, stalled }) as BoxedStream)
+            let budget = Arc::new(AtomicUsize::new(usize::MAX));
+            open.lock().unwrap().push(Arc::clone(&budget));
+            Ok(Box::new(StallingStream { inner, budget }) as BoxedStream)
         })
     }
     fn now(&self) -> Instant {
@@ -626,6 +640,45 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
     assert!(sent >= 1, "it reached the router");
     let stats = device.snapshot();
     assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
+}
+
+/// A command some of whose bytes reached the socket may have run: at the
+/// loss it ends with `ConnectionLost` and is never sent again.
+async fn a_command_partly_written_is_never_sent_again() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    runtime.stall_open_connections_after(5);
+    let stream = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    wait_until(|| device.in_flight() >= 1, "the actor holds it").await;
+    router.drop_connections();
+    let items = within(Duration::from_secs(20), common::drain(stream))
+        .await
+        .expect("the command ends");
+    assert!(
+        matches!(items.last(), Some(Err(Error::ConnectionLost { .. }))),
+        "it may have run: {items:?}"
+    );
+    wait_until(|| device.state().is_connected(), "reconnected").await;
+    let after = common::drain(device.send_command(cmd("/interface/print")).await.unwrap()).await;
+    assert!(
+        matches!(after.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{after:?}"
+    );
+    let sent = router
+        .received_paths()
+        .iter()
+        .filter(|p| p.as_str() == "/system/identity/print")
+        .count();
+    assert_eq!(sent, 0, "a partly written command was sent again");
 }
 
 /// "Also": with `retry_first_connect`, a router that is down at start
@@ -696,7 +749,319 @@ async fn refused_logins_are_retried_slowly_when_asked() {
     );
 }
 
+/// Asked to retry refused logins, a device with a fallback address that is
+/// down (refusing connections, not logins) still retries the address that
+/// refused: once its password is back, it logs in there.
+async fn a_refused_address_is_retried_while_a_fallback_is_down() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let down = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().to_string()
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .fallback_address(down)
+        .credentials("admin", Some("old"))
+        .reconnect(quick().retry_refused_logins(Duration::from_millis(10)))
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    wait_until(|| router.logins_refused() >= 1, "a refused login").await;
+    router.set_password("admin", "old");
+    let back = within(Duration::from_secs(8), async {
+        while !device.state().is_connected() {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        back.is_some(),
+        "never logged in again: {:?} ({} refused logins)",
+        device.state(),
+        router.logins_refused()
+    );
+}
+
+/// Commands cancelled while the router is down (resumed listens and
+/// commands that never ran alike) and commands that time out in the queue
+/// leave `commands_in_flight` exact: only what still runs is counted.
+async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
+    let router = MockRouter::start();
+    let device = connect(&router, quick()).await;
+    let mut listens = Vec::new();
+    for _ in 0..3 {
+        listens.push(device.send_command(cmd("/interface/listen")).await.unwrap());
+    }
+    wait_until(|| router.running_commands() == 3, "three running").await;
+    router.stop_listening();
+    router.drop_connections();
+    wait_until(|| !device.state().is_connected(), "down").await;
+    let mut waiting = Vec::new();
+    for _ in 0..4 {
+        waiting.push(
+            device
+                .send_command(cmd("/system/identity/print"))
+                .await
+                .unwrap(),
+        );
+    }
+    let timing_out = device
+        .send_command(cmd("/system/identity/print").with_timeout(Duration::from_millis(20)))
+        .await
+        .unwrap();
+    // Two resumed listens and two waiting commands are dropped while down.
+    listens.truncate(1);
+    waiting.truncate(2);
+    let ended = within(Duration::from_secs(10), common::drain(timing_out))
+        .await
+        .expect("the timeout ends it");
+    assert!(
+        matches!(ended.last(), Some(Err(Error::Timeout { .. }))),
+        "{ended:?}"
+    );
+    router.start_listening().unwrap();
+    for command in waiting {
+        let items = within(Duration::from_secs(10), common::drain(command))
+            .await
+            .expect("answered once up");
+        assert!(
+            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+            "{items:?}"
+        );
+    }
+    wait_until(|| router.running_commands() == 1, "one listen resumed").await;
+    wait_until(
+        || device.snapshot().commands_in_flight == 1,
+        "only the listen still runs",
+    )
+    .await;
+    drop(listens);
+    wait_until(
+        || device.snapshot().commands_in_flight == 0,
+        "every command ended",
+    )
+    .await;
+}
+
+/// A device dropped while its first connect is still retried in the
+/// background stops the retries: no connection is tried after it is gone.
+async fn a_device_dropped_while_its_first_connect_is_retried_stops_trying() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    listener.set_nonblocking(true).unwrap();
+    let accepted = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let stop = Arc::new(AtomicBool::new(false));
+    let acceptor = {
+        let (accepted, stop) = (Arc::clone(&accepted), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::SeqCst) {
+                match listener.accept() {
+                    // Closed at once: every login fails, not refused.
+                    Ok((socket, _)) => {
+                        accepted.fetch_add(1, Ordering::SeqCst);
+                        drop(socket);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(1)),
+                }
+            }
+        })
+    };
+    let device = MikrotikDevice::builder(&address)
+        .reconnect(quick())
+        .retry_first_connect(true)
+        .connect()
+        .await
+        .expect("a device, reconnecting");
+    wait_until(|| accepted.load(Ordering::SeqCst) >= 3, "retried").await;
+    drop(device);
+    async_io::Timer::after(Duration::from_millis(100)).await;
+    let after_drop = accepted.load(Ordering::SeqCst);
+    async_io::Timer::after(Duration::from_millis(300)).await;
+    let later = accepted.load(Ordering::SeqCst);
+    stop.store(true, Ordering::SeqCst);
+    acceptor.join().unwrap();
+    assert_eq!(later, after_drop, "connects after the device was dropped");
+}
+
+/// Retrying refused logins stays within the policy's limits: with
+/// `max_attempts(2)`, an outage of refused logins gives up after two
+/// attempts, as any other outage does.
+async fn refused_login_retries_give_up_under_max_attempts() {
+    let router = MockRouter::builder().user("admin", "old").start();
+    let device = MikrotikDevice::builder(router.address())
+        .credentials("admin", Some("old"))
+        .reconnect(
+            quick()
+                .max_attempts(2)
+                .retry_refused_logins(Duration::from_millis(10)),
+        )
+        .connect()
+        .await
+        .unwrap();
+    router.set_password("admin", "new");
+    router.drop_connections();
+    let closed = within(Duration::from_secs(8), async {
+        while !device.state().is_closed() {
+            async_io::Timer::after(Duration::from_millis(10)).await;
+        }
+    })
+    .await;
+    assert!(
+        closed.is_some(),
+        "still trying after the policy's attempts: {:?} ({} refused logins)",
+        device.state(),
+        router.logins_refused()
+    );
+    assert!(router.logins_refused() <= 2, "{}", router.logins_refused());
+}
+
+/// A waker that only counts its clones (by its `Arc`).
+struct CountedWake;
+
+impl std::task::Wake for CountedWake {
+    fn wake(self: Arc<Self>) {}
+}
+
+/// A state watcher dropped while it waited (a health check with a timeout,
+/// each on a task of its own) must not leave its waker behind: on a router
+/// that stays up, they would pile up, each keeping its task's memory, until
+/// the next change of state. On a reconnecting device and on a direct one.
+async fn a_dropped_state_watcher_leaves_no_waker_behind() {
+    let router = MockRouter::start();
+    let devices = [
+        common::connect(&router).await,
+        connect(&router, quick()).await,
+    ];
+    for device in &devices {
+        let wakes: Vec<Arc<CountedWake>> = (0..3).map(|_| Arc::new(CountedWake)).collect();
+        for wake in &wakes {
+            let mut changes = device.state_changes();
+            let waker = Waker::from(Arc::clone(wake));
+            let mut cx = Context::from_waker(&waker);
+            // The first poll reports the state now; the second waits.
+            let now = futures_util::Stream::poll_next(Pin::new(&mut changes), &mut cx);
+            assert!(now.is_ready(), "{now:?}");
+            let next = futures_util::Stream::poll_next(Pin::new(&mut changes), &mut cx);
+            assert!(next.is_pending(), "{next:?}");
+            drop(changes);
+        }
+        let kept: Vec<usize> = wakes.iter().map(|w| Arc::strong_count(w) - 1).collect();
+        assert_eq!(
+            kept,
+            [0, 0, 0],
+            "wakers kept by dropped watchers ({device:?})"
+        );
+    }
+}
+
+/// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
+#[derive(Debug, Default)]
+struct TaskControls {
+    held: AtomicBool,
+    dropped: AtomicBool,
+    waker: Mutex<Option<Waker>>,
+}
+
+impl TaskControls {
+    fn set(&self, flag: &AtomicBool) {
+        flag.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.waker.lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A runtime each of whose tasks can be held still, then dropped, on its own.
+#[derive(Clone, Debug)]
+struct Puppet {
+    inner: Arc<dyn Runtime>,
+    tasks: Arc<Mutex<Vec<Arc<TaskControls>>>>,
+}
+
+struct PuppetTask {
+    future: Option<BoxFuture>,
+    controls: Arc<TaskControls>,
+}
+
+impl Future for PuppetTask {
+    type Output = ();
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        *self.controls.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.controls.dropped.load(Ordering::SeqCst) {
+            self.future = None;
+            return Poll::Ready(());
+        }
+        if self.controls.held.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
+        match self.future.as_mut() {
+            Some(future) => future.as_mut().poll(cx),
+            None => Poll::Ready(()),
+        }
+    }
+}
+
+impl Runtime for Puppet {
+    fn spawn(&self, future: BoxFuture) {
+        let controls = Arc::new(TaskControls::default());
+        self.tasks.lock().unwrap().push(Arc::clone(&controls));
+        self.inner.spawn(Box::pin(PuppetTask {
+            future: Some(future),
+            controls,
+        }));
+    }
+    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
+        self.inner.timer(deadline)
+    }
+    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
+        self.inner.connect(addr)
+    }
+    fn now(&self) -> Instant {
+        self.inner.now()
+    }
+}
+
+/// The supervisor's task is dropped after its connection handed back an
+/// open listen and before it took it: the listen must end with an error,
+/// never end quietly as if the router had finished it.
+async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
+    let router = MockRouter::start();
+    let runtime = Puppet {
+        inner: default_runtime().unwrap(),
+        tasks: Arc::default(),
+    };
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    // The supervisor is spawned last, once the first connection is up.
+    let supervisor = Arc::clone(runtime.tasks.lock().unwrap().last().unwrap());
+    let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
+    wait_until(|| device.in_flight() == 1, "the listen runs").await;
+    supervisor.set(&supervisor.held);
+    router.drop_connections();
+    // The connection has ended and handed the listen back.
+    wait_until(|| device.in_flight() == 0, "the loss").await;
+    supervisor.set(&supervisor.dropped);
+    wait_until(|| device.state().is_closed(), "the supervisor is gone").await;
+    let end = within(Duration::from_secs(10), listen.recv()).await;
+    assert!(
+        matches!(end, Some(Some(Err(_)))),
+        "the listen ends with an error: {end:?}"
+    );
+}
+
 on_every_runtime!(
+    refused_login_retries_give_up_under_max_attempts,
+    a_command_partly_written_is_never_sent_again,
+    a_device_dropped_while_its_first_connect_is_retried_stops_trying,
+    in_flight_is_exact_after_cancels_and_timeouts_while_down,
+    a_dropped_state_watcher_leaves_no_waker_behind,
+    a_refused_address_is_retried_while_a_fallback_is_down,
+    a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error,
     the_first_connect_is_retried_under_the_policy_when_asked,
     refused_logins_are_retried_slowly_when_asked,
     a_command_never_written_to_the_socket_is_sent_on_the_next_connection,

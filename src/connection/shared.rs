@@ -9,6 +9,7 @@ use std::task::{Poll, Waker};
 use crate::Error;
 use crate::observe::Counters;
 use crate::observe::trace::ConnectionSpan;
+use crate::runtime::Waiters;
 
 /// Written by the actor, read by handles without a round trip.
 #[derive(Debug)]
@@ -71,7 +72,7 @@ impl Shared {
         let waiting = {
             let mut ending = self.ending.lock().unwrap_or_else(|e| e.into_inner());
             ending.done = true;
-            std::mem::take(&mut ending.waiting)
+            ending.waiting.take()
         };
         waiting.into_iter().for_each(Waker::wake);
     }
@@ -80,17 +81,15 @@ impl Shared {
     pub(crate) fn ended(
         self: &Arc<Self>,
     ) -> impl std::future::Future<Output = ()> + Send + 'static {
-        let shared = Arc::clone(self);
-        std::future::poll_fn(move |cx| {
-            let mut ending = shared.ending.lock().unwrap_or_else(|e| e.into_inner());
-            if ending.done {
-                return Poll::Ready(());
-            }
-            if !ending.waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                ending.waiting.push(cx.waker().clone());
-            }
-            Poll::Pending
-        })
+        let key = self.ending().waiting.key();
+        Ended {
+            shared: Arc::clone(self),
+            key,
+        }
+    }
+
+    fn ending(&self) -> std::sync::MutexGuard<'_, Ending> {
+        self.ending.lock().unwrap_or_else(|e| e.into_inner())
     }
 
     pub(crate) fn failure(&self) -> Option<&Error> {
@@ -118,5 +117,30 @@ impl Shared {
 #[derive(Debug, Default)]
 struct Ending {
     done: bool,
-    waiting: Vec<Waker>,
+    waiting: Waiters,
+}
+
+/// The wait of [`Shared::ended`]; dropped early, it takes its waker back.
+struct Ended {
+    shared: Arc<Shared>,
+    key: u64,
+}
+
+impl std::future::Future for Ended {
+    type Output = ();
+
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> Poll<()> {
+        let mut ending = self.shared.ending();
+        if ending.done {
+            return Poll::Ready(());
+        }
+        ending.waiting.register(self.key, cx.waker());
+        Poll::Pending
+    }
+}
+
+impl Drop for Ended {
+    fn drop(&mut self) {
+        self.shared.ending().waiting.remove(self.key);
+    }
 }

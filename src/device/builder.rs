@@ -411,11 +411,14 @@ impl DeviceBuilder {
         this.connect_with_version().await
     }
 
-    async fn connect_with_version(self) -> Result<MikrotikDevice> {
+    async fn connect_with_version(mut self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
         let mut first_options = self.options.clone();
-        first_options.connect_slot = self.first_slot.clone();
+        // Taken, not cloned: the builder outlives a first connect that is
+        // retried in the background (its connectors own it), and a slot it
+        // held would never be given back.
+        first_options.connect_slot = self.first_slot.take();
         let Some(policy) = self.reconnect.clone() else {
             let (handle, peer) = self.open_any(&runtime, first_options, &mut refused).await?;
             let device = MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer));

@@ -177,11 +177,11 @@ fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>> {
     let (mut pos, mut start, mut used, mut fields) = (0, 0, 0, 0);
     let mut records = Vec::new();
     loop {
+        // The ends csv-core gives count from the record's start, across
+        // calls (a record the text ends without a newline takes two).
+        let at_end = pos == input.len();
         let (result, read, wrote, ended) =
             reader.read_record(&input[pos..], &mut output[used..], &mut ends[fields..]);
-        ends[fields..fields + ended]
-            .iter_mut()
-            .for_each(|end| *end += used);
         (pos, used, fields) = (pos + read, used + wrote, fields + ended);
         let line = line_of(input, pos);
         match result {
@@ -193,13 +193,19 @@ fn csv_records(text: &str) -> Result<Vec<(u64, Vec<String>)>> {
                 )));
             }
             ReadRecordResult::Record => {
-                if unclosed_quote(&input[start..pos]) {
+                // An open quote takes the rest of the text: only a record
+                // the text's end ended can have one (a `"` inside an
+                // unquoted field, as in `pa"ss`, is that character).
+                if at_end && unclosed_quote(&input[start..pos]) {
                     return Err(Error::Config(format!("CSV line {line}: unclosed quote")));
                 }
                 let mut record = Vec::with_capacity(fields);
                 let mut from = 0;
                 for &end in &ends[..fields] {
-                    let field = String::from_utf8_lossy(&output[from..end]).into_owned();
+                    let Some(bytes) = output.get(from..end) else {
+                        return Err(Error::Config(format!("CSV line {line}: unreadable")));
+                    };
+                    let field = String::from_utf8_lossy(bytes).into_owned();
                     record.push(field);
                     from = end;
                 }
@@ -255,6 +261,40 @@ mod tests {
         );
         let error = Inventory::from_csv("a,b,c,\"open\n").unwrap_err();
         assert!(error.to_string().contains("unclosed quote"), "{error}");
+    }
+
+    #[test]
+    fn a_quote_inside_a_field_or_a_hash_inside_quotes_is_text() {
+        let records = csv_records("r1,a,u,pa\"ss\nr2,b,u,\"line\n#x\"\n").unwrap();
+        assert_eq!(records[0].1[3], "pa\"ss");
+        assert_eq!(records[1].1[3], "line\n#x");
+        for open in [
+            "r1,a,u,\"open\n",
+            "r1,a,u,\"open\nr2,b,u,p\n",
+            "r1,a,u,\"open",
+        ] {
+            let error = csv_records(open).unwrap_err();
+            assert!(
+                error.to_string().contains("unclosed quote"),
+                "{open:?}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_last_line_needs_no_newline() {
+        let records = csv_records("r1,a,u,p\nr2,b,u,x").unwrap();
+        assert_eq!(
+            records[1],
+            (2, vec!["r2".into(), "b".into(), "u".into(), "x".into()])
+        );
+        let records = csv_records("r1,a,u,abcdefghijklmnop").unwrap();
+        assert_eq!(records[0].1[3], "abcdefghijklmnop");
+        let records = csv_records("r1,a,u,\"p\"\"w\"\r\nr2,b,u,\"q,w\"").unwrap();
+        assert_eq!(records[0].1[3], "p\"w");
+        assert_eq!(records[1].1[3], "q,w");
+        let inventory = Inventory::from_csv("name,address,user,password\nr1,a,u,pw").unwrap();
+        assert_eq!(inventory.names().collect::<Vec<_>>(), ["r1"]);
     }
 
     #[test]

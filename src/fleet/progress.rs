@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Waker};
 
+use crate::runtime::Waiters;
 use futures_util::Stream;
 
 /// Counts of one run at one moment.
@@ -57,7 +58,7 @@ struct Counters {
     /// Bumped on every change, so a watcher sees whether anything moved.
     version: AtomicU64,
     watched: AtomicBool,
-    wakers: Mutex<Vec<Waker>>,
+    wakers: Mutex<Waiters>,
 }
 
 /// How one router ended, for the counters.
@@ -78,7 +79,7 @@ impl Progress {
                 timed_out: AtomicUsize::new(0),
                 version: AtomicU64::new(0),
                 watched: AtomicBool::new(false),
-                wakers: Mutex::new(Vec::new()),
+                wakers: Mutex::new(Waiters::default()),
             }),
         }
     }
@@ -93,7 +94,7 @@ impl Progress {
         counter.fetch_add(1, Ordering::Relaxed);
         c.version.fetch_add(1, Ordering::Release);
         if c.watched.load(Ordering::Acquire) {
-            let wakers = std::mem::take(&mut *c.wakers.lock().unwrap_or_else(|e| e.into_inner()));
+            let wakers = c.wakers.lock().unwrap_or_else(|e| e.into_inner()).take();
             wakers.into_iter().for_each(Waker::wake);
         }
     }
@@ -114,7 +115,9 @@ impl Progress {
     /// ending after the snapshot in which every router is done.
     pub fn updates(&self) -> ProgressUpdates {
         self.counters.watched.store(true, Ordering::Release);
+        let key = self.counters.wakers().key();
         ProgressUpdates {
+            key,
             progress: self.clone(),
             seen: None,
             finished: false,
@@ -125,6 +128,8 @@ impl Progress {
 /// The stream of [`Progress::updates`].
 #[derive(Debug)]
 pub struct ProgressUpdates {
+    /// Its waker's key, taken back when it is dropped.
+    key: u64,
     progress: Progress,
     seen: Option<u64>,
     finished: bool,
@@ -140,14 +145,12 @@ impl Stream for ProgressUpdates {
         let counters = Arc::clone(&self.progress.counters);
         let mut version = counters.version.load(Ordering::Acquire);
         if self.seen == Some(version) {
-            let mut wakers = counters.wakers.lock().unwrap_or_else(|e| e.into_inner());
+            let mut wakers = counters.wakers();
             // Checked again under the lock: a change between the load and
             // here would otherwise find no waker to wake.
             version = counters.version.load(Ordering::Acquire);
             if self.seen == Some(version) {
-                if !wakers.iter().any(|w| w.will_wake(cx.waker())) {
-                    wakers.push(cx.waker().clone());
-                }
+                wakers.register(self.key, cx.waker());
                 return Poll::Pending;
             }
         }
@@ -158,11 +161,44 @@ impl Stream for ProgressUpdates {
     }
 }
 
+impl Counters {
+    fn wakers(&self) -> std::sync::MutexGuard<'_, Waiters> {
+        self.wakers.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A watcher that gives up takes its waker back (see `Waiters`).
+impl Drop for ProgressUpdates {
+    fn drop(&mut self) {
+        self.progress.counters.wakers().remove(self.key);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures_util::FutureExt;
     use futures_util::StreamExt;
+
+    struct Counted;
+    impl std::task::Wake for Counted {
+        fn wake(self: Arc<Self>) {}
+    }
+
+    #[test]
+    fn a_dropped_watcher_leaves_no_waker_behind() {
+        let progress = Progress::new(2);
+        let wakes: Vec<Arc<Counted>> = (0..3).map(|_| Arc::new(Counted)).collect();
+        for wake in &wakes {
+            let mut updates = progress.updates();
+            let waker = Waker::from(Arc::clone(wake));
+            let mut cx = std::task::Context::from_waker(&waker);
+            assert!(updates.poll_next_unpin(&mut cx).is_ready());
+            assert!(updates.poll_next_unpin(&mut cx).is_pending());
+        }
+        let kept: Vec<usize> = wakes.iter().map(|w| Arc::strong_count(w) - 1).collect();
+        assert_eq!(kept, [0, 0, 0], "wakers kept by dropped watchers");
+    }
 
     #[test]
     fn counts_add_up_and_the_stream_ends_when_all_are_done() {

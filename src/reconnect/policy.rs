@@ -124,6 +124,8 @@ impl ReconnectPolicy {
     /// the device with [`Error::Authentication`](crate::Error::Authentication)
     /// (the default: a refused login is never retried). For passwords that
     /// may be rotated back, or a RADIUS server that may be briefly down.
+    /// These attempts count against [`max_attempts`](Self::max_attempts)
+    /// and [`max_total`](Self::max_total) as any other.
     /// Meanwhile the state is [`Reconnecting`](super::ConnectionState::Reconnecting)
     /// with the refusal as its `last_error`, and commands wait as in any
     /// outage (bounded by their deadlines and the queue).

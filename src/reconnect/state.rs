@@ -11,7 +11,7 @@ use futures_util::Stream;
 
 use crate::Error;
 use crate::connection::Shared;
-use crate::runtime::BoxFuture;
+use crate::runtime::{BoxFuture, Waiters};
 
 /// The state of a device's link to its router.
 #[derive(Debug, Clone)]
@@ -59,7 +59,7 @@ pub(crate) struct StateCell {
 struct Inner {
     state: ConnectionState,
     version: u64,
-    waiting: Vec<Waker>,
+    waiting: Waiters,
 }
 
 impl StateCell {
@@ -68,7 +68,7 @@ impl StateCell {
             inner: Mutex::new(Inner {
                 state,
                 version: 0,
-                waiting: Vec::new(),
+                waiting: Waiters::default(),
             }),
         }
     }
@@ -90,7 +90,7 @@ impl StateCell {
             }
             inner.state = state;
             inner.version += 1;
-            std::mem::take(&mut inner.waiting)
+            inner.waiting.take()
         };
         waiting.into_iter().for_each(Waker::wake);
     }
@@ -104,6 +104,8 @@ impl StateCell {
 /// [`Closed`](ConnectionState::Closed), after which the stream ends).
 pub struct StateChanges {
     cell: Arc<StateCell>,
+    /// Its waker's key in the cell, taken back when it is dropped.
+    key: u64,
     seen: Option<u64>,
     ended: bool,
     /// A device without a supervisor: the end of its one connection, which
@@ -123,8 +125,10 @@ impl fmt::Debug for StateChanges {
 
 impl StateChanges {
     pub(crate) fn new(cell: Arc<StateCell>) -> Self {
+        let key = cell.lock().waiting.key();
         Self {
             cell,
+            key,
             seen: None,
             ended: false,
             direct: None,
@@ -161,9 +165,7 @@ impl Stream for StateChanges {
         }
         let mut inner = self.cell.lock();
         if self.seen == Some(inner.version) {
-            if !inner.waiting.iter().any(|w| w.will_wake(cx.waker())) {
-                inner.waiting.push(cx.waker().clone());
-            }
+            inner.waiting.register(self.key, cx.waker());
             return Poll::Pending;
         }
         let state = inner.state.clone();
@@ -172,6 +174,13 @@ impl Stream for StateChanges {
         self.seen = Some(version);
         self.ended = state.is_closed();
         Poll::Ready(Some(state))
+    }
+}
+
+/// A watcher that gives up takes its waker back (see `Waiters`).
+impl Drop for StateChanges {
+    fn drop(&mut self) {
+        self.cell.lock().waiting.remove(self.key);
     }
 }
 

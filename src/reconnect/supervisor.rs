@@ -213,7 +213,8 @@ pub(crate) struct Plan {
     pub(crate) policy: ReconnectPolicy,
     /// One per address, tried in this order on every attempt.
     pub(crate) connectors: Vec<Connector>,
-    /// Addresses that refused the first login: never tried (same length).
+    /// Addresses that refused the first login: not tried (same length) but
+    /// as `retry_refused_logins` allows.
     pub(crate) refused: Vec<bool>,
     /// The builder's command timeout, which also bounds a command's wait.
     pub(crate) command_timeout: Option<Duration>,
@@ -258,7 +259,11 @@ pub(crate) fn spawn(
     });
     let supervisor = Supervisor {
         runtime: Arc::clone(&plan.runtime),
-        refused: plan.refused,
+        refused: plan
+            .refused
+            .iter()
+            .map(|refused| refused.then_some(now))
+            .collect(),
         connectors: plan.connectors,
         policy: plan.policy.clone(),
         command_timeout: plan.command_timeout,
@@ -374,8 +379,9 @@ struct Supervisor {
     runtime: Arc<dyn Runtime>,
     policy: ReconnectPolicy,
     connectors: Vec<Connector>,
-    /// Addresses that refused a login: never tried again.
-    refused: Vec<bool>,
+    /// Addresses that refused a login, and when: never tried again, or
+    /// (`retry_refused_logins`) once its slow interval has passed since.
+    refused: Vec<Option<Instant>>,
     command_timeout: Option<Duration>,
     requests: Pin<Box<Receiver<Request>>>,
     orphanage: Orphanage,
@@ -564,7 +570,7 @@ impl Supervisor {
     async fn attempt(&mut self, attempt: u32, mut last_error: Error) -> Phase {
         let mut refusal = None;
         for at in 0..self.connectors.len() {
-            if self.refused[at] {
+            if !self.may_try(at) {
                 continue;
             }
             let connecting = (self.connectors[at])(self.orphanage.handback());
@@ -578,24 +584,39 @@ impl Supervisor {
                 }
                 Ok(Some(Err(error))) => {
                     if matches!(error, Error::Authentication { .. }) {
-                        // Never again: a refused login is not retried.
-                        self.refused[at] = true;
+                        // Never again (or only at the slow rate): a
+                        // refused login is not retried with the others.
+                        self.refused[at] = Some(self.runtime.now());
                         refusal = Some(error.clone());
+                    } else {
+                        self.refused[at] = None;
                     }
                     last_error = error;
                 }
                 Ok(None) => {}
             }
         }
-        if self.refused.iter().all(|r| *r)
+        if self.refused.iter().all(Option::is_some)
             && let Some(refusal) = refusal
         {
             let Some(every) = self.policy.refused_retry else {
                 return Phase::Closed { error: refusal };
             };
-            // Asked to keep trying: every address again, at the slow rate.
-            self.refused.iter_mut().for_each(|r| *r = false);
+            // Asked to keep trying: every address again, at the slow rate,
+            // within the policy's limits as any other attempt.
             let now = self.runtime.now();
+            let starts = now
+                .saturating_duration_since(self.lost_at)
+                .saturating_add(every);
+            if !self.policy.allows(attempt.saturating_add(1), starts) {
+                return Phase::Closed {
+                    error: Error::GaveUp {
+                        attempts: attempt,
+                        last: Arc::new(refusal),
+                    },
+                };
+            }
+            self.refused.iter_mut().for_each(|r| *r = None);
             return Phase::Backoff {
                 attempt: attempt.saturating_add(1),
                 until: now.checked_add(every),
@@ -604,6 +625,19 @@ impl Supervisor {
             };
         }
         self.schedule(attempt.saturating_add(1), last_error)
+    }
+
+    /// Whether address `at` is tried in this attempt: it never refused a
+    /// login, or it did and the policy retries refused logins and its slow
+    /// interval has passed (another address being down must not keep it
+    /// from its retries).
+    fn may_try(&self, at: usize) -> bool {
+        let Some(refused_at) = self.refused[at] else {
+            return true;
+        };
+        self.policy
+            .refused_retry
+            .is_some_and(|every| self.runtime.now().saturating_duration_since(refused_at) >= every)
     }
 
     /// Takes what the ended connection handed back: resumable commands
@@ -821,9 +855,20 @@ impl Supervisor {
     }
 
     /// Entering `Closed`: no more requests, and every command held (waiting
-    /// here, or still in the request channel) ends with `error`.
+    /// here, handed back, or still in the request channel) ends with `error`.
     fn end_everything(&mut self, error: &Error) {
         self.requests.close();
+        // Handed back and not taken yet (the supervisor closed, or its task
+        // was dropped, before it saw the loss): dropped with the channel,
+        // their streams would end quietly, as if the router had finished
+        // them. Closed first, so a connection ending later ends its own.
+        self.orphanage.orphans.close();
+        while let Ok(orphan) = self.orphanage.orphans.try_recv() {
+            if orphan.counted {
+                self.counters.command_ended(Outcome::ConnectionLost);
+            }
+            end_with(&orphan.replies, Err(error.clone()));
+        }
         for waiting in std::mem::take(&mut self.waiting) {
             self.count_end(&waiting, Outcome::ConnectionLost);
             end_with(&waiting.replies, Err(error.clone()));

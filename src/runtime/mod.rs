@@ -22,6 +22,7 @@ mod executor;
 mod limit;
 #[cfg(feature = "tokio")]
 mod tokio;
+mod waiters;
 mod watched;
 
 #[cfg(feature = "async-io")]
@@ -34,6 +35,7 @@ pub(crate) use self::executor::run_all;
 pub(crate) use self::limit::{ConnectSlot, Limit};
 #[cfg(feature = "tokio")]
 pub use self::tokio::TokioRuntime;
+pub(crate) use self::waiters::Waiters;
 pub(crate) use self::watched::{OnRead, Watched};
 
 /// A boxed future that a [`Runtime`] can spawn.
