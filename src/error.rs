@@ -126,6 +126,15 @@ pub enum Error {
         /// Which word is wrong, and why.
         reason: String,
     },
+    /// A command the run-time check refused before sending it, on a device
+    /// built with [`check_commands`](crate::DeviceBuilder::check_commands)
+    /// (feature `schema`): the router's release has no such path or argument,
+    /// or a value breaks its type hint. Like [`InvalidCommand`](Error::InvalidCommand),
+    /// nothing was written and the connection goes on; the typed error says
+    /// what, and suggests the nearest real names.
+    #[cfg(feature = "schema")]
+    #[error("command refused before sending: {0}")]
+    CommandCheck(crate::protocol::CommandCheckError),
     /// A bug in this crate: the connection task panicked. Only that
     /// connection ends; others go on.
     #[error("internal error: the connection task panicked ({message}); please report this bug")]

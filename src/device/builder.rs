@@ -69,6 +69,13 @@ pub struct DeviceBuilder {
     stage: Option<super::StageTracker>,
     /// What every opened stream passes through (a recording).
     wrap: Option<Arc<dyn super::WrapStream>>,
+    /// Check every command against the router's release before sending it.
+    #[cfg(feature = "schema")]
+    check_commands: bool,
+    /// The release each login learns, with `check_commands`: new for each
+    /// device `connect` makes, shared with its reconnects.
+    #[cfg(feature = "schema")]
+    router_version: Option<super::version_check::RouterVersion>,
 }
 
 impl fmt::Debug for DeviceBuilder {
@@ -85,6 +92,7 @@ impl fmt::Debug for DeviceBuilder {
             .field("reconnect", &self.reconnect)
             .field("fallbacks", &self.fallbacks)
             .field("trace_identity", &self.trace_identity)
+            .field("check_commands", &self.checks_commands())
             .finish_non_exhaustive()
     }
 }
@@ -110,7 +118,63 @@ impl DeviceBuilder {
             retry_first_connect: false,
             stage: None,
             wrap: None,
+            #[cfg(feature = "schema")]
+            check_commands: false,
+            #[cfg(feature = "schema")]
+            router_version: None,
         }
+    }
+
+    /// With the `schema` feature: checks every command sent through the
+    /// device (`send_command`, the menu helpers, [`api`](crate::api), a
+    /// fleet's jobs) against the router's own release before writing it, as
+    /// [`Command::check_for_version`](crate::protocol::command::Command::check_for_version)
+    /// does. A command the release would refuse fails with
+    /// [`Error::CommandCheck`] (the same message as `command!`'s, "did you
+    /// mean …") and nothing is sent. Off by default.
+    ///
+    /// Its cost: after each login (and each reconnect: routers get upgraded)
+    /// one `/system/resource/print` for the version, not counted in
+    /// [`Stats`](crate::Stats), waiting at most the login timeout (10 s if
+    /// none); then a look-up in the tree per command (microseconds, no I/O).
+    /// A router on RouterOS 6 or newer than the tree (7.24) is not checked;
+    /// one that does not say its version is checked against the whole tree
+    /// ([`Command::check`](crate::protocol::command::Command::check)). The
+    /// version is [`MikrotikDevice::routeros_version`].
+    #[cfg(feature = "schema")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+    pub fn check_commands(mut self, enabled: bool) -> Self {
+        self.check_commands = enabled;
+        self
+    }
+
+    /// Whether [`check_commands`](Self::check_commands) is on.
+    fn checks_commands(&self) -> bool {
+        #[cfg(feature = "schema")]
+        return self.check_commands;
+        #[cfg(not(feature = "schema"))]
+        false
+    }
+
+    /// This builder with a new cell for the version its logins learn, so
+    /// that two devices connected with clones of one builder never share it.
+    fn with_fresh_version(self) -> Self {
+        #[cfg(feature = "schema")]
+        return Self {
+            router_version: self.check_commands.then(Default::default),
+            ..self
+        };
+        #[cfg(not(feature = "schema"))]
+        self
+    }
+
+    /// The device over `device`'s link, checking commands if asked.
+    fn checking(&self, device: MikrotikDevice) -> MikrotikDevice {
+        #[cfg(feature = "schema")]
+        if let Some(version) = &self.router_version {
+            return device.with_checks(version.clone());
+        }
+        device
     }
 
     /// With the `tracing` feature: after each login, when a subscriber records
@@ -342,7 +406,12 @@ impl DeviceBuilder {
     }
 
     /// Connects, logs in, and returns the device.
-    pub async fn connect(mut self) -> Result<MikrotikDevice> {
+    pub async fn connect(self) -> Result<MikrotikDevice> {
+        let this = self.with_fresh_version();
+        this.connect_with_version().await
+    }
+
+    async fn connect_with_version(mut self) -> Result<MikrotikDevice> {
         let runtime = self.runtime_or_default()?;
         let mut refused = vec![false; self.address_count()];
         let mut first_options = self.options.clone();
@@ -352,7 +421,8 @@ impl DeviceBuilder {
         first_options.connect_slot = self.first_slot.take();
         let Some(policy) = self.reconnect.clone() else {
             let (handle, peer) = self.open_any(&runtime, first_options, &mut refused).await?;
-            return Ok(MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer)));
+            let device = MikrotikDevice::from(handle).with_peer(PeerAddr::new(peer));
+            return Ok(self.checking(device));
         };
         let orphanage = reconnect::Orphanage::new();
         let mut options = self.options.clone();
@@ -412,7 +482,9 @@ impl DeviceBuilder {
             counters,
             span: ConnectionSpan::reconnecting(&builder.address),
         };
-        Ok(MikrotikDevice::supervised(reconnect::spawn(plan, orphanage, first)).with_peer(peer))
+        let device =
+            MikrotikDevice::supervised(reconnect::spawn(plan, orphanage, first)).with_peer(peer);
+        Ok(builder.checking(device))
     }
 
     fn address_count(&self) -> usize {
@@ -496,10 +568,11 @@ impl DeviceBuilder {
                 "reconnect needs an address: connect_stream cannot open your stream again".into(),
             ));
         }
-        let runtime = self.runtime_or_default()?;
-        let stream = self.wrapped(Box::new(stream));
-        let handle = self.log_in(stream, runtime, self.options.clone()).await?;
-        Ok(MikrotikDevice::from(handle))
+        let this = self.with_fresh_version();
+        let runtime = this.runtime_or_default()?;
+        let stream = this.wrapped(Box::new(stream));
+        let handle = this.log_in(stream, runtime, this.options.clone()).await?;
+        Ok(this.checking(MikrotikDevice::from(handle)))
     }
 
     fn wrapped(&self, stream: BoxedStream) -> BoxedStream {
@@ -563,6 +636,10 @@ impl DeviceBuilder {
             .map_err(|error| error.refused_at(&self.address, &self.user))?;
         if self.trace_identity {
             super::identity::name_the_span(&handle, &*runtime).await;
+        }
+        #[cfg(feature = "schema")]
+        if let Some(version) = &self.router_version {
+            version.learn(&handle, &*runtime, self.login_timeout).await;
         }
         abandon.logged_in();
         if let Some(slot) = &slot {

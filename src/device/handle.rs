@@ -29,6 +29,10 @@ use crate::{Error, Result};
 pub struct MikrotikDevice {
     link: Link,
     peer: PeerAddr,
+    /// With [`DeviceBuilder::check_commands`]: the router's release, each
+    /// command is checked against before it is written.
+    #[cfg(feature = "schema")]
+    checks: Option<super::version_check::RouterVersion>,
 }
 
 /// What a device sends through: one connection (the default, exactly as
@@ -47,6 +51,8 @@ impl From<ConnectionHandle> for MikrotikDevice {
         Self {
             link: Link::Direct(connection),
             peer: PeerAddr::default(),
+            #[cfg(feature = "schema")]
+            checks: None,
         }
     }
 }
@@ -103,11 +109,19 @@ impl MikrotikDevice {
     }
 
     /// Like [`send_command`](Self::send_command), with this command's own buffer policy.
+    ///
+    /// On a device built with `DeviceBuilder::check_commands` (feature
+    /// `schema`), both first check the command against the router's release:
+    /// a command it would refuse fails with `Error::CommandCheck`, unsent.
     pub async fn send_command_with(
         &self,
         command: Command,
         policy: BufferPolicy,
     ) -> Result<ResponseStream> {
+        #[cfg(feature = "schema")]
+        if let Some(checks) = &self.checks {
+            checks.check(&command)?;
+        }
         match &self.link {
             Link::Direct(connection) => connection.send(command, policy),
             Link::Supervised(supervised) => supervised.send(command, policy),
@@ -197,7 +211,26 @@ impl MikrotikDevice {
         Self {
             link: Link::Supervised(supervised),
             peer: PeerAddr::default(),
+            #[cfg(feature = "schema")]
+            checks: None,
         }
+    }
+
+    /// This device, checking each command against the version its logins learn.
+    #[cfg(feature = "schema")]
+    pub(crate) fn with_checks(mut self, version: super::version_check::RouterVersion) -> Self {
+        self.checks = Some(version);
+        self
+    }
+
+    /// The router's RouterOS version as its latest login's
+    /// `/system/resource/print` reported it (`7.16.2 (stable)`), on a device
+    /// built with [`check_commands`](DeviceBuilder::check_commands); `None`
+    /// otherwise, or if the router did not say.
+    #[cfg(feature = "schema")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "schema")))]
+    pub fn routeros_version(&self) -> Option<String> {
+        self.checks.as_ref().and_then(|checks| checks.get())
     }
 
     /// This device, knowing where its connections go.

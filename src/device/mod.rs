@@ -11,6 +11,8 @@ mod needs_tls;
 mod peer;
 mod port_mixup;
 mod stage;
+#[cfg(feature = "schema")]
+mod version_check;
 mod wrap;
 
 pub use builder::DeviceBuilder;
