@@ -71,7 +71,8 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     Client<'buf, T, COMMANDS, QUEUE>
 {
     /// A client over a connected socket. `buffer` is where reads land (a few
-    /// hundred bytes do; a sentence may be longer than it). `seed` seeds the
+    /// hundred bytes do; a sentence may be longer than it; an empty one makes
+    /// every read fail with [`Error::EmptyBuffer`]). `seed` seeds the
     /// generator of command tags: draw it from your board's random source, so
     /// tags differ between boots.
     pub fn new(io: T, buffer: &'buf mut [u8], seed: u64) -> Self {
@@ -260,6 +261,11 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// Reads once from the socket and routes every whole sentence in what
     /// came. Frees the slots of discarded commands that have ended.
     async fn read_some(&mut self) -> Result<(), Error<T::Error>> {
+        // A read into nothing returns 0, which means "closed": say what is
+        // wrong instead of ending a connection the router kept open.
+        if self.buffer.is_empty() {
+            return Err(Error::EmptyBuffer);
+        }
         let read = match self.io.read(self.buffer).await {
             Ok(0) => return Err(self.lose(Error::ConnectionClosed)),
             Ok(read) => read,
@@ -314,5 +320,205 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// The socket back, e.g. to close it.
     pub fn into_inner(self) -> T {
         self.io
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+
+    use super::*;
+    use alloc::vec::Vec;
+    use core::cell::RefCell;
+    use core::convert::Infallible;
+    use core::pin::pin;
+    use core::task::{Context, Poll, Waker};
+    use std::collections::VecDeque;
+    use std::rc::Rc;
+
+    /// What the scripted router will answer, and what the client wrote.
+    #[derive(Default)]
+    struct Wire {
+        chunks: VecDeque<Vec<u8>>,
+        written: Vec<u8>,
+    }
+
+    /// A socket whose reads hand out scripted chunks (then "closed").
+    #[derive(Clone, Default)]
+    struct Scripted(Rc<RefCell<Wire>>);
+
+    impl Scripted {
+        fn answer(&self, words: &[&str]) {
+            let mut out = Vec::new();
+            mikrotik_rs_protocol::encode_sentence(words, &mut out);
+            self.0.borrow_mut().chunks.push_back(out);
+        }
+
+        /// The `.tag=` of the last sentence written.
+        fn last_tag_written(&self) -> std::string::String {
+            let wire = self.0.borrow();
+            let text = std::string::String::from_utf8_lossy(&wire.written);
+            let at = text.rfind(".tag=").unwrap();
+            std::format!(".tag={}", &text[at + 5..at + 5 + 36])
+        }
+    }
+
+    impl embedded_io_async::ErrorType for Scripted {
+        type Error = Infallible;
+    }
+
+    impl Read for Scripted {
+        async fn read(&mut self, buf: &mut [u8]) -> Result<usize, Infallible> {
+            let mut wire = self.0.borrow_mut();
+            let Some(chunk) = wire.chunks.front_mut() else {
+                return Ok(0);
+            };
+            let n = buf.len().min(chunk.len());
+            buf[..n].copy_from_slice(&chunk[..n]);
+            chunk.drain(..n);
+            if chunk.is_empty() {
+                wire.chunks.pop_front();
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Scripted {
+        async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
+            self.0.borrow_mut().written.extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        async fn flush(&mut self) -> Result<(), Infallible> {
+            Ok(())
+        }
+    }
+
+    /// The scripted socket never waits: poll to the end, boundedly.
+    fn block_on<F: core::future::Future>(future: F) -> F::Output {
+        let mut future = pin!(future);
+        let mut cx = Context::from_waker(Waker::noop());
+        for _ in 0..10_000 {
+            if let Poll::Ready(out) = future.as_mut().poll(&mut cx) {
+                return out;
+            }
+        }
+        panic!("the future did not finish");
+    }
+
+    fn tag_word(id: CommandId) -> std::string::String {
+        std::format!(".tag={}", id.tag())
+    }
+
+    fn print<const C: usize, const Q: usize>(client: &mut Client<'_, Scripted, C, Q>) -> CommandId {
+        let command = client.command("/interface/print").build();
+        block_on(client.send(command)).unwrap()
+    }
+
+    #[test]
+    fn an_empty_buffer_is_not_mistaken_for_a_closed_connection() {
+        let socket = Scripted::default();
+        socket.answer(&["!done"]);
+        let mut buffer = [0u8; 0];
+        let mut client: Client<_, 2, 2> = Client::new(socket, &mut buffer, 7);
+        let result = block_on(client.login("admin", ""));
+        assert_eq!(result, Err(Error::EmptyBuffer), "the router closed nothing");
+        assert!(
+            client.open().is_ok(),
+            "the connection is not marked lost by the caller's mistake"
+        );
+    }
+
+    #[test]
+    fn a_late_reply_of_a_cancelled_command_never_reaches_the_next_one_in_its_slot() {
+        let socket = Scripted::default();
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 2, 4> = Client::new(socket.clone(), &mut buffer, 7);
+        let cancelled = print(&mut client);
+        block_on(client.cancel(cancelled)).unwrap();
+        let cancel_tag = socket.last_tag_written();
+        let a = tag_word(cancelled);
+        socket.answer(&["!re", &a, "=name=before"]);
+        socket.answer(&["!trap", &a, "=category=2", "=message=interrupted"]);
+        socket.answer(&["!done", &a]);
+        socket.answer(&["!done", &cancel_tag]);
+        assert!(matches!(
+            {
+                let command = client_command(&mut client);
+                block_on(client.send(command))
+            },
+            Err(Error::NoFreeSlot)
+        ));
+        assert_eq!(block_on(client.recv(cancelled)).unwrap(), None);
+        let next = print(&mut client);
+        assert_eq!(next.slot, cancelled.slot, "the slot is reused");
+        let b = tag_word(next);
+        socket.answer(&["!re", &a, "=name=late"]);
+        socket.answer(&["!re", &b, "=name=mine"]);
+        socket.answer(&["!done", &b]);
+        let first = block_on(client.recv(next)).unwrap();
+        assert!(
+            matches!(&first, Some(CommandResponse::Reply(row)) if row.get("name") == Some("mine")),
+            "{first:?}"
+        );
+        assert!(matches!(
+            block_on(client.recv(next)).unwrap(),
+            Some(CommandResponse::Done(_))
+        ));
+        assert_eq!(block_on(client.recv(next)).unwrap(), None);
+        assert_eq!(client.stray_replies(), 1);
+        assert_eq!(client.in_flight(), 0);
+    }
+
+    fn client_command<const C: usize, const Q: usize>(
+        client: &mut Client<'_, Scripted, C, Q>,
+    ) -> Command {
+        client.command("/system/resource/print").build()
+    }
+
+    #[test]
+    fn a_sentence_longer_than_the_buffer_and_a_done_with_ret_arrive_whole() {
+        let socket = Scripted::default();
+        let mut buffer = [0u8; 1];
+        let mut client: Client<_, 1, 1> = Client::new(socket.clone(), &mut buffer, 9);
+        let id = print(&mut client);
+        let long = std::format!("=ret={}", "x".repeat(300));
+        socket.answer(&["!done", &tag_word(id), &long]);
+        let done = block_on(client.recv(id)).unwrap();
+        assert!(
+            matches!(&done, Some(CommandResponse::Done(d)) if d.ret().map(str::len) == Some(300)),
+            "{done:?}"
+        );
+        assert_eq!(block_on(client.recv(id)).unwrap(), None);
+    }
+
+    #[test]
+    fn a_cut_mid_sentence_ends_every_command_and_a_zero_queue_overflows_without_panic() {
+        let socket = Scripted::default();
+        let mut buffer = [0u8; 64];
+        let mut client: Client<_, 2, 0> = Client::new(socket.clone(), &mut buffer, 11);
+        let a = print(&mut client);
+        let b = print(&mut client);
+        socket.answer(&["!re", &tag_word(a), "=name=x"]);
+        socket.answer(&["!done", &tag_word(a)]);
+        let mut cut = Vec::new();
+        mikrotik_rs_protocol::encode_sentence(["!re", &tag_word(b), "=name=y"], &mut cut);
+        cut.truncate(cut.len() - 4);
+        socket.0.borrow_mut().chunks.push_back(cut);
+        assert_eq!(
+            block_on(client.recv(a)),
+            Err(Error::Overflow { dropped: 1 })
+        );
+        assert_eq!(block_on(client.recv(a)), Ok(None));
+        assert_eq!(block_on(client.recv(b)), Err(Error::ConnectionClosed));
+        assert_eq!(block_on(client.recv(b)), Err(Error::ConnectionLost));
+        assert_eq!(block_on(client.recv(b)), Ok(None));
+        assert!(matches!(
+            {
+                let command = client_command(&mut client);
+                block_on(client.send(command))
+            },
+            Err(Error::ConnectionLost)
+        ));
     }
 }
