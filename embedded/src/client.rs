@@ -129,7 +129,15 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
         let id = self.send(command).await?;
         let mut challenge = None;
         let mut refused = None;
-        while let Some(reply) = self.recv(id).await? {
+        loop {
+            let reply = match self.recv(id).await {
+                Ok(Some(reply)) => reply,
+                Ok(None) => break,
+                // A one-reply queue holds the trap and drops the `!done`
+                // after it: the refusal is known, the end came.
+                Err(Error::Overflow { .. }) if refused.is_some() => continue,
+                Err(error) => return Err(error),
+            };
             match reply {
                 CommandResponse::Trap(trap) => refused = Some(trap.message),
                 CommandResponse::Done(done) => challenge = done.ret().map(ToString::to_string),
@@ -341,6 +349,9 @@ mod tests {
     struct Wire {
         chunks: VecDeque<Vec<u8>>,
         written: Vec<u8>,
+        /// Answers to the next writes, one chunk each, `TAG` standing for the
+        /// tag of the sentence written.
+        answers: VecDeque<Vec<Vec<&'static str>>>,
     }
 
     /// A socket whose reads hand out scripted chunks (then "closed").
@@ -386,6 +397,16 @@ mod tests {
     impl Write for Scripted {
         async fn write(&mut self, buf: &[u8]) -> Result<usize, Infallible> {
             self.0.borrow_mut().written.extend_from_slice(buf);
+            let next = self.0.borrow_mut().answers.pop_front();
+            if let Some(sentences) = next {
+                let tag = self.last_tag_written();
+                let mut chunk = Vec::new();
+                for words in sentences {
+                    let words = words.iter().map(|w| if *w == "TAG" { tag.as_str() } else { w });
+                    mikrotik_rs_protocol::encode_sentence(words, &mut chunk);
+                }
+                self.0.borrow_mut().chunks.push_back(chunk);
+            }
             Ok(buf.len())
         }
 
@@ -520,5 +541,23 @@ mod tests {
             },
             Err(Error::ConnectionLost)
         ));
+    }
+
+    #[test]
+    fn a_refused_login_is_refused_even_when_its_done_overflows_a_one_reply_queue() {
+        let socket = Scripted::default();
+        socket.0.borrow_mut().answers.push_back(std::vec![
+            std::vec!["!trap", "TAG", "=message=invalid user name or password (6)"],
+            std::vec!["!done", "TAG"],
+        ]);
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 1, 1> = Client::new(socket, &mut buffer, 13);
+        assert_eq!(
+            block_on(client.login("admin", "wrong")),
+            Err(Error::LoginRefused(
+                "invalid user name or password (6)".into()
+            ))
+        );
+        assert_eq!(client.in_flight(), 0, "the login's slot is free again");
     }
 }
