@@ -36,7 +36,23 @@ enum State {
 }
 
 /// A RouterOS API connection over the socket `T`, with up to `COMMANDS`
-/// commands in flight and up to `QUEUE` unread replies queued per command.
+/// commands in flight and up to `QUEUE` unread replies queued per command
+/// (at least one: a client without room for a reply does not build).
+///
+/// ```compile_fail
+/// # struct Socket;
+/// # impl embedded_io_async::ErrorType for Socket { type Error = core::convert::Infallible; }
+/// # impl embedded_io_async::Read for Socket {
+/// #     async fn read(&mut self, _: &mut [u8]) -> Result<usize, Self::Error> { Ok(0) }
+/// # }
+/// # impl embedded_io_async::Write for Socket {
+/// #     async fn write(&mut self, b: &[u8]) -> Result<usize, Self::Error> { Ok(b.len()) }
+/// #     async fn flush(&mut self) -> Result<(), Self::Error> { Ok(()) }
+/// # }
+/// let mut buffer = [0u8; 64];
+/// let _: mikrotik_rs_embedded::Client<_, 1, 0> =
+///     mikrotik_rs_embedded::Client::new(Socket, &mut buffer, 1);
+/// ```
 ///
 /// ```no_run
 /// # async fn demo<T: embedded_io_async::Read + embedded_io_async::Write>(
@@ -83,6 +99,9 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// (lower them to what your memory allows: a longer sentence is refused
     /// before it is stored).
     pub fn with_limits(io: T, buffer: &'buf mut [u8], seed: u64, limits: DecoderLimits) -> Self {
+        // With no room for one reply every command (the login too) could only
+        // overflow: refuse such a client when it is built, not at run time.
+        const { assert!(QUEUE > 0, "a Client needs QUEUE >= 1") };
         Self {
             io,
             buffer,
@@ -402,7 +421,9 @@ mod tests {
                 let tag = self.last_tag_written();
                 let mut chunk = Vec::new();
                 for words in sentences {
-                    let words = words.iter().map(|w| if *w == "TAG" { tag.as_str() } else { w });
+                    let words = words
+                        .iter()
+                        .map(|w| if *w == "TAG" { tag.as_str() } else { w });
                     mikrotik_rs_protocol::encode_sentence(words, &mut chunk);
                 }
                 self.0.borrow_mut().chunks.push_back(chunk);
@@ -514,18 +535,24 @@ mod tests {
     }
 
     #[test]
-    fn a_cut_mid_sentence_ends_every_command_and_a_zero_queue_overflows_without_panic() {
+    fn a_cut_mid_sentence_ends_every_command_and_a_full_queue_reports_its_dropped_done() {
         let socket = Scripted::default();
-        let mut buffer = [0u8; 64];
-        let mut client: Client<_, 2, 0> = Client::new(socket.clone(), &mut buffer, 11);
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 2, 1> = Client::new(socket.clone(), &mut buffer, 11);
         let a = print(&mut client);
         let b = print(&mut client);
-        socket.answer(&["!re", &tag_word(a), "=name=x"]);
-        socket.answer(&["!done", &tag_word(a)]);
+        let mut both = Vec::new();
+        mikrotik_rs_protocol::encode_sentence(["!re", &tag_word(a), "=name=x"], &mut both);
+        mikrotik_rs_protocol::encode_sentence(["!done", &tag_word(a)], &mut both);
+        socket.0.borrow_mut().chunks.push_back(both);
         let mut cut = Vec::new();
         mikrotik_rs_protocol::encode_sentence(["!re", &tag_word(b), "=name=y"], &mut cut);
         cut.truncate(cut.len() - 4);
         socket.0.borrow_mut().chunks.push_back(cut);
+        assert!(matches!(
+            block_on(client.recv(a)),
+            Ok(Some(CommandResponse::Reply(_)))
+        ));
         assert_eq!(
             block_on(client.recv(a)),
             Err(Error::Overflow { dropped: 1 })
