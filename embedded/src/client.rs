@@ -11,7 +11,7 @@ use mikrotik_rs_protocol::uuid::Uuid;
 use mikrotik_rs_protocol::{CommandResponse, Decoder, DecoderLimits, login};
 
 use crate::error::Error;
-use crate::slot::{Delivered, Slot};
+use crate::slot::Slot;
 
 /// A command sent with [`Client::send`]: where [`Client::recv`] finds its
 /// replies. Cheap to copy; once the command has ended it names nothing.
@@ -177,14 +177,6 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
     /// flight, and with [`Error::InvalidCommand`] for a command the builder
     /// refused; nothing is written then.
     pub async fn send(&mut self, command: Command) -> Result<CommandId, Error<T::Error>> {
-        self.send_as(command, false).await
-    }
-
-    async fn send_as(
-        &mut self,
-        command: Command,
-        discard: bool,
-    ) -> Result<CommandId, Error<T::Error>> {
         self.open()?;
         if let Some(reason) = command.invalid() {
             return Err(Error::InvalidCommand(reason.to_string()));
@@ -199,7 +191,7 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
             .iter()
             .position(|s| s.tag.is_none())
             .ok_or(Error::NoFreeSlot)?;
-        self.slots[slot].occupy(tag, discard);
+        self.slots[slot].occupy(tag);
         if let Err(error) = self.write(command.as_bytes()).await {
             self.slots[slot].release();
             return Err(error);
@@ -259,9 +251,11 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
 
     /// Cancels command `id`: sends `/cancel` for its tag. Replies still
     /// queued or still coming for it (the router's `interrupted` trap, its
-    /// `!done`) are dropped and its slot is free once they are in: don't
-    /// [`recv`](Self::recv) it any more. Cancelling a command that has ended
-    /// does nothing.
+    /// `!done`, and the `/cancel`'s own replies) are dropped, and its slot is
+    /// free once they are in; [`recv`](Self::recv) on it yields nothing and
+    /// returns `None` then. The `/cancel` needs no slot of its own.
+    /// Cancelling a command that has ended (or was cancelled) does nothing
+    /// more.
     pub async fn cancel(&mut self, id: CommandId) -> Result<(), Error<T::Error>> {
         let Some(slot) = self
             .slots
@@ -274,15 +268,16 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
             slot.release();
             return Ok(());
         }
-        // The `/cancel` needs a slot of its own for its `!done`: refuse before
-        // anything changes if there is none.
-        self.open()?;
-        if self.slots.iter().all(|s| s.tag.is_some()) {
-            return Err(Error::NoFreeSlot);
+        if slot.cancel_tag.is_some() {
+            // Cancelled before: its `/cancel` is on the way.
+            return Ok(());
         }
-        self.slots[id.slot].occupy(id.tag, true);
-        let cancel = Command::cancel_with_tag(id.tag, Uuid::nil());
-        self.send_as(cancel, true).await.map(|_| ())
+        self.open()?;
+        // The `/cancel`'s replies go to the cancelled command's slot (and are
+        // dropped there): cancelling never needs a free slot.
+        let cancel = Command::cancel_with_tag(id.tag, Uuid::nil()).retagged(self.tags.next_tag());
+        self.slots[id.slot].cancel(cancel.tag());
+        self.write(cancel.as_bytes()).await
     }
 
     /// Reads once from the socket and routes every whole sentence in what
@@ -316,13 +311,20 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
                 },
             };
             let is_done = matches!(reply, Ok(CommandResponse::Done(_)));
-            let slot = tag.and_then(|tag| self.slots.iter_mut().find(|s| s.tag == Some(tag)));
-            match slot {
-                Some(slot) => {
-                    if slot.deliver(reply, is_done) == Delivered::Discarded
-                        && slot.discard
-                        && slot.finished
-                    {
+            let found = tag.and_then(|tag| {
+                self.slots
+                    .iter_mut()
+                    .find(|s| s.takes(tag))
+                    .map(|slot| (slot, tag))
+            });
+            match found {
+                Some((slot, tag)) => {
+                    if slot.tag == Some(tag) {
+                        slot.deliver(reply, is_done);
+                    } else {
+                        slot.deliver_to_cancel(is_done);
+                    }
+                    if slot.is_cancelled_and_over() {
                         slot.release();
                     }
                 }
@@ -484,13 +486,6 @@ mod tests {
         socket.answer(&["!trap", &a, "=category=2", "=message=interrupted"]);
         socket.answer(&["!done", &a]);
         socket.answer(&["!done", &cancel_tag]);
-        assert!(matches!(
-            {
-                let command = client_command(&mut client);
-                block_on(client.send(command))
-            },
-            Err(Error::NoFreeSlot)
-        ));
         assert_eq!(block_on(client.recv(cancelled)).unwrap(), None);
         let next = print(&mut client);
         assert_eq!(next.slot, cancelled.slot, "the slot is reused");
@@ -586,5 +581,34 @@ mod tests {
             ))
         );
         assert_eq!(client.in_flight(), 0, "the login's slot is free again");
+    }
+
+    #[test]
+    fn a_client_with_one_slot_can_cancel_its_command() {
+        let socket = Scripted::default();
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 1, 2> = Client::new(socket.clone(), &mut buffer, 17);
+        let listen = print(&mut client);
+        assert_eq!(block_on(client.cancel(listen)), Ok(()));
+        let cancel_tag = socket.last_tag_written();
+        let a = tag_word(listen);
+        socket.answer(&["!re", &a, "=name=x"]);
+        socket.answer(&["!trap", &a, "=category=2", "=message=interrupted"]);
+        socket.answer(&["!done", &a]);
+        socket.answer(&["!done", &cancel_tag]);
+        // Receiving a cancelled command waits for its end and yields nothing.
+        assert_eq!(block_on(client.recv(listen)), Ok(None));
+        assert_eq!(client.in_flight(), 0);
+        assert_eq!(
+            client.stray_replies(),
+            0,
+            "the cancel's own !done was expected"
+        );
+        let next = print(&mut client);
+        socket.answer(&["!done", &tag_word(next)]);
+        assert!(matches!(
+            block_on(client.recv(next)),
+            Ok(Some(CommandResponse::Done(_)))
+        ));
     }
 }
