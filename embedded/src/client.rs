@@ -159,7 +159,13 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
             };
             match reply {
                 CommandResponse::Trap(trap) => refused = Some(trap.message),
-                CommandResponse::Done(done) => challenge = done.ret().map(ToString::to_string),
+                // A challenge that is not text is not "no challenge": kept
+                // (lossily), the MD5 step refuses it as not hex.
+                CommandResponse::Done(done) => {
+                    challenge = done
+                        .ret_raw()
+                        .map(|raw| String::from_utf8_lossy(raw).into_owned());
+                }
                 _ => {}
             }
         }
@@ -362,6 +368,7 @@ mod tests {
     use core::convert::Infallible;
     use core::pin::pin;
     use core::task::{Context, Poll, Waker};
+    use mikrotik_rs_protocol::ProtocolError;
     use std::collections::VecDeque;
     use std::rc::Rc;
 
@@ -423,9 +430,11 @@ mod tests {
                 let tag = self.last_tag_written();
                 let mut chunk = Vec::new();
                 for words in sentences {
-                    let words = words
-                        .iter()
-                        .map(|w| if *w == "TAG" { tag.as_str() } else { w });
+                    let words = words.iter().map(|w| match *w {
+                        "TAG" => tag.as_bytes().to_vec(),
+                        "BADRET" => b"=ret=\xff\xfe".to_vec(),
+                        w => w.as_bytes().to_vec(),
+                    });
                     mikrotik_rs_protocol::encode_sentence(words, &mut chunk);
                 }
                 self.0.borrow_mut().chunks.push_back(chunk);
@@ -610,5 +619,25 @@ mod tests {
             block_on(client.recv(next)),
             Ok(Some(CommandResponse::Done(_)))
         ));
+    }
+
+    #[test]
+    fn a_challenge_that_is_not_text_is_refused_not_taken_for_a_login() {
+        let socket = Scripted::default();
+        socket
+            .0
+            .borrow_mut()
+            .answers
+            .push_back(std::vec![std::vec!["!done", "TAG", "BADRET"]]);
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 1, 2> = Client::new(socket, &mut buffer, 19);
+        let result = block_on(client.login("admin", "secret"));
+        assert!(
+            matches!(
+                result,
+                Err(Error::Protocol(ProtocolError::InvalidChallenge(_)))
+            ),
+            "{result:?}"
+        );
     }
 }
