@@ -148,6 +148,7 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
         let id = self.send(command).await?;
         let mut challenge = None;
         let mut refused = None;
+        let mut broken = None;
         loop {
             let reply = match self.recv(id).await {
                 Ok(Some(reply)) => reply,
@@ -155,6 +156,12 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
                 // A one-reply queue holds the trap and drops the `!done`
                 // after it: the refusal is known, the end came.
                 Err(Error::Overflow { .. }) if refused.is_some() => continue,
+                // A broken reply of the login (the connection goes on): read
+                // on to its `!done`, so that its slot is free again.
+                Err(Error::Protocol(error)) if self.open().is_ok() => {
+                    broken.get_or_insert(error);
+                    continue;
+                }
                 Err(error) => return Err(error),
             };
             match reply {
@@ -169,9 +176,10 @@ impl<'buf, T: Read + Write, const COMMANDS: usize, const QUEUE: usize>
                 _ => {}
             }
         }
-        match refused {
-            Some(message) => Err(Error::LoginRefused(message)),
-            None => Ok(challenge),
+        match (refused, broken) {
+            (Some(message), _) => Err(Error::LoginRefused(message)),
+            (None, Some(error)) => Err(Error::Protocol(error)),
+            (None, None) => Ok(challenge),
         }
     }
 
@@ -639,5 +647,25 @@ mod tests {
             ),
             "{result:?}"
         );
+    }
+
+    #[test]
+    fn a_login_answered_with_a_broken_reply_fails_and_frees_its_slot() {
+        let socket = Scripted::default();
+        socket.0.borrow_mut().answers.push_back(std::vec![
+            std::vec!["!weird", "TAG"],
+            std::vec!["!done", "TAG"],
+        ]);
+        let mut buffer = [0u8; 256];
+        let mut client: Client<_, 1, 2> = Client::new(socket, &mut buffer, 23);
+        let result = block_on(client.login("admin", ""));
+        assert!(
+            matches!(
+                result,
+                Err(Error::Protocol(ProtocolError::UnknownReplyWord(_)))
+            ),
+            "{result:?}"
+        );
+        assert_eq!(client.in_flight(), 0, "nothing else would ever free it");
     }
 }
