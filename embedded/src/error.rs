@@ -39,6 +39,9 @@ pub enum Error<E> {
     /// The command was built with a misuse it remembered (see
     /// [`Command::invalid`](mikrotik_rs_protocol::command::Command::invalid)); nothing was sent.
     InvalidCommand(String),
+    /// The buffer given to [`Client::new`](crate::Client::new) is empty:
+    /// nothing can be read into it (the connection itself is fine).
+    EmptyBuffer,
 }
 
 impl<E: fmt::Debug> fmt::Display for Error<E> {
@@ -58,6 +61,7 @@ impl<E: fmt::Debug> fmt::Display for Error<E> {
                 )
             }
             Self::InvalidCommand(reason) => write!(f, "invalid command: {reason}"),
+            Self::EmptyBuffer => f.write_str("the client's read buffer is empty"),
         }
     }
 }

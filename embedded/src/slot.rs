@@ -27,8 +27,13 @@ pub(crate) struct Slot<const QUEUE: usize> {
     len: usize,
     /// The `!done` has arrived: nothing more comes for this tag.
     pub(crate) finished: bool,
-    /// Replies are dropped on arrival (a cancelled command, or `/cancel` itself).
+    /// Replies are dropped on arrival (a cancelled command).
     pub(crate) discard: bool,
+    /// The tag of the `/cancel` sent for this command, whose replies this
+    /// slot also takes (and drops): a cancel needs no slot of its own.
+    pub(crate) cancel_tag: Option<Uuid>,
+    /// The `/cancel`'s `!done` has arrived.
+    cancel_finished: bool,
     /// Replies dropped because the queue was full (reported once, then none).
     dropped: u32,
     overflow_reported: bool,
@@ -43,16 +48,45 @@ impl<const QUEUE: usize> Slot<QUEUE> {
             len: 0,
             finished: false,
             discard: false,
+            cancel_tag: None,
+            cancel_finished: false,
             dropped: 0,
             overflow_reported: false,
         }
     }
 
     /// Takes the slot for a new command; any old state goes.
-    pub(crate) fn occupy(&mut self, tag: Uuid, discard: bool) {
+    pub(crate) fn occupy(&mut self, tag: Uuid) {
         *self = Self::free();
         self.tag = Some(tag);
-        self.discard = discard;
+    }
+
+    /// From now on the command's replies are dropped, and so are those of
+    /// the `/cancel` sent under `cancel_tag`; what was queued goes.
+    pub(crate) fn cancel(&mut self, cancel_tag: Uuid) {
+        let tag = self.tag;
+        *self = Self::free();
+        self.tag = tag;
+        self.discard = true;
+        self.cancel_tag = Some(cancel_tag);
+    }
+
+    /// Whether replies under `tag` belong here.
+    pub(crate) fn takes(&self, tag: Uuid) -> bool {
+        self.tag == Some(tag) || self.cancel_tag == Some(tag)
+    }
+
+    /// A reply of the `/cancel` sent for this command: dropped.
+    pub(crate) fn deliver_to_cancel(&mut self, is_done: bool) {
+        if is_done {
+            self.cancel_finished = true;
+        }
+    }
+
+    /// A cancelled command whose replies and whose `/cancel`'s replies have
+    /// all come: the slot can go.
+    pub(crate) fn is_cancelled_and_over(&self) -> bool {
+        self.discard && self.is_spent()
     }
 
     pub(crate) fn release(&mut self) {
@@ -103,7 +137,10 @@ impl<const QUEUE: usize> Slot<QUEUE> {
 
     /// Nothing more will be handed to a reader: free the slot.
     pub(crate) fn is_spent(&self) -> bool {
-        self.finished && self.len == 0 && (self.dropped == 0 || self.overflow_reported)
+        self.finished
+            && self.len == 0
+            && (self.dropped == 0 || self.overflow_reported)
+            && (self.cancel_tag.is_none() || self.cancel_finished)
     }
 }
 
@@ -121,7 +158,7 @@ mod tests {
     #[test]
     fn a_full_queue_overflows_once_and_reports_what_it_dropped() {
         let mut slot = Slot::<2>::free();
-        slot.occupy(Uuid::from_u128(1), false);
+        slot.occupy(Uuid::from_u128(1));
         assert_eq!(slot.deliver(reply(1), false), Delivered::Queued);
         assert_eq!(slot.deliver(reply(2), false), Delivered::Queued);
         assert_eq!(slot.deliver(reply(3), false), Delivered::Overflowed);
@@ -139,7 +176,7 @@ mod tests {
     #[test]
     fn the_ring_wraps() {
         let mut slot = Slot::<2>::free();
-        slot.occupy(Uuid::from_u128(1), false);
+        slot.occupy(Uuid::from_u128(1));
         for n in 0..10 {
             assert_eq!(slot.deliver(reply(n), false), Delivered::Queued);
             assert_eq!(slot.pop(), Some(reply(n)));

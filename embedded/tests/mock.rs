@@ -206,6 +206,45 @@ fn cancel_ends_a_streaming_command_and_frees_both_slots() {
 }
 
 #[test]
+fn a_client_with_one_slot_cancels_its_stream_and_runs_the_next_command() {
+    run(async {
+        let router = MockRouter::builder()
+            .monitor_interval(Duration::from_millis(5))
+            .start();
+        let mut buffer = [0u8; 128];
+        let mut client: Client<_, 1, 4> = Client::new(socket(&router).await, &mut buffer, 8);
+        client.login("admin", "").await.unwrap();
+        let monitor = client
+            .command("/interface/monitor-traffic")
+            .attribute("interface", Some("ether1"))
+            .build();
+        let monitor = client.send(monitor).await.unwrap();
+        assert!(matches!(
+            client.recv(monitor).await.unwrap(),
+            Some(CommandResponse::Reply(_))
+        ));
+        client.cancel(monitor).await.unwrap();
+        assert_eq!(client.recv(monitor).await.unwrap(), None);
+        assert_eq!(
+            client.in_flight(),
+            0,
+            "the slot is free once both !done are in"
+        );
+        assert_eq!(
+            client.stray_replies(),
+            0,
+            "the cancel's replies were expected"
+        );
+        let id = send(&mut client, "/system/identity/print").await;
+        assert!(matches!(
+            drain(&mut client, id).await.last(),
+            Some(CommandResponse::Done(_))
+        ));
+        assert_eq!(router.running_commands(), 0);
+    });
+}
+
+#[test]
 fn empty_and_trap_reach_their_command_then_done() {
     run(async {
         let router = MockRouter::builder().empty_replies(true).start();
