@@ -217,7 +217,8 @@ impl Plan {
     ///    twice, and only the fewest rules ever move); then the **adds**, each
     ///    straight at its final place (`place-before`), new items before the
     ///    same successor one after another, the others in flight together; and
-    ///    only then the **removes**. A rule that goes away stays in force until
+    ///    only then the **removes**, one at a time from the bottom up (each
+    ///    exposes only rules below it, which are final). A rule that goes away stays in force until
     ///    everything that replaces it is in place (if any write before them is
     ///    refused, no remove is sent: they are [`Outcome::NotAttempted`]), and a new rule is never in
     ///    force anywhere but at its final place. What `move` cannot avoid: between
@@ -358,7 +359,13 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
         });
         adds[group].push(add(a));
     }
-    vec![sets, vec![moves], adds, removes]
+    // Removes one at a time from the bottom up: a packet the removed rule
+    // matched first now meets only rules below it, all of them final, so
+    // every step answers as the state before the removes or as the new set.
+    // Removed together, an upper rule could go first and expose another
+    // rule on its way out (a drop gone while an accept below it is not).
+    let removes = removes.into_iter().rev().flatten().collect();
+    vec![sets, vec![moves], adds, vec![removes]]
 }
 
 /// Runs the phases; each item's outcome, in phase order.
