@@ -158,6 +158,8 @@ pub fn error_kind(error: &Error) -> &'static str {
         Error::Decode { .. } => "decode",
         Error::Config(_) | Error::InvalidCommand { .. } => "usage",
         Error::User(_) => "job",
+        #[cfg(feature = "schema")]
+        Error::CommandCheck(_) => "usage",
         _ => "other",
     }
 }
