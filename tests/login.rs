@@ -115,10 +115,32 @@ async fn an_unreachable_address_fails_or_times_out_the_connect() {
     );
 }
 
+/// A `=ret=` challenge that is not text is refused as a challenge, never
+/// taken for a login that succeeded (it read as no challenge at all).
+async fn a_challenge_that_is_not_text_is_refused() {
+    use mikrotik_rs::testing::Script;
+    let router = MockRouter::builder()
+        .script(
+            "/login",
+            Script::Custom(std::sync::Arc::new(|login| {
+                let tag = login.words().find(|w| w.starts_with(b".tag="));
+                let tag = tag.unwrap_or_default().to_vec();
+                vec![vec![b"!done".to_vec(), tag, b"=ret=\xff\xfe".to_vec()]]
+            })),
+        )
+        .start();
+    let result = MikrotikDevice::connect(&router.address(), "api", Some("s3cret")).await;
+    assert!(
+        matches!(&result, Err(Error::Protocol(_))),
+        "a challenge of bytes that are not text: {result:?}"
+    );
+}
+
 on_every_runtime![
     modern_login,
     legacy_challenge_login,
     wrong_password_is_an_authentication_error,
     a_router_that_never_answers_times_out_the_login,
     an_unreachable_address_fails_or_times_out_the_connect,
+    a_challenge_that_is_not_text_is_refused,
 ];

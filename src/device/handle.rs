@@ -195,7 +195,11 @@ impl MikrotikDevice {
                 CommandResponse::Done(done) => {
                     return match take_refusal(refusal) {
                         Some(message) => Err(Error::authentication(message)),
-                        None => Ok(done.ret().map(str::to_owned)),
+                        // Read as bytes: a challenge that is not text must
+                        // fail as a challenge, not pass as no challenge.
+                        None => Ok(done
+                            .ret_raw()
+                            .map(|ret| String::from_utf8_lossy(ret).into_owned())),
                     };
                 }
                 CommandResponse::Fatal(reason) => {
