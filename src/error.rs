@@ -447,7 +447,9 @@ pub enum Stage {
     /// Logging in.
     Login,
     /// Queued on a device with reconnect, waiting for the connection to come
-    /// back: the command never reached the router.
+    /// back: the command was not sent on the new connection. A command that
+    /// was resumed after a drop (one that already ran on the lost
+    /// connection) may have reached the router there; a new one did not.
     Queued,
     /// Connected and logged in: running commands (a fleet job's own work).
     Command,
