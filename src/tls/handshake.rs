@@ -110,10 +110,10 @@ fn silence_error(host: &str, received: u64, limit: Duration) -> Error {
     let message = if received == 0 {
         format!(
             "the TLS handshake with {host} got no answer within {limit:?}: the port accepted \
-             the TCP connection but does not speak TLS. The plain API port (8728) behaves \
-             like this; API-SSL listens on 8729 by default. Check the port, that api-ssl is \
-             enabled (`/ip service enable api-ssl`), or drop DeviceBuilder::tls to use the \
-             plain API"
+             the TCP connection but sent nothing. Either it does not speak TLS (the plain API \
+             port, 8728, may behave like this; API-SSL listens on 8729 by default) or the \
+             TLS server is slower than the connect timeout. Check the port, that api-ssl is \
+             enabled (`/ip service enable api-ssl`), or raise DeviceBuilder::connect_timeout"
         )
     } else {
         format!(
