@@ -200,7 +200,8 @@ pub enum Error {
     /// [`Error::user`] from any error type (`.map_err(Error::user)?`). Its
     /// message is your error's; [`source`](std::error::Error::source) is your
     /// error's source. In a fleet [`Summary`](crate::fleet::Summary) it is
-    /// counted under the kind `job`.
+    /// counted under the kind `job`. One of this crate's own errors boxed on
+    /// the way is never wrapped: it comes back as itself.
     #[error(transparent)]
     User(Arc<dyn std::error::Error + Send + Sync>),
 }
@@ -229,14 +230,20 @@ impl Error {
     }
 
     /// An [`Error::User`] carrying `error`, an error of your own.
+    /// One of this crate's errors, boxed on the way (a job's
+    /// `Box<dyn Error>`), comes back as itself, not as `User`: a timeout
+    /// stays a timeout to match on and to count.
     pub fn user(error: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
-        Self::User(Arc::from(error.into()))
+        match error.into().downcast::<Self>() {
+            Ok(own) => *own,
+            Err(other) => Self::User(Arc::from(other)),
+        }
     }
 }
 
 impl From<Box<dyn std::error::Error + Send + Sync>> for Error {
     fn from(error: Box<dyn std::error::Error + Send + Sync>) -> Self {
-        Self::User(Arc::from(error))
+        Self::user(error)
     }
 }
 
@@ -449,7 +456,9 @@ pub enum Stage {
     /// Logging in.
     Login,
     /// Queued on a device with reconnect, waiting for the connection to come
-    /// back: the command never reached the router.
+    /// back: the command was not sent on the new connection. A command that
+    /// was resumed after a drop (one that already ran on the lost
+    /// connection) may have reached the router there; a new one did not.
     Queued,
     /// Connected and logged in: running commands (a fleet job's own work).
     Command,
@@ -481,6 +490,25 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 #[cfg(test)]
 mod tests {
+    /// A crate error that went through a `Box<dyn Error>` (a job's own
+    /// error type, `?`) is still itself, not an `Error::User` hiding it.
+    #[test]
+    fn a_boxed_crate_error_comes_back_as_itself() {
+        let boxed: Box<dyn std::error::Error + Send + Sync> = Box::new(super::Error::Closed);
+        assert!(matches!(super::Error::from(boxed), super::Error::Closed));
+        let timeout = super::Error::Timeout {
+            what: super::TimeoutKind::Command,
+            after: std::time::Duration::from_secs(1),
+            address: None,
+            stage: None,
+        };
+        assert!(matches!(
+            super::Error::user(timeout),
+            super::Error::Timeout { .. }
+        ));
+        assert!(matches!(super::Error::user("mine"), super::Error::User(_)));
+    }
+
     use super::*;
 
     #[test]

@@ -386,6 +386,109 @@ async fn tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode() {
     assert!(router.received().iter().all(|s| s.path() != "/login"));
 }
 
+/// A real API-SSL service that takes longer than a few seconds to answer
+/// the ClientHello (a busy router signing with an RSA-4096 key, a WAN with a
+/// long round trip) is still a TLS server: within the connect timeout the
+/// handshake completes, it is not refused as "does not speak TLS".
+async fn a_slow_api_ssl_server_within_the_connect_timeout_is_not_refused() {
+    let router = MockRouter::builder().api_ssl_self_signed().start();
+    let slow = slow_relay(
+        router.api_ssl_address().unwrap(),
+        Duration::from_millis(3500),
+    );
+    let device = MikrotikDevice::builder(slow)
+        .tls(router.api_ssl_tls_options().unwrap())
+        .connect_timeout(Duration::from_secs(10))
+        .connect()
+        .await
+        .expect("a slow TLS server within the connect timeout connects");
+    assert!(!identity(&device).await.is_empty());
+}
+
+/// A plain API port whose parse of the ClientHello waits for more bytes
+/// (silent), but that answers a plain sentence as RouterOS does: it is told
+/// to be the plain API port well before the connect timeout.
+async fn a_silent_plain_api_port_is_recognised_before_the_connect_timeout() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for connection in listener.incoming() {
+            let Ok(mut connection) = connection else {
+                return;
+            };
+            std::thread::spawn(move || {
+                let mut first = [0u8; 1];
+                // A ClientHello starts with 0x16; a plain sentence with a short word.
+                if connection.read_exact(&mut first).is_ok() && first[0] != 0x16 {
+                    let _ = connection.write_all(b"\x06!fatal\x0dnot logged in\x00");
+                }
+                let mut rest = [0u8; 1024];
+                while matches!(connection.read(&mut rest), Ok(read) if read > 0) {}
+            });
+        }
+    });
+    let limit = Duration::from_secs(10);
+    let started = std::time::Instant::now();
+    let error = MikrotikDevice::builder(address)
+        .tls(TlsOptions::dangerous_accept_any_certificate())
+        .connect_timeout(limit)
+        .connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Tls { .. }), "{error:?}");
+    let text = error.to_string();
+    assert!(text.contains("plain RouterOS API"), "{text}");
+    assert!(text.contains("8728") && text.contains("8729"), "{text}");
+    assert!(
+        started.elapsed() < limit / 2,
+        "took {:?}",
+        started.elapsed()
+    );
+}
+
+/// A relay to `target` that holds the server's first answer for `delay`.
+fn slow_relay(target: String, delay: Duration) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let target = target.clone();
+            std::thread::spawn(move || {
+                let Ok(mut server) = std::net::TcpStream::connect(&target) else {
+                    return;
+                };
+                let (Ok(mut client_in), Ok(mut server_out)) =
+                    (client.try_clone(), server.try_clone())
+                else {
+                    return;
+                };
+                std::thread::spawn(move || {
+                    let _ = std::io::copy(&mut client_in, &mut server_out);
+                    let _ = server_out.shutdown(std::net::Shutdown::Write);
+                });
+                let mut buffer = [0u8; 16 * 1024];
+                let mut first = true;
+                while let Ok(read) = server.read(&mut buffer) {
+                    if read == 0 {
+                        break;
+                    }
+                    if std::mem::take(&mut first) {
+                        std::thread::sleep(delay);
+                    }
+                    if client.write_all(&buffer[..read]).is_err() {
+                        break;
+                    }
+                }
+                let _ = client.shutdown(std::net::Shutdown::Both);
+            });
+        }
+    });
+    address
+}
+
 /// A port that accepts TCP and then stays silent, as a router's 8728 does
 /// with a ClientHello: the handshake ends within the connect timeout and
 /// says why. (A listener that never accepts: the kernel completes the TCP
@@ -464,6 +567,8 @@ on_every_runtime![
     tls_to_the_plain_port_names_the_api_ssl_port,
     tls_to_the_plain_port_fails_alike_and_promptly_in_every_mode,
     a_silent_port_ends_the_handshake_with_an_explanation,
+    a_slow_api_ssl_server_within_the_connect_timeout_is_not_refused,
+    a_silent_plain_api_port_is_recognised_before_the_connect_timeout,
     plain_to_an_api_ssl_port_without_certificate_says_enable_tls,
     plain_to_an_api_ssl_port_with_certificate_says_enable_tls,
     a_close_before_the_login_answer_is_explained,

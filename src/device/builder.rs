@@ -369,6 +369,7 @@ impl DeviceBuilder {
         &self,
         stream: BoxedStream,
         address: &Address,
+        peer: SocketAddr,
         runtime: &dyn Runtime,
         deadline: Option<Instant>,
     ) -> Result<BoxedStream> {
@@ -377,6 +378,7 @@ impl DeviceBuilder {
             let limit = self.connect_timeout.unwrap_or_default();
             return crate::tls::connect_within(
                 stream,
+                peer,
                 &address.host,
                 options,
                 runtime,
@@ -385,7 +387,7 @@ impl DeviceBuilder {
             )
             .await;
         }
-        let _ = (address, runtime, deadline);
+        let _ = (address, peer, runtime, deadline);
         Ok(stream)
     }
 
@@ -553,7 +555,9 @@ impl DeviceBuilder {
         if self.uses_tls() {
             self.enter(Stage::Tls);
         }
-        let stream = self.secure(stream, &address, &**runtime, deadline).await?;
+        let stream = self
+            .secure(stream, &address, peer, &**runtime, deadline)
+            .await?;
         let stream = self.wrapped(stream);
         self.enter(Stage::Login);
         let handle = self.log_in(stream, Arc::clone(runtime), options).await?;

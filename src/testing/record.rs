@@ -48,17 +48,25 @@ pub struct Recorder<S> {
     /// A direction whose bytes stopped framing is no longer decoded.
     sent_broken: bool,
     received_broken: bool,
+    /// This connection's open commands: tags are per connection, and other
+    /// connections may record into the same sink at the same time.
+    open: OpenCommands,
+}
+
+/// The commands open on one connection, so a reply's secrets are those of
+/// its command.
+#[derive(Default)]
+struct OpenCommands {
+    /// Each open command, by tag.
+    paths: HashMap<Vec<u8>, Open>,
+    /// The open commands sent without a tag, oldest first.
+    untagged: VecDeque<Open>,
 }
 
 pub(super) struct Sink {
     out: Box<dyn Write + Send>,
     start: Instant,
     error: Option<io::Error>,
-    /// Each open command, by tag, so a reply's secrets are those of its
-    /// command.
-    paths: HashMap<Vec<u8>, Open>,
-    /// The open commands sent without a tag, oldest first.
-    untagged: VecDeque<Open>,
     /// This recording's salt for the `/login` secrets it keeps as hashes.
     salt: [u8; 16],
 }
@@ -92,6 +100,7 @@ impl<S> Recorder<S> {
             received: Decoder::default(),
             sent_broken: false,
             received_broken: false,
+            open: OpenCommands::default(),
         }
     }
 
@@ -134,7 +143,7 @@ impl<S> Recorder<S> {
             match decoder.decode(&mut bytes) {
                 Ok(Some(sentence)) => {
                     let offset = sink.start.elapsed();
-                    let entry = sink.entry(direction, offset, &sentence);
+                    let entry = sink.entry(&mut self.open, direction, offset, &sentence);
                     sink.line(&entry.to_string());
                 }
                 Ok(None) => return,
@@ -161,25 +170,27 @@ impl Sink {
             out,
             start: Instant::now(),
             error: None,
-            paths: HashMap::new(),
-            untagged: VecDeque::new(),
             salt: sealed::fresh_salt(),
         };
         sink.line(TRANSCRIPT_HEADER);
         Arc::new(Mutex::new(sink))
     }
 
-    /// Marks the start of the `number`-th connection: what was open on
-    /// the one before is forgotten (its commands never end on this one).
+    /// Marks the start of the `number`-th connection (its open commands
+    /// are its recorder's own).
     pub(super) fn new_connection(&mut self, number: u64) {
-        self.paths.clear();
-        self.untagged.clear();
         self.line(&format!("{CONNECTION_MARKER}{number}"));
     }
 
     /// The entry of `sentence`: secrets redacted by its command's menu, a
     /// `/login` secret sealed ([`sealed`]).
-    fn entry(&mut self, direction: Direction, offset: Duration, sentence: &Sentence) -> Entry {
+    fn entry(
+        &mut self,
+        commands: &mut OpenCommands,
+        direction: Direction,
+        offset: Duration,
+        sentence: &Sentence,
+    ) -> Entry {
         let head = sentence.words().next().unwrap_or_default();
         let tag = sentence.words().find_map(|w| w.strip_prefix(b".tag="));
         match direction {
@@ -197,17 +208,17 @@ impl Sink {
                     };
                     match tag {
                         Some(tag) => {
-                            self.paths.insert(tag.to_vec(), open);
+                            commands.paths.insert(tag.to_vec(), open);
                         }
-                        None => self.untagged.push_back(open),
+                        None => commands.untagged.push_back(open),
                     }
                 }
                 entry
             }
             Direction::Received => {
                 let path = match tag {
-                    Some(tag) => self.paths.get(tag),
-                    None => self.untagged.front(),
+                    Some(tag) => commands.paths.get(tag),
+                    None => commands.untagged.front(),
                 };
                 let mut entry =
                     Entry::for_command(direction, offset, sentence, path.map(|o| &o.path[..]));
@@ -222,10 +233,10 @@ impl Sink {
                 if head == b"!done" {
                     match tag {
                         Some(tag) => {
-                            self.paths.remove(tag);
+                            commands.paths.remove(tag);
                         }
                         None => {
-                            self.untagged.pop_front();
+                            commands.untagged.pop_front();
                         }
                     }
                 }
@@ -432,6 +443,44 @@ mod tests {
                 Poll::Pending => unreachable!("the fake is always ready"),
             }
         }
+    }
+
+    /// Two connections recording into one transcript at once (one
+    /// `Recording` shared by several devices, e.g. a fleet's builder): a
+    /// secret read back on the first stays redacted although the second
+    /// started meanwhile and uses the same tag.
+    #[test]
+    fn a_secret_read_back_stays_redacted_while_another_connection_records() {
+        let buffer = TranscriptBuffer::default();
+        let sink = Sink::shared(Box::new(buffer.clone()));
+        lock(&sink).new_connection(1);
+        let mut first = Recorder::joining(
+            Fake {
+                input: wire(&[&["!done", "=ret=hunter2", ".tag=1"]]),
+                output: Vec::new(),
+            },
+            Arc::clone(&sink),
+        );
+        let get = wire(&[&[
+            "/ppp/secret/get",
+            "=number=vpn",
+            "=value-name=password",
+            ".tag=1",
+        ]]);
+        write_all(&mut first, &get).unwrap();
+        lock(&sink).new_connection(2);
+        let mut second = Recorder::joining(
+            Fake {
+                input: Vec::new(),
+                output: Vec::new(),
+            },
+            Arc::clone(&sink),
+        );
+        write_all(&mut second, &wire(&[&["/system/identity/print", ".tag=1"]])).unwrap();
+        read_all(&mut first).unwrap();
+        let text = buffer.text();
+        assert!(!text.contains("hunter2"), "{text}");
+        assert!(text.contains("=ret="), "{text}");
     }
 
     #[test]

@@ -17,7 +17,9 @@ use crate::runtime::BoxedStream;
 /// every connection the device opens (its first and each reconnect's), each
 /// started by a `# connection N` line ([`CONNECTION_MARKER`](super::CONNECTION_MARKER)).
 /// Secrets are redacted as by a [`Recorder`]; for API-SSL the plaintext
-/// side is recorded.
+/// side is recorded. Replay serves the connections one after another: give
+/// each device (each router of a fleet) a `Recording` of its own, as the
+/// sentences of connections open at the same time interleave in one.
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
