@@ -262,6 +262,64 @@ async fn connections_are_reused_across_runs() {
     assert_eq!(fleet.open_connections(), 4);
 }
 
+/// Issue 22 defect 12: the router closes every pooled connection between
+/// two runs and the client has noticed; the second run opens fresh ones
+/// and every job succeeds.
+async fn connections_the_router_closed_are_replaced_at_checkout() {
+    let router = MockRouter::start();
+    let fleet = Fleet::new(routers("r", 4, &router.address())).unwrap();
+    let first = fleet.collect(identity()).summary().await;
+    assert_eq!(first.succeeded(), 4, "{first}");
+    router.drop_connections();
+    eventually("the client saw every close", || {
+        fleet.open_connections() == 0
+    })
+    .await;
+    let second = fleet.collect(identity()).summary().await;
+    assert_eq!(second.succeeded(), 4, "{second}");
+    assert_eq!(fleet.connections_opened(), 8);
+    assert_eq!(fleet.open_connections(), 4);
+}
+
+/// Issue 22 defect 12, the race: the router closes a pooled connection
+/// after the job got it and before its first command was written (the job
+/// waits for the client to read the end, then sends). Not one byte of the
+/// job went out, so the job runs again once on a fresh connection and
+/// succeeds; the router sees its command once.
+async fn a_job_whose_pooled_connection_ended_before_it_wrote_runs_again() {
+    let router = Arc::new(MockRouter::start());
+    let fleet = Fleet::new(routers("r", 4, &router.address())).unwrap();
+    let first = fleet.collect(identity()).summary().await;
+    assert_eq!(first.succeeded(), 4, "{first}");
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (r, c) = (Arc::clone(&router), Arc::clone(&calls));
+    let mut run = fleet.run(move |device| {
+        let (router, calls) = (Arc::clone(&r), Arc::clone(&c));
+        async move {
+            if calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                router.drop_connections();
+            }
+            // The first four calls wait for the end; the second ones send at once.
+            for _ in 0..5_000 {
+                if device.is_closed() || calls.load(Ordering::SeqCst) > 4 {
+                    break;
+                }
+                sleep(Duration::from_millis(2)).await;
+            }
+            device.collect(identity()).await
+        }
+    });
+    while let Some(done) = run.next().await {
+        let rows = done
+            .result
+            .expect("the job succeeded on a fresh connection");
+        assert!(!rows.is_empty());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 8, "each job ran twice");
+    assert_eq!(fleet.connections_opened(), 8);
+    assert_eq!(fleet.open_connections(), 4);
+}
+
 async fn idle_connections_close_after_the_idle_time() {
     let router = MockRouter::start();
     let time = VirtualTime::new(default_runtime().unwrap());
@@ -486,6 +544,8 @@ on_every_runtime!(
     results_arrive_in_completion_order,
     a_refusing_or_absent_router_is_its_own_failure,
     connections_are_reused_across_runs,
+    connections_the_router_closed_are_replaced_at_checkout,
+    a_job_whose_pooled_connection_ended_before_it_wrote_runs_again,
     idle_connections_close_after_the_idle_time,
     dropping_the_fleet_closes_every_connection,
 );

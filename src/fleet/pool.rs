@@ -32,6 +32,15 @@ pub(crate) struct Router {
     open: AtomicBool,
 }
 
+/// A connection handed to a job.
+#[derive(Debug)]
+pub(crate) struct Checkout {
+    pub(crate) device: MikrotikDevice,
+    /// Whether it was opened before (for an earlier job), so it may have
+    /// ended while idle without the client having read the end yet.
+    pub(crate) pooled: bool,
+}
+
 /// Every router of a fleet and the limits they share.
 #[derive(Debug)]
 pub(crate) struct Pool {
@@ -134,19 +143,24 @@ impl Pool {
     /// The open connection of a leased router, or a new one, and the time
     /// the router's turn began: at once for a pooled connection, else once a
     /// connect slot was free. `limit` (the router's deadline) counts from
-    /// there and bounds the connect and login.
+    /// there and bounds the connect and login. A pooled connection already
+    /// known to have ended is dropped here and a new one opened.
     pub(crate) async fn device(
         &self,
         lease: &Lease,
         limit: Option<Duration>,
-    ) -> (Instant, Result<MikrotikDevice>) {
+    ) -> (Instant, Result<Checkout>) {
         let router = &self.routers[lease.index];
         let mut slot = router.device.lock().await;
         if self.closed.load(Ordering::Acquire) {
             return (self.runtime.now(), Err(Error::Closed));
         }
         if let Some(device) = slot.as_ref().filter(|d| !d.is_closed()) {
-            return (self.runtime.now(), Ok(device.clone()));
+            let checkout = Checkout {
+                device: device.clone(),
+                pooled: true,
+            };
+            return (self.runtime.now(), Ok(checkout));
         }
         *slot = None;
         router.open.store(false, Ordering::Release);
@@ -176,6 +190,10 @@ impl Pool {
             *slot = Some(device.clone());
             router.open.store(true, Ordering::Release);
         }
+        let result = result.map(|device| Checkout {
+            device,
+            pooled: false,
+        });
         (started, result)
     }
 

@@ -12,7 +12,7 @@ use std::panic::AssertUnwindSafe;
 
 use futures_util::{FutureExt, Stream, StreamExt};
 
-use super::pool::{Pool, router_timeout};
+use super::pool::{Checkout, Pool, router_timeout};
 use super::progress::Ending;
 use super::{Fleet, Progress, ProgressSnapshot, Summary};
 use crate::observe::trace;
@@ -130,7 +130,14 @@ impl Fleet {
     /// Runs `job` with each router's device, at most the fleet's job limit
     /// at once (and its connect limit connecting), each within the fleet's
     /// deadline. Connections come from the pool: opened on a router's first
-    /// job, reused by later ones.
+    /// job, reused by later ones. A pooled connection the router closed
+    /// while it was idle is replaced before the job gets it; if the client
+    /// learns of that close only once the job has started, and not one byte
+    /// went out on the connection since, the job's commands never reached
+    /// the router and `job` is called once more for that router, on a new
+    /// connection, within the same deadline (a device with a
+    /// [`ReconnectPolicy`](crate::ReconnectPolicy) sends such commands
+    /// again itself).
     ///
     /// ```no_run
     /// # async fn demo(fleet: mikrotik_rs::fleet::Fleet) {
@@ -244,32 +251,63 @@ where
 {
     let name = Arc::clone(&pool.routers[index].name);
     let lease = pool.lease(index);
-    let (started, device) = pool.device(&lease, limit).await;
-    let result = match device {
-        Ok(device) => {
-            let deadline = limit.and_then(|limit| started.checked_add(limit));
-            let watched = device.clone();
-            let result = runtime::with_deadline(
-                &*pool.runtime,
-                deadline,
-                job(Arc::clone(&name), device),
-                || Err(router_timeout(limit, job_stage(&watched))),
-            )
-            .await;
-            // A router that ran out of its deadline is suspect (hung, or
-            // its link is): its connection is closed, not pooled.
-            if matches!(
-                &result,
-                Err(Error::Timeout {
-                    what: crate::TimeoutKind::Router,
-                    ..
-                })
-            ) {
-                pool.discard(&lease);
-            }
-            result
+    let (started, mut checkout) = pool.device(&lease, limit).await;
+    let deadline = limit.and_then(|limit| started.checked_add(limit));
+    let mut sent_again = false;
+    let result = loop {
+        let Checkout { device, pooled } = match checkout {
+            Ok(checkout) => checkout,
+            Err(error) => break Err(error),
+        };
+        let sent_before = device.snapshot().bytes_sent;
+        let watched = device.clone();
+        let result = runtime::with_deadline(
+            &*pool.runtime,
+            deadline,
+            job(Arc::clone(&name), device),
+            || Err(router_timeout(limit, job_stage(&watched))),
+        )
+        .await;
+        // A router that ran out of its deadline is suspect (hung, or
+        // its link is): its connection is closed, not pooled.
+        if is_router_timeout(&result) {
+            pool.discard(&lease);
+            break result;
         }
-        Err(error) => Err(error),
+        // A pooled connection the router closed while it was idle, whose
+        // end the client read only once the job had started: if not one
+        // byte went out on it since the checkout, no command of the job
+        // reached the router, so the job runs once more on a new one. Only
+        // an end from the router's side: an actor closed from this side
+        // (`Error::Closed`) still writes what it had queued, later. A
+        // reconnecting device sends its never-written commands again itself.
+        let ended_by_router = !watched.reconnects()
+            && watched
+                .closed_reason()
+                .is_some_and(|reason| !matches!(reason, Error::Closed));
+        let unsent = result.is_err()
+            && pooled
+            && !sent_again
+            && ended_by_router
+            && watched.snapshot().bytes_sent == sent_before;
+        if !unsent {
+            break result;
+        }
+        sent_again = true;
+        let left = deadline.map(|d| d.saturating_duration_since(pool.runtime.now()));
+        checkout = pool
+            .device(&lease, left)
+            .await
+            .1
+            .map_err(|error| match error {
+                // The deadline is the router's whole one, not what was left of it.
+                Error::Timeout {
+                    what: crate::TimeoutKind::Router,
+                    stage,
+                    ..
+                } => router_timeout(limit, stage.unwrap_or(crate::Stage::Connect)),
+                error => error,
+            });
     };
     let elapsed = pool.runtime.now().saturating_duration_since(started);
     trace::fleet_job(&name, elapsed, result.as_ref().map(|_| ()));
@@ -279,6 +317,17 @@ where
         result,
         elapsed,
     }
+}
+
+/// Whether `result` is a router's deadline running out.
+fn is_router_timeout<T>(result: &Result<T>) -> bool {
+    matches!(
+        result,
+        Err(Error::Timeout {
+            what: crate::TimeoutKind::Router,
+            ..
+        })
+    )
 }
 
 /// Where a job whose deadline ran out was: waiting for its device to
