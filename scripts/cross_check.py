@@ -107,11 +107,11 @@ def librouteros_flows():
             except TrapError as e:
                 check(f"librouteros: add with {flow} traps", str(e), message)
         try:
-            tuple(api("/interface/wireless/print"))
+            tuple(api("/interface/wirelss/print"))  # a typo: the mock knows every real menu
             check("librouteros: an unknown path traps twice", "no trap", "MultiTrapError")
         except librouteros.exceptions.MultiTrapError as e:
             check("librouteros: an unknown path traps twice", [str(t) for t in e.traps],
-                  ["no such command or directory (wireless)", "no such command prefix"])
+                  ["no such command or directory (wirelss)", "no such command prefix"])
 
         # Listen, a change from another session, then cancel (raw sentences: order matters).
         api.protocol.writeSentence("/ip/address/listen", ".tag=l")
