@@ -231,3 +231,36 @@ fn exercise(response: &CommandResponse) {
         }
     }
 }
+
+/// Runs `check` on every committed input of `corpus/<target>` under `root`
+/// (a crate's `fuzz/` directory), naming the input that fails: the corpus
+/// replay of this crate's tests and of `mikrotik-rs`'s. The checks are
+/// synchronous and bounded by construction (the connection check counts its
+/// polls); the time limit guards the suite anyway.
+pub fn replay_corpus(root: &std::path::Path, target: &str, check: fn(&[u8])) {
+    let dir = root.join("corpus").join(target);
+    let mut files: Vec<_> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    assert!(!files.is_empty(), "the {target} corpus is committed");
+    let start = std::time::Instant::now();
+    for path in &files {
+        let bytes = std::fs::read(path).unwrap();
+        let result = std::panic::catch_unwind(|| check(&bytes));
+        assert!(
+            result.is_ok(),
+            "{target}: {} fails its check",
+            path.display()
+        );
+    }
+    let elapsed = start.elapsed();
+    assert!(
+        elapsed < std::time::Duration::from_secs(120),
+        "{target}: {} inputs took {elapsed:?}",
+        files.len()
+    );
+    std::println!("{target}: {} inputs in {elapsed:?}", files.len());
+}

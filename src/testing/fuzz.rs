@@ -27,7 +27,9 @@ use crate::protocol::{
 use crate::runtime::AsyncIoRuntime;
 
 use crate::protocol::fuzz::Bytes;
-pub use crate::protocol::fuzz::{FOREIGN_TAG, SMALL_LIMITS, check_decoder, check_reply};
+pub use crate::protocol::fuzz::{
+    FOREIGN_TAG, SMALL_LIMITS, check_decoder, check_reply, replay_corpus,
+};
 
 // ---------------------------------------------------- the in-memory router
 
