@@ -106,52 +106,67 @@ async fn each_state_is_reported_once() {
     );
 }
 
-/// Where a task's waker is kept, so that `kill` can wake it.
-type WakerSlot = Arc<Mutex<Option<Waker>>>;
-
-/// A runtime whose tasks can all be dropped at once, as a runtime that
-/// shuts down drops them.
-#[derive(Debug, Clone)]
-struct Killable {
-    inner: Arc<dyn Runtime>,
-    killed: Arc<AtomicBool>,
-    tasks: Arc<Mutex<Vec<WakerSlot>>>,
+/// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
+#[derive(Debug, Default)]
+struct TaskControls {
+    held: AtomicBool,
+    dropped: AtomicBool,
+    waker: Mutex<Option<Waker>>,
 }
 
-impl Killable {
+impl TaskControls {
+    fn set(&self, flag: &AtomicBool) {
+        flag.store(true, Ordering::SeqCst);
+        if let Some(waker) = self.waker.lock().unwrap().take() {
+            waker.wake();
+        }
+    }
+}
+
+/// A runtime each of whose tasks can be held still, then dropped, on its own,
+/// or all dropped at once ([`Puppet::kill`]), as a runtime that shuts down
+/// drops them.
+#[derive(Clone, Debug)]
+struct Puppet {
+    inner: Arc<dyn Runtime>,
+    tasks: Arc<Mutex<Vec<Arc<TaskControls>>>>,
+    killed: Arc<AtomicBool>,
+}
+
+impl Puppet {
     fn new() -> Self {
         Self {
             inner: default_runtime().unwrap(),
-            killed: Arc::new(AtomicBool::new(false)),
             tasks: Arc::default(),
+            killed: Arc::default(),
         }
     }
 
+    /// Drops every task, and every task spawned from now on.
     fn kill(&self) {
         self.killed.store(true, Ordering::SeqCst);
-        for task in self.tasks.lock().unwrap().drain(..) {
-            if let Some(waker) = task.lock().unwrap().take() {
-                waker.wake();
-            }
+        for task in self.tasks.lock().unwrap().iter() {
+            task.set(&task.dropped);
         }
     }
 }
 
-struct KillableTask {
+struct PuppetTask {
     future: Option<BoxFuture>,
-    killed: Arc<AtomicBool>,
-    waker: WakerSlot,
+    controls: Arc<TaskControls>,
 }
 
-impl Future for KillableTask {
+impl Future for PuppetTask {
     type Output = ();
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if self.killed.load(Ordering::SeqCst) {
-            // Dropped here, as a runtime drops a task at shutdown.
+        *self.controls.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.controls.dropped.load(Ordering::SeqCst) {
             self.future = None;
             return Poll::Ready(());
         }
-        *self.waker.lock().unwrap() = Some(cx.waker().clone());
+        if self.controls.held.load(Ordering::SeqCst) {
+            return Poll::Pending;
+        }
         match self.future.as_mut() {
             Some(future) => future.as_mut().poll(cx),
             None => Poll::Ready(()),
@@ -159,14 +174,16 @@ impl Future for KillableTask {
     }
 }
 
-impl Runtime for Killable {
+impl Runtime for Puppet {
     fn spawn(&self, future: BoxFuture) {
-        let waker = Arc::new(Mutex::new(None));
-        self.tasks.lock().unwrap().push(Arc::clone(&waker));
-        self.inner.spawn(Box::pin(KillableTask {
+        let controls = Arc::new(TaskControls::default());
+        if self.killed.load(Ordering::SeqCst) {
+            controls.dropped.store(true, Ordering::SeqCst);
+        }
+        self.tasks.lock().unwrap().push(Arc::clone(&controls));
+        self.inner.spawn(Box::pin(PuppetTask {
             future: Some(future),
-            killed: Arc::clone(&self.killed),
-            waker,
+            controls,
         }));
     }
     fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
@@ -185,7 +202,7 @@ impl Runtime for Killable {
 /// ends with an error: nothing hangs.
 async fn a_dropped_supervisor_ends_everything_as_closed() {
     let router = MockRouter::start();
-    let runtime = Killable::new();
+    let runtime = Puppet::new();
     let device = MikrotikDevice::builder(router.address())
         .runtime(Arc::new(runtime.clone()))
         .reconnect(ReconnectPolicy::new().initial_delay(Duration::from_secs(30)))
@@ -955,82 +972,12 @@ async fn a_dropped_state_watcher_leaves_no_waker_behind() {
     }
 }
 
-/// One task of a [`Puppet`] runtime: it can be held (not polled) and dropped.
-#[derive(Debug, Default)]
-struct TaskControls {
-    held: AtomicBool,
-    dropped: AtomicBool,
-    waker: Mutex<Option<Waker>>,
-}
-
-impl TaskControls {
-    fn set(&self, flag: &AtomicBool) {
-        flag.store(true, Ordering::SeqCst);
-        if let Some(waker) = self.waker.lock().unwrap().take() {
-            waker.wake();
-        }
-    }
-}
-
-/// A runtime each of whose tasks can be held still, then dropped, on its own.
-#[derive(Clone, Debug)]
-struct Puppet {
-    inner: Arc<dyn Runtime>,
-    tasks: Arc<Mutex<Vec<Arc<TaskControls>>>>,
-}
-
-struct PuppetTask {
-    future: Option<BoxFuture>,
-    controls: Arc<TaskControls>,
-}
-
-impl Future for PuppetTask {
-    type Output = ();
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        *self.controls.waker.lock().unwrap() = Some(cx.waker().clone());
-        if self.controls.dropped.load(Ordering::SeqCst) {
-            self.future = None;
-            return Poll::Ready(());
-        }
-        if self.controls.held.load(Ordering::SeqCst) {
-            return Poll::Pending;
-        }
-        match self.future.as_mut() {
-            Some(future) => future.as_mut().poll(cx),
-            None => Poll::Ready(()),
-        }
-    }
-}
-
-impl Runtime for Puppet {
-    fn spawn(&self, future: BoxFuture) {
-        let controls = Arc::new(TaskControls::default());
-        self.tasks.lock().unwrap().push(Arc::clone(&controls));
-        self.inner.spawn(Box::pin(PuppetTask {
-            future: Some(future),
-            controls,
-        }));
-    }
-    fn timer(&self, deadline: Instant) -> Pin<Box<dyn Timer>> {
-        self.inner.timer(deadline)
-    }
-    fn connect(&self, addr: std::net::SocketAddr) -> BoxFuture<std::io::Result<BoxedStream>> {
-        self.inner.connect(addr)
-    }
-    fn now(&self) -> Instant {
-        self.inner.now()
-    }
-}
-
 /// The supervisor's task is dropped after its connection handed back an
 /// open listen and before it took it: the listen must end with an error,
 /// never end quietly as if the router had finished it.
 async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
     let router = MockRouter::start();
-    let runtime = Puppet {
-        inner: default_runtime().unwrap(),
-        tasks: Arc::default(),
-    };
+    let runtime = Puppet::new();
     let device = MikrotikDevice::builder(router.address())
         .runtime(Arc::new(runtime.clone()))
         .reconnect(quick())
