@@ -7,13 +7,15 @@ use mikrotik_rs::protocol::secrets::{
 };
 use mikrotik_rs_schema::schema;
 
-#[test]
-fn every_secret_looking_argument_is_classified() {
+/// Walks every (menu, command, argument) of the schema whose name `looks`
+/// says is of interest, and fails listing those the policy leaves
+/// unclassified; `at_least` proves the walk saw the schema.
+fn each_argument_is_classified(what: &str, looks: fn(&[u8]) -> bool, at_least: usize) {
     let mut unclassified = Vec::new();
     let mut checked = 0;
     for (menu, command, argument) in schema().arguments() {
         let name = argument.name();
-        if !looks_secret(name.as_bytes()) {
+        if !looks(name.as_bytes()) {
             continue;
         }
         checked += 1;
@@ -24,14 +26,22 @@ fn every_secret_looking_argument_is_classified() {
     }
     unclassified.sort();
     unclassified.dedup();
-    assert!(checked > 100, "the walk saw the schema ({checked} names)");
+    assert!(
+        checked > at_least,
+        "the walk saw the schema ({checked} names)"
+    );
     assert!(
         unclassified.is_empty(),
-        "{} secret-looking arguments the policy does not classify \
+        "{} {what} arguments the policy does not classify \
          (add them to src/protocol/secrets.rs, as secret or not):\n{}",
         unclassified.len(),
         unclassified.join("\n")
     );
+}
+
+#[test]
+fn every_secret_looking_argument_is_classified() {
+    each_argument_is_classified("secret-looking", looks_secret, 100);
 }
 
 /// Script bodies carry credentials as often as passwords do: every
@@ -39,29 +49,7 @@ fn every_secret_looking_argument_is_classified() {
 /// `…-script`) must be classified either way.
 #[test]
 fn every_script_holding_argument_is_classified() {
-    let mut unclassified = Vec::new();
-    let mut checked = 0;
-    for (menu, command, argument) in schema().arguments() {
-        let name = argument.name();
-        if !looks_like_script(name.as_bytes()) {
-            continue;
-        }
-        checked += 1;
-        let path = menu.command_path(command.name());
-        if classify(Some(path.as_bytes()), name.as_bytes()) == Classification::Unclassified {
-            unclassified.push(format!("{path} {name}"));
-        }
-    }
-    unclassified.sort();
-    unclassified.dedup();
-    assert!(checked > 50, "the walk saw the schema ({checked} names)");
-    assert!(
-        unclassified.is_empty(),
-        "{} script-looking arguments the policy does not classify \
-         (add them to src/protocol/secrets.rs, as secret or not):\n{}",
-        unclassified.len(),
-        unclassified.join("\n")
-    );
+    each_argument_is_classified("script-looking", looks_like_script, 50);
 }
 
 #[test]
