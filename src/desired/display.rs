@@ -213,17 +213,7 @@ impl fmt::Display for Plan {
 #[cfg(test)]
 mod tests {
     use crate::desired::Desired;
-    use crate::protocol::{CommandResponse, ReplyResponse, Sentence};
-
-    fn row(attributes: &[&str]) -> ReplyResponse {
-        let mut words: Vec<&[u8]> = vec![b"!re"];
-        words.extend(attributes.iter().map(|a| a.as_bytes()));
-        words.push(b".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11");
-        match CommandResponse::parse(Sentence::from_words(words)) {
-            Ok(CommandResponse::Reply(reply)) => reply,
-            other => panic!("not a reply: {other:?}"),
-        }
-    }
+    use crate::desired::test_row as row;
 
     #[test]
     fn secrets_never_reach_display_or_debug() {

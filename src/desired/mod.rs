@@ -56,3 +56,16 @@ pub use plan::{Add, Counts, FieldChange, Move, Plan, ReadMark, Remove, Set};
 pub use routeros::RouterOsFields;
 pub use schema::{FieldNames, FieldVerdict};
 pub use spec::Desired;
+
+/// A `!re` row of `key=value` words, for the unit tests of the plan.
+#[cfg(test)]
+fn test_row(attributes: &[&str]) -> crate::protocol::ReplyResponse {
+    use crate::protocol::{CommandResponse, Sentence};
+    let mut words: Vec<&[u8]> = vec![b"!re"];
+    words.extend(attributes.iter().map(|a| a.as_bytes()));
+    words.push(b".tag=0b9d9a3c-6f0e-4a55-9a3e-2d9a0c6a1f11");
+    match CommandResponse::parse(Sentence::from_words(words)) {
+        Ok(CommandResponse::Reply(reply)) => reply,
+        other => panic!("not a reply: {other:?}"),
+    }
+}
