@@ -315,7 +315,14 @@ async fn a_job_whose_pooled_connection_ended_before_it_wrote_runs_again() {
             .expect("the job succeeded on a fresh connection");
         assert!(!rows.is_empty());
     }
-    assert_eq!(calls.load(Ordering::SeqCst), 8, "each job ran twice");
+    // The job that cut the connections always waits for the end, so it runs
+    // again; another may start after the pool already saw the end and get a
+    // fresh connection at checkout, running once. No job runs more than twice.
+    let calls = calls.load(Ordering::SeqCst);
+    assert!(
+        (5..=8).contains(&calls),
+        "a job whose connection ended before it wrote ran again, none more than twice: {calls} calls"
+    );
     assert_eq!(fleet.connections_opened(), 8);
     assert_eq!(fleet.open_connections(), 4);
 }
