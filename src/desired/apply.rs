@@ -138,8 +138,10 @@ pub struct ItemResult {
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Applied {
-    /// The plan that was applied (the fresh one when a stale plan was re-planned).
-    pub plan: Plan,
+    /// The fresh plan that was applied instead of the one given, when that
+    /// was stale and [`ApplyOptions::replan_if_stale`] was on; `None`: the
+    /// plan given was applied as it was.
+    pub replanned: Option<Plan>,
     /// Every item of it: removes, then sets, then adds.
     pub items: Vec<ItemResult>,
     /// The plan of what is left after the writes (empty: the menu matches);
@@ -261,8 +263,8 @@ impl Plan {
                 });
             }
         };
-        let items = write(device, fresh.as_ref().unwrap_or(self), &options).await;
-        let plan = fresh.unwrap_or_else(|| self.clone());
+        let plan = fresh.as_ref().unwrap_or(self);
+        let items = write(device, plan, &options).await;
         let (remaining, verify_error) = if options.verify {
             match plan.desired.plan(device).await {
                 Ok(after) => (Some(after), None),
@@ -272,7 +274,7 @@ impl Plan {
             (None, None)
         };
         Ok(Applied {
-            plan,
+            replanned: fresh,
             items,
             remaining,
             verify_error,
@@ -287,6 +289,8 @@ type Step = (Action, Result<Command, Error>);
 /// one after another, groups are in flight together.
 fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
     let menu = device.menu(plan.desired.menu());
+    let [remove, set, add_verb, move_verb] =
+        ["remove", "set", "add", "move"].map(|v| Verb::new(&menu, v));
     let removes: Vec<Vec<Step>> = plan
         .removes
         .iter()
@@ -295,8 +299,8 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
                 id: r.id.clone(),
                 identity: r.identity.clone(),
             };
-            let built = menu
-                .command("remove")
+            let built = remove
+                .builder()
                 .map(|c| c.attribute(".id", Some(&r.id)).build());
             vec![(action, built)]
         })
@@ -309,7 +313,7 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
                 id: s.id.clone(),
                 identity: s.identity.clone(),
             };
-            let built = menu.command("set").map(|c| {
+            let built = set.builder().map(|c| {
                 let c = c.attribute(".id", Some(&s.id));
                 with(c, s.changes.iter().map(|ch| (&ch.field, &ch.new))).build()
             });
@@ -317,7 +321,7 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
         })
         .collect();
     let add = |a: &super::Add| -> Step {
-        let built = menu.command("add").map(|c| {
+        let built = add_verb.builder().map(|c| {
             let c = with(c, a.fields.iter());
             match &a.place_before {
                 Some(before) => c.attribute("place-before", Some(before)).build(),
@@ -338,7 +342,7 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
                 id: m.id.clone(),
                 before: m.before.clone(),
             };
-            let built = menu.command("move").map(|c| {
+            let built = move_verb.builder().map(|c| {
                 let c = c.attribute("numbers", Some(&m.id));
                 match &m.before {
                     Some(before) => c.attribute("destination", Some(before)).build(),
@@ -366,6 +370,25 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
     // rule on its way out (a drop gone while an accept below it is not).
     let removes = removes.into_iter().rev().flatten().collect();
     vec![sets, vec![moves], adds, vec![removes]]
+}
+
+/// One verb of the menu: its path checked and written once, not per item.
+struct Verb(Result<String, Error>);
+
+impl Verb {
+    fn new(menu: &crate::api::Menu, verb: &str) -> Self {
+        Self(
+            menu.command(verb)
+                .map(|_| format!("{}/{verb}", menu.path())),
+        )
+    }
+
+    fn builder(&self) -> Result<CommandBuilder<Cmd>, Error> {
+        self.0
+            .as_ref()
+            .map(|path| CommandBuilder::new().command(path))
+            .map_err(Clone::clone)
+    }
 }
 
 /// Runs the phases; each item's outcome, in phase order.

@@ -2,37 +2,32 @@
 
 use std::collections::HashMap;
 
-use super::normalise::{canonical_key, same_value};
+use super::normalise::{identity, same_value};
 use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
 use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
 
 /// The plan of `desired` against `rows` (a whole `print` of the menu, in the
-/// router's order). `desired` has been checked.
-pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
+/// router's order). `desired` has been checked, which gave `identities`
+/// (each desired item's, in order).
+pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyResponse]) -> Plan {
     let keys = desired.keys();
     let managed = managed_rows(desired, rows);
-    let identity_of = |get: &dyn Fn(&str) -> Option<String>| -> Vec<String> {
-        keys.iter()
-            .map(|k| canonical_key(&get(k).unwrap_or_default()).into_owned())
-            .collect()
-    };
-    // Identity → the managed rows holding it, first first.
-    let mut by_identity: HashMap<Vec<String>, Vec<usize>> = HashMap::with_capacity(managed.len());
+    // Identity → the first managed row holding it. Desired identities are
+    // unique (checked), so a later row with the same identity is never
+    // matched: it is removed.
+    let mut by_identity: HashMap<Vec<u8>, usize> = HashMap::with_capacity(managed.len());
     for (index, row) in managed.iter().enumerate() {
-        let identity = identity_of(&|k| lossy(row, k));
-        by_identity.entry(identity).or_default().push(index);
+        let identity = identity(keys, |k| row.get_raw(k).map(String::from_utf8_lossy));
+        by_identity.entry(identity).or_insert(index);
     }
     let mut matched = vec![false; managed.len()];
     let (mut adds, mut sets) = (Vec::new(), Vec::new());
     // Per desired item, the `.id` of the existing item it is (ordered menus).
-    let mut kept: Vec<Option<String>> = Vec::with_capacity(desired.items().len());
-    for item in desired.items() {
-        let identity = identity_of(&|k| item.get(k).cloned());
-        let found = by_identity
-            .get_mut(&identity)
-            .and_then(|rows| (!rows.is_empty()).then(|| rows.remove(0)));
+    let mut kept: Vec<Option<&str>> = Vec::with_capacity(desired.items().len());
+    for (item, identity) in desired.items().iter().zip(identities) {
+        let found = by_identity.get(identity).copied();
         let Some(index) = found else {
             adds.push((
                 kept.len(),
@@ -46,7 +41,7 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
         };
         matched[index] = true;
         let row = managed[index];
-        kept.push(row.get(".id").map(str::to_owned));
+        kept.push(row.get(".id"));
         let changes: Vec<FieldChange> = item
             .iter()
             .filter(|(field, _)| !keys.contains(field))
@@ -80,16 +75,16 @@ pub(crate) fn compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
             .iter()
             .filter_map(|r| r.get(".id").map(str::to_owned))
             .collect();
-        let kept_ids: Vec<String> = kept.iter().flatten().cloned().collect();
+        let kept_ids: Vec<String> = kept.iter().flatten().map(|id| (*id).to_owned()).collect();
         moves = order::moves(&ids, &kept_ids);
         // Each new item goes right before the next kept item in desired
         // order: one pass from the end, not a search per add.
-        let mut next_kept: Vec<Option<&String>> = vec![None; kept.len() + 1];
+        let mut next_kept: Vec<Option<&str>> = vec![None; kept.len() + 1];
         for at in (0..kept.len()).rev() {
-            next_kept[at] = kept[at].as_ref().or(next_kept[at + 1]);
+            next_kept[at] = kept[at].or(next_kept[at + 1]);
         }
         for (at, add) in &mut adds {
-            add.place_before = next_kept[*at + 1].cloned();
+            add.place_before = next_kept[*at + 1].map(str::to_owned);
         }
     }
     Plan {

@@ -25,9 +25,9 @@ pub enum Condition {
 }
 
 impl Condition {
-    fn holds(&self, get: impl Fn(&str) -> Option<String>) -> bool {
+    fn holds<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
         match self {
-            Self::Equal { field, value } => get(field).as_deref() == Some(value.as_str()),
+            Self::Equal { field, value } => get(field) == Some(value.as_str()),
             Self::Contains { field, text } => get(field).is_some_and(|v| v.contains(text.as_str())),
         }
     }
@@ -90,14 +90,14 @@ impl Managed {
             && self
                 .conditions
                 .iter()
-                .all(|c| c.holds(|field| row.get(field).map(str::to_owned)))
+                .all(|c| c.holds(|field| row.get(field)))
     }
 
     /// Whether a desired item meets the conditions.
     pub(crate) fn admits(&self, item: &Fields) -> bool {
         self.conditions
             .iter()
-            .all(|c| c.holds(|field| item.get(field).cloned()))
+            .all(|c| c.holds(|field| item.get(field).map(String::as_str)))
     }
 }
 

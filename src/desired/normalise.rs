@@ -37,37 +37,106 @@ fn is_text(field: &str) -> bool {
 /// is dropped (`10.0.0.1/32` is `10.0.0.1`); names are never read as
 /// booleans or durations.
 pub(crate) fn canonical_key(value: &str) -> Cow<'_, str> {
-    match address(value) {
-        Some(address) => Cow::Owned(address),
-        None => Cow::Borrowed(value),
+    address(value).unwrap_or(Cow::Borrowed(value))
+}
+
+/// An item's identity as one hashable key: the canonical value of each key
+/// field (`value` gives it; `None` counts as empty), each preceded by its
+/// length so that no two identities run together. One allocation per item:
+/// a plan builds one for every desired item and every managed row.
+pub(crate) fn identity<'v>(
+    keys: &[String],
+    mut value: impl FnMut(&str) -> Option<Cow<'v, str>>,
+) -> Vec<u8> {
+    let mut identity = Vec::with_capacity(keys.len() * 24);
+    for key in keys {
+        let value = value(key).unwrap_or_default();
+        let canonical = canonical_key(&value);
+        let length = u32::try_from(canonical.len()).unwrap_or(u32::MAX);
+        identity.extend_from_slice(&length.to_le_bytes());
+        identity.extend_from_slice(canonical.as_bytes());
     }
+    identity
 }
 
 /// The form RouterOS prints an address in, when `value` is one: an IP
 /// address (with a prefix, dropped when it names a single host) as Rust
 /// prints it (IPv6 compressed, lower case), a MAC address in upper case.
 /// `None` for anything else.
-fn address(value: &str) -> Option<String> {
+///
+/// Called for every key of every item and row of a plan, so a value already
+/// in that form (the usual case) is returned borrowed, without formatting:
+/// Rust's IPv4 parser refuses leading zeros and signs, so a parsed IPv4
+/// address is written as Rust would print it.
+fn address(value: &str) -> Option<Cow<'_, str>> {
+    // Names, comments and most other values fail here, at little cost.
+    let address_bytes = |b: &u8| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/');
+    if value.is_empty() || !value.as_bytes().iter().all(address_bytes) {
+        return None;
+    }
+    if let Some(mac) = mac_address(value) {
+        return Some(mac);
+    }
     let (host, prefix) = match value.split_once('/') {
         Some((host, prefix)) => (host, Some(prefix)),
         None => (value, None),
     };
-    if let Ok(ip) = host.parse::<std::net::IpAddr>() {
-        let width = if ip.is_ipv4() { 32 } else { 128 };
-        return match prefix.map(str::parse::<u8>) {
-            None => Some(ip.to_string()),
-            Some(Ok(bits)) if bits == width => Some(ip.to_string()),
-            Some(Ok(bits)) if bits < width => Some(format!("{ip}/{bits}")),
-            Some(_) => None,
-        };
+    let ip = host.parse::<std::net::IpAddr>().ok()?;
+    let width = if ip.is_ipv4() { 32 } else { 128 };
+    let bits = match prefix {
+        None => None,
+        // `u8::from_str` takes a `+`: a prefix is digits only.
+        Some(p) if !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()) => {
+            Some(p.parse::<u8>().ok().filter(|&bits| bits <= width)?)
+        }
+        Some(_) => return None,
+    };
+    match (bits, prefix) {
+        (None, _) => Some(host_form(ip, host)),
+        (Some(bits), _) if bits == width => Some(host_form(ip, host)),
+        (Some(bits), Some(written)) => Some(match host_form(ip, host) {
+            // `/024` is `/24`.
+            Cow::Borrowed(_) if written.len() == 1 || !written.starts_with('0') => {
+                Cow::Borrowed(value)
+            }
+            host => Cow::Owned(format!("{host}/{bits}")),
+        }),
+        (Some(_), None) => None,
     }
-    let groups: Vec<&str> = value.split(':').collect();
-    let mac = prefix.is_none()
-        && groups.len() == 6
-        && groups
-            .iter()
-            .all(|g| g.len() == 2 && g.bytes().all(|b| b.is_ascii_hexdigit()));
-    mac.then(|| value.to_ascii_uppercase())
+}
+
+/// `host` (which parsed as `ip`) as Rust prints `ip`: IPv4 as written.
+fn host_form(ip: std::net::IpAddr, host: &str) -> Cow<'_, str> {
+    if ip.is_ipv4() {
+        return Cow::Borrowed(host);
+    }
+    let printed = ip.to_string();
+    if printed == host {
+        Cow::Borrowed(host)
+    } else {
+        Cow::Owned(printed)
+    }
+}
+
+/// A MAC address (`aa:bb:cc:dd:ee:ff`) in upper case, as RouterOS prints it.
+fn mac_address(value: &str) -> Option<Cow<'_, str>> {
+    let bytes = value.as_bytes();
+    let mac = bytes.len() == 17
+        && bytes.iter().enumerate().all(|(at, &b)| {
+            if at % 3 == 2 {
+                b == b':'
+            } else {
+                b.is_ascii_hexdigit()
+            }
+        });
+    if !mac {
+        return None;
+    }
+    Some(if bytes.iter().any(u8::is_ascii_lowercase) {
+        Cow::Owned(value.to_ascii_uppercase())
+    } else {
+        Cow::Borrowed(value)
+    })
 }
 
 /// The canonical form of `value` of `field`: equal canonical forms mean the
@@ -82,7 +151,7 @@ pub(crate) fn canonical<'a>(field: &str, value: &'a str) -> Cow<'a, str> {
         _ => {}
     }
     if let Some(address) = address(value) {
-        return Cow::Owned(address);
+        return address;
     }
     // A duration has a digit first; a bare number is kept as it is (a count
     // is not a number of seconds), unless the other side shows units.
@@ -185,6 +254,38 @@ mod tests {
             Some("AA:BB:CC:DD:EE:FF"),
             "aa:bb:cc:dd:ee:ff"
         ));
+    }
+
+    #[test]
+    fn keys_keep_the_form_they_are_written_in_unless_the_router_prints_it_otherwise() {
+        use super::canonical_key;
+        use std::borrow::Cow;
+        for (written, printed) in [
+            ("10.0.0.1", "10.0.0.1"),
+            ("10.0.0.1/32", "10.0.0.1"),
+            ("10.0.0.0/24", "10.0.0.0/24"),
+            ("10.0.0.0/024", "10.0.0.0/24"),
+            ("2001:DB8:0::1/128", "2001:db8::1"),
+            ("2001:db8::/32", "2001:db8::/32"),
+            ("aa:bb:cc:0d:ee:ff", "AA:BB:CC:0D:EE:FF"),
+            ("bench", "bench"),
+            ("1d", "1d"),
+            ("10.0.0.1/33", "10.0.0.1/33"),
+            ("10.0.0.1/+24", "10.0.0.1/+24"),
+            ("", ""),
+        ] {
+            assert_eq!(canonical_key(written), printed, "{written}");
+        }
+        // The usual forms cost no allocation.
+        for usual in [
+            "10.0.0.1",
+            "10.0.0.0/24",
+            "2001:db8::1",
+            "AA:BB:CC:DD:EE:FF",
+            "bench",
+        ] {
+            assert!(matches!(canonical_key(usual), Cow::Borrowed(_)), "{usual}");
+        }
     }
 
     #[test]
