@@ -139,15 +139,7 @@ pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
 }
 
 fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyResponse]) -> ReadMark {
-    let mut fields: Vec<&str> = desired
-        .items()
-        .iter()
-        .flat_map(|i| i.keys().map(String::as_str))
-        .chain(desired.keys().iter().map(String::as_str))
-        .chain(desired.managed_items().conditions.iter().map(|c| c.field()))
-        .collect();
-    fields.sort_unstable();
-    fields.dedup();
+    let fields = desired.field_names();
     let mut hash = Fnv::new();
     for row in managed {
         hash.write(row.get(".id").unwrap_or_default().as_bytes());
