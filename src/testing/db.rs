@@ -228,16 +228,20 @@ impl Db {
         })
     }
 
-    fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> (Vec<u8>, Item) {
-        let menu = self.menus.entry(menu.to_owned()).or_default();
+    fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> Vec<u8> {
+        if !self.menus.contains_key(menu) {
+            self.menus.insert(menu.to_owned(), Menu::default());
+        }
+        let Some(menu) = self.menus.get_mut(menu) else {
+            unreachable!("inserted above")
+        };
         menu.next_id += 1;
         let id = format_id(menu.next_id);
         let mut row = Vec::with_capacity(attrs.len() + 1);
         row.push((b".id".to_vec(), id.clone()));
         row.extend(attrs.into_iter().filter(|(k, _)| k != b".id"));
-        let item = Item { attrs: row };
-        menu.items.push(item.clone());
-        (id, item)
+        menu.items.push(Item { attrs: row });
+        id
     }
 
     /// Registers a `listen`/`follow` subscriber; call it under the same lock
@@ -274,8 +278,13 @@ impl Db {
         {
             return Err(DUPLICATE);
         }
-        let (id, item) = self.add_unchecked(menu, attrs);
-        self.publish(menu, item, false);
+        let id = self.add_unchecked(menu, attrs);
+        // Only a listener needs its own copy of the new row.
+        if !self.subscribers.is_empty()
+            && let Some(item) = self.menus.get(menu).and_then(|m| m.items.last()).cloned()
+        {
+            self.publish(menu, item, false);
+        }
         Ok(id)
     }
 
