@@ -80,7 +80,7 @@ impl ApplyOptions {
 #[non_exhaustive]
 pub enum Action {
     /// Added this item.
-    Add(Fields),
+    Add(Arc<Fields>),
     /// Changed the item `id`.
     Set {
         /// Its `.id`.
@@ -328,7 +328,7 @@ fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
                 None => c.build(),
             }
         });
-        (Action::Add(a.fields.clone()), built)
+        (Action::Add(Arc::clone(&a.fields)), built)
     };
     if !plan.desired.is_ordered() {
         let adds = plan.adds.iter().map(|a| vec![add(a)]).collect();

@@ -1,6 +1,7 @@
 //! The diff itself: desired items against one read of the menu.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::normalise::{identity, same_value};
 use super::order;
@@ -32,7 +33,7 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
             adds.push((
                 kept.len(),
                 Add {
-                    fields: item.clone(),
+                    fields: Arc::clone(item),
                     place_before: None,
                 },
             ));

@@ -52,7 +52,7 @@ impl fmt::Debug for DebugFields<'_> {
 
 impl fmt::Debug for Desired {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let items: Vec<DebugFields<'_>> = self.items().iter().map(DebugFields).collect();
+        let items: Vec<DebugFields<'_>> = self.items().iter().map(|i| DebugFields(i)).collect();
         f.debug_struct("Desired")
             .field("menu", &self.menu())
             .field("keys", &self.keys())

@@ -1,6 +1,8 @@
 //! [`Plan`]: what would make a menu match its [`Desired`] state, computed
 //! from one read, to show, keep and apply.
 
+use std::sync::Arc;
+
 use super::{Desired, Fields};
 
 /// One field a [`Set`] changes: the router's value and the desired one.
@@ -19,8 +21,8 @@ pub struct FieldChange {
 #[derive(Clone, PartialEq, Eq)]
 #[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
 pub struct Add {
-    /// The item's fields.
-    pub fields: Fields,
+    /// The item's fields (shared with the [`Desired`] item it adds).
+    pub fields: Arc<Fields>,
     /// In an ordered menu: the `.id` of the existing item it is added right
     /// before (`place-before`); `None`: at the end.
     #[cfg_attr(

@@ -31,7 +31,7 @@ pub struct Desired {
     keys: Vec<String>,
     /// Shared: a plan holds its `Desired`, and cloning 10,000 items per plan
     /// cost more than computing it.
-    items: Arc<Vec<Fields>>,
+    items: Arc<Vec<Arc<Fields>>>,
     managed: Managed,
     #[cfg_attr(feature = "serde", serde(default))]
     ordered: bool,
@@ -78,12 +78,12 @@ impl Desired {
     /// Adds one desired item (as [`item`](Self::item), in place).
     pub fn push(&mut self, fields: impl IntoIterator<Item = impl Property>) {
         self.checked = Checked::default();
-        Arc::make_mut(&mut self.items).push(
+        Arc::make_mut(&mut self.items).push(Arc::new(
             fields
                 .into_iter()
                 .map(|p| (p.name().to_owned(), p.value().to_owned()))
                 .collect(),
-        );
+        ));
     }
 
     /// Adds a desired item from a serialisable struct or map (feature
@@ -94,7 +94,7 @@ impl Desired {
     #[cfg(feature = "serde")]
     pub fn typed_item<T: serde::Serialize + ?Sized>(mut self, item: &T) -> Result<Self> {
         self.checked = Checked::default();
-        Arc::make_mut(&mut self.items).push(super::to_fields::to_fields(item)?);
+        Arc::make_mut(&mut self.items).push(Arc::new(super::to_fields::to_fields(item)?));
         Ok(self)
     }
 
@@ -140,7 +140,7 @@ impl Desired {
     }
 
     /// The desired items, in the order given.
-    pub fn items(&self) -> &[Fields] {
+    pub fn items(&self) -> &[Arc<Fields>] {
         &self.items
     }
 
