@@ -6,6 +6,7 @@ use std::sync::Arc;
 use super::normalise::{identity, same_value};
 use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
+use super::table::{FLAGS, Table};
 use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
 
@@ -14,22 +15,32 @@ use crate::protocol::ReplyResponse;
 /// (each desired item's, in order).
 pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyResponse]) -> Plan {
     let keys = desired.keys();
-    let managed = managed_rows(desired, rows);
+    let table = table(desired, rows);
+    let id = table.column(".id");
+    let managed = managed_rows(desired, &table, rows.len());
     // Identity → the first managed row holding it. Desired identities are
     // unique (checked), so a later row with the same identity is never
     // matched: it is removed.
+    let key_columns: Vec<Option<usize>> = keys.iter().map(|k| table.column(k)).collect();
     let mut by_identity: HashMap<Vec<u8>, usize> = HashMap::with_capacity(managed.len());
-    for (index, row) in managed.iter().enumerate() {
-        let identity = identity(keys, |k| row.get_raw(k).map(String::from_utf8_lossy));
+    for (index, &row) in managed.iter().enumerate() {
+        let identity = identity(keys, |k| {
+            table.raw(row, table.column(k)).map(String::from_utf8_lossy)
+        });
         by_identity.entry(identity).or_insert(index);
     }
+    let identity_fields = |row: usize| -> Fields {
+        keys.iter()
+            .zip(&key_columns)
+            .filter_map(|(k, &column)| table.text(row, column).map(|v| (k.clone(), v.to_owned())))
+            .collect()
+    };
     let mut matched = vec![false; managed.len()];
     let (mut adds, mut sets) = (Vec::new(), Vec::new());
     // Per desired item, the `.id` of the existing item it is (ordered menus).
     let mut kept: Vec<Option<&str>> = Vec::with_capacity(desired.items().len());
     for (item, identity) in desired.items().iter().zip(identities) {
-        let found = by_identity.get(identity).copied();
-        let Some(index) = found else {
+        let Some(index) = by_identity.get(identity).copied() else {
             adds.push((
                 kept.len(),
                 Add {
@@ -42,21 +53,23 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
         };
         matched[index] = true;
         let row = managed[index];
-        kept.push(row.get(".id"));
+        kept.push(table.text(row, id));
         let changes: Vec<FieldChange> = item
             .iter()
             .filter(|(field, _)| !keys.contains(field))
-            .filter(|(field, value)| !holds(row, field, value))
-            .map(|(field, value)| FieldChange {
-                field: field.clone(),
-                old: lossy(row, field),
-                new: value.clone(),
+            .filter_map(|(field, value)| {
+                let current = table.raw(row, table.column(field));
+                (!holds(field, current, value)).then(|| FieldChange {
+                    field: field.clone(),
+                    old: current.map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
+                    new: value.clone(),
+                })
             })
             .collect();
         if !changes.is_empty() {
             sets.push(Set {
-                id: row.get(".id").unwrap_or_default().to_owned(),
-                identity: identity_fields(keys, row),
+                id: table.text(row, id).unwrap_or_default().to_owned(),
+                identity: identity_fields(row),
                 changes,
             });
         }
@@ -65,16 +78,15 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
         .iter()
         .zip(&matched)
         .filter(|(_, matched)| !**matched)
-        .map(|(row, _)| Remove {
-            id: row.get(".id").unwrap_or_default().to_owned(),
-            identity: identity_fields(keys, row),
+        .map(|(&row, _)| Remove {
+            id: table.text(row, id).unwrap_or_default().to_owned(),
+            identity: identity_fields(row),
         })
         .collect();
     let mut moves = Vec::new();
     if desired.is_ordered() {
-        let ids: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.get(".id").map(str::to_owned))
+        let ids: Vec<String> = (0..rows.len())
+            .filter_map(|row| table.text(row, id).map(str::to_owned))
             .collect();
         let kept_ids: Vec<String> = kept.iter().flatten().map(|id| (*id).to_owned()).collect();
         moves = order::moves(&ids, &kept_ids);
@@ -89,7 +101,7 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
         }
     }
     Plan {
-        read: read_mark(desired, &managed, rows),
+        read: read_mark(desired, &table, &managed, rows.len()),
         desired: desired.clone(),
         adds: adds.into_iter().map(|(_, add)| add).collect(),
         sets,
@@ -98,37 +110,33 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
     }
 }
 
-/// Whether the router's `row` holds `desired` in `field`. A value whose bytes
-/// are not UTF-8 never equals a desired one (which is text): the plan sets
-/// it rather than call it unchanged.
-fn holds(row: &ReplyResponse, field: &str, desired: &str) -> bool {
-    match row.get(field) {
-        None if row.get_raw(field).is_some() => false,
-        current => same_value(field, current, desired),
+/// Whether the router's value of `field` (`None`: not printed) holds
+/// `desired`. A value whose bytes are not UTF-8 never equals a desired one
+/// (which is text): the plan sets it rather than call it unchanged.
+fn holds(field: &str, current: Option<&[u8]>, desired: &str) -> bool {
+    match current.map(std::str::from_utf8) {
+        None => same_value(field, None, desired),
+        Some(Ok(current)) => same_value(field, Some(current), desired),
+        Some(Err(_)) => false,
     }
 }
 
-/// `field` of `row` as text, bytes that are not UTF-8 shown lossily.
-fn lossy(row: &ReplyResponse, field: &str) -> Option<String> {
-    row.get_raw(field)
-        .map(|bytes| String::from_utf8_lossy(bytes).into_owned())
+/// Every field a plan of `desired` reads from `rows`, read once.
+fn table<'d, 'r>(desired: &'d Desired, rows: &'r [ReplyResponse]) -> Table<'d, 'r> {
+    let names = desired.field_names();
+    Table::new(names.into_iter().chain([".id"]).chain(FLAGS), rows)
 }
 
-fn identity_fields(keys: &[String], row: &ReplyResponse) -> Fields {
-    keys.iter()
-        .filter_map(|k| row.get(k).map(|v| (k.clone(), v.to_owned())))
-        .collect()
-}
-
-/// The hash of what a plan depends on: each managed item's `.id` and the
-/// values of every field the desired state names (keys, given fields,
-/// conditions), in the router's order. Counters and other fields the plan
-/// never reads do not make it stale.
-/// In an ordered menu, the order of every row's `.id` counts too.
-/// The rows a plan may change or remove.
-fn managed_rows<'a>(desired: &Desired, rows: &'a [ReplyResponse]) -> Vec<&'a ReplyResponse> {
-    rows.iter()
-        .filter(|row| row.get(".id").is_some() && desired.managed_items().manages(row))
+/// The rows (indexes into the table) a plan may change or remove.
+fn managed_rows(desired: &Desired, table: &Table<'_, '_>, rows: usize) -> Vec<usize> {
+    let id = table.column(".id");
+    (0..rows)
+        .filter(|&row| {
+            table.text(row, id).is_some()
+                && desired
+                    .managed_items()
+                    .manages_fields(|field| table.get(row, field))
+        })
         .collect()
 }
 
@@ -136,17 +144,29 @@ fn managed_rows<'a>(desired: &Desired, rows: &'a [ReplyResponse]) -> Vec<&'a Rep
 /// computing the plan: an apply's precondition needs only this when the
 /// menu has not moved.
 pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
-    read_mark(desired, &managed_rows(desired, rows), rows)
+    let table = table(desired, rows);
+    let managed = managed_rows(desired, &table, rows.len());
+    read_mark(desired, &table, &managed, rows.len())
 }
 
-fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyResponse]) -> ReadMark {
-    let fields = desired.field_names();
+/// The hash of what a plan depends on: each managed item's `.id` and the
+/// values of every field the desired state names (keys, given fields,
+/// conditions), in the router's order. Counters and other fields the plan
+/// never reads do not make it stale.
+/// In an ordered menu, the order of every row's `.id` counts too.
+fn read_mark(desired: &Desired, table: &Table<'_, '_>, managed: &[usize], rows: usize) -> ReadMark {
+    let fields: Vec<(&str, Option<usize>)> = desired
+        .field_names()
+        .into_iter()
+        .map(|name| (name, table.column(name)))
+        .collect();
+    let id = table.column(".id");
     let mut hash = Fnv::new();
-    for row in managed {
-        hash.write(row.get(".id").unwrap_or_default().as_bytes());
-        for field in &fields {
+    for &row in managed {
+        hash.write(table.text(row, id).unwrap_or_default().as_bytes());
+        for (field, column) in &fields {
             hash.write(field.as_bytes());
-            match row.get_raw(field) {
+            match table.raw(row, *column) {
                 Some(value) => hash.write(value),
                 None => hash.write(&[0xff]),
             }
@@ -154,8 +174,8 @@ fn read_mark(desired: &Desired, managed: &[&ReplyResponse], rows: &[ReplyRespons
         hash.write(b"\n");
     }
     if desired.is_ordered() {
-        for row in rows {
-            hash.write(row.get(".id").unwrap_or_default().as_bytes());
+        for row in 0..rows {
+            hash.write(table.text(row, id).unwrap_or_default().as_bytes());
         }
     }
     ReadMark {

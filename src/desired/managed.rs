@@ -86,11 +86,15 @@ impl Managed {
 
     /// Whether the router's item `row` is managed.
     pub fn manages(&self, row: &ReplyResponse) -> bool {
-        !is_untouchable(row)
-            && self
-                .conditions
-                .iter()
-                .all(|c| c.holds(|field| row.get(field)))
+        self.manages_fields(|field| row.get(field))
+    }
+
+    /// Whether the item whose fields `get` gives (as text) is managed.
+    pub(crate) fn manages_fields<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+        !super::table::FLAGS
+            .iter()
+            .any(|flag| matches!(get(flag), Some("true" | "yes")))
+            && self.conditions.iter().all(|c| c.holds(&get))
     }
 
     /// Whether a desired item meets the conditions.
@@ -99,11 +103,4 @@ impl Managed {
             .iter()
             .all(|c| c.holds(|field| item.get(field).map(String::as_str)))
     }
-}
-
-/// Dynamic and built-in items: the router's own, never a plan's.
-pub(crate) fn is_untouchable(row: &ReplyResponse) -> bool {
-    ["dynamic", "builtin", "default"]
-        .iter()
-        .any(|flag| matches!(row.get(flag), Some("true" | "yes")))
 }

@@ -41,6 +41,7 @@ mod plan;
 mod routeros;
 mod schema;
 mod spec;
+mod table;
 #[cfg(feature = "serde")]
 mod to_fields;
 
