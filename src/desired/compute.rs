@@ -3,7 +3,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::normalise::{identity, same_value};
+use super::managed::is_routers_own;
+use super::normalise::{same_value, write_identity};
 use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
 use super::table::{FLAGS, Table};
@@ -18,16 +19,27 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
     let table = table(desired, rows);
     let id = table.column(".id");
     let managed = managed_rows(desired, &table, rows.len());
-    // Identity → the first managed row holding it. Desired identities are
-    // unique (checked), so a later row with the same identity is never
-    // matched: it is removed.
+    // Each desired item's row: the first managed row with its identity. A
+    // later row with the same identity is a duplicate: removed.
+    let item_of: HashMap<&[u8], usize> = identities
+        .iter()
+        .enumerate()
+        .map(|(item, identity)| (identity.as_slice(), item))
+        .collect();
     let key_columns: Vec<Option<usize>> = keys.iter().map(|k| table.column(k)).collect();
-    let mut by_identity: HashMap<Vec<u8>, usize> = HashMap::with_capacity(managed.len());
+    let mut row_of: Vec<Option<usize>> = vec![None; identities.len()];
+    let mut matched = vec![false; managed.len()];
+    let mut identity = Vec::new();
     for (index, &row) in managed.iter().enumerate() {
-        let identity = identity(keys, |k| {
-            table.raw(row, table.column(k)).map(String::from_utf8_lossy)
+        write_identity(&mut identity, keys, |at, _| {
+            table.raw(row, key_columns[at]).map(String::from_utf8_lossy)
         });
-        by_identity.entry(identity).or_insert(index);
+        if let Some(&item) = item_of.get(identity.as_slice())
+            && row_of[item].is_none()
+        {
+            row_of[item] = Some(index);
+            matched[index] = true;
+        }
     }
     let identity_fields = |row: usize| -> Fields {
         keys.iter()
@@ -35,12 +47,11 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
             .filter_map(|(k, &column)| table.text(row, column).map(|v| (k.clone(), v.to_owned())))
             .collect()
     };
-    let mut matched = vec![false; managed.len()];
     let (mut adds, mut sets) = (Vec::new(), Vec::new());
     // Per desired item, the `.id` of the existing item it is (ordered menus).
     let mut kept: Vec<Option<&str>> = Vec::with_capacity(desired.items().len());
-    for (item, identity) in desired.items().iter().zip(identities) {
-        let Some(index) = by_identity.get(identity).copied() else {
+    for (item, row) in desired.items().iter().zip(row_of) {
+        let Some(index) = row else {
             adds.push((
                 kept.len(),
                 Add {
@@ -51,7 +62,6 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
             kept.push(None);
             continue;
         };
-        matched[index] = true;
         let row = managed[index];
         kept.push(table.text(row, id));
         let changes: Vec<FieldChange> = item
@@ -127,15 +137,24 @@ fn table<'d, 'r>(desired: &'d Desired, rows: &'r [ReplyResponse]) -> Table<'d, '
     Table::new(names.into_iter().chain([".id"]).chain(FLAGS), rows)
 }
 
-/// The rows (indexes into the table) a plan may change or remove.
+/// The rows (indexes into the table) a plan may change or remove: as
+/// [`Managed::manages`](super::Managed::manages), with each column found once.
 fn managed_rows(desired: &Desired, table: &Table<'_, '_>, rows: usize) -> Vec<usize> {
     let id = table.column(".id");
+    let flags = FLAGS.map(|flag| table.column(flag));
+    let conditions: Vec<_> = desired
+        .managed_items()
+        .conditions
+        .iter()
+        .map(|c| (c, table.column(c.field())))
+        .collect();
     (0..rows)
         .filter(|&row| {
             table.text(row, id).is_some()
-                && desired
-                    .managed_items()
-                    .manages_fields(|field| table.get(row, field))
+                && !is_routers_own(flags.map(|flag| table.text(row, flag)))
+                && conditions
+                    .iter()
+                    .all(|(condition, column)| condition.holds(table.text(row, *column)))
         })
         .collect()
 }
@@ -228,6 +247,23 @@ mod tests {
                 "list {ours} is not list {theirs}: the entry must be added\n{plan}"
             );
         }
+    }
+
+    #[test]
+    fn a_second_row_with_a_desired_identity_is_removed_and_the_first_kept() {
+        let rows = [
+            row(&["=.id=*1", "=list=a", "=address=192.0.2.1/32", "=comment=x"]),
+            row(&["=.id=*2", "=list=a", "=address=192.0.2.1", "=comment=y"]),
+            row(&["=.id=*3", "=list=a", "=address=192.0.2.2", "=comment=y"]),
+        ];
+        let desired = Desired::new("/ip/firewall/address-list", ["list", "address"])
+            .item([("list", "a"), ("address", "192.0.2.1"), ("comment", "y")])
+            .item([("list", "a"), ("address", "192.0.2.2"), ("comment", "y")]);
+        let plan = desired.plan_against(&rows).unwrap();
+        let sets: Vec<&str> = plan.sets.iter().map(|s| s.id.as_str()).collect();
+        let removes: Vec<&str> = plan.removes.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!((sets, removes), (vec!["*1"], vec!["*2"]), "{plan}");
+        assert!(plan.adds.is_empty(), "{plan}");
     }
 
     #[test]

@@ -25,10 +25,12 @@ pub enum Condition {
 }
 
 impl Condition {
-    fn holds<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
+    /// Whether an item whose field (the one [`field`](Self::field) names)
+    /// holds `value` (`None`: not set, or not text) meets the condition.
+    pub(crate) fn holds(&self, value: Option<&str>) -> bool {
         match self {
-            Self::Equal { field, value } => get(field) == Some(value.as_str()),
-            Self::Contains { field, text } => get(field).is_some_and(|v| v.contains(text.as_str())),
+            Self::Equal { value: wanted, .. } => value == Some(wanted.as_str()),
+            Self::Contains { text, .. } => value.is_some_and(|v| v.contains(text.as_str())),
         }
     }
 
@@ -86,21 +88,22 @@ impl Managed {
 
     /// Whether the router's item `row` is managed.
     pub fn manages(&self, row: &ReplyResponse) -> bool {
-        self.manages_fields(|field| row.get(field))
-    }
-
-    /// Whether the item whose fields `get` gives (as text) is managed.
-    pub(crate) fn manages_fields<'a>(&self, get: impl Fn(&str) -> Option<&'a str>) -> bool {
-        !super::table::FLAGS
-            .iter()
-            .any(|flag| matches!(get(flag), Some("true" | "yes")))
-            && self.conditions.iter().all(|c| c.holds(&get))
+        !is_routers_own(super::table::FLAGS.map(|flag| row.get(flag)))
+            && self.conditions.iter().all(|c| c.holds(row.get(c.field())))
     }
 
     /// Whether a desired item meets the conditions.
     pub(crate) fn admits(&self, item: &Fields) -> bool {
         self.conditions
             .iter()
-            .all(|c| c.holds(|field| item.get(field).map(String::as_str)))
+            .all(|c| c.holds(item.get(c.field()).map(String::as_str)))
     }
+}
+
+/// Whether an item with these values of [`FLAGS`](super::table::FLAGS) is
+/// the router's own (dynamic or built-in): never a plan's to change.
+pub(crate) fn is_routers_own<'a>(flags: impl IntoIterator<Item = Option<&'a str>>) -> bool {
+    flags
+        .into_iter()
+        .any(|flag| matches!(flag, Some("true" | "yes")))
 }

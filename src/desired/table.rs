@@ -9,7 +9,7 @@
 
 use crate::protocol::ReplyResponse;
 
-/// The flags that make a row the router's own: dynamic and built-in items are never a plan's.
+/// The flags that make a row the router's own (see `managed::is_routers_own`).
 pub(crate) const FLAGS: [&str; 3] = ["dynamic", "builtin", "default"];
 
 /// The values of some fields of every row, as the rows hold them.
@@ -58,11 +58,6 @@ impl<'n, 'r> Table<'n, 'r> {
         self.raw(row, column)
             .and_then(|bytes| std::str::from_utf8(bytes).ok())
     }
-
-    /// The value of the field `name` in row `row`, as [`text`](Self::text).
-    pub(crate) fn get(&self, row: usize, name: &str) -> Option<&'r str> {
-        self.text(row, self.column(name))
-    }
 }
 
 #[cfg(test)]
@@ -87,11 +82,8 @@ mod tests {
                 assert_eq!(table.raw(at, table.column(name)), expected, "{name}");
             }
         }
-        assert_eq!(
-            table.get(0, "name"),
-            Some("a"),
-            "the first of repeated keys"
-        );
-        assert_eq!(table.get(0, "comment"), Some(""));
+        let text = |name| table.text(0, table.column(name));
+        assert_eq!(text("name"), Some("a"), "the first of repeated keys");
+        assert_eq!(text("comment"), Some(""));
     }
 }
