@@ -57,8 +57,16 @@ const DUPLICATE: Refusal = (
 );
 const NOT_A_LIST: Refusal = (Some(0), Cow::Borrowed("no such command"));
 
+/// `*1A`: an item id as RouterOS writes it (upper-case hex). Written out by
+/// hand: the mock writes one per added row.
 pub(crate) fn format_id(id: u32) -> Vec<u8> {
-    format!("*{id:X}").into_bytes()
+    let mut out = Vec::with_capacity(9);
+    out.push(b'*');
+    let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
+    for shift in (0..digits).rev() {
+        out.push(b"0123456789ABCDEF"[((id >> (shift * 4)) & 0xf) as usize]);
+    }
+    out
 }
 
 #[derive(Debug, Default)]
@@ -229,11 +237,9 @@ impl Db {
     }
 
     fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> Vec<u8> {
-        if !self.menus.contains_key(menu) {
-            self.menus.insert(menu.to_owned(), Menu::default());
-        }
-        let Some(menu) = self.menus.get_mut(menu) else {
-            unreachable!("inserted above")
+        let menu = match self.menus.get_mut(menu) {
+            Some(found) => found,
+            None => self.menus.entry(menu.to_owned()).or_default(),
         };
         menu.next_id += 1;
         let id = format_id(menu.next_id);
@@ -359,5 +365,19 @@ impl Db {
             self.publish(menu, item, true);
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn ids_are_upper_case_hex_without_leading_zeros() {
+        for id in [0, 1, 9, 10, 15, 16, 255, 4096, 0xABCDEF, u32::MAX] {
+            assert_eq!(
+                super::format_id(id),
+                format!("*{id:X}").into_bytes(),
+                "{id}"
+            );
+        }
     }
 }

@@ -163,9 +163,15 @@ impl Tree {
         attrs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
         v6: bool,
     ) -> Result<(), Refusal> {
-        // What `check::path` would find, without writing the path out for
-        // every command the mock answers.
-        let (Some(menu), Some(command)) = (self.menu(menu), self.command(menu, verb)) else {
+        // What `check::path` would find, without writing the path out (or
+        // looking the menu up twice) for every command the mock answers.
+        let Some(menu) = self.menu(menu) else {
+            return Ok(());
+        };
+        let Some(command) = menu
+            .command(verb)
+            .filter(|command| self.present(command.versions()))
+        else {
             return Ok(());
         };
         let target = check::Target::Command(menu, command);

@@ -376,7 +376,7 @@ impl Session {
         };
         let out = match result {
             Ok(ret) => {
-                let mut out = Vec::new();
+                let mut out = Vec::with_capacity(64);
                 done(&mut out, tag, ret.as_deref());
                 out
             }
