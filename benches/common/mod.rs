@@ -92,13 +92,17 @@ pub fn run_mock_child_if_asked() {
         return;
     }
     let rows: usize = arg("--rows").and_then(|r| r.parse().ok()).unwrap_or(0);
-    let router = mikrotik_rs::testing::MockRouter::builder()
-        .received_capacity(0)
-        .script(
+    let builder = mikrotik_rs::testing::MockRouter::builder().received_capacity(0);
+    // `--plain`: every menu is the mock's own table, none scripted.
+    let builder = if std::env::args().any(|a| a == "--plain") {
+        builder
+    } else {
+        builder.script(
             STREAM_PATH,
             mikrotik_rs::testing::Script::bulk(rows, row_attributes()),
         )
-        .start();
+    };
+    let router = builder.start();
     println!("ADDR {}", router.address());
     std::io::stdout().flush().unwrap();
     // The parent holds our stdin: its end (or its death) ends us.
@@ -120,6 +124,16 @@ pub struct MockChild {
 impl MockChild {
     /// Starts the mock; its bulk script answers [`STREAM_PATH`] with `rows` rows.
     pub fn start(rows: usize) -> Self {
+        Self::spawn(&["--mock-child", "--rows", &rows.to_string()])
+    }
+
+    /// Starts the mock with no script: every menu, the address list
+    /// included, is its own table, as a router's are.
+    pub fn plain() -> Self {
+        Self::spawn(&["--mock-child", "--plain"])
+    }
+
+    fn spawn(args: &[&str]) -> Self {
         if let Ok(address) = std::env::var("BENCH_MOCK") {
             return Self {
                 child: None,
@@ -128,7 +142,7 @@ impl MockChild {
         }
         let exe = std::env::current_exe().expect("current exe");
         let mut child = Command::new(exe)
-            .args(["--mock-child", "--rows", &rows.to_string()])
+            .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
