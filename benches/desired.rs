@@ -15,7 +15,8 @@
 //! apply's own time and the floor (the same adds all in flight, no plan).
 //!
 //! `cargo bench --bench desired` (add `-- --quick`, or set `CI`, for a smoke
-//! run of 500 entries; `BENCH_UNITS=N` sets the number of entries).
+//! run of 500 entries, once; `BENCH_UNITS=N` sets the number of entries,
+//! `BENCH_RUNS=N` how many times each step runs, 3 by default: medians).
 
 mod common;
 
@@ -79,87 +80,117 @@ async fn fresh(runner: &Runner) -> (MockChild, MikrotikDevice) {
     (mock, device)
 }
 
+/// How many times each step runs (its median is reported): the loop's time
+/// in particular moves from run to run with how quickly idle cores wake.
+fn runs() -> usize {
+    common::size("BENCH_RUNS", if quick() { 1 } else { 3 })
+}
+
+/// The median of `samples` (seconds) in milliseconds.
+fn ms(samples: Vec<f64>) -> f64 {
+    common::median(samples) * 1e3
+}
+
 /// Every measurement in one configuration; returns the loop's time over the apply's.
 async fn measure(runner: &Runner, entries: usize) -> f64 {
-    let (mock, device) = fresh(runner).await;
     let full = desired(entries, None);
-    let (apply_s, apply_commands, applied) = measured(&device, async {
-        let plan = full.plan(&device).await.expect("plan");
-        plan.apply(&device, ApplyOptions::default())
-            .await
-            .expect("apply")
-    })
-    .await;
-    assert_eq!(applied.applied(), entries);
-    assert_eq!(applied.converged(), Some(true), "{:?}", applied.remaining);
-    report("apply all (plan, apply, verify)", apply_s * 1e3, "ms");
-    report("  commands sent", apply_commands as f64, "");
-
     let one_percent = desired(entries, Some(100));
-    let (change_s, change_commands, changed) = measured(&device, async {
-        let plan = one_percent.plan(&device).await.expect("plan");
-        assert_eq!(plan.sets.len(), entries.div_ceil(100));
-        plan.apply(&device, ApplyOptions::default())
-            .await
-            .expect("apply")
-    })
-    .await;
-    assert_eq!(changed.converged(), Some(true));
-    report("change 1 % (plan, apply, verify)", change_s * 1e3, "ms");
-    report("  commands sent", change_commands as f64, "");
+    let (mut apply, mut change, mut noop) = (Vec::new(), Vec::new(), Vec::new());
+    let (mut looped, mut floor) = (Vec::new(), Vec::new());
+    let (mut plan_only, mut writes, mut verify) = (Vec::new(), Vec::new(), Vec::new());
+    let mut sent = (0, 0, 0, 0);
+    for _ in 0..runs() {
+        let (mock, device) = fresh(runner).await;
+        let (seconds, commands, applied) = measured(&device, async {
+            let plan = full.plan(&device).await.expect("plan");
+            plan.apply(&device, ApplyOptions::default())
+                .await
+                .expect("apply")
+        })
+        .await;
+        assert_eq!(applied.applied(), entries);
+        assert_eq!(applied.converged(), Some(true), "{:?}", applied.remaining);
+        apply.push(seconds);
+        sent.0 = commands;
 
-    let (noop_s, noop_commands, plan) = measured(&device, async {
-        one_percent.plan(&device).await.expect("plan")
-    })
-    .await;
-    assert!(plan.is_empty());
-    assert_eq!(noop_commands, 1, "a no-op plan sends only its read");
-    report("no-op plan", noop_s * 1e3, "ms");
-    report("  commands sent", noop_commands as f64, "");
-    drop((device, mock));
+        let (seconds, commands, changed) = measured(&device, async {
+            let plan = one_percent.plan(&device).await.expect("plan");
+            assert_eq!(plan.sets.len(), entries.div_ceil(100));
+            plan.apply(&device, ApplyOptions::default())
+                .await
+                .expect("apply")
+        })
+        .await;
+        assert_eq!(changed.converged(), Some(true));
+        change.push(seconds);
+        sent.1 = commands;
 
-    // The loop users write: one add at a time, each awaited.
-    let (mock, device) = fresh(runner).await;
-    let (loop_s, loop_commands, ()) = measured(&device, async {
-        for n in 0..entries {
-            device.collect(add(n)).await.expect("add");
-        }
-    })
-    .await;
-    report("one add at a time with collect", loop_s * 1e3, "ms");
-    report("  commands sent", loop_commands as f64, "");
-    drop((device, mock));
+        let (seconds, commands, plan) = measured(&device, async {
+            one_percent.plan(&device).await.expect("plan")
+        })
+        .await;
+        assert!(plan.is_empty());
+        assert_eq!(commands, 1, "a no-op plan sends only its read");
+        noop.push(seconds);
+        sent.2 = commands;
+        drop((device, mock));
 
-    // The floor: the same adds all in flight at once, no plan, no reads.
-    let (mock, device) = fresh(runner).await;
-    let (floor_s, _, ()) = measured(&device, async {
-        futures_util::future::try_join_all((0..entries).map(|n| device.collect(add(n))))
-            .await
-            .expect("adds");
-    })
-    .await;
-    report("all adds in flight, no plan (floor)", floor_s * 1e3, "ms");
-    drop((device, mock));
+        // The loop users write: one add at a time, each awaited.
+        let (mock, device) = fresh(runner).await;
+        let (seconds, commands, ()) = measured(&device, async {
+            for n in 0..entries {
+                device.collect(add(n)).await.expect("add");
+            }
+        })
+        .await;
+        looped.push(seconds);
+        sent.3 = commands;
+        drop((device, mock));
 
-    // Where an apply's time goes: the plan, the apply without its verifying
-    // read (its precondition read and the writes), the verify.
-    let (mock, device) = fresh(runner).await;
-    let (plan_s, _, plan) =
-        measured(&device, async { full.plan(&device).await.expect("plan") }).await;
-    let (write_s, _, _) = measured(&device, async {
-        plan.apply(&device, ApplyOptions::default().verify(false))
-            .await
-            .expect("apply")
-    })
-    .await;
-    let (verify_s, _, after) =
-        measured(&device, async { full.plan(&device).await.expect("plan") }).await;
-    assert!(after.is_empty());
-    report("  of which: plan (empty list)", plan_s * 1e3, "ms");
-    report("  precondition read and writes", write_s * 1e3, "ms");
-    report("  verifying read and plan", verify_s * 1e3, "ms");
-    drop((device, mock));
-    let ratio = loop_s / apply_s;
+        // The floor: the same adds all in flight at once, no plan, no reads.
+        let (mock, device) = fresh(runner).await;
+        let (seconds, _, ()) = measured(&device, async {
+            futures_util::future::try_join_all((0..entries).map(|n| device.collect(add(n))))
+                .await
+                .expect("adds");
+        })
+        .await;
+        floor.push(seconds);
+        drop((device, mock));
+
+        // Where an apply's time goes: the plan, the apply without its
+        // verifying read (its precondition read and the writes), the verify.
+        let (mock, device) = fresh(runner).await;
+        let (seconds, _, plan) =
+            measured(&device, async { full.plan(&device).await.expect("plan") }).await;
+        plan_only.push(seconds);
+        let (seconds, _, _) = measured(&device, async {
+            plan.apply(&device, ApplyOptions::default().verify(false))
+                .await
+                .expect("apply")
+        })
+        .await;
+        writes.push(seconds);
+        let (seconds, _, after) =
+            measured(&device, async { full.plan(&device).await.expect("plan") }).await;
+        assert!(after.is_empty());
+        verify.push(seconds);
+        drop((device, mock));
+    }
+    let (apply, looped) = (ms(apply), ms(looped));
+    report("apply all (plan, apply, verify)", apply, "ms");
+    report("  commands sent", sent.0 as f64, "");
+    report("change 1 % (plan, apply, verify)", ms(change), "ms");
+    report("  commands sent", sent.1 as f64, "");
+    report("no-op plan", ms(noop), "ms");
+    report("  commands sent", sent.2 as f64, "");
+    report("one add at a time with collect", looped, "ms");
+    report("  commands sent", sent.3 as f64, "");
+    report("all adds in flight, no plan (floor)", ms(floor), "ms");
+    report("  of which: plan (empty list)", ms(plan_only), "ms");
+    report("  precondition read and writes", ms(writes), "ms");
+    report("  verifying read and plan", ms(verify), "ms");
+    let ratio = looped / apply;
     println!("{:>40}: {ratio:>12.1}× (target ≥ 20×)", "apply vs the loop");
     ratio
 }
