@@ -1,8 +1,8 @@
 //! The diff itself: desired items against one read of the menu.
 
-use std::collections::HashMap;
 use std::sync::Arc;
 
+use super::check::CheckedItems;
 use super::managed::is_routers_own;
 use super::normalise::{same_value, write_identity};
 use super::order;
@@ -12,29 +12,23 @@ use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
 
 /// The plan of `desired` against `rows` (a whole `print` of the menu, in the
-/// router's order). `desired` has been checked, which gave `identities`
-/// (each desired item's, in order).
-pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyResponse]) -> Plan {
+/// router's order). `desired` has been checked, which found `checked`.
+pub(crate) fn compute(desired: &Desired, checked: &CheckedItems, rows: &[ReplyResponse]) -> Plan {
     let keys = desired.keys();
-    let table = table(desired, rows);
+    let table = table(checked, rows);
     let id = table.column(".id");
     let managed = managed_rows(desired, &table, rows.len());
     // Each desired item's row: the first managed row with its identity. A
     // later row with the same identity is a duplicate: removed.
-    let item_of: HashMap<&[u8], usize> = identities
-        .iter()
-        .enumerate()
-        .map(|(item, identity)| (identity.as_slice(), item))
-        .collect();
     let key_columns: Vec<Option<usize>> = keys.iter().map(|k| table.column(k)).collect();
-    let mut row_of: Vec<Option<usize>> = vec![None; identities.len()];
+    let mut row_of: Vec<Option<usize>> = vec![None; desired.items().len()];
     let mut matched = vec![false; managed.len()];
     let mut identity = Vec::new();
     for (index, &row) in managed.iter().enumerate() {
         write_identity(&mut identity, keys, |at, _| {
             table.raw(row, key_columns[at]).map(String::from_utf8_lossy)
         });
-        if let Some(&item) = item_of.get(identity.as_slice())
+        if let Some(&item) = checked.item_of.get(identity.as_slice())
             && row_of[item].is_none()
         {
             row_of[item] = Some(index);
@@ -111,7 +105,7 @@ pub(crate) fn compute(desired: &Desired, identities: &[Vec<u8>], rows: &[ReplyRe
         }
     }
     Plan {
-        read: read_mark(desired, &table, &managed, rows.len()),
+        read: read_mark(desired, checked, &table, &managed, rows.len()),
         desired: desired.clone(),
         adds: adds.into_iter().map(|(_, add)| add).collect(),
         sets,
@@ -131,10 +125,9 @@ fn holds(field: &str, current: Option<&[u8]>, desired: &str) -> bool {
     }
 }
 
-/// Every field a plan of `desired` reads from `rows`, read once.
-fn table<'d, 'r>(desired: &'d Desired, rows: &'r [ReplyResponse]) -> Table<'d, 'r> {
-    let names = desired.field_names();
-    Table::new(names.into_iter().chain([".id"]).chain(FLAGS), rows)
+/// Every field a plan reads from `rows`, read once.
+fn table<'d, 'r>(checked: &'d CheckedItems, rows: &'r [ReplyResponse]) -> Table<'d, 'r> {
+    Table::new(checked.field_names().chain([".id"]).chain(FLAGS), rows)
 }
 
 /// The rows (indexes into the table) a plan may change or remove: as
@@ -162,10 +155,14 @@ fn managed_rows(desired: &Desired, table: &Table<'_, '_>, rows: usize) -> Vec<us
 /// The [`ReadMark`] a plan of `desired` against `rows` would have, without
 /// computing the plan: an apply's precondition needs only this when the
 /// menu has not moved.
-pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
-    let table = table(desired, rows);
+pub(crate) fn mark_of(
+    desired: &Desired,
+    checked: &CheckedItems,
+    rows: &[ReplyResponse],
+) -> ReadMark {
+    let table = table(checked, rows);
     let managed = managed_rows(desired, &table, rows.len());
-    read_mark(desired, &table, &managed, rows.len())
+    read_mark(desired, checked, &table, &managed, rows.len())
 }
 
 /// The hash of what a plan depends on: each managed item's `.id` and the
@@ -173,10 +170,15 @@ pub(crate) fn mark_of(desired: &Desired, rows: &[ReplyResponse]) -> ReadMark {
 /// conditions), in the router's order. Counters and other fields the plan
 /// never reads do not make it stale.
 /// In an ordered menu, the order of every row's `.id` counts too.
-fn read_mark(desired: &Desired, table: &Table<'_, '_>, managed: &[usize], rows: usize) -> ReadMark {
-    let fields: Vec<(&str, Option<usize>)> = desired
+fn read_mark(
+    desired: &Desired,
+    checked: &CheckedItems,
+    table: &Table<'_, '_>,
+    managed: &[usize],
+    rows: usize,
+) -> ReadMark {
+    let fields: Vec<(&str, Option<usize>)> = checked
         .field_names()
-        .into_iter()
         .map(|name| (name, table.column(name)))
         .collect();
     let id = table.column(".id");

@@ -30,6 +30,7 @@
 //! ```
 
 mod apply;
+mod check;
 mod compute;
 mod display;
 mod fleet;

@@ -1,16 +1,14 @@
 //! [`Desired`]: what a menu should hold, how its items are told apart, and
 //! which of its existing items are the caller's to change.
 
-use std::borrow::Cow;
-use std::collections::HashSet;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use super::normalise::identity;
-use super::schema::{FieldNames, FieldVerdict, Schema};
+use super::check::Checked;
+use super::schema::{FieldNames, Schema};
 use super::{Fields, Managed, Plan};
 use crate::api::Property;
 use crate::protocol::ReplyResponse;
-use crate::{Error, MikrotikDevice, Result};
+use crate::{MikrotikDevice, Result};
 
 /// The desired items of one menu.
 ///
@@ -36,23 +34,9 @@ pub struct Desired {
     #[cfg_attr(feature = "serde", serde(default))]
     ordered: bool,
     #[cfg_attr(feature = "serde", serde(skip))]
-    schema: Option<Schema>,
+    pub(super) schema: Option<Schema>,
     #[cfg_attr(feature = "serde", serde(skip))]
-    checked: Checked,
-}
-
-/// The items' identities once [`Desired::check`] has passed, shared by the
-/// clones a plan makes, so that planning, an apply's precondition and its
-/// verifying read check 10,000 items once, not three times. Every method that
-/// changes a `Desired` starts a new one. Not part of the value: two equal
-/// `Desired`s may differ in it.
-#[derive(Clone, Default)]
-struct Checked(Arc<OnceLock<Arc<Vec<Vec<u8>>>>>);
-
-impl PartialEq for Checked {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
+    pub(super) checked: Checked,
 }
 
 impl Desired {
@@ -155,16 +139,16 @@ impl Desired {
     /// conditions or a field the schema does not know is an
     /// [`Error::Config`], before the read.
     pub async fn plan(&self, device: &MikrotikDevice) -> Result<Plan> {
-        let identities = self.check()?;
+        let checked = self.check()?;
         let rows = device.menu(&self.menu).print().await?;
-        Ok(super::compute::compute(self, &identities, &rows))
+        Ok(super::compute::compute(self, &checked, &rows))
     }
 
     /// The plan against rows already read (a `print` of the whole menu, in
     /// the router's order). Sends nothing.
     pub fn plan_against(&self, rows: &[ReplyResponse]) -> Result<Plan> {
-        let identities = self.check()?;
-        Ok(super::compute::compute(self, &identities, rows))
+        let checked = self.check()?;
+        Ok(super::compute::compute(self, &checked, rows))
     }
 
     /// Reads the menu and returns its [`ReadMark`](super::ReadMark) and, only
@@ -175,84 +159,11 @@ impl Desired {
         device: &MikrotikDevice,
         mark: super::ReadMark,
     ) -> Result<Option<Plan>> {
-        let identities = self.check()?;
+        let checked = self.check()?;
         let rows = device.menu(&self.menu).print().await?;
-        if super::compute::mark_of(self, &rows) == mark {
+        if super::compute::mark_of(self, &checked, &rows) == mark {
             return Ok(None);
         }
-        Ok(Some(super::compute::compute(self, &identities, &rows)))
-    }
-
-    /// Every field the desired state names (the items' fields, the keys,
-    /// the conditions'), each once, in name order. A menu has few fields, so
-    /// a short list beats a set even over 10,000 items.
-    pub(crate) fn field_names(&self) -> Vec<&str> {
-        let mut names: Vec<&str> = Vec::new();
-        let named = self
-            .items
-            .iter()
-            .flat_map(|i| i.keys().map(String::as_str))
-            .chain(self.keys.iter().map(String::as_str))
-            .chain(self.managed.conditions.iter().map(|c| c.field()));
-        for name in named {
-            if !names.contains(&name) {
-                names.push(name);
-            }
-        }
-        names.sort_unstable();
-        names
-    }
-
-    /// Everything that can be wrong with the desired state itself; when
-    /// nothing is, each item's identity (see `normalise::identity`), in order.
-    fn check(&self) -> Result<Arc<Vec<Vec<u8>>>> {
-        if let Some(identities) = self.checked.0.get() {
-            return Ok(Arc::clone(identities));
-        }
-        let identities = Arc::new(self.check_items()?);
-        Ok(Arc::clone(self.checked.0.get_or_init(|| identities)))
-    }
-
-    fn check_items(&self) -> Result<Vec<Vec<u8>>> {
-        let fail = |what: String| Err(Error::Config(format!("desired {}: {what}", self.menu)));
-        if self.keys.is_empty() {
-            return fail("no identity keys".into());
-        }
-        let mut identities = Vec::with_capacity(self.items.len());
-        for (n, item) in self.items.iter().enumerate() {
-            for field in item.keys() {
-                if field.is_empty() || field.contains('=') || field.starts_with('.') {
-                    return fail(format!("item {n}: field {field:?} cannot be set"));
-                }
-            }
-            if let Some(key) = self.keys.iter().find(|key| !item.contains_key(*key)) {
-                return fail(format!("item {n} has no identity key `{key}`"));
-            }
-            let identity = identity(&self.keys, |key| {
-                item.get(key).map(|v| Cow::Borrowed(v.as_str()))
-            });
-            if !self.managed.admits(item) {
-                return fail(format!(
-                    "item {n} is outside the managed items ({:?}): once added it would not be managed",
-                    self.managed.conditions
-                ));
-            }
-            identities.push(identity);
-        }
-        let mut seen = HashSet::with_capacity(identities.len());
-        for (n, identity) in identities.iter().enumerate() {
-            if !seen.insert(identity.as_slice()) {
-                return fail(format!("item {n} has the same identity as an earlier one"));
-            }
-        }
-        if let Some(Schema(schema)) = &self.schema {
-            for field in self.field_names() {
-                if let FieldVerdict::Unknown { message } = schema.field(&self.menu, field) {
-                    let hint = message.map(|m| format!(" ({m})")).unwrap_or_default();
-                    return fail(format!("the menu has no field `{field}`{hint}"));
-                }
-            }
-        }
-        Ok(identities)
+        Ok(Some(super::compute::compute(self, &checked, &rows)))
     }
 }
