@@ -223,6 +223,34 @@ impl Session {
             self.print_every(cmd, menu, queries, proplist, interval);
             return;
         }
+        if !follow && !changes_only {
+            // A plain print: written straight from the table, no row copied.
+            let mut out = Vec::new();
+            {
+                let db = lock(&self.shared.db);
+                let items = db.menus.get(menu).map_or(&[][..], |m| &m.items[..]);
+                let mut matching = items
+                    .iter()
+                    .filter(|item| query::matches(&queries, |k| item.get(k)));
+                if cmd.has(b"count-only") {
+                    let count = matching.count().to_string();
+                    done(&mut out, tag, Some(count.as_bytes()));
+                } else {
+                    let mut any = false;
+                    for item in matching.by_ref() {
+                        any = true;
+                        row(&mut out, tag, &item.attrs, proplist.as_deref(), None);
+                    }
+                    if !any && self.shared.config.empty_replies {
+                        begin(&mut out, b"!empty", tag);
+                        out.push(0);
+                    }
+                    done(&mut out, tag, None);
+                }
+            }
+            self.reply(out).await;
+            return;
+        }
         let (rows, changes) = {
             let mut db = lock(&self.shared.db);
             let rows: Vec<Item> = if changes_only {
@@ -236,25 +264,7 @@ impl Session {
                         .collect()
                 })
             };
-            let changes = (follow || changes_only).then(|| db.subscribe());
-            (rows, changes)
-        };
-        let Some(changes) = changes else {
-            let mut out = Vec::new();
-            if cmd.has(b"count-only") {
-                done(&mut out, tag, Some(rows.len().to_string().as_bytes()));
-            } else {
-                for item in &rows {
-                    row(&mut out, tag, &item.attrs, proplist.as_deref(), None);
-                }
-                if rows.is_empty() && self.shared.config.empty_replies {
-                    begin(&mut out, b"!empty", tag);
-                    out.push(0);
-                }
-                done(&mut out, tag, None);
-            }
-            self.reply(out).await;
-            return;
+            (rows, db.subscribe())
         };
         let mut first = Vec::new();
         for item in &rows {
