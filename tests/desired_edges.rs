@@ -24,7 +24,7 @@ use mikrotik_rs::desired::{
 };
 use mikrotik_rs::fleet::Fleet;
 use mikrotik_rs::testing::{MockMenu, MockRouter, PropertyType, ReceivedSentence, Script};
-use mikrotik_rs::{Error, MikrotikDevice};
+use mikrotik_rs::{Error, MikrotikDevice, ReconnectPolicy};
 
 const LIST: &str = "/ip/firewall/address-list";
 const FILTER: &str = "/ip/firewall/filter";
@@ -34,12 +34,14 @@ on_every_runtime!(
     dropped_during_the_removes,
     dropped_during_the_sets,
     dropped_during_the_adds,
+    dropped_during_the_adds_on_a_reconnecting_device,
     dropped_during_the_verifying_read,
     dropped_between_moves,
     dropped_during_the_bottom_up_removes,
     a_panicking_observer_reaches_the_caller_and_leaves_nothing_in_flight,
     a_plan_for_a_router_outside_the_fleet_is_an_error,
     a_plan_that_failed_is_reported_by_the_fleet_apply,
+    a_panicking_observer_in_a_fleet_apply_reaches_the_caller,
 );
 
 /// Which items of an apply an observer counts.
@@ -240,8 +242,27 @@ fn blocklist() -> Desired {
 /// Drops an apply of [`blocklist`] where `hold` says, then checks that a
 /// fresh plan and apply converge and the unmanaged item is untouched.
 async fn unordered_case(options: ApplyOptions, hold: Hold) -> Vec<ItemResult> {
+    unordered_case_on(false, options, hold).await
+}
+
+/// [`unordered_case`] on a device that reconnects (`reconnecting`): its
+/// commands go through the reconnect supervisor, which cancels them too.
+async fn unordered_case_on(
+    reconnecting: bool,
+    options: ApplyOptions,
+    hold: Hold,
+) -> Vec<ItemResult> {
     let router = address_list_router();
-    let device = connect(&router).await;
+    let device = if reconnecting {
+        MikrotikDevice::builder(router.address())
+            .credentials("admin", None)
+            .reconnect(ReconnectPolicy::new().jitter(false))
+            .connect()
+            .await
+            .unwrap()
+    } else {
+        connect(&router).await
+    };
     let desired = blocklist();
     let plan = desired.plan(&device).await.unwrap();
     assert_eq!(
@@ -334,6 +355,22 @@ async fn dropped_during_the_adds() {
         kinds(&answered),
         [Kind::Remove, Kind::Remove, Kind::Set, Kind::Set]
     );
+}
+
+async fn dropped_during_the_adds_on_a_reconnecting_device() {
+    let answered = unordered_case_on(
+        true,
+        ApplyOptions::default(),
+        Hold {
+            menu: LIST,
+            verb: "add",
+            kind: Kind::Add,
+            after: 0,
+            held: 3,
+        },
+    )
+    .await;
+    assert_eq!(answered.len(), 4, "{answered:?}");
 }
 
 async fn dropped_during_the_verifying_read() {
@@ -653,6 +690,34 @@ async fn a_plan_that_failed_is_reported_by_the_fleet_apply() {
         ),
         "{results:?}"
     );
+}
+
+async fn a_panicking_observer_in_a_fleet_apply_reaches_the_caller() {
+    let router = address_list_router();
+    let fleet = Fleet::new([("one", MikrotikDevice::builder(router.address()))]).unwrap();
+    let plans = FleetPlans::plan(&fleet, |_| blocklist()).await;
+    let observer = |_: &ItemResult| panic!("fleet observer panics on purpose");
+    let apply = plans.apply(&fleet, ApplyOptions::default().after_each(observer));
+    let caught = std::panic::AssertUnwindSafe(apply).catch_unwind().await;
+    let payload = caught.expect_err("the observer's panic reaches the caller");
+    assert_eq!(
+        payload.downcast_ref::<&str>(),
+        Some(&"fleet observer panics on purpose")
+    );
+    wait_until(
+        || router.running_commands() == 0,
+        "nothing left running on the router",
+    )
+    .await;
+    // The fleet still works: plan again (the menu moved) and apply.
+    let plans = FleetPlans::plan(&fleet, |_| blocklist()).await;
+    let results = plans.apply(&fleet, ApplyOptions::default()).await;
+    assert_eq!(results["one"].as_ref().unwrap().converged(), Some(true));
+    let twice: Vec<_> = count_by(&router, LIST, &["list", "address"])
+        .into_iter()
+        .filter(|(_, n)| *n > 1)
+        .collect();
+    assert!(twice.is_empty(), "{twice:?}");
 }
 
 // ---- a drop right after a write was handed to the connection ------------
