@@ -134,6 +134,11 @@ async fn drop_apply_while_held(
     )
     .await;
     still_answers(device).await;
+    wait_until(
+        || device.in_flight() == 0,
+        "the client holds no command of the dropped apply",
+    )
+    .await;
     let log = router.received();
     let held_tags: Vec<&str> = log[..mark]
         .iter()
@@ -591,6 +596,11 @@ async fn a_panicking_observer_reaches_the_caller_and_leaves_nothing_in_flight() 
     )
     .await;
     still_answers(&device).await;
+    wait_until(
+        || device.in_flight() == 0,
+        "the client holds no command of the apply",
+    )
+    .await;
     let log = router.received();
     let added: Vec<&str> = log
         .iter()
