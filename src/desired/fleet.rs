@@ -92,9 +92,9 @@ impl FleetPlans {
 
     /// Applies each router's plan that has something to do (each checked
     /// for staleness on its router, as [`Plan::apply`]), under the fleet's
-    /// limits. The fleet's run visits every router (reusing its pooled
-    /// connection, or connecting again): a router with nothing to do gets no
-    /// command and no result.
+    /// limits. When any router has something to do, the fleet's run visits
+    /// every router (reusing its pooled connection, or connecting again): a
+    /// router with nothing to do gets no command and no result.
     ///
     /// Every plan that was not applied is in the result with the reason, so
     /// that none is lost silently: a plan whose planning failed
