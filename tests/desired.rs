@@ -564,8 +564,16 @@ async fn a_fleet_plans_and_applies_per_router() {
     let names: Vec<&str> = results.keys().map(String::as_str).collect();
     assert_eq!(
         names,
-        ["empty", "refusing"],
-        "only routers with something to do"
+        ["empty", "refusing", "unreachable"],
+        "routers with something to do, and the one whose plan failed"
+    );
+    assert!(
+        matches!(
+            results["unreachable"],
+            Err(mikrotik_rs::desired::FleetApplyError::NotPlanned(_))
+        ),
+        "{:?}",
+        results["unreachable"]
     );
     let applied = results["empty"].as_ref().unwrap();
     assert_eq!(applied.converged(), Some(true));

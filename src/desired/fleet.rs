@@ -2,7 +2,7 @@
 //! one computed per router), a summary, and an apply under the fleet's
 //! limits, through the fleet's public `run_named` only.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
@@ -92,23 +92,46 @@ impl FleetPlans {
 
     /// Applies each router's plan that has something to do (each checked
     /// for staleness on its router, as [`Plan::apply`]), under the fleet's
-    /// limits; the result per router that had something to do. The fleet's
-    /// run visits every router (reusing its pooled connection, or connecting
-    /// again): a router with nothing to do gets no command and no result.
+    /// limits. When any router has something to do, the fleet's run visits
+    /// every router (reusing its pooled connection, or connecting again): a
+    /// router with nothing to do gets no command and no result.
+    ///
+    /// Every plan that was not applied is in the result with the reason, so
+    /// that none is lost silently: a plan whose planning failed
+    /// ([`FleetApplyError::NotPlanned`], the router is not contacted), and a
+    /// plan for a router that is not in `fleet`
+    /// ([`FleetApplyError::NotInFleet`]: planned on another fleet or shard,
+    /// or a name mistyped in [`plans`](Self::plans)).
     pub async fn apply(
         &self,
         fleet: &Fleet,
         options: ApplyOptions,
     ) -> BTreeMap<String, Result<Applied, FleetApplyError>> {
-        let todo: Arc<BTreeMap<String, Plan>> = Arc::new(
-            self.plans
-                .iter()
-                .filter_map(|(name, plan)| match plan {
-                    Ok(plan) if !plan.is_empty() => Some((name.clone(), plan.clone())),
-                    _ => None,
-                })
-                .collect(),
-        );
+        let members: HashSet<&str> = fleet.names().collect();
+        let mut results = BTreeMap::new();
+        let mut todo = BTreeMap::new();
+        for (name, plan) in &self.plans {
+            if !members.contains(name.as_str()) {
+                results.insert(name.clone(), Err(FleetApplyError::NotInFleet));
+                continue;
+            }
+            match plan {
+                Ok(plan) if plan.is_empty() => {}
+                Ok(plan) => {
+                    todo.insert(name.clone(), plan.clone());
+                }
+                Err(error) => {
+                    results.insert(
+                        name.clone(),
+                        Err(FleetApplyError::NotPlanned(error.clone())),
+                    );
+                }
+            }
+        }
+        if todo.is_empty() {
+            return results;
+        }
+        let todo: Arc<BTreeMap<String, Plan>> = Arc::new(todo);
         let jobs = Arc::clone(&todo);
         let mut run = fleet.run_named(move |name, device| {
             let plan = jobs.get(&*name).cloned();
@@ -120,7 +143,6 @@ impl FleetPlans {
                 }
             }
         });
-        let mut results = BTreeMap::new();
         while let Some(done) = run.next().await {
             if !todo.contains_key(&*done.name) {
                 continue;
@@ -146,6 +168,16 @@ pub enum FleetApplyError {
     /// The apply refused (a stale plan) or its first read failed.
     #[error("{0}")]
     Apply(ApplyError),
+    /// The router's plan had failed ([`FleetPlans::plans`] held this error):
+    /// there was nothing to apply, and the router was not contacted. Plan
+    /// again once the cause is fixed.
+    #[error("not planned: {0}")]
+    NotPlanned(Error),
+    /// The router is not in the fleet given to [`FleetPlans::apply`] (a
+    /// plan made on another fleet or shard, or a name not in the
+    /// inventory): nothing was applied.
+    #[error("not in the fleet: the plan was not applied")]
+    NotInFleet,
 }
 
 impl fmt::Display for FleetPlans {
