@@ -62,6 +62,12 @@ impl ApplyOptions {
 
     /// Calls `observer` with each item's result as soon as the router has
     /// answered it (progress, or a check of the menu after every step).
+    ///
+    /// The observer runs inside the apply, between two writes: keep it short
+    /// and never block. If it panics, the panic unwinds out of
+    /// [`Plan::apply`] (and out of [`FleetPlans::apply`](super::FleetPlans::apply))
+    /// to its caller, and the apply ends as if its future were dropped: its
+    /// commands in flight are cancelled on the router and nothing more is sent.
     pub fn after_each(mut self, observer: impl Fn(&ItemResult) + Send + Sync + 'static) -> Self {
         self.after_each = Some(Arc::new(observer));
         self
@@ -241,6 +247,10 @@ impl Plan {
     /// Between the first read and the writes another client can still change the
     /// menu (RouterOS has no transactions); the precondition narrows that window
     /// to one round trip, it cannot close it.
+    ///
+    /// Cancel safety: dropping the future in any phase cancels its commands in
+    /// flight on the router (`/cancel`) and sends nothing more; what the router
+    /// already did stays, and the next plan reads it.
     ///
     /// [`ReadMark`]: super::ReadMark
     /// [`Desired::ensure_order`]: super::Desired::ensure_order
