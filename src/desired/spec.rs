@@ -74,7 +74,7 @@ impl Desired {
     /// `serde`): each field a property, `snake_case` names as `kebab-case`
     /// (`src_address` → `src-address`; serde's `rename` wins), `None` a
     /// field not given, `bool` as `yes`/`no`, unit enum variants by name,
-    /// sequences joined with `,`. Anything else is an [`Error::Config`].
+    /// sequences joined with `,`. Anything else is an [`Error::Config`](crate::Error::Config).
     #[cfg(feature = "serde")]
     pub fn typed_item<T: serde::Serialize + ?Sized>(mut self, item: &T) -> Result<Self> {
         self.checked = Checked::default();
@@ -105,7 +105,7 @@ impl Desired {
     }
 
     /// Checks every field name against `schema` before planning: a field
-    /// the menu does not have is an [`Error::Config`] naming it (and the
+    /// the menu does not have is an [`Error::Config`](crate::Error::Config) naming it (and the
     /// schema's suggestion), before anything is sent.
     pub fn schema(mut self, schema: impl FieldNames + 'static) -> Self {
         self.schema = Some(Schema(Arc::new(schema)));
@@ -137,7 +137,7 @@ impl Desired {
     /// match. Sends nothing else. A desired item without one of the keys, two
     /// desired items with the same identity, one outside [`Managed`]'s
     /// conditions or a field the schema does not know is an
-    /// [`Error::Config`], before the read.
+    /// [`Error::Config`](crate::Error::Config), before the read.
     pub async fn plan(&self, device: &MikrotikDevice) -> Result<Plan> {
         let checked = self.check()?;
         let rows = device.menu(&self.menu).print().await?;
