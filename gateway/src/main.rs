@@ -6,6 +6,9 @@
 //! `streaming` once a hundred rows of `/interface/monitor-traffic` have
 //! arrived, and ends after 5,000 rows: `scripts/gateway-size.sh` reads the
 //! resident memory at each line.
+//!
+//! The connection runs on smol's global executor (`smol::spawn`), or, with
+//! the `crate-thread` feature, on the crate's own background thread.
 
 use std::time::Duration;
 
@@ -24,9 +27,9 @@ async fn run() -> mikrotik_rs::Result<()> {
     let address = args.next().unwrap_or_else(|| "127.0.0.1:8728".into());
     let user = args.next().unwrap_or_else(|| "admin".into());
     let password = args.next();
-    let builder = MikrotikDevice::builder(&address)
-        .credentials(&user, password.as_deref())
-        .spawner(|future| smol::spawn(future).detach());
+    let builder = MikrotikDevice::builder(&address).credentials(&user, password.as_deref());
+    #[cfg(not(feature = "crate-thread"))]
+    let builder = builder.spawner(|future| smol::spawn(future).detach());
     #[cfg(feature = "tls")]
     let builder = match args.next() {
         Some(fingerprint) => {

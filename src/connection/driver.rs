@@ -15,7 +15,6 @@
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
-use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::future::Future;
 use std::io;
@@ -30,6 +29,7 @@ use futures_util::Stream;
 use uuid::Uuid;
 
 use super::deadlines::Deadlines;
+use super::handback::Forwarded;
 use super::queue::Entry;
 use super::read_buffer::ReadBuffer;
 use super::request::Origin;
@@ -94,19 +94,8 @@ pub struct Connection<S> {
     keepalive: Option<KeepaliveState>,
     /// The time at the start of the current round of the poll loop.
     now: Instant,
-    /// With a supervisor only: a clone (fresh tag) of each resumable command
-    /// by the tag it was sent with, to hand back at the end if still open.
-    /// Entries of finished commands are pruned lazily.
-    /// Each with the order it was sent in: they are handed back in that
-    /// order, so the supervisor re-sends them as they were first sent.
-    resumable: HashMap<Uuid, (u64, Command)>,
-    /// How many resumable commands were remembered so far (their order).
-    resumable_sent: u64,
-    /// With a supervisor only: commands forwarded by it whose bytes the
-    /// socket has not taken yet, with the write buffer's offset of their
-    /// first byte. At the end, one none of whose bytes reached the socket
-    /// was surely not run: it is handed back as never written.
-    unwritten: VecDeque<(u64, Uuid, Command)>,
+    /// With a supervisor only: what its forwarded commands need at the end.
+    forwarded: Forwarded,
     phase: Phase,
 }
 
@@ -149,9 +138,7 @@ impl<S: AsyncStream> Connection<S> {
             keepalive,
             now,
             phase: Phase::Running,
-            resumable: HashMap::new(),
-            resumable_sent: 0,
-            unwritten: VecDeque::new(),
+            forwarded: Forwarded::default(),
         }
     }
 
@@ -299,35 +286,27 @@ impl<S: AsyncStream> Connection<S> {
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
                 debug_assert!(self.routes.is_open(&tag), "registered before written");
-                if self.options.handback.is_some() && origin != Origin::Direct {
-                    if command.is_resumable() {
-                        self.remember_resumable(tag, command.clone());
-                    }
-                    let taken = self.write.taken_total();
-                    while self.unwritten.front().is_some_and(|(at, ..)| *at < taken) {
-                        self.unwritten.pop_front();
-                    }
-                    let at = self.write.queued_total();
-                    self.unwritten.push_back((at, tag, command.clone()));
+                if let Some(handback) = &self.options.handback
+                    && origin != Origin::Direct
+                {
+                    handback.note_forwarded(
+                        &mut self.forwarded,
+                        &self.routes,
+                        tag,
+                        &command,
+                        self.write.queued_total(),
+                        self.write.taken_total(),
+                    );
                 }
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
-                self.resumable.remove(&tag);
+                self.forwarded.forget(&tag);
                 if self.routes.finish_early(tag, None, self.now) == Next::Cancel {
                     self.write_cancel(tag);
                 }
             }
         }
-    }
-
-    fn remember_resumable(&mut self, tag: Uuid, again: Command) {
-        if self.resumable.len() >= 2 * self.routes.len() + 16 {
-            let routes = &self.routes;
-            self.resumable.retain(|t, _| routes.is_open(t));
-        }
-        self.resumable_sent += 1;
-        self.resumable.insert(tag, (self.resumable_sent, again));
     }
 
     /// Queues one sentence for writing, counted and traced (by size only:
@@ -556,57 +535,13 @@ impl<S> Connection<S> {
         let handback = self.options.handback.clone();
         let mut wakes = Vec::new();
         let error_of_open = match &handback {
-            Some(handback) => {
-                // Commands none of whose bytes reached the socket never ran:
-                // back as never written, sent on the next connection as they are.
-                // (Handed back after the resumable ones, which are older.)
-                let taken = self.write.taken_total();
-                let mut never_written = Vec::new();
-                for (at, tag, command) in std::mem::take(&mut self.unwritten) {
-                    if at < taken {
-                        continue;
-                    }
-                    let Some((replies, policy)) = self.routes.take_open(&tag) else {
-                        continue;
-                    };
-                    self.resumable.remove(&tag);
-                    never_written.push(Orphan {
-                        tag,
-                        command,
-                        replies,
-                        policy,
-                        written: false,
-                        counted: true,
-                    });
-                }
-                let mut resumable: Vec<_> =
-                    std::mem::take(&mut self.resumable).into_iter().collect();
-                resumable.sort_unstable_by_key(|(_, (order, _))| *order);
-                for (tag, (_, command)) in resumable {
-                    let Some((replies, policy)) = self.routes.take_open(&tag) else {
-                        continue;
-                    };
-                    let orphan = Orphan {
-                        tag,
-                        command,
-                        replies,
-                        policy,
-                        written: true,
-                        counted: true,
-                    };
-                    if let Some(orphan) = handback.give(orphan) {
-                        orphan.replies.end_with(Err(error.clone()), &mut wakes);
-                    }
-                }
-                for orphan in never_written {
-                    if let Some(orphan) = handback.give(orphan) {
-                        orphan.replies.end_with(Err(error.clone()), &mut wakes);
-                    }
-                }
-                Error::ConnectionLost {
-                    cause: Arc::new(error.clone()),
-                }
-            }
+            Some(handback) => handback.hand_back_open(
+                &mut self.forwarded,
+                &mut self.routes,
+                self.write.taken_total(),
+                &error,
+                &mut wakes,
+            ),
             None => error.clone(),
         };
         self.routes.close_all(|| Err(error_of_open.clone()), now);

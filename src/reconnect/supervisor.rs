@@ -196,7 +196,7 @@ impl Orphanage {
     pub(crate) fn new() -> Self {
         let (sender, orphans) = async_channel::unbounded();
         Self {
-            handback: Handback(sender),
+            handback: Handback::new(sender),
             orphans,
         }
     }

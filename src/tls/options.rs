@@ -11,7 +11,7 @@ use rustls::pki_types::{CertificateDer, ServerName};
 use rustls::{ClientConfig, RootCertStore};
 
 use super::fingerprint::CertificateFingerprint;
-use super::provider::crypto_provider;
+use super::provider::verifying_provider;
 use super::verify::{CaVerifier, LeafPolicy, LeafVerifier};
 use crate::Error;
 
@@ -32,8 +32,8 @@ pub struct TlsOptions {
 #[derive(Clone)]
 enum Verification {
     #[cfg(feature = "tls-webpki-roots")]
-    WebPkiRoots,
-    Roots(Arc<RootCertStore>),
+    WebPkiRoots(CaVerifierFn),
+    Roots(Arc<RootCertStore>, CaVerifierFn),
     Pinned(Arc<[CertificateFingerprint]>),
     AcceptAny,
     Config(Arc<ClientConfig>),
@@ -53,7 +53,7 @@ impl TlsOptions {
     /// the host you connect to.
     #[cfg(feature = "tls-webpki-roots")]
     pub fn webpki_roots() -> Self {
-        Self::new(Verification::WebPkiRoots)
+        Self::new(Verification::WebPkiRoots(ca_verifier))
     }
 
     /// Trusts the CA certificates in `pem` (one or more `CERTIFICATE`
@@ -100,7 +100,7 @@ impl TlsOptions {
     /// An empty store trusts nothing: every handshake then fails with an
     /// "unknown issuer" error.
     pub fn root_certificates(roots: RootCertStore) -> Self {
-        Self::new(Verification::Roots(Arc::new(roots)))
+        Self::new(Verification::Roots(Arc::new(roots), ca_verifier))
     }
 
     /// Accepts exactly the router certificate whose SHA-256 fingerprint is
@@ -194,7 +194,7 @@ impl TlsOptions {
     }
 
     fn build(&self) -> Result<ClientConfig, Error> {
-        let provider = crypto_provider();
+        let provider = verifying_provider();
         let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
             .with_safe_default_protocol_versions()
             .map_err(|source| Error::Tls {
@@ -203,12 +203,12 @@ impl TlsOptions {
             })?;
         let verifier: Arc<dyn ServerCertVerifier> = match &self.verification {
             #[cfg(feature = "tls-webpki-roots")]
-            Verification::WebPkiRoots => {
+            Verification::WebPkiRoots(ca_verifier) => {
                 let roots =
                     RootCertStore::from_iter(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
                 ca_verifier(Arc::new(roots), provider)?
             }
-            Verification::Roots(roots) => ca_verifier(Arc::clone(roots), provider)?,
+            Verification::Roots(roots, ca_verifier) => ca_verifier(Arc::clone(roots), provider)?,
             Verification::Pinned(pins) => Arc::new(LeafVerifier::new(
                 LeafPolicy::Pinned(Arc::clone(pins)),
                 &provider,
@@ -224,6 +224,15 @@ impl TlsOptions {
             .with_no_client_auth())
     }
 }
+
+/// The verifier of CA verification, named by the constructors that choose
+/// it rather than by [`TlsOptions::build`]: webpki's chain building, name and
+/// date checks (about 70 KB) are then linked only into programs that verify
+/// against CAs, not into one that pins (a gateway's usual choice).
+type CaVerifierFn = fn(
+    Arc<RootCertStore>,
+    Arc<rustls::crypto::CryptoProvider>,
+) -> Result<Arc<dyn ServerCertVerifier>, Error>;
 
 fn ca_verifier(
     roots: Arc<RootCertStore>,
@@ -243,8 +252,8 @@ impl fmt::Debug for TlsOptions {
         let mut out = f.debug_struct("TlsOptions");
         match &self.verification {
             #[cfg(feature = "tls-webpki-roots")]
-            Verification::WebPkiRoots => out.field("verification", &"webpki roots"),
-            Verification::Roots(roots) => out.field("custom_ca_roots", &roots.len()),
+            Verification::WebPkiRoots(_) => out.field("verification", &"webpki roots"),
+            Verification::Roots(roots, _) => out.field("custom_ca_roots", &roots.len()),
             Verification::Pinned(pins) => out.field("pinned_sha256", pins),
             Verification::AcceptAny => {
                 out.field("verification", &"DANGEROUS: accept any certificate")

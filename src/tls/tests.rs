@@ -624,3 +624,37 @@ fn pem_to_der(pem: &str) -> rustls::pki_types::CertificateDer<'static> {
     use rustls::pki_types::pem::PemObject as _;
     rustls::pki_types::CertificateDer::from_pem_slice(pem.as_bytes()).expect("PEM")
 }
+
+#[test]
+fn the_crates_own_configurations_negotiate_the_same_but_load_no_private_key() {
+    if rustls::crypto::CryptoProvider::get_default().is_some() {
+        return; // an installed default is used as it is; nothing here installs one
+    }
+    let public = crypto_provider();
+    let own = super::provider::verifying_provider();
+    // Everything the handshake negotiates and verifies with is the same.
+    assert_eq!(
+        format!("{:?}", own.cipher_suites),
+        format!("{:?}", public.cipher_suites)
+    );
+    assert_eq!(
+        format!("{:?}", own.kx_groups),
+        format!("{:?}", public.kx_groups)
+    );
+    assert_eq!(
+        format!("{:?}", own.signature_verification_algorithms),
+        format!("{:?}", public.signature_verification_algorithms)
+    );
+    // Only the private-key loader differs: the public provider (what users
+    // build client-certificate configurations with) still loads keys.
+    let client = TestCert::self_signed(&["client"], |_| {});
+    assert!(public.key_provider.load_private_key(client.key()).is_ok());
+    let refused = own
+        .key_provider
+        .load_private_key(client.key())
+        .expect_err("no private key is loaded");
+    assert!(
+        refused.to_string().contains("TlsOptions::client_config"),
+        "{refused}"
+    );
+}
