@@ -182,7 +182,9 @@ impl CommandBuilder<NoCmd> {
     /// commands running on one connection. (A [`clone`](Command::clone) of
     /// the built command gets a fresh tag, not this one.)
     pub fn with_tag(tag: Uuid) -> Self {
-        Self::with_tag_and_capacity(tag, 64)
+        // Room for a typical command (a path, a few attributes, the tag)
+        // without growing while it is built.
+        Self::with_tag_and_capacity(tag, 192)
     }
 
     fn with_tag_and_capacity(tag: Uuid, capacity: usize) -> Self {
