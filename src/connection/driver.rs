@@ -12,6 +12,9 @@
 //!   if that reader is parked;
 //! - every route's tag was registered before its bytes entered the write
 //!   buffer; `in_flight` equals the routes in the table;
+//! - an open route's byte range is where its bytes were queued: a command
+//!   ended early while none of them was taken by the socket is withdrawn
+//!   from the write buffer (never sent, no `/cancel`), else cancelled;
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
