@@ -1,10 +1,11 @@
 //! The actor's write buffer: commands wait here until the stream takes them.
 //!
 //! A command cancelled before any of its bytes reached the stream is taken
-//! back ([`WriteBuffer::withdraw`]): cut off the end, skipped at once at the
-//! front, or remembered as a hole in the middle that writing skips. Offsets
-//! (`queued_total`, `taken_total`) never move for the bytes that stay, so
-//! the driver's records of where each command starts stay true.
+//! back ([`WriteBuffer::withdraw`]): skipped at once at the front, else
+//! remembered as a hole that writing skips. Offsets (`queued_total`,
+//! `taken_total`) only grow and never move, so the driver's records of where
+//! each command was queued stay true, and one offset never names two
+//! commands.
 //!
 //! A login command carries a password. Whenever the buffer holds one, it is
 //! wiped after writing, on drop, and before any reallocation frees a copy:
@@ -33,8 +34,8 @@ pub(crate) struct WriteBuffer {
     needs_flush: bool,
     /// `buf` holds a secret: wipe it before it is freed or reused.
     sensitive: bool,
-    /// Bytes ever queued (less those withdrawn from the end), and ever
-    /// taken by the stream or skipped as withdrawn: a sentence queued at
+    /// Bytes ever queued, and ever taken by the stream or skipped as
+    /// withdrawn: a sentence queued at
     /// offset `q` and not withdrawn has reached the socket in part once
     /// `taken > q`. `buf[0]` is at offset `queued_total - buf.len()`.
     queued_total: u64,
@@ -64,47 +65,25 @@ impl WriteBuffer {
     /// Takes back the queued bytes at `range` (offsets as
     /// [`queued_total`](Self::queued_total)) if none of them has reached
     /// the stream: they are never written. False (nothing changes) if any
-    /// was taken already, or the range is not queued.
+    /// was taken already, or withdrawn already, or the range is not queued.
     pub(crate) fn withdraw(&mut self, range: Range<u64>) -> bool {
         if range.start < self.taken_total || range.end > self.queued_total || range.is_empty() {
             return false;
         }
-        debug_assert!(
-            self.holes
-                .iter()
-                .all(|h| h.end <= range.start || h.start >= range.end),
-            "withdrawn once"
-        );
-        if range.end == self.queued_total {
-            self.truncate_to(range.start);
-            // Holes that now end the buffer go with it.
-            while let Some(hole) = self.holes.back()
-                && hole.end == self.queued_total
-            {
-                let start = hole.start;
-                self.holes.pop_back();
-                self.truncate_to(start);
-            }
-        } else if range.start == self.taken_total {
+        if range.start == self.taken_total {
+            // At the front: skipped at once.
             self.skip_to(range.end);
         } else {
             let at = self.holes.partition_point(|h| h.start < range.start);
+            let overlaps = self.holes.get(at).is_some_and(|h| h.start < range.end)
+                || at > 0 && self.holes[at - 1].end > range.start;
+            if overlaps {
+                return false;
+            }
             self.holes.insert(at, range);
         }
         self.check();
         true
-    }
-
-    /// Drops the queued bytes from offset `at` to the end (wiped first if
-    /// they may hold a secret: `truncate` would leave them in the allocation).
-    fn truncate_to(&mut self, at: u64) {
-        let base = self.queued_total - self.buf.len() as u64;
-        let len = (at - base) as usize;
-        if self.sensitive {
-            wipe(&mut self.buf[len..]);
-        }
-        self.buf.truncate(len);
-        self.queued_total = at;
     }
 
     /// Marks everything up to offset `at` as gone without writing it, and
@@ -133,8 +112,8 @@ impl WriteBuffer {
             self.holes
                 .front()
                 .is_none_or(|h| h.start > self.taken_total)
-                && self.holes.back().is_none_or(|h| h.end < self.queued_total),
-            "holes lie strictly inside what is not written"
+                && self.holes.back().is_none_or(|h| h.end <= self.queued_total),
+            "holes lie after what is written, inside what is queued"
         );
     }
 
@@ -304,10 +283,12 @@ mod tests {
         assert!(write.withdraw(r[1].clone()));
         assert!(write.withdraw(r[3].clone()));
         assert!(write.withdraw(r[5].clone()));
-        assert_eq!(write.holes.len(), 1, "only the middle one is a hole");
-        // Offsets of what stays do not move; new bytes follow the rest.
+        assert_eq!(write.holes.len(), 2, "the front one is skipped at once");
+        assert!(!write.withdraw(r[3].clone()), "withdrawn once");
+        assert!(!write.withdraw(r[1].clone()), "skipped already");
+        // Offsets only grow: what follows never reuses a withdrawn one.
         let next = queue(&mut write, &[b"dd"]);
-        assert_eq!(next[0].start, r[5].start);
+        assert_eq!(next[0].start, r[5].end);
         write_some(&mut write, &mut io, usize::MAX);
         assert_eq!(io.taken, b"aabbccdd");
         assert_eq!(write.taken_total(), write.queued_total());
@@ -329,27 +310,29 @@ mod tests {
     }
 
     #[test]
-    fn holes_next_to_each_other_and_to_the_end_all_go() {
+    fn holes_next_to_each_other_and_at_the_end_are_all_skipped() {
         let mut write = WriteBuffer::default();
         let mut io = Budgeted::default();
         let r = queue(&mut write, &[b"a", b"X", b"Y", b"b", b"Z", b"W"]);
         write_some(&mut write, &mut io, 0);
-        // Out of order, touching: two holes in the middle, then the end
-        // pulls back over the holes that end it.
-        assert!(write.withdraw(r[2].clone()));
-        assert!(write.withdraw(r[1].clone()));
-        assert!(write.withdraw(r[4].clone()));
-        assert_eq!(write.holes.len(), 3);
-        assert!(write.withdraw(r[5].clone()));
-        assert_eq!(write.holes.len(), 2, "the hole before the end went with it");
-        assert_eq!(write.queued_total(), r[4].start);
+        // Out of order and touching, up to the end.
+        for i in [2, 1, 5, 4] {
+            assert!(write.withdraw(r[i].clone()));
+        }
+        assert_eq!(write.holes.len(), 4);
+        assert!(!write.withdraw(r[1].start..r[2].end), "overlaps holes");
         // Written byte by byte, each hole is skipped where it starts.
-        for _ in 0..4 {
+        for _ in 0..2 {
             write_some(&mut write, &mut io, 1);
         }
         assert_eq!(io.taken, b"ab");
         assert!(write.holes.is_empty());
-        assert!(write.buf.is_empty());
+        assert_eq!(write.taken_total(), write.queued_total());
+        write_some(&mut write, &mut io, 1);
+        assert!(
+            write.buf.is_empty(),
+            "emptied once all is written or skipped"
+        );
     }
 
     #[test]
@@ -376,5 +359,84 @@ mod tests {
             }
         }
         assert!(write.sensitive);
+    }
+
+    /// A model over every sequence proptest finds of queueing, writing a
+    /// few bytes and withdrawing: the stream gets exactly the bytes of the
+    /// sentences not withdrawn, in order; a withdrawal succeeds exactly
+    /// when no byte of its sentence was taken; offsets stay true.
+    mod model {
+        use super::*;
+        use proptest::prelude::*;
+
+        #[derive(Debug, Clone)]
+        enum Op {
+            Queue(u8),
+            Write(usize),
+            /// Withdraw the sentence at this index (modulo those queued).
+            Withdraw(usize),
+        }
+
+        fn op() -> impl Strategy<Value = Op> {
+            prop_oneof![
+                3 => (1u8..20).prop_map(Op::Queue),
+                2 => (0usize..40).prop_map(Op::Write),
+                2 => any::<usize>().prop_map(Op::Withdraw),
+            ]
+        }
+
+        struct Sentence {
+            bytes: Vec<u8>,
+            range: Range<u64>,
+            withdrawn: bool,
+        }
+
+        proptest! {
+            #[test]
+            fn the_stream_gets_exactly_what_was_not_withdrawn(
+                ops in proptest::collection::vec(op(), 0..120),
+            ) {
+                let mut write = WriteBuffer::default();
+                let mut io = Budgeted::default();
+                let mut sentences: Vec<Sentence> = Vec::new();
+                for op in ops {
+                    match op {
+                        Op::Queue(len) => {
+                            let n = sentences.len() as u8;
+                            let bytes = vec![n; usize::from(len)];
+                            let at = write.queued_total();
+                            write.push(&bytes, false);
+                            let range = at..write.queued_total();
+                            sentences.push(Sentence { bytes, range, withdrawn: false });
+                        }
+                        Op::Write(budget) => write_some(&mut write, &mut io, budget),
+                        Op::Withdraw(i) if !sentences.is_empty() => {
+                            let i = i % sentences.len();
+                            // Bytes the stream took of what was not withdrawn.
+                            let before: usize = sentences[..i]
+                                .iter()
+                                .filter(|s| !s.withdrawn)
+                                .map(|s| s.bytes.len())
+                                .sum();
+                            let untouched = !sentences[i].withdrawn && io.taken.len() <= before;
+                            let withdrawn = write.withdraw(sentences[i].range.clone());
+                            prop_assert_eq!(withdrawn, untouched, "sentence {}", i);
+                            sentences[i].withdrawn |= withdrawn;
+                        }
+                        Op::Withdraw(_) => {}
+                    }
+                    write.check();
+                }
+                write_some(&mut write, &mut io, usize::MAX);
+                let expected: Vec<u8> = sentences
+                    .iter()
+                    .filter(|s| !s.withdrawn)
+                    .flat_map(|s| s.bytes.iter().copied())
+                    .collect();
+                prop_assert_eq!(&io.taken, &expected);
+                prop_assert_eq!(write.taken_total(), write.queued_total());
+                prop_assert!(write.holes.is_empty());
+            }
+        }
     }
 }
