@@ -3,9 +3,13 @@
 
 mod common;
 
+use std::net::TcpStream;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use common::{cmd, connect, drain};
+use async_io::Async;
+use common::gate::{Gate, Gated};
+use common::{cmd, connect, drain, still_answers, wait_until};
 use futures_util::StreamExt;
 use futures_util::future::join_all;
 use mikrotik_rs::protocol::CommandResponse;
@@ -277,7 +281,8 @@ async fn fatal_reaches_every_stream_then_sends_fail_at_once() {
             Duration::from_secs(5),
         )
         .await;
-    let _ = device.send_command(cmd("/die")).await.unwrap();
+    // Kept: a stream dropped before its command is written withdraws it.
+    let _die = device.send_command(cmd("/die")).await.unwrap();
     for listen in listens {
         let items = drain(listen.unwrap()).await;
         assert!(
@@ -506,6 +511,183 @@ async fn a_silent_peer_is_found_by_the_keepalive() {
     assert!(device.is_closed());
 }
 
+/// Logs in to `router` over a socket whose writes `gate` holds back.
+async fn connect_gated(router: &MockRouter, gate: &Arc<Gate>) -> MikrotikDevice {
+    let socket = Async::<TcpStream>::connect(router.addr()).await.unwrap();
+    MikrotikDevice::builder(router.address())
+        .connect_stream(Gated::new(socket, Arc::clone(gate)))
+        .await
+        .unwrap()
+}
+
+fn silent_router() -> MockRouter {
+    MockRouter::builder()
+        .script("/first", Script::Silent)
+        .script("/middle", Script::Silent)
+        .script("/last", Script::Silent)
+        .start()
+}
+
+/// Streams dropped while their commands wait in the connection's write
+/// buffer (the socket takes nothing): at the front, in the middle and at
+/// the end of what waits. None of them is ever written and no `/cancel`
+/// is sent; the commands between them go out whole, and every counter
+/// matches what crossed the socket.
+async fn a_command_dropped_before_it_was_written_is_never_sent() {
+    let router = silent_router();
+    let gate = Gate::open();
+    let device = connect_gated(&router, &gate).await;
+    router.clear_received();
+    gate.shut();
+    let before = device.snapshot();
+    let passed = gate.passed();
+    let mut streams = Vec::new();
+    for path in [
+        "/first",
+        "/ip/address/print",
+        "/middle",
+        "/interface/print",
+        "/last",
+    ] {
+        streams.push(device.send_command(cmd(path)).await.unwrap());
+    }
+    wait_until(|| device.in_flight() == 5, "the connection takes all five").await;
+    let last = streams.pop().unwrap();
+    let kept_second = streams.pop().unwrap();
+    let middle = streams.pop().unwrap();
+    let kept_first = streams.pop().unwrap();
+    let first = streams.pop().unwrap();
+    drop((first, middle, last));
+    // Withdrawn, they leave at once; cancelled, each would stay until its
+    // `!done` and add a `/cancel` of its own (8 in flight).
+    wait_until(
+        || matches!(device.in_flight(), 2 | 6..),
+        "the dropped commands are finished on this side",
+    )
+    .await;
+    assert_eq!(device.in_flight(), 2, "no command left to cancel");
+    assert_eq!(
+        gate.passed(),
+        passed,
+        "nothing written while the gate is shut"
+    );
+    gate.allow(usize::MAX);
+    for kept in [kept_first, kept_second] {
+        let items = drain(kept).await;
+        assert!(
+            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+            "{items:?}"
+        );
+    }
+    still_answers(&device).await;
+    assert_eq!(
+        router.received_paths(),
+        [
+            "/ip/address/print",
+            "/interface/print",
+            "/system/identity/print"
+        ],
+        "the dropped commands never reached the router, nor any /cancel"
+    );
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_started - before.commands_started, 6);
+    assert_eq!(stats.commands_cancelled - before.commands_cancelled, 3);
+    assert_eq!(stats.commands_done - before.commands_done, 3);
+    assert_eq!(stats.commands_in_flight, 0);
+    assert_eq!(stats.sentences_sent - before.sentences_sent, 3);
+    assert_eq!(
+        stats.bytes_sent,
+        gate.passed() as u64,
+        "bytes sent are bytes written"
+    );
+}
+
+/// A stream dropped after part of its command reached the socket: the
+/// router gets the whole command and then its `/cancel`, as always.
+async fn a_command_dropped_after_part_of_it_was_written_is_cancelled() {
+    let router = silent_router();
+    let gate = Gate::open();
+    let device = connect_gated(&router, &gate).await;
+    router.clear_received();
+    gate.shut();
+    let before = device.snapshot();
+    let passed = gate.passed();
+    let stream = device.send_command(cmd("/middle")).await.unwrap();
+    let tag = stream.tag().hyphenated().to_string();
+    wait_until(|| device.in_flight() == 1, "the connection takes it").await;
+    gate.allow(3);
+    wait_until(|| gate.passed() == passed + 3, "three bytes are written").await;
+    drop(stream);
+    // Cancelled: its route swallows until `!done`, beside the `/cancel`'s.
+    wait_until(|| device.in_flight() == 2, "the /cancel is queued").await;
+    gate.allow(usize::MAX);
+    assert!(
+        router
+            .wait_for(
+                |log| log
+                    .iter()
+                    .any(|s| s.path() == "/cancel" && s.attribute("tag") == Some(tag.as_bytes())),
+                Duration::from_secs(20)
+            )
+            .await,
+        "the /cancel of a command the router got in part"
+    );
+    wait_until(|| device.in_flight() == 0, "the router finishes both").await;
+    assert_eq!(router.received_paths(), ["/middle", "/cancel"]);
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_cancelled, 1);
+    assert_eq!(stats.bytes_sent, gate.passed() as u64);
+    assert_eq!(stats.sentences_sent - before.sentences_sent, 2);
+}
+
+/// A command whose deadline passes while it waits unwritten behind a
+/// stalled socket ends with its timeout and is never sent.
+async fn a_command_timed_out_before_it_was_written_is_never_sent() {
+    let router = silent_router();
+    let gate = Gate::open();
+    let device = connect_gated(&router, &gate).await;
+    router.clear_received();
+    gate.shut();
+    let passed = gate.passed();
+    let timed = device
+        .send_command(cmd("/first").with_timeout(Duration::from_millis(50)))
+        .await
+        .unwrap();
+    let items = drain(timed).await;
+    assert!(
+        matches!(
+            items.last(),
+            Some(Err(Error::Timeout {
+                what: TimeoutKind::Command,
+                ..
+            }))
+        ),
+        "{items:?}"
+    );
+    assert_eq!(device.in_flight(), 0, "nothing to cancel");
+    assert_eq!(gate.passed(), passed);
+    gate.allow(usize::MAX);
+    still_answers(&device).await;
+    assert_eq!(router.received_paths(), ["/system/identity/print"]);
+    assert_eq!(device.snapshot().commands_timed_out, 1);
+}
+
+/// Sent and dropped in one poll of a current-thread runtime, before the
+/// connection's task could run at all: never sent, nothing to cancel.
+#[test]
+fn a_command_dropped_in_the_poll_that_sent_it_is_never_sent() {
+    common::on_tokio_current_thread(async {
+        let router = silent_router();
+        let device = connect(&router).await;
+        router.clear_received();
+        drop(device.send_command(cmd("/first")).await.unwrap());
+        still_answers(&device).await;
+        assert_eq!(router.received_paths(), ["/system/identity/print"]);
+        assert_eq!(device.in_flight(), 0);
+        assert_eq!(device.snapshot().commands_cancelled, 1);
+    });
+}
+
 on_every_runtime![
     quick_start_shape,
     trap_and_empty_are_followed_by_done,
@@ -522,6 +704,9 @@ on_every_runtime![
     one_byte_writes_for_a_whole_session,
     command_deadline_ends_one_command_only,
     a_silent_peer_is_found_by_the_keepalive,
+    a_command_dropped_before_it_was_written_is_never_sent,
+    a_command_dropped_after_part_of_it_was_written_is_cancelled,
+    a_command_timed_out_before_it_was_written_is_never_sent,
 ];
 
 /// A reader that keeps up is never overflowed, even when it shares one thread

@@ -737,7 +737,6 @@ async fn a_panicking_observer_in_a_fleet_apply_reaches_the_caller() {
 /// Deterministic only on a current-thread Tokio runtime, where the
 /// connection's task cannot run between that poll and the drop.
 #[test]
-#[ignore = "defect: a command cancelled while still queued for the connection's task (not yet written) is written anyway, then `/cancel`led; a `remove` runs on the router after the apply was dropped"]
 fn a_write_queued_but_not_written_at_the_drop_is_never_sent() {
     common::on_tokio_current_thread(async {
         let router = address_list_router();

@@ -98,7 +98,22 @@ async fn counters_match_a_scripted_session() {
         matches!(timed.last(), Some(Err(Error::Timeout { .. }))),
         "{timed:?}"
     );
-    drop(device.send_command(cmd("/silent")).await.unwrap());
+    // Dropped once the router has it: a command dropped before any byte of
+    // it was written is never sent, so there would be no `/cancel` to count.
+    let silent = device.send_command(cmd("/silent")).await.unwrap();
+    wait_until(
+        || {
+            router
+                .received_paths()
+                .iter()
+                .filter(|p| *p == "/silent")
+                .count()
+                == 2
+        },
+        "the router has the second /silent",
+    )
+    .await;
+    drop(silent);
     let bulk = device
         .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(1))
         .await

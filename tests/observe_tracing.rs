@@ -303,7 +303,22 @@ async fn each_outcome_has_its_span_and_events() {
     )
     .await;
     assert!(matches!(timed.last(), Some(Err(Error::Timeout { .. }))));
-    drop(device.send_command(cmd("/silent")).await.unwrap());
+    // Dropped once the router has it (dropped before it is written, it
+    // would be withdrawn: never sent, no /cancel).
+    let silent = device.send_command(cmd("/silent")).await.unwrap();
+    wait_until(
+        || {
+            router
+                .received_paths()
+                .iter()
+                .filter(|p| *p == "/silent")
+                .count()
+                == 2
+        },
+        "the router has the second /silent",
+    )
+    .await;
+    drop(silent);
     let bulk = device
         .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(4))
         .await

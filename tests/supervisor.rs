@@ -659,6 +659,66 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
     assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
 }
 
+/// Two commands wait unwritten behind a stalled socket; one's stream is
+/// dropped. That one is withdrawn: never sent (no `/cancel` either), on
+/// this connection or the next; the other is handed back and runs on the
+/// next connection. Every counter stays exact.
+async fn a_command_dropped_before_it_was_written_is_never_sent_on_any_connection() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    let before = device.snapshot();
+    runtime.stall_open_connections();
+    let kept = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    let dropped = device.send_command(cmd("/interface/print")).await.unwrap();
+    wait_until(|| device.in_flight() == 2, "the actor holds both").await;
+    drop(dropped);
+    wait_until(
+        || matches!(device.in_flight(), 1 | 3..),
+        "the dropped one is finished on this side",
+    )
+    .await;
+    assert_eq!(device.in_flight(), 1, "withdrawn, not cancelled");
+    router.drop_connections();
+    let items = within(Duration::from_secs(20), common::drain(kept))
+        .await
+        .expect("the command ends");
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "it ran on the next connection: {items:?}"
+    );
+    let paths = router.received_paths();
+    assert!(
+        !paths
+            .iter()
+            .any(|p| p == "/interface/print" || p == "/cancel"),
+        "the dropped command (or a /cancel for it) reached the router: {paths:?}"
+    );
+    let stats = device.snapshot();
+    assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
+    assert_eq!(stats.commands_cancelled - before.commands_cancelled, 1);
+    // Each started once (the kept one too, though sent on two connections)
+    // and ended once: the next login, the kept one, the withdrawn one.
+    assert_eq!(
+        stats.commands_started - before.commands_started,
+        stats.commands_ended() - before.commands_ended(),
+        "{stats:?}"
+    );
+    assert_eq!(
+        stats.commands_started - before.commands_started,
+        3,
+        "{stats:?}"
+    );
+}
+
 /// A command some of whose bytes reached the socket may have run: at the
 /// loss it ends with `ConnectionLost` and is never sent again.
 async fn a_command_partly_written_is_never_sent_again() {
@@ -1012,6 +1072,7 @@ on_every_runtime!(
     the_first_connect_is_retried_under_the_policy_when_asked,
     refused_logins_are_retried_slowly_when_asked,
     a_command_never_written_to_the_socket_is_sent_on_the_next_connection,
+    a_command_dropped_before_it_was_written_is_never_sent_on_any_connection,
     a_failed_snapshot_is_taken_again_not_reported,
     a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
     gap_only_reports_the_gap_and_takes_no_snapshot,

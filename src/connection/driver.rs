@@ -12,6 +12,9 @@
 //!   if that reader is parked;
 //! - every route's tag was registered before its bytes entered the write
 //!   buffer; `in_flight` equals the routes in the table;
+//! - an open route's byte range is where its bytes were queued: a command
+//!   ended early while none of them was taken by the socket is withdrawn
+//!   from the write buffer (never sent, no `/cancel`), else cancelled;
 //! - the timer is armed for the earliest deadline, keepalive event, cancel
 //!   patience or close linger, whenever one exists.
 
@@ -33,7 +36,7 @@ use super::handback::Forwarded;
 use super::queue::Entry;
 use super::read_buffer::ReadBuffer;
 use super::request::Origin;
-use super::routes::{Delivered, Next, Routes};
+use super::routes::{Counting, Delivered, Next, Routes};
 use super::timers::{Alarm, KeepaliveState, KeepaliveStep};
 use super::write_buffer::WriteBuffer;
 use super::{ConnectionOptions, Item, Orphan, Request, Shared};
@@ -229,9 +232,7 @@ impl<S: AsyncStream> Connection<S> {
                     self.shared.fail(Error::Closed);
                     let now = self.now;
                     for tag in self.routes.open_tags() {
-                        if self.routes.finish_early(tag, Some(Error::Closed), now) == Next::Cancel {
-                            self.write_cancel(tag);
-                        }
+                        self.end_early(tag, Some(Error::Closed), now);
                     }
                     let quit = CommandBuilder::new().command("/quit").build();
                     self.queue_sentence(quit.as_bytes(), false);
@@ -260,13 +261,18 @@ impl<S: AsyncStream> Connection<S> {
             } => {
                 let tag = command.tag();
                 let trace = CommandTrace::start(&self.span, &command, policy, self.now);
-                let counted = command.is_counted();
-                // A resumed command was counted as started on its first connection.
-                let first_start = origin != Origin::Resumed;
+                let counting = match (command.is_counted(), origin) {
+                    (false, _) => Counting::Uncounted,
+                    // Counted as started on its first connection.
+                    (true, Origin::Resumed) => Counting::Resumed,
+                    (true, _) => Counting::Started,
+                };
+                let at = self.write.queued_total();
+                let bytes = at..at + command.as_bytes().len() as u64;
                 // Register first: a fast router may answer before the write returns.
                 if self
                     .routes
-                    .insert(tag, replies, policy, trace, counted, first_start)
+                    .insert(tag, replies, policy, trace, counting, bytes)
                     .is_err()
                 {
                     // Its tag is in flight: the stream got the error; write nothing.
@@ -298,15 +304,34 @@ impl<S: AsyncStream> Connection<S> {
                         self.write.taken_total(),
                     );
                 }
+                debug_assert_eq!(self.write.queued_total(), at, "queued where recorded");
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
                 self.forwarded.forget(&tag);
-                if self.routes.finish_early(tag, None, self.now) == Next::Cancel {
-                    self.write_cancel(tag);
-                }
+                self.end_early(tag, None, self.now);
             }
         }
+    }
+
+    /// Ends the open command `tag` early (dropped, timed out, closed), with
+    /// `error` for its stream. If none of its bytes has reached the socket
+    /// yet, they are taken back and it is never sent (so nothing to cancel);
+    /// otherwise `/cancel` is written. `true` when anything was written.
+    fn end_early(&mut self, tag: Uuid, error: Option<Error>, now: Instant) -> bool {
+        let (write, counters) = (&mut self.write, &self.shared.counters);
+        let next = self.routes.finish_early(tag, error, now, |bytes| {
+            let withdrawn = write.withdraw(bytes);
+            if withdrawn {
+                counters.sentence_withdrawn();
+                trace::command_withdrawn(tag);
+            }
+            withdrawn
+        });
+        if next == Next::Cancel {
+            self.write_cancel(tag);
+        }
+        next == Next::Cancel
     }
 
     /// Queues one sentence for writing, counted and traced (by size only:
@@ -472,10 +497,7 @@ impl<S: AsyncStream> Connection<S> {
                 address: None,
                 stage: None,
             };
-            if self.routes.finish_early(tag, Some(timeout), now) == Next::Cancel {
-                self.write_cancel(tag);
-                progress = true;
-            }
+            progress |= self.end_early(tag, Some(timeout), now);
         }
         let mut next = self.deadlines.next();
         let mut sooner = |at: Option<Instant>| {

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Range;
 use std::sync::Arc;
 use std::task::Waker;
 use std::time::{Duration, Instant};
@@ -53,6 +54,9 @@ const FORGOTTEN_TAGS: usize = 4096;
 ///
 /// ```text
 ///   insert ──> Open ──!done──> (removed: the last item is queued)
+///               │ │
+///               │ └─ finished early before any byte of it was written ──>
+///               │    (removed: its bytes are withdrawn, nothing is sent)
 ///               │
 ///               │ stream dropped / overflow / timeout / reader gone
 ///               v
@@ -94,6 +98,10 @@ struct Sink {
     /// A user's command: its start and end go into the counters (the crate's
     /// own identity lookup does not).
     counted: bool,
+    /// Where its bytes were queued (write buffer offsets): while none of
+    /// them is written, finishing it early withdraws them instead of
+    /// sending `/cancel`.
+    bytes: Range<u64>,
 }
 
 #[derive(Clone, Copy)]
@@ -108,6 +116,18 @@ pub(crate) enum Next {
     Nothing,
     /// The command's stream is finished early: send `/cancel` for it.
     Cancel,
+}
+
+/// How a command to register goes into the counters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Counting {
+    /// The crate's own (an identity lookup): never counted.
+    Uncounted,
+    /// A user's command starting now.
+    Started,
+    /// A user's command sent again after a gap: counted as started on an
+    /// earlier connection, so only its end is counted here.
+    Resumed,
 }
 
 /// The tag of a command to register is already in flight.
@@ -260,8 +280,8 @@ impl Routes {
         queue: QueueWriter,
         policy: BufferPolicy,
         trace: CommandTrace,
-        counted: bool,
-        first_start: bool,
+        counting: Counting,
+        bytes: Range<u64>,
     ) -> Result<(), TagInUse> {
         if self.map.contains_key(&tag) {
             let error = Error::InvalidCommand {
@@ -282,10 +302,11 @@ impl Routes {
                 stall: None,
                 trapped: false,
                 trace,
-                counted,
+                counted: counting != Counting::Uncounted,
+                bytes,
             }),
         );
-        if counted && first_start {
+        if counting == Counting::Started {
             self.shared.counters.command_started();
         }
         self.publish();
@@ -448,13 +469,23 @@ impl Routes {
     }
 
     /// Ends the stream of `tag` early, giving it `error` as its last item.
-    pub(crate) fn finish_early(&mut self, tag: Uuid, error: Option<Error>, now: Instant) -> Next {
+    /// `withdraw` is asked to take its bytes back from the write buffer:
+    /// if it can (none was written), the route goes at once and nothing is
+    /// sent; otherwise it is cancelled and the caller writes `/cancel`.
+    pub(crate) fn finish_early(
+        &mut self,
+        tag: Uuid,
+        error: Option<Error>,
+        now: Instant,
+        withdraw: impl FnOnce(Range<u64>) -> bool,
+    ) -> Next {
         if self.run.tag == Some(tag) {
             self.flush(now);
         }
         let Some(Route::Open(sink)) = self.map.get(&tag) else {
             return Next::Nothing;
         };
+        let withdrawn = withdraw(sink.bytes.clone());
         let outcome = match error {
             Some(_) => Outcome::TimedOut,
             None => Outcome::Cancelled,
@@ -467,7 +498,15 @@ impl Routes {
             counters.error(&error);
             sink.queue.end_with(Err(error), &mut self.wakes);
         }
-        self.cancel(tag, now, outcome)
+        if !withdrawn {
+            return self.cancel(tag, now, outcome);
+        }
+        // Never sent: nothing to cancel, no reply to swallow.
+        if let Some(Route::Open(sink)) = self.map.remove(&tag) {
+            sink.trace.end(outcome, now);
+        }
+        self.publish();
+        Next::Nothing
     }
 
     /// Open → Cancelled (already counted as `outcome`): the caller writes `/cancel`.

@@ -22,7 +22,11 @@ use crate::protocol::CommandResponse;
 /// parked one is woken once per batch.
 ///
 /// **Dropping it before the end cancels the command on the router at once**
-/// (`/cancel`), whether or not the router is sending anything.
+/// (`/cancel`), whether or not the router is sending anything. If no byte
+/// of the command had reached the socket yet (dropped in the poll that sent
+/// it, or while it waited behind others for a busy socket), the command is
+/// never sent at all, and there is nothing to cancel: keep the stream of a
+/// command that must run until its end.
 pub struct ResponseStream {
     tag: Uuid,
     replies: QueueReader,

@@ -69,6 +69,14 @@ impl Counters {
         add(&self.sentences_sent, 1);
     }
 
+    /// A queued sentence taken back before any byte of it was written (its
+    /// command was cancelled while waiting): it was never sent.
+    pub(crate) fn sentence_withdrawn(&self) {
+        if COUNTING {
+            self.sentences_sent.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
+
     #[inline]
     pub(crate) fn command_started(&self) {
         add(&self.commands_started, 1);

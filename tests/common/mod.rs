@@ -3,6 +3,7 @@
 //! from a path, a login to the mock, a stream read to its end).
 #![allow(dead_code)]
 
+pub mod gate;
 pub mod tap;
 
 use std::future::Future;

@@ -92,6 +92,8 @@ pub(crate) fn sentence_written(_bytes: usize) {}
 
 pub(crate) fn cancel_sent(_tag: Uuid) {}
 
+pub(crate) fn command_withdrawn(_tag: Uuid) {}
+
 pub(crate) fn keepalive_probe() {}
 
 pub(crate) fn keepalive_failed(_connection: &ConnectionSpan, _error: &Error) {}

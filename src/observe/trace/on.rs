@@ -276,6 +276,11 @@ pub(crate) fn cancel_sent(tag: Uuid) {
     tracing::debug!(name: "mikrotik.cancel", target: TARGET, %tag, "/cancel sent");
 }
 
+/// A command ended before any byte of it was written: taken back, never sent.
+pub(crate) fn command_withdrawn(tag: Uuid) {
+    tracing::debug!(name: "mikrotik.withdrawn", target: TARGET, %tag, "cancelled before it was written: never sent");
+}
+
 pub(crate) fn keepalive_probe() {
     tracing::debug!(name: "mikrotik.keepalive.probe", target: TARGET, "idle: keepalive probe sent");
 }
