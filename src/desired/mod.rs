@@ -38,6 +38,8 @@ mod managed;
 mod normalise;
 mod order;
 mod plan;
+#[cfg(test)]
+mod reference_tests;
 #[cfg(feature = "schema")]
 mod routeros;
 mod schema;
