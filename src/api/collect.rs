@@ -118,8 +118,6 @@ pub(crate) fn step(item: Result<CommandResponse>, traps: &mut Vec<TrapResponse>)
     }
 }
 
-/// The command's path (its first word), to name it in a trap's error: one
-/// small allocation, where `Command::path` decodes every word.
 /// A command's path, kept while it runs to name it in a trap's error: one
 /// `collect` per item of a 10,000-item apply, so a path of RouterOS's
 /// length is kept inline, and made text only when a trap needs it.
@@ -131,12 +129,7 @@ struct PathNote {
 
 impl PathNote {
     fn of(command: &Command) -> Self {
-        let bytes = command.as_bytes();
-        let word = match crate::protocol::decode_length(bytes) {
-            Ok(Some((len, prefix))) => bytes.get(prefix..prefix + len as usize),
-            _ => None,
-        }
-        .unwrap_or_default();
+        let word = first_word(command);
         let mut note = Self {
             inline: [0; 64],
             len: word.len(),
@@ -158,14 +151,20 @@ impl PathNote {
     }
 }
 
+/// The command's path (its first word), to name it in a trap's error: one
+/// small allocation, where `Command::path` decodes every word.
 pub(crate) fn path_of(command: &Command) -> String {
+    String::from_utf8_lossy(first_word(command)).into_owned()
+}
+
+/// The bytes of `command`'s first word (its path); empty if it has none.
+fn first_word(command: &Command) -> &[u8] {
     let bytes = command.as_bytes();
-    let word = match crate::protocol::decode_length(bytes) {
+    match crate::protocol::decode_length(bytes) {
         Ok(Some((len, prefix))) => bytes.get(prefix..prefix + len as usize),
         _ => None,
-    };
-    word.map(|w| String::from_utf8_lossy(w).into_owned())
-        .unwrap_or_default()
+    }
+    .unwrap_or_default()
 }
 
 /// Reads `stream` to its end.
