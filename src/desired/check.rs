@@ -151,4 +151,33 @@ mod tests {
         let refused = unknown.plan_against(&[]).unwrap_err().to_string();
         assert!(refused.contains("no field `coment`"), "{refused}");
     }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn a_typed_item_after_a_plan_is_checked_again() {
+        #[derive(serde::Serialize)]
+        struct Entry {
+            list: &'static str,
+            address: &'static str,
+        }
+        let first = Desired::new("/ip/firewall/address-list", ["list", "address"])
+            .item([("list", "a"), ("address", "192.0.2.1")]);
+        assert_eq!(first.plan_against(&[]).unwrap().adds.len(), 1);
+        let twice = first
+            .clone()
+            .typed_item(&Entry {
+                list: "a",
+                address: "192.0.2.1/32",
+            })
+            .unwrap();
+        let refused = twice.plan_against(&[]).unwrap_err().to_string();
+        assert!(refused.contains("same identity"), "{refused}");
+        let other = first
+            .typed_item(&Entry {
+                list: "a",
+                address: "192.0.2.2",
+            })
+            .unwrap();
+        assert_eq!(other.plan_against(&[]).unwrap().adds.len(), 2);
+    }
 }

@@ -243,4 +243,31 @@ mod tests {
         }
         assert!(!format!("{desired:?}").contains("hunter2"));
     }
+
+    #[test]
+    fn an_apply_result_shows_no_secret_either() {
+        use crate::desired::{Action, Applied, ItemResult, Outcome};
+        let rows = [row(&["=.id=*1", "=name=alice", "=password=old-hunter2"])];
+        let desired = Desired::new("/ppp/secret", ["name"])
+            .item([("name", "alice"), ("password", "new-hunter2")])
+            .item([("name", "carol"), ("password", "carol-secret")]);
+        let plan = desired.plan_against(&rows).unwrap();
+        let added = ItemResult {
+            action: Action::Add(std::sync::Arc::clone(&plan.adds[0].fields)),
+            outcome: Outcome::Applied {
+                id: Some("*2".into()),
+            },
+        };
+        let applied = Applied {
+            replanned: Some(plan.clone()),
+            items: vec![added],
+            remaining: Some(plan),
+            verify_error: None,
+        };
+        let shown = format!("{applied:?}");
+        for secret in ["old-hunter2", "new-hunter2", "carol-secret"] {
+            assert!(!shown.contains(secret), "Debug shows {secret}: {shown}");
+        }
+        assert!(shown.contains("carol"), "{shown}");
+    }
 }
