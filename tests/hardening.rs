@@ -205,6 +205,58 @@ async fn a_tag_in_flight_is_never_registered_twice() {
     drop(first);
 }
 
+/// The refused second command's stream, dropped unread, must not end the
+/// first command that holds the tag: its drop names only the tag, and the
+/// actor must not take that for the first command's cancel.
+#[test]
+#[ignore = "defect: the refused stream's drop sends Request::Cancel { tag }, and the actor ends the first command holding that tag (withdrawn or /cancel)"]
+fn dropping_a_refused_stream_leaves_the_tags_command_alone_tokio() {
+    common::on_tokio(dropping_a_refused_stream_leaves_the_tags_command_alone());
+}
+
+async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
+    let router = MockRouter::builder()
+        .script("/silent", Script::Silent)
+        .start();
+    let device = MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .unwrap();
+    let tag = uuid::Uuid::new_v4();
+    let mut first = device
+        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
+        .await
+        .unwrap();
+    let second = device
+        .send_command(
+            CommandBuilder::with_tag(tag)
+                .command("/system/identity/print")
+                .build(),
+        )
+        .await
+        .unwrap();
+    // Refused on its own stream; dropped without reading that refusal.
+    drop(second);
+    // A round trip after the drop: the actor has handled it by then.
+    common::still_answers(&device).await;
+    assert_eq!(device.in_flight(), 1, "the first command still runs");
+    let cancels = router
+        .received()
+        .iter()
+        .filter(|s| s.path() == "/cancel")
+        .count();
+    assert_eq!(cancels, 0, "the first command was cancelled on the router");
+    let next = async_io::Timer::after(Duration::from_millis(100));
+    let ended = match futures_util::future::select(Box::pin(first.recv()), Box::pin(next)).await {
+        futures_util::future::Either::Left((item, _)) => Some(item),
+        futures_util::future::Either::Right(_) => None,
+    };
+    assert!(
+        ended.is_none(),
+        "the first command's stream ended: {ended:?}"
+    );
+    drop(first);
+}
+
 // ---------------------------------------------------------------- defect 8
 
 fn big_rows(count: usize, bytes: usize) -> Script {
