@@ -208,12 +208,6 @@ async fn a_tag_in_flight_is_never_registered_twice() {
 /// The refused second command's stream, dropped unread, must not end the
 /// first command that holds the tag: its drop names only the tag, and the
 /// actor must not take that for the first command's cancel.
-#[test]
-#[ignore = "defect: the refused stream's drop sends Request::Cancel { tag }, and the actor ends the first command holding that tag (withdrawn or /cancel)"]
-fn dropping_a_refused_stream_leaves_the_tags_command_alone_tokio() {
-    common::on_tokio(dropping_a_refused_stream_leaves_the_tags_command_alone());
-}
-
 async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
     let router = MockRouter::builder()
         .script("/silent", Script::Silent)
@@ -506,6 +500,7 @@ on_every_runtime![
     a_panicking_connection_ends_alone,
     keep_latest_never_drops_a_trap,
     a_tag_in_flight_is_never_registered_twice,
+    dropping_a_refused_stream_leaves_the_tags_command_alone,
     a_stalled_reader_is_bounded_in_bytes,
     a_slow_reader_is_bounded_in_bytes,
     bounded_zero_with_a_waiting_reader_gets_every_row,

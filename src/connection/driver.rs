@@ -308,6 +308,11 @@ impl<S: AsyncStream> Connection<S> {
                 self.queue_sentence(command.as_bytes(), command.is_sensitive());
             }
             Request::Cancel { tag } => {
+                if !self.routes.reader_gone(&tag) {
+                    // Another stream of the tag (refused as a duplicate):
+                    // the command holding it goes on.
+                    return;
+                }
                 self.forwarded.forget(&tag);
                 self.end_early(tag, None, self.now);
             }

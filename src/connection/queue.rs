@@ -276,8 +276,11 @@ impl QueueReader {
     }
 }
 
-impl Drop for QueueReader {
-    fn drop(&mut self) {
+impl QueueReader {
+    /// Marks the reader gone at once, as its drop does: a stream that
+    /// sends a cancel does so first, so that the actor can tell a cancel by
+    /// the command's own stream from one by another stream of its tag.
+    pub(crate) fn leave(&mut self) {
         // Free what waits now, not when the actor next looks.
         let entries = {
             let mut state = self.queue.lock();
@@ -287,6 +290,12 @@ impl Drop for QueueReader {
             std::mem::take(&mut state.entries)
         };
         drop(entries);
+    }
+}
+
+impl Drop for QueueReader {
+    fn drop(&mut self) {
+        self.leave();
     }
 }
 

@@ -468,6 +468,17 @@ impl Routes {
         Delivered::To(Next::Nothing)
     }
 
+    /// Whether a cancel of `tag` is its own stream's: the reader of its
+    /// open route is gone (or no route is open). A stream refused because
+    /// another command holds the tag names that tag too when dropped; it
+    /// must not end that command.
+    pub(crate) fn reader_gone(&self, tag: &Uuid) -> bool {
+        match self.map.get(tag) {
+            Some(Route::Open(sink)) => sink.queue.reader_gone(),
+            _ => true,
+        }
+    }
+
     /// Ends the stream of `tag` early, giving it `error` as its last item.
     /// `withdraw` is asked to take its bytes back from the write buffer:
     /// if it can (none was written), the route goes at once and nothing is

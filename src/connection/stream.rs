@@ -125,6 +125,10 @@ impl Stream for ResponseStream {
 impl Drop for ResponseStream {
     fn drop(&mut self) {
         if !self.finished {
+            // Gone before the cancel is sent: the actor acts on a cancel
+            // only when the route's own reader is gone, never on one from a
+            // stream refused for a tag another command holds.
+            self.replies.leave();
             // Fails only when the connection is gone, and then there is nothing to cancel.
             let _ = self.requests.try_send(Request::Cancel { tag: self.tag });
         }
