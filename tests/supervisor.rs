@@ -924,12 +924,6 @@ async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
 /// While the router is down, a second command with the tag of a waiting
 /// one, dropped unread, must not take the waiting one with it: the cancel
 /// names only the tag.
-#[test]
-#[ignore = "defect: the supervisor's waiting queue drops every command of the cancelled tag; the waiting one's stream ends empty, without an error"]
-fn a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command_tokio() {
-    common::on_tokio(a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command());
-}
-
 async fn a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command() {
     let router = MockRouter::start();
     let device = connect(&router, quick()).await;
@@ -1116,6 +1110,7 @@ on_every_runtime!(
     refused_logins_are_retried_slowly_when_asked,
     a_command_never_written_to_the_socket_is_sent_on_the_next_connection,
     a_command_dropped_before_it_was_written_is_never_sent_on_any_connection,
+    a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command,
     a_failed_snapshot_is_taken_again_not_reported,
     a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
     gap_only_reports_the_gap_and_takes_no_snapshot,

@@ -820,9 +820,11 @@ impl Supervisor {
                     })) => self.enqueue(command, replies, policy),
                     Poll::Ready(Some(Request::Cancel { tag })) => {
                         // Dropping it ends its queue; its reader is gone anyway.
+                        // Only the stream that left: another command of the
+                        // same tag (a duplicate refused later) still waits.
                         let counters = &self.counters;
                         self.waiting.retain(|w| {
-                            let keep = w.user_tag != tag;
+                            let keep = w.user_tag != tag || !w.replies.reader_gone();
                             if !keep && w.counted {
                                 counters.command_ended(Outcome::Cancelled);
                             }
