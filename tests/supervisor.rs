@@ -719,6 +719,73 @@ async fn a_command_dropped_before_it_was_written_is_never_sent_on_any_connection
     );
 }
 
+/// A command withdrawn while it waited behind another frees its tag at
+/// once; a new command may take that tag. When the connection is then lost,
+/// the withdrawn command must not come back: the new one is what is handed
+/// back and sent on the next connection, on its own stream.
+#[test]
+#[ignore = "defect: hand_back_open matches its unwritten records to routes by tag only, so the withdrawn command is handed back on the stream of the command that reused its tag, and sent"]
+fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag_tokio() {
+    common::on_tokio(a_withdrawn_command_is_never_handed_back_under_a_reused_tag());
+}
+
+async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
+    let router = MockRouter::start();
+    let runtime = Stalling::new();
+    let device = MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(quick())
+        .connect()
+        .await
+        .unwrap();
+    runtime.stall_open_connections();
+    let ahead = device
+        .send_command(cmd("/system/identity/print"))
+        .await
+        .unwrap();
+    let tag = uuid::Uuid::new_v4();
+    let withdrawn = device
+        .send_command(
+            CommandBuilder::with_tag(tag)
+                .command("/interface/print")
+                .build(),
+        )
+        .await
+        .unwrap();
+    wait_until(|| device.in_flight() == 2, "the actor holds both").await;
+    drop(withdrawn);
+    wait_until(|| device.in_flight() == 1, "withdrawn").await;
+    // The tag is free again: a new command takes it.
+    let reused = device
+        .send_command(
+            CommandBuilder::with_tag(tag)
+                .command("/system/resource/print")
+                .build(),
+        )
+        .await
+        .unwrap();
+    wait_until(|| device.in_flight() == 2, "the actor holds the new one").await;
+    router.drop_connections();
+    for stream in [ahead, reused] {
+        let items = within(Duration::from_secs(20), common::drain(stream))
+            .await
+            .expect("the command ends");
+        assert!(
+            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+            "it ran on the next connection: {items:?}"
+        );
+    }
+    let paths = router.received_paths();
+    assert!(
+        !paths.iter().any(|p| p == "/interface/print"),
+        "the withdrawn command reached the router: {paths:?}"
+    );
+    assert!(
+        paths.iter().any(|p| p == "/system/resource/print"),
+        "the command that reused the tag never reached the router: {paths:?}"
+    );
+}
+
 /// A command some of whose bytes reached the socket may have run: at the
 /// loss it ends with `ConnectionLost` and is never sent again.
 async fn a_command_partly_written_is_never_sent_again() {
