@@ -129,8 +129,9 @@ pub(crate) struct Forwarded {
     /// with, to hand back at the end if still open. Entries of finished
     /// commands are pruned lazily. Each with the order it was sent in: they
     /// are handed back in that order, so the supervisor re-sends them as
-    /// they were first sent.
-    resumable: HashMap<Uuid, (u64, Command)>,
+    /// they were first sent. And where its bytes were queued: a tag names
+    /// a command only while it runs, and a later one may take it.
+    resumable: HashMap<Uuid, (u64, u64, Command)>,
     /// How many resumable commands were remembered so far (their order).
     resumable_sent: u64,
     /// Commands whose bytes the socket has not taken yet, with the write
@@ -171,7 +172,9 @@ fn note_forwarded(
         }
         forwarded.resumable_sent += 1;
         let order = forwarded.resumable_sent;
-        forwarded.resumable.insert(tag, (order, command.clone()));
+        forwarded
+            .resumable
+            .insert(tag, (order, queued, command.clone()));
     }
     while forwarded
         .unwritten
@@ -198,7 +201,9 @@ fn hand_back_open(
     // (Handed back after the resumable ones, which are older.)
     let mut never_written = Vec::new();
     for (at, tag, command) in std::mem::take(&mut forwarded.unwritten) {
-        if at < taken {
+        // Written in part, or withdrawn (its tag maybe taken by another
+        // command since): not this record's to hand back.
+        if at < taken || routes.queued_at(&tag) != Some(at) {
             continue;
         }
         let Some((replies, policy)) = routes.take_open(&tag) else {
@@ -217,8 +222,11 @@ fn hand_back_open(
     let mut resumable: Vec<_> = std::mem::take(&mut forwarded.resumable)
         .into_iter()
         .collect();
-    resumable.sort_unstable_by_key(|(_, (order, _))| *order);
-    for (tag, (_, command)) in resumable {
+    resumable.sort_unstable_by_key(|(_, (order, ..))| *order);
+    for (tag, (_, at, command)) in resumable {
+        if routes.queued_at(&tag) != Some(at) {
+            continue;
+        }
         let Some((replies, policy)) = routes.take_open(&tag) else {
             continue;
         };

@@ -468,6 +468,17 @@ impl Routes {
         Delivered::To(Next::Nothing)
     }
 
+    /// Where the open command `tag`'s bytes were queued (the write buffer
+    /// offset of its first byte). An offset never names two commands, so
+    /// this tells which command holds the tag now: a command withdrawn
+    /// frees its tag at once, and another may take it.
+    pub(crate) fn queued_at(&self, tag: &Uuid) -> Option<u64> {
+        match self.map.get(tag) {
+            Some(Route::Open(sink)) => Some(sink.bytes.start),
+            _ => None,
+        }
+    }
+
     /// Whether a cancel of `tag` is its own stream's: the reader of its
     /// open route is gone (or no route is open). A stream refused because
     /// another command holds the tag names that tag too when dropped; it
