@@ -251,6 +251,45 @@ async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
     drop(first);
 }
 
+/// A tag is free again once its command ended: a later command may carry
+/// it. The earlier command's deadline is its own, never the later one's.
+#[test]
+#[ignore = "defect: deadlines are kept by tag only; the earlier command's deadline ends the later command of the same tag with a Timeout"]
+fn a_reused_tag_does_not_inherit_the_earlier_deadline_tokio() {
+    common::on_tokio(a_reused_tag_does_not_inherit_the_earlier_deadline());
+}
+
+async fn a_reused_tag_does_not_inherit_the_earlier_deadline() {
+    let router = MockRouter::builder()
+        .script("/silent", Script::Silent)
+        .start();
+    let device = MikrotikDevice::connect(&router.address(), "admin", None)
+        .await
+        .unwrap();
+    let tag = uuid::Uuid::new_v4();
+    let quick = CommandBuilder::with_tag(tag)
+        .command("/system/identity/print")
+        .build()
+        .with_timeout(Duration::from_millis(200));
+    device.collect(quick).await.unwrap();
+    let mut later = device
+        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
+        .await
+        .unwrap();
+    async_io::Timer::after(Duration::from_millis(500)).await;
+    let next = async_io::Timer::after(Duration::from_millis(20));
+    let ended = match futures_util::future::select(Box::pin(later.recv()), Box::pin(next)).await {
+        futures_util::future::Either::Left((item, _)) => Some(item),
+        futures_util::future::Either::Right(_) => None,
+    };
+    assert!(
+        ended.is_none(),
+        "the later command ended at the earlier one's deadline: {ended:?}"
+    );
+    assert_eq!(device.in_flight(), 1, "the later command still runs");
+    drop(later);
+}
+
 // ---------------------------------------------------------------- defect 8
 
 fn big_rows(count: usize, bytes: usize) -> Script {
