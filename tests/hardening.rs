@@ -253,12 +253,6 @@ async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
 
 /// A tag is free again once its command ended: a later command may carry
 /// it. The earlier command's deadline is its own, never the later one's.
-#[test]
-#[ignore = "defect: deadlines are kept by tag only; the earlier command's deadline ends the later command of the same tag with a Timeout"]
-fn a_reused_tag_does_not_inherit_the_earlier_deadline_tokio() {
-    common::on_tokio(a_reused_tag_does_not_inherit_the_earlier_deadline());
-}
-
 async fn a_reused_tag_does_not_inherit_the_earlier_deadline() {
     let router = MockRouter::builder()
         .script("/silent", Script::Silent)
@@ -540,6 +534,7 @@ on_every_runtime![
     keep_latest_never_drops_a_trap,
     a_tag_in_flight_is_never_registered_twice,
     dropping_a_refused_stream_leaves_the_tags_command_alone,
+    a_reused_tag_does_not_inherit_the_earlier_deadline,
     a_stalled_reader_is_bounded_in_bytes,
     a_slow_reader_is_bounded_in_bytes,
     bounded_zero_with_a_waiting_reader_gets_every_row,

@@ -287,7 +287,7 @@ impl<S: AsyncStream> Connection<S> {
                     .command_timeout
                     .filter(|_| !command.is_resumable());
                 if let Some(after) = command.timeout().or(default) {
-                    self.deadlines.add(self.now, tag, after);
+                    self.deadlines.add(self.now, tag, after, at);
                     let routes = &self.routes;
                     self.deadlines.compact(routes.len(), |t| routes.is_open(t));
                 }
@@ -495,7 +495,11 @@ impl<S: AsyncStream> Connection<S> {
     fn poll_timers(&mut self, cx: &mut Context<'_>) -> Result<bool, Error> {
         let now = self.now;
         let mut progress = false;
-        while let Some((tag, after)) = self.deadlines.pop_expired(now) {
+        while let Some((tag, after, queued)) = self.deadlines.pop_expired(now) {
+            if self.routes.queued_at(&tag) != Some(queued) {
+                // Finished, or its tag now another command's.
+                continue;
+            }
             let timeout = Error::Timeout {
                 what: TimeoutKind::Command,
                 after,
