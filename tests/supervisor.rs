@@ -780,6 +780,66 @@ async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
     );
 }
 
+/// A resumed listen goes on under a fresh tag; once it has ended, its user
+/// tag is free, and a later command may carry it. Dropping that later
+/// command must cancel it, not the listen's old tag.
+#[test]
+#[ignore = "defect: the supervisor maps a user tag to its resumed command's fresh tag for the whole connection; a later command with that user tag is cancelled under the old tag, so never"]
+fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself_tokio() {
+    common::on_tokio(a_tag_freed_by_a_resumed_command_is_cancelled_as_itself());
+}
+
+async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
+    let router = MockRouter::builder()
+        .script("/silent", Script::Silent)
+        .start();
+    let device = connect(&router, quick()).await;
+    let tag = uuid::Uuid::new_v4();
+    let listen = device
+        .send_command(
+            CommandBuilder::with_tag(tag)
+                .command("/interface/listen")
+                .build(),
+        )
+        .await
+        .unwrap();
+    wait_until(|| router.running_commands() == 1, "the listen runs").await;
+    router.drop_connections();
+    let listens = |router: &MockRouter| {
+        router
+            .received_paths()
+            .iter()
+            .filter(|p| p.as_str() == "/interface/listen")
+            .count()
+    };
+    wait_until(
+        || listens(&router) == 2 && router.running_commands() == 1,
+        "the listen resumed",
+    )
+    .await;
+    drop(listen);
+    wait_until(|| router.running_commands() == 0, "the listen cancelled").await;
+    wait_until(|| device.in_flight() == 0, "nothing in flight").await;
+    let later = device
+        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
+        .await
+        .unwrap();
+    wait_until(|| router.running_commands() == 1, "the later command runs").await;
+    drop(later);
+    let cancelled = within(Duration::from_secs(5), async {
+        while device.in_flight() != 0 || router.running_commands() != 0 {
+            async_io::Timer::after(Duration::from_millis(5)).await;
+        }
+    })
+    .await;
+    assert!(
+        cancelled.is_some(),
+        "the dropped command still runs: {} in flight, {} running on the router",
+        device.in_flight(),
+        router.running_commands()
+    );
+}
+
 /// A command some of whose bytes reached the socket may have run: at the
 /// loss it ends with `ConnectionLost` and is never sent again.
 async fn a_command_partly_written_is_never_sent_again() {
