@@ -783,12 +783,6 @@ async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
 /// A resumed listen goes on under a fresh tag; once it has ended, its user
 /// tag is free, and a later command may carry it. Dropping that later
 /// command must cancel it, not the listen's old tag.
-#[test]
-#[ignore = "defect: the supervisor maps a user tag to its resumed command's fresh tag for the whole connection; a later command with that user tag is cancelled under the old tag, so never"]
-fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself_tokio() {
-    common::on_tokio(a_tag_freed_by_a_resumed_command_is_cancelled_as_itself());
-}
-
 async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
     let router = MockRouter::builder()
         .script("/silent", Script::Silent)
@@ -1233,6 +1227,7 @@ on_every_runtime!(
     a_command_dropped_before_it_was_written_is_never_sent_on_any_connection,
     a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command,
     a_withdrawn_command_is_never_handed_back_under_a_reused_tag,
+    a_tag_freed_by_a_resumed_command_is_cancelled_as_itself,
     a_failed_snapshot_is_taken_again_not_reported,
     a_restart_during_the_snapshot_converges_with_one_gap_item_per_gap,
     gap_only_reports_the_gap_and_takes_no_snapshot,

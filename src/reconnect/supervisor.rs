@@ -496,6 +496,11 @@ impl Supervisor {
                         policy,
                         ..
                     })) => {
+                        // Sent under its own tag: a resumed command that
+                        // had that user tag has ended (tags are unique
+                        // among running commands), so its cancels no
+                        // longer go to the fresh tag it was resumed under.
+                        self.by_user.remove(&command.tag());
                         let send = Request::Send {
                             command,
                             replies,
