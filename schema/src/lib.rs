@@ -240,6 +240,13 @@ impl Argument {
     pub fn always_hinted(&self) -> bool {
         self.always_hinted && !self.hints.is_empty()
     }
+
+    /// Whether `value` fits the argument: it is not always hinted, or one of
+    /// its hints takes it (leniently where routers take more than the hint
+    /// says). [`check::value`] with the argument already found.
+    pub fn accepts(&self, value: &str) -> bool {
+        !self.always_hinted() || self.hints.iter().any(|h| hint::accepts(h, value))
+    }
 }
 
 #[cfg(test)]
