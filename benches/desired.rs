@@ -189,7 +189,11 @@ async fn measure(runner: &Runner, entries: usize) -> f64 {
     report("one add at a time with collect", looped, "ms");
     report("  commands sent", sent.3 as f64, "");
     report("all adds in flight, no plan (floor)", ms(floor), "ms");
-    report("  of which: check and plan (empty list)", ms(plan_only), "ms");
+    report(
+        "  of which: check and plan (empty list)",
+        ms(plan_only),
+        "ms",
+    );
     report("  precondition read and writes", ms(writes), "ms");
     report("  verifying read and plan", ms(verify), "ms");
     let ratio = looped / apply;
