@@ -10,7 +10,7 @@
 //! `.id` on commands that take `numbers` (or `number`). Query keys (`?name=…`) are
 //! properties of the items, not arguments: nothing here checks them.
 
-use crate::{Command, Menu, Schema, Versions, hint, schema, suggest};
+use crate::{Command, Menu, Schema, Versions, schema, suggest};
 
 /// What a command path names.
 #[derive(Clone, Copy, Debug)]
@@ -364,7 +364,7 @@ pub fn value(target: &Target, name: &str, value: &str) -> Result<(), String> {
     let Some(argument) = target.command().and_then(|c| c.argument(name)) else {
         return Ok(());
     };
-    if !argument.always_hinted() || argument.hints().iter().any(|h| hint::accepts(h, value)) {
+    if argument.accepts(value) {
         return Ok(());
     }
     // The value itself stays out of the message: at run time it may be a secret.

@@ -71,5 +71,14 @@ pub(crate) fn schema(data: &'static str) -> Result<Schema, String> {
             _ => return Err(wrong()),
         }
     }
-    Ok(Schema { releases, menus })
+    let by_path = menus
+        .iter()
+        .enumerate()
+        .map(|(index, menu)| (menu.path, index))
+        .collect();
+    Ok(Schema {
+        releases,
+        menus,
+        by_path,
+    })
 }

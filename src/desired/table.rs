@@ -30,10 +30,8 @@ impl<'n, 'r> Table<'n, 'r> {
         let mut cells = vec![None; names.len() * rows.len()];
         for (row, cells) in rows.iter().zip(cells.chunks_exact_mut(names.len().max(1))) {
             for (key, value) in row.attributes_raw.iter() {
-                let Ok(key) = std::str::from_utf8(key) else {
-                    continue;
-                };
-                if let Ok(at) = names.binary_search(&key) {
+                // Bytes order as the names' text does: no UTF-8 check needed.
+                if let Ok(at) = names.binary_search_by(|name| name.as_bytes().cmp(key)) {
                     cells[at].get_or_insert(value);
                 }
             }

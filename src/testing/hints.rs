@@ -1,11 +1,11 @@
 //! The router's refusal of a value that breaks its argument's type hint.
 //!
 //! Whether a value breaks a hint is decided by `mikrotik-rs-schema`'s
-//! `check::value` (the check `command!` runs at compile time, lenient where
+//! `Argument::accepts` (the check `command!` runs at compile time, lenient where
 //! routers accept more than the hint says); this file only picks the
 //! router's words for the kind of hint that was broken.
 
-use mikrotik_rs_schema::{Argument, check};
+use mikrotik_rs_schema::Argument;
 
 use super::db::Refusal;
 use super::words;
@@ -43,19 +43,15 @@ fn kind(hint: &str) -> Kind {
     Kind::Other
 }
 
-/// Checks `value` of the argument `name` of `target`; the router's words
-/// when the hint refuses it.
-pub(crate) fn check(
-    target: &check::Target,
-    argument: &Argument,
-    name: &str,
-    value: &[u8],
-) -> Result<(), Refusal> {
+/// Checks `value` of `argument` (named `name`); the router's words when the
+/// hint refuses it.
+pub(crate) fn check(argument: &Argument, name: &str, value: &[u8]) -> Result<(), Refusal> {
     // Bytes that are not text are not read.
     let Ok(text) = std::str::from_utf8(value) else {
         return Ok(());
     };
-    if check::value(target, name, text).is_ok() {
+    // `check::value`'s test, with the argument the caller already found.
+    if argument.accepts(text) {
         return Ok(());
     }
     let hint = argument.hints().first().copied().unwrap_or_default();

@@ -3,7 +3,7 @@
 //! type hints allow. The data is `mikrotik-rs-schema`'s; this file only asks
 //! it the mock's questions, for one release.
 
-use mikrotik_rs_schema::{Argument, Command, Menu, Schema, Versions, check, schema};
+use mikrotik_rs_schema::{Argument, Command, Menu, Schema, Versions, schema};
 
 use super::db::Refusal;
 use super::words;
@@ -163,18 +163,9 @@ impl Tree {
         attrs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
         v6: bool,
     ) -> Result<(), Refusal> {
-        // What `check::path` would find, without writing the path out (or
-        // looking the menu up twice) for every command the mock answers.
-        let Some(menu) = self.menu(menu) else {
+        let Some(command) = self.command(menu, verb) else {
             return Ok(());
         };
-        let Some(command) = menu
-            .command(verb)
-            .filter(|command| self.present(command.versions()))
-        else {
-            return Ok(());
-        };
-        let target = check::Target::Command(menu, command);
         for (key, value) in attrs {
             if key.starts_with(b".") {
                 continue;
@@ -183,7 +174,7 @@ impl Tree {
             let Some(argument) = self.argument(command, &name) else {
                 return Err(words::unknown_parameter(&name, v6));
             };
-            super::hints::check(&target, argument, &name, value)?;
+            super::hints::check(argument, &name, value)?;
         }
         Ok(())
     }
