@@ -61,7 +61,7 @@ impl Desired {
 
     /// Adds one desired item (as [`item`](Self::item), in place).
     pub fn push(&mut self, fields: impl IntoIterator<Item = impl Property>) {
-        self.checked = Checked::default();
+        self.checked.reset();
         Arc::make_mut(&mut self.items).push(Arc::new(
             fields
                 .into_iter()
@@ -77,7 +77,7 @@ impl Desired {
     /// sequences joined with `,`. Anything else is an [`Error::Config`](crate::Error::Config).
     #[cfg(feature = "serde")]
     pub fn typed_item<T: serde::Serialize + ?Sized>(mut self, item: &T) -> Result<Self> {
-        self.checked = Checked::default();
+        self.checked.reset();
         Arc::make_mut(&mut self.items).push(Arc::new(super::to_fields::to_fields(item)?));
         Ok(self)
     }
@@ -86,7 +86,7 @@ impl Desired {
     /// that are neither dynamic nor built-in).
     pub fn managed(mut self, managed: Managed) -> Self {
         self.managed = managed;
-        self.checked = Checked::default();
+        self.checked.reset();
         self
     }
 
@@ -109,7 +109,7 @@ impl Desired {
     /// schema's suggestion), before anything is sent.
     pub fn schema(mut self, schema: impl FieldNames + 'static) -> Self {
         self.schema = Some(Schema(Arc::new(schema)));
-        self.checked = Checked::default();
+        self.checked.reset();
         self
     }
 
