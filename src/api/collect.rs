@@ -167,18 +167,18 @@ fn first_word(command: &Command) -> &[u8] {
     .unwrap_or_default()
 }
 
-/// Reads `stream` to its end.
-pub(crate) async fn read_to_end(
+/// Reads `stream` to its end, handing each row to `on_row`; the `=ret=`.
+async fn read_each(
     device: &MikrotikDevice,
     mut stream: ResponseStream,
-) -> Result<Collected> {
-    let mut rows = Vec::new();
+    mut on_row: impl FnMut(ReplyResponse),
+) -> Result<Option<String>> {
     let mut traps = Vec::new();
     while let Some(item) = stream.recv().await {
         match step(item, &mut traps) {
-            Step::Row(row) => rows.push(row),
+            Step::Row(row) => on_row(row),
             Step::Skip => {}
-            Step::Done(ret) => return ret.map(|ret| Collected { rows, ret }),
+            Step::Done(ret) => return ret,
         }
     }
     // A stream ends without its last reply only when the actor went away,
@@ -218,13 +218,26 @@ impl MikrotikDevice {
     /// # Ok(()) }
     /// ```
     pub async fn collect(&self, command: impl Into<Command>) -> Result<Collected> {
+        let mut rows = Vec::new();
+        let ret = self.each_row(command, |row| rows.push(row)).await?;
+        Ok(Collected { rows, ret })
+    }
+
+    /// [`collect`](Self::collect), each row handed to `on_row` as it
+    /// arrives instead of kept: for a caller that works through the rows
+    /// while the rest are still on their way (a desired-state plan).
+    pub(crate) async fn each_row(
+        &self,
+        command: impl Into<Command>,
+        on_row: impl FnMut(ReplyResponse),
+    ) -> Result<Option<String>> {
         let command = command.into();
         // For a trap's error message: which command the router refused.
         let path = PathNote::of(&command);
         let stream = self
             .send_command_with(command, BufferPolicy::Unbounded)
             .await?;
-        read_to_end(self, stream)
+        read_each(self, stream, on_row)
             .await
             .map_err(|error| error.in_command(&path.text()))
     }

@@ -3,66 +3,171 @@
 use std::sync::Arc;
 
 use super::check::CheckedItems;
+use super::managed::Condition;
 use super::managed::is_routers_own;
 use super::normalise::{same_value, write_identity};
 use super::order;
 use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
-use super::table::{FLAGS, Table};
+use super::table::{Cells, Columns, FLAGS, raw, text};
 use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
 
 /// The plan of `desired` against `rows` (a whole `print` of the menu, in the
 /// router's order). `desired` has been checked, which found `checked`.
 pub(crate) fn compute(desired: &Desired, checked: &CheckedItems, rows: &[ReplyResponse]) -> Plan {
-    let keys = desired.keys();
-    let table = table(checked, rows);
-    let id = table.column(".id");
-    let managed = managed_rows(desired, &table, rows.len());
-    // Each desired item's row: the first managed row with its identity. A
-    // later row with the same identity is a duplicate: removed.
-    let key_columns: Vec<Option<usize>> = keys.iter().map(|k| table.column(k)).collect();
-    let mut row_of: Vec<Option<usize>> = vec![None; desired.items().len()];
-    let mut matched = vec![false; managed.len()];
-    let mut identity = Vec::new();
-    for (index, &row) in managed.iter().enumerate() {
-        write_identity(&mut identity, keys, |at, _| {
-            table.raw(row, key_columns[at]).map(String::from_utf8_lossy)
-        });
-        if let Some(&item) = checked.item_of.get(identity.as_slice())
-            && row_of[item].is_none()
-        {
-            row_of[item] = Some(index);
-            matched[index] = true;
+    let mut planner = Planner::new(desired, checked, true);
+    for row in rows {
+        planner.row(row);
+    }
+    planner.plan()
+}
+
+/// The [`ReadMark`] a plan of `desired` against `rows` would have, without
+/// computing the plan: an apply's precondition needs only this when the
+/// menu has not moved.
+pub(crate) fn mark_of(
+    desired: &Desired,
+    checked: &CheckedItems,
+    rows: &[ReplyResponse],
+) -> ReadMark {
+    let mut planner = Planner::new(desired, checked, false);
+    for row in rows {
+        planner.row(row);
+    }
+    planner.mark()
+}
+
+/// A plan worked out row by row, in the router's order, as a print's rows
+/// arrive: each row's words are walked once and the row is not kept, so
+/// the work on 10,000 rows goes on while the rest are still on the wire.
+pub(crate) struct Planner<'d> {
+    desired: &'d Desired,
+    checked: &'d CheckedItems,
+    columns: Columns<'d>,
+    id: Option<usize>,
+    flags: [Option<usize>; 3],
+    conditions: Vec<(&'d Condition, Option<usize>)>,
+    keys: Vec<Option<usize>>,
+    /// The fields the read mark hashes (every field the desired state
+    /// names, in name order), with their columns.
+    marked: Vec<(&'d str, Option<usize>)>,
+    /// `false`: only the read mark is wanted.
+    whole: bool,
+    hash: Fnv,
+    managed: usize,
+    /// Every row's `.id`, in the router's order (ordered menus).
+    ids: Vec<Option<String>>,
+    /// Per desired item, the `.id` of the managed row that is it.
+    kept: Vec<Option<String>>,
+    /// Per item index, the changes of its row.
+    sets: Vec<(usize, Set)>,
+    removes: Vec<Remove>,
+    /// One identity at a time, written here.
+    identity: Vec<u8>,
+}
+
+impl<'d> Planner<'d> {
+    /// A planner for `desired`; with `whole` false it works out the read mark only.
+    pub(crate) fn new(desired: &'d Desired, checked: &'d CheckedItems, whole: bool) -> Self {
+        let columns = Columns::new(checked.field_names().chain([".id"]).chain(FLAGS));
+        let conditions = desired
+            .managed_items()
+            .conditions
+            .iter()
+            .map(|c| (c, columns.column(c.field())))
+            .collect();
+        Self {
+            id: columns.column(".id"),
+            flags: FLAGS.map(|flag| columns.column(flag)),
+            conditions,
+            keys: desired.keys().iter().map(|k| columns.column(k)).collect(),
+            marked: checked
+                .field_names()
+                .map(|name| (name, columns.column(name)))
+                .collect(),
+            columns,
+            desired,
+            checked,
+            whole,
+            hash: Fnv::new(),
+            managed: 0,
+            ids: Vec::new(),
+            kept: vec![None; if whole { desired.items().len() } else { 0 }],
+            sets: Vec::new(),
+            removes: Vec::new(),
+            identity: Vec::new(),
         }
     }
-    let identity_fields = |row: usize| -> Fields {
-        keys.iter()
-            .zip(&key_columns)
-            .filter_map(|(k, &column)| table.text(row, column).map(|v| (k.clone(), v.to_owned())))
-            .collect()
-    };
-    let (mut adds, mut sets) = (Vec::new(), Vec::new());
-    // Per desired item, the `.id` of the existing item it is (ordered menus).
-    let mut kept: Vec<Option<&str>> = Vec::with_capacity(desired.items().len());
-    for (item, row) in desired.items().iter().zip(row_of) {
-        let Some(index) = row else {
-            adds.push((
-                kept.len(),
-                Add {
-                    fields: Arc::clone(item),
-                    place_before: None,
-                },
-            ));
-            kept.push(None);
-            continue;
+
+    /// Takes the next row of the print.
+    pub(crate) fn row(&mut self, row: &ReplyResponse) {
+        // Lent out while the row's cells borrow it (an empty `Columns`
+        // allocates nothing).
+        let columns = std::mem::replace(&mut self.columns, Columns::new([]));
+        columns.read(row, |cells| self.cells(cells));
+        self.columns = columns;
+    }
+
+    fn cells(&mut self, cells: &Cells<'_>) {
+        let id = text(cells, self.id);
+        if self.desired.is_ordered() {
+            self.ids.push(id.map(str::to_owned));
+        }
+        // The rows a plan may change or remove: as `Managed::manages`.
+        let managed = id.is_some()
+            && !is_routers_own(self.flags.map(|flag| text(cells, flag)))
+            && self
+                .conditions
+                .iter()
+                .all(|(condition, column)| condition.holds(text(cells, *column)));
+        let Some(id) = id.filter(|_| managed) else {
+            return;
         };
-        let row = managed[index];
-        kept.push(table.text(row, id));
-        let changes: Vec<FieldChange> = item
+        self.managed += 1;
+        self.hash.write(id.as_bytes());
+        for (field, column) in &self.marked {
+            self.hash.write(field.as_bytes());
+            match raw(cells, *column) {
+                Some(value) => self.hash.write(value),
+                None => self.hash.write(&[0xff]),
+            }
+        }
+        self.hash.write(b"\n");
+        if !self.whole {
+            return;
+        }
+        let keys = self.desired.keys();
+        let key_columns = &self.keys;
+        write_identity(&mut self.identity, keys, |at, _| {
+            raw(cells, key_columns[at]).map(String::from_utf8_lossy)
+        });
+        let identity_fields = || -> Fields {
+            keys.iter()
+                .zip(key_columns)
+                .filter_map(|(k, &column)| text(cells, column).map(|v| (k.clone(), v.to_owned())))
+                .collect()
+        };
+        // The first managed row with a desired identity is that item; a
+        // later one with the same identity is a duplicate: removed.
+        let item = self
+            .checked
+            .item_of
+            .get(self.identity.as_slice())
+            .copied()
+            .filter(|&item| self.kept[item].is_none());
+        let Some(item) = item else {
+            self.removes.push(Remove {
+                id: id.to_owned(),
+                identity: identity_fields(),
+            });
+            return;
+        };
+        self.kept[item] = Some(id.to_owned());
+        let changes: Vec<FieldChange> = self.desired.items()[item]
             .iter()
             .filter(|(field, _)| !keys.contains(field))
             .filter_map(|(field, value)| {
-                let current = table.raw(row, table.column(field));
+                let current = raw(cells, self.columns_of(field));
                 (!holds(field, current, value)).then(|| FieldChange {
                     field: field.clone(),
                     old: current.map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
@@ -71,46 +176,84 @@ pub(crate) fn compute(desired: &Desired, checked: &CheckedItems, rows: &[ReplyRe
             })
             .collect();
         if !changes.is_empty() {
-            sets.push(Set {
-                id: table.text(row, id).unwrap_or_default().to_owned(),
-                identity: identity_fields(row),
+            let set = Set {
+                id: id.to_owned(),
+                identity: identity_fields(),
                 changes,
-            });
+            };
+            self.sets.push((item, set));
         }
     }
-    let removes = managed
-        .iter()
-        .zip(&matched)
-        .filter(|(_, matched)| !**matched)
-        .map(|(&row, _)| Remove {
-            id: table.text(row, id).unwrap_or_default().to_owned(),
-            identity: identity_fields(row),
-        })
-        .collect();
-    let mut moves = Vec::new();
-    if desired.is_ordered() {
-        let ids: Vec<String> = (0..rows.len())
-            .filter_map(|row| table.text(row, id).map(str::to_owned))
+
+    /// The column of a desired field (every one is among `marked`).
+    fn columns_of(&self, field: &str) -> Option<usize> {
+        self.marked
+            .binary_search_by(|(name, _)| (*name).cmp(field))
+            .ok()
+            .and_then(|at| self.marked[at].1)
+    }
+
+    /// The read mark of the rows taken: each managed item's `.id` and the
+    /// values of every field the desired state names (keys, given fields,
+    /// conditions), in the router's order. Counters and other fields the
+    /// plan never reads do not make it stale. In an ordered menu, the order
+    /// of every row's `.id` counts too.
+    pub(crate) fn mark(&self) -> ReadMark {
+        let mut hash = Fnv(self.hash.0);
+        if self.desired.is_ordered() {
+            for id in &self.ids {
+                hash.write(id.as_deref().unwrap_or_default().as_bytes());
+            }
+        }
+        ReadMark {
+            managed: self.managed,
+            digest: hash.0,
+        }
+    }
+
+    /// The plan of the rows taken (planner made with `whole`).
+    pub(crate) fn plan(mut self) -> Plan {
+        let read = self.mark();
+        let desired = self.desired;
+        let mut adds: Vec<(usize, Add)> = desired
+            .items()
+            .iter()
+            .zip(&self.kept)
+            .enumerate()
+            .filter(|(_, (_, kept))| kept.is_none())
+            .map(|(at, (item, _))| {
+                let add = Add {
+                    fields: Arc::clone(item),
+                    place_before: None,
+                };
+                (at, add)
+            })
             .collect();
-        let kept_ids: Vec<String> = kept.iter().flatten().map(|id| (*id).to_owned()).collect();
-        moves = order::moves(&ids, &kept_ids);
-        // Each new item goes right before the next kept item in desired
-        // order: one pass from the end, not a search per add.
-        let mut next_kept: Vec<Option<&str>> = vec![None; kept.len() + 1];
-        for at in (0..kept.len()).rev() {
-            next_kept[at] = kept[at].or(next_kept[at + 1]);
+        self.sets.sort_by_key(|(item, _)| *item);
+        let mut moves = Vec::new();
+        if desired.is_ordered() {
+            let ids: Vec<String> = self.ids.iter().flatten().cloned().collect();
+            let kept_ids: Vec<String> = self.kept.iter().flatten().cloned().collect();
+            moves = order::moves(&ids, &kept_ids);
+            // Each new item goes right before the next kept item in desired
+            // order: one pass from the end, not a search per add.
+            let kept = &self.kept;
+            let mut next_kept: Vec<Option<&String>> = vec![None; kept.len() + 1];
+            for at in (0..kept.len()).rev() {
+                next_kept[at] = kept[at].as_ref().or(next_kept[at + 1]);
+            }
+            for (at, add) in &mut adds {
+                add.place_before = next_kept[*at + 1].cloned();
+            }
         }
-        for (at, add) in &mut adds {
-            add.place_before = next_kept[*at + 1].map(str::to_owned);
+        Plan {
+            read,
+            desired: desired.clone(),
+            adds: adds.into_iter().map(|(_, add)| add).collect(),
+            sets: self.sets.into_iter().map(|(_, set)| set).collect(),
+            removes: self.removes,
+            moves,
         }
-    }
-    Plan {
-        read: read_mark(desired, checked, &table, &managed, rows.len()),
-        desired: desired.clone(),
-        adds: adds.into_iter().map(|(_, add)| add).collect(),
-        sets,
-        removes,
-        moves,
     }
 }
 
@@ -122,86 +265,6 @@ fn holds(field: &str, current: Option<&[u8]>, desired: &str) -> bool {
         None => same_value(field, None, desired),
         Some(Ok(current)) => same_value(field, Some(current), desired),
         Some(Err(_)) => false,
-    }
-}
-
-/// Every field a plan reads from `rows`, read once.
-fn table<'d, 'r>(checked: &'d CheckedItems, rows: &'r [ReplyResponse]) -> Table<'d, 'r> {
-    Table::new(checked.field_names().chain([".id"]).chain(FLAGS), rows)
-}
-
-/// The rows (indexes into the table) a plan may change or remove: as
-/// [`Managed::manages`](super::Managed::manages), with each column found once.
-fn managed_rows(desired: &Desired, table: &Table<'_, '_>, rows: usize) -> Vec<usize> {
-    let id = table.column(".id");
-    let flags = FLAGS.map(|flag| table.column(flag));
-    let conditions: Vec<_> = desired
-        .managed_items()
-        .conditions
-        .iter()
-        .map(|c| (c, table.column(c.field())))
-        .collect();
-    (0..rows)
-        .filter(|&row| {
-            table.text(row, id).is_some()
-                && !is_routers_own(flags.map(|flag| table.text(row, flag)))
-                && conditions
-                    .iter()
-                    .all(|(condition, column)| condition.holds(table.text(row, *column)))
-        })
-        .collect()
-}
-
-/// The [`ReadMark`] a plan of `desired` against `rows` would have, without
-/// computing the plan: an apply's precondition needs only this when the
-/// menu has not moved.
-pub(crate) fn mark_of(
-    desired: &Desired,
-    checked: &CheckedItems,
-    rows: &[ReplyResponse],
-) -> ReadMark {
-    let table = table(checked, rows);
-    let managed = managed_rows(desired, &table, rows.len());
-    read_mark(desired, checked, &table, &managed, rows.len())
-}
-
-/// The hash of what a plan depends on: each managed item's `.id` and the
-/// values of every field the desired state names (keys, given fields,
-/// conditions), in the router's order. Counters and other fields the plan
-/// never reads do not make it stale.
-/// In an ordered menu, the order of every row's `.id` counts too.
-fn read_mark(
-    desired: &Desired,
-    checked: &CheckedItems,
-    table: &Table<'_, '_>,
-    managed: &[usize],
-    rows: usize,
-) -> ReadMark {
-    let fields: Vec<(&str, Option<usize>)> = checked
-        .field_names()
-        .map(|name| (name, table.column(name)))
-        .collect();
-    let id = table.column(".id");
-    let mut hash = Fnv::new();
-    for &row in managed {
-        hash.write(table.text(row, id).unwrap_or_default().as_bytes());
-        for (field, column) in &fields {
-            hash.write(field.as_bytes());
-            match table.raw(row, *column) {
-                Some(value) => hash.write(value),
-                None => hash.write(&[0xff]),
-            }
-        }
-        hash.write(b"\n");
-    }
-    if desired.is_ordered() {
-        for row in 0..rows {
-            hash.write(table.text(row, id).unwrap_or_default().as_bytes());
-        }
-    }
-    ReadMark {
-        managed: managed.len(),
-        digest: hash.0,
     }
 }
 

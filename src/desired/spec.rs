@@ -140,8 +140,11 @@ impl Desired {
     /// [`Error::Config`](crate::Error::Config), before the read.
     pub async fn plan(&self, device: &MikrotikDevice) -> Result<Plan> {
         let checked = self.check()?;
-        let rows = device.menu(&self.menu).print().await?;
-        Ok(super::compute::compute(self, &checked, &rows))
+        let print = device.menu(&self.menu).print().into_command()?;
+        // Each row is planned as it arrives, while the rest are on the wire.
+        let mut planner = super::compute::Planner::new(self, &checked, true);
+        device.each_row(print, |row| planner.row(&row)).await?;
+        Ok(planner.plan())
     }
 
     /// The plan against rows already read (a `print` of the whole menu, in
