@@ -26,6 +26,7 @@ on_every_runtime!(
     no_op_plan_sends_only_its_read,
     a_filter_protects_unmanaged_items,
     dynamic_items_are_left_alone,
+    an_identity_held_by_an_item_the_plan_may_not_touch_is_shown,
     normalised_values_compare_equal,
     a_stale_plan_is_refused_or_replanned,
     an_unknown_field_is_refused_before_anything_is_sent,
@@ -251,6 +252,58 @@ async fn a_filter_protects_unmanaged_items() {
         err.to_string().contains("outside the managed items"),
         "{err}"
     );
+}
+
+async fn an_identity_held_by_an_item_the_plan_may_not_touch_is_shown() {
+    let router = router_with(&[&[("list", "other"), ("address", "192.0.2.9")]]);
+    // A dynamic entry (a firewall rule's) with a desired identity.
+    let dynamic = router
+        .add_item(
+            LIST,
+            [
+                ("list", "blocklist"),
+                ("address", "192.0.2.1"),
+                ("dynamic", "true"),
+            ],
+        )
+        .expect("the dynamic entry");
+    let device = connect(&router).await;
+    let plan = blocklist(&["192.0.2.1", "192.0.2.2"])
+        .plan(&device)
+        .await
+        .unwrap();
+    let held: Vec<&str> = plan.held.iter().map(|h| h.id.as_str()).collect();
+    assert_eq!(held, [dynamic.as_str()], "{plan}");
+    assert_eq!(
+        plan.held[0].identity.get("address").map(String::as_str),
+        Some("192.0.2.1")
+    );
+    assert_eq!(
+        plan.adds.len(),
+        2,
+        "the plan still adds it: the router decides"
+    );
+    let shown = plan.to_string();
+    assert!(
+        shown.contains(&format!(
+            "  ! {dynamic} address=192.0.2.1 list=blocklist is not the plan's"
+        )),
+        "{shown}"
+    );
+    // An item outside the managed items (`list=other`) holds one too, when
+    // the identity is the address alone.
+    let plan = Desired::new(LIST, ["address"])
+        .managed(Managed::all().equal("list", "blocklist"))
+        .item([("list", "blocklist"), ("address", "192.0.2.9")])
+        .plan(&device)
+        .await
+        .unwrap();
+    assert_eq!(
+        plan.held.len(),
+        1,
+        "`list=other` holds address 192.0.2.9:\n{plan}"
+    );
+    assert!(writes(&router).is_empty(), "planning writes nothing");
 }
 
 async fn dynamic_items_are_left_alone() {

@@ -7,7 +7,7 @@ use super::managed::Condition;
 use super::managed::is_routers_own;
 use super::normalise::{same_value, write_identity};
 use super::order;
-use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
+use super::plan::{Add, FieldChange, Held, ReadMark, Remove, Set};
 use super::table::{Cells, Columns, FLAGS, raw, text};
 use super::{Desired, Fields, Plan};
 use crate::protocol::ReplyResponse;
@@ -62,6 +62,7 @@ pub(crate) struct Planner<'d> {
     /// Per item index, the changes of its row.
     sets: Vec<(usize, Set)>,
     removes: Vec<Remove>,
+    held: Vec<Held>,
     /// One identity at a time, written here.
     identity: Vec<u8>,
 }
@@ -95,6 +96,7 @@ impl<'d> Planner<'d> {
             kept: vec![None; if whole { desired.items().len() } else { 0 }],
             sets: Vec::new(),
             removes: Vec::new(),
+            held: Vec::new(),
             identity: Vec::new(),
         }
     }
@@ -120,9 +122,15 @@ impl<'d> Planner<'d> {
                 .conditions
                 .iter()
                 .all(|(condition, column)| condition.holds(text(cells, *column)));
-        let Some(id) = id.filter(|_| managed) else {
+        let Some(id) = id else {
             return;
         };
+        if !managed {
+            if self.whole {
+                self.note_held(cells, id);
+            }
+            return;
+        }
         self.managed += 1;
         self.hash.write(id.as_bytes());
         for (field, column) in &self.marked {
@@ -141,12 +149,7 @@ impl<'d> Planner<'d> {
         write_identity(&mut self.identity, keys, |at, _| {
             raw(cells, key_columns[at]).map(String::from_utf8_lossy)
         });
-        let identity_fields = || -> Fields {
-            keys.iter()
-                .zip(key_columns)
-                .filter_map(|(k, &column)| text(cells, column).map(|v| (k.clone(), v.to_owned())))
-                .collect()
-        };
+        let identity_fields = || identity_fields(keys, key_columns, cells);
         // The first managed row with a desired identity is that item; a
         // later one with the same identity is a duplicate: removed.
         let item = self
@@ -182,6 +185,21 @@ impl<'d> Planner<'d> {
                 changes,
             };
             self.sets.push((item, set));
+        }
+    }
+
+    /// Notes a row the plan may not touch that holds a desired identity.
+    fn note_held(&mut self, cells: &Cells<'_>, id: &str) {
+        let keys = self.desired.keys();
+        let key_columns = &self.keys;
+        write_identity(&mut self.identity, keys, |at, _| {
+            raw(cells, key_columns[at]).map(String::from_utf8_lossy)
+        });
+        if self.checked.item_of.contains_key(self.identity.as_slice()) {
+            self.held.push(Held {
+                id: id.to_owned(),
+                identity: identity_fields(keys, key_columns, cells),
+            });
         }
     }
 
@@ -253,8 +271,17 @@ impl<'d> Planner<'d> {
             sets: self.sets.into_iter().map(|(_, set)| set).collect(),
             removes: self.removes,
             moves,
+            held: self.held,
         }
     }
+}
+
+/// A row's identity as the router printed it: its key fields.
+fn identity_fields(keys: &[String], columns: &[Option<usize>], cells: &Cells<'_>) -> Fields {
+    keys.iter()
+        .zip(columns)
+        .filter_map(|(k, &column)| text(cells, column).map(|v| (k.clone(), v.to_owned())))
+        .collect()
 }
 
 /// Whether the router's value of `field` (`None`: not printed) holds

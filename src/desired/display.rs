@@ -3,7 +3,7 @@
 
 use std::fmt;
 
-use super::plan::{Add, Counts, FieldChange, Remove, Set};
+use super::plan::{Add, Counts, FieldChange, Held, Remove, Set};
 use super::{Action, Desired, Fields, Plan};
 use crate::protocol::secrets::is_secret;
 
@@ -96,6 +96,15 @@ impl fmt::Debug for FieldChange {
 impl fmt::Debug for Remove {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Remove")
+            .field("id", &self.id)
+            .field("identity", &DebugFields(&self.identity))
+            .finish()
+    }
+}
+
+impl fmt::Debug for Held {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Held")
             .field("id", &self.id)
             .field("identity", &DebugFields(&self.identity))
             .finish()
@@ -204,6 +213,14 @@ impl fmt::Display for Plan {
                 "  - {} {}",
                 remove.id,
                 ShowFields(menu, &remove.identity)
+            )?;
+        }
+        for held in &self.held {
+            writeln!(
+                f,
+                "  ! {} {} is not the plan's to change (dynamic, built-in or not managed): an add of it may be refused",
+                held.id,
+                ShowFields(menu, &held.identity)
             )?;
         }
         Ok(())

@@ -55,7 +55,7 @@ pub use apply::{Action, Applied, ApplyError, ApplyOptions, ItemResult, Outcome};
 pub use fleet::{FleetApplyError, FleetPlans, FleetSummary};
 pub use managed::{Condition, Managed};
 pub use normalise::same_value;
-pub use plan::{Add, Counts, FieldChange, Move, Plan, ReadMark, Remove, Set};
+pub use plan::{Add, Counts, FieldChange, Held, Move, Plan, ReadMark, Remove, Set};
 #[cfg(feature = "schema")]
 pub use routeros::RouterOsFields;
 pub use schema::{FieldNames, FieldVerdict};

@@ -64,6 +64,19 @@ pub struct Remove {
     pub identity: Fields,
 }
 
+/// An existing item the plan may not touch (dynamic, built-in, or outside
+/// [`Managed`](super::Managed)'s conditions) that holds the identity of a
+/// desired item: the plan adds that item anyway, and a router that keeps
+/// identities unique (an address list) refuses the add.
+#[derive(Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "serde", derive(serde::Serialize, serde::Deserialize))]
+pub struct Held {
+    /// The router's `.id` of the item holding the identity.
+    pub id: String,
+    /// The identity (its key fields, as the router printed them).
+    pub identity: Fields,
+}
+
 /// What the plan was computed from, to tell at apply time whether the menu
 /// has moved since: the managed items' ids and the fields the plan reads,
 /// in the router's order, hashed.
@@ -103,6 +116,10 @@ pub struct Plan {
     /// are made (only with [`Desired::ensure_order`]).
     #[cfg_attr(feature = "serde", serde(default))]
     pub moves: Vec<Move>,
+    /// Desired identities already held by items the plan may not touch, in
+    /// the router's order: shown as warnings, never written to.
+    #[cfg_attr(feature = "serde", serde(default))]
+    pub held: Vec<Held>,
     /// What the plan was computed from.
     pub read: ReadMark,
 }

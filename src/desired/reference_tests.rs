@@ -11,7 +11,7 @@ use std::sync::Arc;
 use proptest::prelude::*;
 
 use super::normalise::same_value;
-use super::plan::{Add, FieldChange, ReadMark, Remove, Set};
+use super::plan::{Add, FieldChange, Held, ReadMark, Remove, Set};
 use super::{Desired, Fields, Managed, Plan, order};
 use crate::protocol::{CommandResponse, ReplyResponse, Sentence};
 
@@ -200,6 +200,22 @@ fn old_compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
             add.place_before = next_kept[*at + 1].cloned();
         }
     }
+    // Not in the old plan: the rows it may not touch that hold a desired
+    // identity, found here as directly as the old code would have.
+    let wanted: HashSet<Vec<String>> = desired
+        .items()
+        .iter()
+        .map(|item| identity_of(&|k| item.get(k).cloned()))
+        .collect();
+    let held = rows
+        .iter()
+        .filter(|row| row.get(".id").is_some() && !old_manages(desired.managed_items(), row))
+        .filter(|row| wanted.contains(&identity_of(&|k| lossy(row, k))))
+        .map(|row| Held {
+            id: row.get(".id").unwrap_or_default().to_owned(),
+            identity: old_identity_fields(keys, row),
+        })
+        .collect();
     Plan {
         read: old_read_mark(desired, &managed, rows),
         desired: desired.clone(),
@@ -207,6 +223,7 @@ fn old_compute(desired: &Desired, rows: &[ReplyResponse]) -> Plan {
         sets,
         removes,
         moves,
+        held,
     }
 }
 
