@@ -67,6 +67,26 @@ fn blocklist(addresses: &[&str]) -> Desired {
 }
 
 /// The rows of the list as `(list, address, comment)`.
+/// A list of two entries, `192.0.2.1` (comment `old`) and `192.0.2.2`, and
+/// a desired state that adds `192.0.2.3`, comments `192.0.2.1` as
+/// `comment` and removes `192.0.2.2`: one of each change.
+fn mixed(comment: &str) -> (MockRouter, Desired) {
+    let router = router_with(&[
+        &[
+            ("list", "blocklist"),
+            ("address", "192.0.2.1"),
+            ("comment", "old"),
+        ],
+        &[("list", "blocklist"), ("address", "192.0.2.2")],
+    ]);
+    let desired = blocklist(&["192.0.2.3"]).item([
+        ("list", "blocklist"),
+        ("address", "192.0.2.1"),
+        ("comment", comment),
+    ]);
+    (router, desired)
+}
+
 fn rows(router: &MockRouter) -> Vec<(String, String, String)> {
     let text = |row: &Vec<(String, Vec<u8>)>, key: &str| {
         row.iter()
@@ -167,20 +187,8 @@ async fn remove_only() {
 }
 
 async fn mixed_plan_shows_as_a_diff() {
-    let router = router_with(&[
-        &[
-            ("list", "blocklist"),
-            ("address", "192.0.2.1"),
-            ("comment", "old"),
-        ],
-        &[("list", "blocklist"), ("address", "192.0.2.2")],
-    ]);
+    let (router, desired) = mixed("a scanner");
     let device = connect(&router).await;
-    let desired = blocklist(&["192.0.2.3"]).item([
-        ("list", "blocklist"),
-        ("address", "192.0.2.1"),
-        ("comment", "a scanner"),
-    ]);
     let plan = desired.plan(&device).await.unwrap();
     assert_eq!(
         plan.to_string(),
@@ -537,20 +545,8 @@ async fn an_interrupted_apply_then_another_ends_in_the_desired_state() {
 }
 
 async fn plans_serialise_and_deserialise() {
-    let router = router_with(&[
-        &[
-            ("list", "blocklist"),
-            ("address", "192.0.2.1"),
-            ("comment", "old"),
-        ],
-        &[("list", "blocklist"), ("address", "192.0.2.2")],
-    ]);
+    let (router, desired) = mixed("new");
     let device = connect(&router).await;
-    let desired = blocklist(&["192.0.2.3"]).item([
-        ("list", "blocklist"),
-        ("address", "192.0.2.1"),
-        ("comment", "new"),
-    ]);
     let plan = desired.plan(&device).await.unwrap();
     let text = serde_json::to_string_pretty(&plan).unwrap();
     let kept: mikrotik_rs::desired::Plan = serde_json::from_str(&text).unwrap();

@@ -34,6 +34,21 @@ async fn connect(router: &MockRouter, policy: ReconnectPolicy) -> MikrotikDevice
         .expect("connect to the mock")
 }
 
+/// [`connect`] with the test's own runtime (a `Puppet` or `Stalling`), so
+/// that the test can hold, stall or drop the device's tasks.
+async fn connect_on<R: Runtime + Clone + 'static>(
+    router: &MockRouter,
+    runtime: &R,
+    policy: ReconnectPolicy,
+) -> MikrotikDevice {
+    MikrotikDevice::builder(router.address())
+        .runtime(Arc::new(runtime.clone()))
+        .reconnect(policy)
+        .connect()
+        .await
+        .expect("connect to the mock")
+}
+
 /// Races `body` against `limit`: `None` if it did not finish in time.
 async fn within<T>(limit: Duration, body: impl Future<Output = T>) -> Option<T> {
     let mut body = std::pin::pin!(body);
@@ -203,12 +218,12 @@ impl Runtime for Puppet {
 async fn a_dropped_supervisor_ends_everything_as_closed() {
     let router = MockRouter::start();
     let runtime = Puppet::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(ReconnectPolicy::new().initial_delay(Duration::from_secs(30)))
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(
+        &router,
+        &runtime,
+        ReconnectPolicy::new().initial_delay(Duration::from_secs(30)),
+    )
+    .await;
     router.stop_listening();
     router.drop_connections();
     wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
@@ -631,12 +646,7 @@ impl Runtime for Stalling {
 async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() {
     let router = MockRouter::start();
     let runtime = Stalling::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(quick())
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(&router, &runtime, quick()).await;
     runtime.stall_open_connections();
     let print = cmd("/system/identity/print");
     let stream = device.send_command(print).await.unwrap();
@@ -666,12 +676,7 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
 async fn a_command_dropped_before_it_was_written_is_never_sent_on_any_connection() {
     let router = MockRouter::start();
     let runtime = Stalling::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(quick())
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(&router, &runtime, quick()).await;
     let before = device.snapshot();
     runtime.stall_open_connections();
     let kept = device
@@ -726,12 +731,7 @@ async fn a_command_dropped_before_it_was_written_is_never_sent_on_any_connection
 async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
     let router = MockRouter::start();
     let runtime = Stalling::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(quick())
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(&router, &runtime, quick()).await;
     runtime.stall_open_connections();
     let ahead = device
         .send_command(cmd("/system/identity/print"))
@@ -839,12 +839,7 @@ async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
 async fn a_command_partly_written_is_never_sent_again() {
     let router = MockRouter::start();
     let runtime = Stalling::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(quick())
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(&router, &runtime, quick()).await;
     runtime.stall_open_connections_after(5);
     let stream = device
         .send_command(cmd("/system/identity/print"))
@@ -1190,12 +1185,7 @@ async fn a_dropped_state_watcher_leaves_no_waker_behind() {
 async fn a_listen_handed_back_to_a_dropped_supervisor_ends_with_an_error() {
     let router = MockRouter::start();
     let runtime = Puppet::new();
-    let device = MikrotikDevice::builder(router.address())
-        .runtime(Arc::new(runtime.clone()))
-        .reconnect(quick())
-        .connect()
-        .await
-        .unwrap();
+    let device = connect_on(&router, &runtime, quick()).await;
     // The supervisor is spawned last, once the first connection is up.
     let supervisor = Arc::clone(runtime.tasks.lock().unwrap().last().unwrap());
     let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
