@@ -41,9 +41,16 @@ pub(crate) fn mark_of(
 /// arrive: each row's words are walked once and the row is not kept, so
 /// the work on 10,000 rows goes on while the rest are still on the wire.
 pub(crate) struct Planner<'d> {
+    /// Where each field sits in a row's cells.
+    columns: Columns<'d>,
+    /// What the rows taken so far make of the plan.
+    planned: Planned<'d>,
+}
+
+/// A [`Planner`]'s work so far, and what it needs to go on.
+struct Planned<'d> {
     desired: &'d Desired,
     checked: &'d CheckedItems,
-    columns: Columns<'d>,
     id: Option<usize>,
     flags: [Option<usize>; 3],
     conditions: Vec<(&'d Condition, Option<usize>)>,
@@ -77,7 +84,7 @@ impl<'d> Planner<'d> {
             .iter()
             .map(|c| (c, columns.column(c.field())))
             .collect();
-        Self {
+        let planned = Planned {
             id: columns.column(".id"),
             flags: FLAGS.map(|flag| columns.column(flag)),
             conditions,
@@ -86,7 +93,6 @@ impl<'d> Planner<'d> {
                 .field_names()
                 .map(|name| (name, columns.column(name)))
                 .collect(),
-            columns,
             desired,
             checked,
             whole,
@@ -98,18 +104,28 @@ impl<'d> Planner<'d> {
             removes: Vec::new(),
             held: Vec::new(),
             identity: Vec::new(),
-        }
+        };
+        Self { columns, planned }
     }
 
     /// Takes the next row of the print.
     pub(crate) fn row(&mut self, row: &ReplyResponse) {
-        // Lent out while the row's cells borrow it (an empty `Columns`
-        // allocates nothing).
-        let columns = std::mem::replace(&mut self.columns, Columns::new([]));
-        columns.read(row, |cells| self.cells(cells));
-        self.columns = columns;
+        let planned = &mut self.planned;
+        self.columns.read(row, |cells| planned.cells(cells));
     }
 
+    /// The read mark of the rows taken (see [`Planned::mark`]).
+    pub(crate) fn mark(&self) -> ReadMark {
+        self.planned.mark()
+    }
+
+    /// The plan of the rows taken (planner made with `whole`).
+    pub(crate) fn plan(self) -> Plan {
+        self.planned.plan()
+    }
+}
+
+impl<'d> Planned<'d> {
     fn cells(&mut self, cells: &Cells<'_>) {
         let id = text(cells, self.id);
         if self.desired.is_ordered() {
@@ -216,7 +232,7 @@ impl<'d> Planner<'d> {
     /// conditions), in the router's order. Counters and other fields the
     /// plan never reads do not make it stale. In an ordered menu, the order
     /// of every row's `.id` counts too.
-    pub(crate) fn mark(&self) -> ReadMark {
+    fn mark(&self) -> ReadMark {
         let mut hash = Fnv(self.hash.0);
         if self.desired.is_ordered() {
             for id in &self.ids {
@@ -229,8 +245,7 @@ impl<'d> Planner<'d> {
         }
     }
 
-    /// The plan of the rows taken (planner made with `whole`).
-    pub(crate) fn plan(mut self) -> Plan {
+    fn plan(mut self) -> Plan {
         let read = self.mark();
         let desired = self.desired;
         let mut adds: Vec<(usize, Add)> = desired
