@@ -20,11 +20,15 @@ impl Session {
                 *value = word(on).as_bytes().to_vec();
             }
         }
+        if verb != b"add" || attrs.iter().any(|(k, _)| k == b"disabled") {
+            return;
+        }
+        // Asked of the tree only for an add that leaves `disabled` out.
         let takes_disabled = self.shared.tree.is_some_and(|tree| {
             tree.command(menu, "add")
                 .is_some_and(|add| tree.argument(add, "disabled").is_some())
         });
-        if verb == b"add" && takes_disabled && !attrs.iter().any(|(k, _)| k == b"disabled") {
+        if takes_disabled {
             attrs.push((b"disabled".to_vec(), word(false).as_bytes().to_vec()));
         }
     }
