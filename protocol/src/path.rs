@@ -7,6 +7,14 @@ use crate::prelude::*;
 /// Why `path` (a `kind`: "command path", "menu path") is not in the API's
 /// form, with a hint; `None` when it is.
 pub fn path_problem(kind: &str, path: &str) -> Option<String> {
+    if in_api_form(path) {
+        return None;
+    }
+    problem_one_by_one(kind, path)
+}
+
+/// Each rule of the API's form in turn, to name the one `path` breaks.
+fn problem_one_by_one(kind: &str, path: &str) -> Option<String> {
     if path == "/" {
         return Some(format!(
             "{kind} \"/\" must name a menu (e.g. \"/ip/address\")"
@@ -37,6 +45,30 @@ pub fn path_problem(kind: &str, path: &str) -> Option<String> {
     ))
 }
 
+/// Whether `path` is in the API's form, in one pass over its bytes: every
+/// command is checked, so the common case must cost next to nothing; the
+/// rules one by one (`problem_one_by_one`) only run to say what is wrong.
+fn in_api_form(path: &str) -> bool {
+    let bytes = path.as_bytes();
+    if bytes.len() < 2 || bytes[0] != b'/' || bytes[bytes.len() - 1] == b'/' {
+        return false;
+    }
+    let mut previous = 0;
+    for &b in bytes {
+        let empty_segment = b == b'/' && previous == b'/';
+        if empty_segment
+            || b == b'='
+            || b == b'?'
+            || b.is_ascii_whitespace()
+            || b.is_ascii_control()
+        {
+            return false;
+        }
+        previous = b;
+    }
+    true
+}
+
 /// `path` in the API's form, as far as it can be guessed: segments split on
 /// `/` and spaces, joined by `/`, with a leading `/`.
 fn suggestion(path: &str) -> String {
@@ -49,7 +81,16 @@ fn suggestion(path: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::path_problem;
+    use super::{in_api_form, path_problem, problem_one_by_one};
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The one-pass check passes exactly the paths the rules one by one pass.
+        #[test]
+        fn the_one_pass_check_agrees_with_the_rules(path in "[/a= ?\t\n-]{0,8}") {
+            prop_assert_eq!(in_api_form(&path), problem_one_by_one("path", &path).is_none());
+        }
+    }
 
     #[test]
     fn api_paths_pass_and_others_say_what_was_meant() {
