@@ -6,6 +6,7 @@
 
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use futures_util::StreamExt;
 
@@ -292,94 +293,140 @@ impl Plan {
     }
 }
 
-/// One command of a phase: what it does and the command (or why it could not be built).
-type Step = (Action, Result<Command, Error>);
+/// One write of a plan (the index of its item), built into its command only
+/// when its turn comes: 10,000 adds are never all held as commands at once.
+#[derive(Clone, Copy)]
+enum Todo {
+    Remove(usize),
+    Set(usize),
+    Move(usize),
+    Add(usize),
+}
 
-/// The phases of writes, each a list of groups: the commands of a group go
-/// one after another, groups are in flight together.
-fn phases(device: &MikrotikDevice, plan: &Plan) -> Vec<Vec<Vec<Step>>> {
-    let menu = device.menu(plan.desired.menu());
-    let [remove, set, add_verb, move_verb] =
-        ["remove", "set", "add", "move"].map(|v| Verb::new(&menu, v));
-    let removes: Vec<Vec<Step>> = plan
-        .removes
-        .iter()
-        .map(|r| {
-            let action = Action::Remove {
-                id: r.id.clone(),
-                identity: r.identity.clone(),
-            };
-            let built = remove
-                .builder()
-                .map(|c| c.attribute(".id", Some(&r.id)).build());
-            vec![(action, built)]
-        })
-        .collect();
-    let sets = plan
-        .sets
-        .iter()
-        .map(|s| {
-            let action = Action::Set {
-                id: s.id.clone(),
-                identity: s.identity.clone(),
-            };
-            let built = set.builder().map(|c| {
-                let c = c.attribute(".id", Some(&s.id));
-                with(c, s.changes.iter().map(|ch| (&ch.field, &ch.new))).build()
-            });
-            vec![(action, built)]
-        })
-        .collect();
-    let add = |a: &super::Add| -> Step {
-        let built = add_verb.builder().map(|c| {
-            let c = with(c, a.fields.iter());
-            match &a.place_before {
-                Some(before) => c.attribute("place-before", Some(before)).build(),
-                None => c.build(),
-            }
-        });
-        (Action::Add(Arc::clone(&a.fields)), built)
-    };
+/// Writes that go one after another; the groups of a phase are in flight together.
+enum Group {
+    One(Todo),
+    InTurn(Vec<Todo>),
+}
+
+/// A group's results: one, or in the order its writes went.
+enum GroupResults {
+    One(ItemResult),
+    InTurn(Vec<ItemResult>),
+}
+
+/// The phases of writes, in the order [`Plan::apply`] documents.
+fn phases(plan: &Plan) -> Vec<Vec<Group>> {
+    let one = Group::One;
+    let removes = (0..plan.removes.len()).map(Todo::Remove);
+    let sets = (0..plan.sets.len()).map(Todo::Set).map(one).collect();
     if !plan.desired.is_ordered() {
-        let adds = plan.adds.iter().map(|a| vec![add(a)]).collect();
-        return vec![removes, sets, adds];
+        let adds = (0..plan.adds.len()).map(Todo::Add).map(one).collect();
+        return vec![removes.map(one).collect(), sets, adds];
     }
-    let moves: Vec<Step> = plan
-        .moves
-        .iter()
-        .map(|m| {
-            let action = Action::Move {
-                id: m.id.clone(),
-                before: m.before.clone(),
-            };
-            let built = move_verb.builder().map(|c| {
-                let c = c.attribute("numbers", Some(&m.id));
-                match &m.before {
-                    Some(before) => c.attribute("destination", Some(before)).build(),
-                    None => c.build(),
-                }
-            });
-            (action, built)
-        })
-        .collect();
+    let moves = (0..plan.moves.len()).map(Todo::Move).collect();
     // New items before the same successor go in desired order, one by one.
-    let mut adds: Vec<Vec<Step>> = Vec::new();
+    let mut adds: Vec<Vec<Todo>> = Vec::new();
     let mut group_of: std::collections::HashMap<&Option<String>, usize> =
         std::collections::HashMap::new();
-    for a in &plan.adds {
+    for (n, a) in plan.adds.iter().enumerate() {
         let group = *group_of.entry(&a.place_before).or_insert_with(|| {
             adds.push(Vec::new());
             adds.len() - 1
         });
-        adds[group].push(add(a));
+        adds[group].push(Todo::Add(n));
     }
     // Removes one at a time from the bottom up: a packet the removed rule
     // matched first now meets only rules below it, all of them final, so
     // every step answers as the state before the removes or as the new set.
     // Removed together, an upper rule could go first and expose another
     // rule on its way out (a drop gone while an accept below it is not).
-    let removes = removes.into_iter().rev().flatten().collect();
-    vec![sets, vec![moves], adds, vec![removes]]
+    let removes = removes.rev().collect();
+    let adds = adds.into_iter().map(Group::InTurn).collect();
+    vec![
+        sets,
+        vec![Group::InTurn(moves)],
+        adds,
+        vec![Group::InTurn(removes)],
+    ]
+}
+
+/// The menu's write verbs, each path checked and written once, not per item.
+struct Verbs {
+    remove: Verb,
+    set: Verb,
+    add: Verb,
+    move_: Verb,
+}
+
+impl Verbs {
+    fn of(device: &MikrotikDevice, plan: &Plan) -> Self {
+        let menu = device.menu(plan.desired.menu());
+        Self {
+            remove: Verb::new(&menu, "remove"),
+            set: Verb::new(&menu, "set"),
+            add: Verb::new(&menu, "add"),
+            move_: Verb::new(&menu, "move"),
+        }
+    }
+
+    /// The command for `todo` of `plan`, or why it could not be built.
+    fn command(&self, plan: &Plan, todo: Todo) -> Result<Command, Error> {
+        match todo {
+            Todo::Remove(n) => {
+                let id = &plan.removes[n].id;
+                self.remove
+                    .builder()
+                    .map(|c| c.attribute(".id", Some(id)).build())
+            }
+            Todo::Set(n) => {
+                let s = &plan.sets[n];
+                self.set.builder().map(|c| {
+                    let c = c.attribute(".id", Some(&s.id));
+                    with(c, s.changes.iter().map(|ch| (&ch.field, &ch.new))).build()
+                })
+            }
+            Todo::Move(n) => {
+                let m = &plan.moves[n];
+                self.move_.builder().map(|c| {
+                    let c = c.attribute("numbers", Some(&m.id));
+                    match &m.before {
+                        Some(before) => c.attribute("destination", Some(before)).build(),
+                        None => c.build(),
+                    }
+                })
+            }
+            Todo::Add(n) => {
+                let a = &plan.adds[n];
+                self.add.builder().map(|c| {
+                    let c = with(c, a.fields.iter());
+                    match &a.place_before {
+                        Some(before) => c.attribute("place-before", Some(before)).build(),
+                        None => c.build(),
+                    }
+                })
+            }
+        }
+    }
+}
+
+/// What `todo` of `plan` does, as its result reports it.
+fn action(plan: &Plan, todo: Todo) -> Action {
+    match todo {
+        Todo::Remove(n) => Action::Remove {
+            id: plan.removes[n].id.clone(),
+            identity: plan.removes[n].identity.clone(),
+        },
+        Todo::Set(n) => Action::Set {
+            id: plan.sets[n].id.clone(),
+            identity: plan.sets[n].identity.clone(),
+        },
+        Todo::Move(n) => Action::Move {
+            id: plan.moves[n].id.clone(),
+            before: plan.moves[n].before.clone(),
+        },
+        Todo::Add(n) => Action::Add(Arc::clone(&plan.adds[n].fields)),
+    }
 }
 
 /// One verb of the menu: its path checked and written once, not per item.
@@ -403,9 +450,10 @@ impl Verb {
 
 /// Runs the phases; each item's outcome, in phase order.
 async fn write(device: &MikrotikDevice, plan: &Plan, options: &ApplyOptions) -> Vec<ItemResult> {
-    let lost = std::sync::atomic::AtomicBool::new(false);
+    let lost = AtomicBool::new(false);
+    let verbs = Verbs::of(device, plan);
     let mut results: Vec<ItemResult> = Vec::with_capacity(plan.len());
-    let phases = phases(device, plan);
+    let phases = phases(plan);
     let last = phases.len().saturating_sub(1);
     for (n, phase) in phases.into_iter().enumerate() {
         // Make before break: in an ordered menu the removes (the last phase)
@@ -415,43 +463,80 @@ async fn write(device: &MikrotikDevice, plan: &Plan, options: &ApplyOptions) -> 
             .iter()
             .any(|r| matches!(r.outcome, Outcome::Failed(_)));
         if plan.desired.is_ordered() && n == last && refused {
-            lost.store(true, std::sync::atomic::Ordering::Relaxed);
+            lost.store(true, Ordering::Relaxed);
         }
-        let lost = &lost;
-        let mut done = futures_util::stream::iter(phase)
-            .map(|group| async move {
-                let mut out = Vec::with_capacity(group.len());
-                for (action, command) in group {
-                    let outcome = if lost.load(std::sync::atomic::Ordering::Relaxed) {
-                        Outcome::NotAttempted
-                    } else {
-                        let result = match command {
-                            Ok(command) => device.run(command).await,
-                            Err(error) => Err(error),
-                        };
-                        match result {
-                            Ok(id) => Outcome::Applied { id },
-                            Err(error) if error.may_have_run() || error.is_connection_error() => {
-                                lost.store(true, std::sync::atomic::Ordering::Relaxed);
-                                Outcome::Unknown(error)
-                            }
-                            Err(error) => Outcome::Failed(error),
-                        }
-                    };
-                    let item = ItemResult { action, outcome };
-                    if let Some(observer) = &options.after_each {
-                        observer(&item);
-                    }
-                    out.push(item);
-                }
-                out
-            })
-            .buffer_unordered(options.in_flight);
+        let (verbs, lost) = (&verbs, &lost);
+        let groups = phase
+            .into_iter()
+            .map(|group| run_group(device, plan, verbs, group, lost, options));
+        let mut done = futures_util::stream::iter(groups).buffer_unordered(options.in_flight);
         while let Some(group) = done.next().await {
-            results.extend(group);
+            match group {
+                GroupResults::One(item) => results.push(item),
+                GroupResults::InTurn(items) => results.extend(items),
+            }
         }
     }
     results
+}
+
+/// Runs a group's writes one after another.
+async fn run_group(
+    device: &MikrotikDevice,
+    plan: &Plan,
+    verbs: &Verbs,
+    group: Group,
+    lost: &AtomicBool,
+    options: &ApplyOptions,
+) -> GroupResults {
+    match group {
+        Group::One(todo) => {
+            GroupResults::One(run_one(device, plan, verbs, todo, lost, options).await)
+        }
+        Group::InTurn(todos) => {
+            let mut out = Vec::with_capacity(todos.len());
+            for todo in todos {
+                out.push(run_one(device, plan, verbs, todo, lost, options).await);
+            }
+            GroupResults::InTurn(out)
+        }
+    }
+}
+
+/// Builds and sends one write, unless the connection was lost before its
+/// turn; tells the observer how it ended.
+async fn run_one(
+    device: &MikrotikDevice,
+    plan: &Plan,
+    verbs: &Verbs,
+    todo: Todo,
+    lost: &AtomicBool,
+    options: &ApplyOptions,
+) -> ItemResult {
+    let outcome = if lost.load(Ordering::Relaxed) {
+        Outcome::NotAttempted
+    } else {
+        let result = match verbs.command(plan, todo) {
+            Ok(command) => device.run(command).await,
+            Err(error) => Err(error),
+        };
+        match result {
+            Ok(id) => Outcome::Applied { id },
+            Err(error) if error.may_have_run() || error.is_connection_error() => {
+                lost.store(true, Ordering::Relaxed);
+                Outcome::Unknown(error)
+            }
+            Err(error) => Outcome::Failed(error),
+        }
+    };
+    let item = ItemResult {
+        action: action(plan, todo),
+        outcome,
+    };
+    if let Some(observer) = &options.after_each {
+        observer(&item);
+    }
+    item
 }
 
 fn with<K: AsRef<str>, V: AsRef<str>>(
