@@ -57,7 +57,7 @@ struct Planned<'d> {
     keys: Vec<Option<usize>>,
     /// The fields the read mark hashes (every field the desired state
     /// names, in name order), with their columns.
-    marked: Vec<(&'d str, Option<usize>)>,
+    marked: Vec<Marked<'d>>,
     /// `false`: only the read mark is wanted.
     whole: bool,
     hash: Fnv,
@@ -72,6 +72,22 @@ struct Planned<'d> {
     held: Vec<Held>,
     /// One identity at a time, written here.
     identity: Vec<u8>,
+}
+
+/// A field the desired state names, where it sits in a row's cells, and
+/// whether it is an identity key (compared as the identity, never set).
+struct Marked<'d> {
+    name: &'d str,
+    column: Option<usize>,
+    key: bool,
+}
+
+/// Every field of a desired item is among the fields the check found
+/// (`CheckedItems::field_names`); were one not, it would read as absent
+/// from the row (a change), which is what a field the menu lacks is.
+fn unreachable_field(field: &str) -> Option<usize> {
+    debug_assert!(false, "field {field:?} is not among the desired fields");
+    None
 }
 
 impl<'d> Planner<'d> {
@@ -91,7 +107,11 @@ impl<'d> Planner<'d> {
             keys: desired.keys().iter().map(|k| columns.column(k)).collect(),
             marked: checked
                 .field_names()
-                .map(|name| (name, columns.column(name)))
+                .map(|name| Marked {
+                    name,
+                    column: columns.column(name),
+                    key: desired.keys().iter().any(|key| key == name),
+                })
                 .collect(),
             desired,
             checked,
@@ -149,9 +169,9 @@ impl<'d> Planned<'d> {
         }
         self.managed += 1;
         self.hash.write(id.as_bytes());
-        for (field, column) in &self.marked {
-            self.hash.write(field.as_bytes());
-            match raw(cells, *column) {
+        for marked in &self.marked {
+            self.hash.write(marked.name.as_bytes());
+            match raw(cells, marked.column) {
                 Some(value) => self.hash.write(value),
                 None => self.hash.write(&[0xff]),
             }
@@ -182,11 +202,18 @@ impl<'d> Planned<'d> {
             return;
         };
         self.kept[item] = Some(id.to_owned());
+        // The item's fields and `marked` are both in name order: one walk
+        // finds every field's column, with no search per field.
+        let mut marked = self.marked.iter();
         let changes: Vec<FieldChange> = self.desired.items()[item]
             .iter()
-            .filter(|(field, _)| !keys.contains(field))
             .filter_map(|(field, value)| {
-                let current = raw(cells, self.columns_of(field));
+                let column = match marked.find(|m| m.name == field) {
+                    Some(m) if m.key => return None,
+                    Some(m) => m.column,
+                    None => unreachable_field(field),
+                };
+                let current = raw(cells, column);
                 (!holds(field, current, value)).then(|| FieldChange {
                     field: field.clone(),
                     old: current.map(|bytes| String::from_utf8_lossy(bytes).into_owned()),
@@ -217,14 +244,6 @@ impl<'d> Planned<'d> {
                 identity: identity_fields(keys, key_columns, cells),
             });
         }
-    }
-
-    /// The column of a desired field (every one is among `marked`).
-    fn columns_of(&self, field: &str) -> Option<usize> {
-        self.marked
-            .binary_search_by(|(name, _)| (*name).cmp(field))
-            .ok()
-            .and_then(|at| self.marked[at].1)
     }
 
     /// The read mark of the rows taken: each managed item's `.id` and the
