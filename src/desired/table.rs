@@ -20,7 +20,15 @@ pub(crate) type Cells<'r> = [Option<&'r [u8]>];
 pub(crate) struct Columns<'n> {
     /// The fields, sorted, each once.
     names: Vec<&'n str>,
+    /// The last row's keys, in its order, each with its column: the rows of
+    /// one print name their fields in the same order, so a row's key is
+    /// first compared with the key at its place in the last row, one
+    /// comparison instead of a search.
+    last_keys: Vec<(Box<[u8]>, Option<usize>)>,
 }
+
+/// How many of a row's keys are remembered for the next row.
+const REMEMBERED: usize = 64;
 
 /// How many cells a row gets on the stack; more spill to the heap.
 const INLINE: usize = 32;
@@ -31,7 +39,10 @@ impl<'n> Columns<'n> {
         let mut names: Vec<&'n str> = names.into_iter().collect();
         names.sort_unstable();
         names.dedup();
-        Self { names }
+        Self {
+            names,
+            last_keys: Vec::new(),
+        }
     }
 
     /// The column of `name`, if there is one.
@@ -39,22 +50,41 @@ impl<'n> Columns<'n> {
         self.names.binary_search(&name).ok()
     }
 
+    /// The column of `key`, the `at`-th key of a row.
+    fn column_of(&mut self, at: usize, key: &[u8]) -> Option<usize> {
+        if let Some((known, column)) = self.last_keys.get(at)
+            && **known == *key
+        {
+            return *column;
+        }
+        // Bytes order as the names' text does: no UTF-8 check needed.
+        let column = self
+            .names
+            .binary_search_by(|name| name.as_bytes().cmp(key))
+            .ok();
+        if let Some(slot) = self.last_keys.get_mut(at) {
+            *slot = (key.into(), column);
+        } else if at == self.last_keys.len() && at < REMEMBERED {
+            self.last_keys.push((key.into(), column));
+        }
+        column
+    }
+
     /// Walks `row`'s words once and hands `then` its cells (on the stack for
     /// a menu's usual handful of fields: no allocation per row).
     pub(crate) fn read<'r, T>(
-        &self,
+        &mut self,
         row: &'r ReplyResponse,
         then: impl FnOnce(&Cells<'r>) -> T,
     ) -> T {
-        let fill = |cells: &mut Cells<'r>| {
-            for (key, value) in row.attributes_raw.iter() {
-                // Bytes order as the names' text does: no UTF-8 check needed.
-                if let Ok(at) = self.names.binary_search_by(|name| name.as_bytes().cmp(key)) {
-                    cells[at].get_or_insert(value);
+        let count = self.names.len();
+        let mut fill = |cells: &mut Cells<'r>| {
+            for (at, (key, value)) in row.attributes_raw.iter().enumerate() {
+                if let Some(column) = self.column_of(at, key) {
+                    cells[column].get_or_insert(value);
                 }
             }
         };
-        let count = self.names.len();
         if count <= INLINE {
             let mut cells = [None; INLINE];
             fill(&mut cells[..count]);
@@ -82,6 +112,36 @@ pub(crate) fn text<'r>(cells: &Cells<'r>, column: Option<usize>) -> Option<&'r s
 mod tests {
     use super::{Columns, raw, text};
     use crate::desired::test_row as row;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Rows whose keys come in any order, repeated or missing, one after
+        /// another: each row's cells are its own, whatever the last row named
+        /// at the same places.
+        #[test]
+        fn every_row_gets_its_own_cells(
+            rows in proptest::collection::vec(
+                proptest::collection::vec((0..5usize, 0..3u8), 0..7),
+                1..12,
+            ),
+        ) {
+            const KEYS: [&str; 5] = ["a", "b", "ab", "c", "other"];
+            let mut columns = Columns::new(["a", "b", "ab", "c"]);
+            for words in rows {
+                let words: Vec<String> =
+                    words.iter().map(|&(k, v)| format!("={}={v}", KEYS[k])).collect();
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                let source = row(&words);
+                columns.read(&source, |cells| {
+                    // The columns are the names in sorted order.
+                    for (column, name) in ["a", "ab", "b", "c"].into_iter().enumerate() {
+                        let expected = source.get_raw(name);
+                        assert_eq!(raw(cells, Some(column)), expected, "{name} in {words:?}");
+                    }
+                });
+            }
+        }
+    }
 
     #[test]
     fn a_cell_holds_what_the_row_gives() {
@@ -89,23 +149,24 @@ mod tests {
             row(&["=.id=*1", "=name=a", "=name=second", "=comment="]),
             row(&["=.id=*2", "=other=x"]),
         ];
-        let columns = Columns::new([".id", "name", "comment", "missing", "name"]);
+        let mut columns = Columns::new([".id", "name", "comment", "missing", "name"]);
+        let names = [".id", "name", "comment", "missing", "other"];
+        let at: Vec<_> = names.iter().map(|name| columns.column(name)).collect();
         for source in &rows {
             columns.read(source, |cells| {
-                for name in [".id", "name", "comment", "missing", "other"] {
-                    let expected = if name == "other" {
+                for (name, column) in names.iter().zip(&at) {
+                    let expected = if *name == "other" {
                         None
                     } else {
                         source.get_raw(name)
                     };
-                    assert_eq!(raw(cells, columns.column(name)), expected, "{name}");
+                    assert_eq!(raw(cells, *column), expected, "{name}");
                 }
             });
         }
         columns.read(&rows[0], |cells| {
-            let text = |name| text(cells, columns.column(name));
-            assert_eq!(text("name"), Some("a"), "the first of repeated keys");
-            assert_eq!(text("comment"), Some(""));
+            assert_eq!(text(cells, at[1]), Some("a"), "the first of repeated keys");
+            assert_eq!(text(cells, at[2]), Some(""));
         });
     }
 
@@ -115,11 +176,12 @@ mod tests {
         let words: Vec<String> = names.iter().map(|n| format!("={n}={n}")).collect();
         let words: Vec<&str> = words.iter().map(String::as_str).collect();
         let source = row(&words);
-        let columns = Columns::new(names.iter().map(String::as_str));
+        let mut columns = Columns::new(names.iter().map(String::as_str));
+        let at: Vec<_> = names.iter().map(|name| columns.column(name)).collect();
         columns.read(&source, |cells| {
             assert_eq!(cells.len(), 40);
-            for name in &names {
-                assert_eq!(text(cells, columns.column(name)), Some(name.as_str()));
+            for (name, column) in names.iter().zip(&at) {
+                assert_eq!(text(cells, *column), Some(name.as_str()));
             }
         });
     }
