@@ -1,6 +1,8 @@
 //! Desired state at its edges, against the MockRouter: an apply future
-//! dropped in each of its phases, an `after_each` observer that panics, and
-//! a fleet apply given plans it cannot apply. Every test runs under Tokio
+//! dropped in each of its phases, an `after_each` observer that panics, each
+//! of the three reads (the plan's, the precondition's, the verifying one)
+//! cut by the router halfway through its rows, and a fleet apply given plans
+//! it cannot apply. Every test runs under Tokio
 //! (multi- and current-thread) and smol, bounded in time.
 //!
 //! An apply is stopped mid-phase without timing: the mock stops answering
@@ -20,7 +22,8 @@ use common::{connect, still_answers, wait_until};
 use futures_util::FutureExt;
 use futures_util::future::{Either, select};
 use mikrotik_rs::desired::{
-    Action, ApplyOptions, Desired, FleetApplyError, FleetPlans, ItemResult, Managed, Outcome, Plan,
+    Action, ApplyError, ApplyOptions, Desired, FleetApplyError, FleetPlans, ItemResult, Managed,
+    Outcome, Plan,
 };
 use mikrotik_rs::fleet::Fleet;
 use mikrotik_rs::testing::{MockMenu, MockRouter, PropertyType, ReceivedSentence, Script};
@@ -42,6 +45,9 @@ on_every_runtime!(
     a_plan_for_a_router_outside_the_fleet_is_an_error,
     a_plan_that_failed_is_reported_by_the_fleet_apply,
     a_panicking_observer_in_a_fleet_apply_reaches_the_caller,
+    a_plan_whose_read_is_cut_mid_rows_is_an_error_and_writes_nothing,
+    a_precondition_read_cut_mid_rows_refuses_the_apply_and_writes_nothing,
+    a_verifying_read_cut_mid_rows_is_reported_and_the_writes_stand,
 );
 
 /// Which items of an apply an observer counts.
@@ -627,6 +633,116 @@ async fn a_panicking_observer_reaches_the_caller_and_leaves_nothing_in_flight() 
     router.remove_script(format!("{LIST}/add"));
     converges(&router, &device, &good).await;
     assert_eq!(router.items(LIST).len(), 3);
+}
+
+// ---- a read cut by the router mid-rows ----------------------------------
+//
+// The mock closes the connection once it has written a chosen number of
+// bytes after the login. Each test first measures, on a connection that is
+// not cut, how many bytes each step of the same work receives (the replies
+// are the same bytes on a fresh router in the same state), then cuts halfway
+// through the rows of the read under test.
+
+/// The bytes `device` has received so far.
+fn bytes_received(device: &MikrotikDevice) -> u64 {
+    device.snapshot().bytes_received
+}
+
+/// The writes to `menu` the router received (anything but a print).
+fn writes_received(router: &MockRouter, menu: &str) -> Vec<String> {
+    router
+        .received_paths()
+        .into_iter()
+        .filter(|p| p.starts_with(menu) && !p.ends_with("/print"))
+        .collect()
+}
+
+async fn a_plan_whose_read_is_cut_mid_rows_is_an_error_and_writes_nothing() {
+    let router = address_list_router();
+    let device = connect(&router).await;
+    let before = bytes_received(&device);
+    blocklist().plan(&device).await.unwrap();
+    let read = bytes_received(&device) - before;
+    drop(device);
+
+    router.set_close_after_bytes(Some(read / 2));
+    let cut = connect(&router).await;
+    router.clear_received();
+    let error = blocklist().plan(&cut).await.unwrap_err();
+    assert!(error.is_connection_error(), "{error:?}");
+    assert_eq!(writes_received(&router, LIST), Vec::<String>::new());
+
+    router.set_close_after_bytes(None);
+    converges(&router, &connect(&router).await, &blocklist()).await;
+}
+
+async fn a_precondition_read_cut_mid_rows_refuses_the_apply_and_writes_nothing() {
+    let router = address_list_router();
+    let device = connect(&router).await;
+    let plan = blocklist().plan(&device).await.unwrap();
+    // The precondition reads what the plan read.
+    let before = bytes_received(&device);
+    blocklist().plan(&device).await.unwrap();
+    let read = bytes_received(&device) - before;
+    drop(device);
+
+    router.set_close_after_bytes(Some(read / 2));
+    let cut = connect(&router).await;
+    router.clear_received();
+    match plan.apply(&cut, ApplyOptions::default()).await {
+        Err(ApplyError::Read(error)) => assert!(error.is_connection_error(), "{error:?}"),
+        other => panic!("expected the precondition's read to fail: {other:?}"),
+    }
+    assert_eq!(writes_received(&router, LIST), Vec::<String>::new());
+
+    router.set_close_after_bytes(None);
+    converges(&router, &connect(&router).await, &blocklist()).await;
+}
+
+async fn a_verifying_read_cut_mid_rows_is_reported_and_the_writes_stand() {
+    // Measured on one router: the precondition and the writes, then the
+    // verifying read (a plan of the menu as the writes left it).
+    let measured = address_list_router();
+    let device = connect(&measured).await;
+    let plan = blocklist().plan(&device).await.unwrap();
+    let before = bytes_received(&device);
+    let applied = plan
+        .apply(&device, ApplyOptions::default().verify(false))
+        .await
+        .unwrap();
+    assert_eq!(applied.applied(), 7, "{applied:?}");
+    let writes = bytes_received(&device) - before;
+    let before = bytes_received(&device);
+    assert!(blocklist().plan(&device).await.unwrap().is_empty());
+    let verify = bytes_received(&device) - before;
+
+    // Cut on a second router in the first one's starting state.
+    let router = address_list_router();
+    let plan = blocklist().plan(&connect(&router).await).await.unwrap();
+    router.set_close_after_bytes(Some(writes + verify / 2));
+    let cut = connect(&router).await;
+    let applied = plan.apply(&cut, ApplyOptions::default()).await.unwrap();
+    assert_eq!(
+        (applied.applied(), applied.failed(), applied.unknown()),
+        (7, 0, 0),
+        "every write was answered before the cut: {applied:?}"
+    );
+    let error = applied
+        .verify_error
+        .as_ref()
+        .expect("the verifying read failed");
+    assert!(error.is_connection_error(), "{error:?}");
+    assert!(applied.remaining.is_none());
+    assert_eq!(applied.converged(), None, "whether it matches was not read");
+
+    router.set_close_after_bytes(None);
+    let fresh = connect(&router).await;
+    assert!(blocklist().plan(&fresh).await.unwrap().is_empty());
+    assert_eq!(
+        router.items(LIST).len(),
+        7,
+        "six desired items and the unmanaged one"
+    );
 }
 
 // ---- fleets ------------------------------------------------------------
