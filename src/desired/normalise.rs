@@ -84,6 +84,12 @@ fn address(value: &str) -> Option<Cow<'_, str>> {
     if value.is_empty() || !value.as_bytes().iter().all(address_bytes) {
         return None;
     }
+    // Without `:` or `/` a value is no MAC, no IPv6 address and has no
+    // prefix: as an IPv4 address it is printed as written, and anything else
+    // is no address. Either way it stays as it is, without parsing it.
+    if !value.bytes().any(|b| b == b':' || b == b'/') {
+        return None;
+    }
     if let Some(mac) = mac_address(value) {
         return Some(mac);
     }
