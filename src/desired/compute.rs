@@ -64,7 +64,10 @@ struct Planned<'d> {
     managed: usize,
     /// Every row's `.id`, in the router's order (ordered menus).
     ids: Vec<Option<String>>,
-    /// Per desired item, the `.id` of the managed row that is it.
+    /// Per desired item, whether a managed row is it.
+    found: Vec<bool>,
+    /// Ordered menus only (where new items are placed before kept ones):
+    /// per desired item, the `.id` of the managed row that is it.
     kept: Vec<Option<String>>,
     /// Per item index, the changes of its row.
     sets: Vec<(usize, Set)>,
@@ -119,7 +122,15 @@ impl<'d> Planner<'d> {
             hash: Fnv::new(),
             managed: 0,
             ids: Vec::new(),
-            kept: vec![None; if whole { desired.items().len() } else { 0 }],
+            found: vec![false; if whole { desired.items().len() } else { 0 }],
+            kept: vec![
+                None;
+                if whole && desired.is_ordered() {
+                    desired.items().len()
+                } else {
+                    0
+                }
+            ],
             sets: Vec::new(),
             removes: Vec::new(),
             held: Vec::new(),
@@ -193,7 +204,7 @@ impl<'d> Planned<'d> {
             .item_of
             .get(self.identity.as_slice())
             .copied()
-            .filter(|&item| self.kept[item].is_none());
+            .filter(|&item| !self.found[item]);
         let Some(item) = item else {
             self.removes.push(Remove {
                 id: id.to_owned(),
@@ -201,7 +212,10 @@ impl<'d> Planned<'d> {
             });
             return;
         };
-        self.kept[item] = Some(id.to_owned());
+        self.found[item] = true;
+        if let Some(kept) = self.kept.get_mut(item) {
+            *kept = Some(id.to_owned());
+        }
         // The item's fields and `marked` are both in name order: one walk
         // finds every field's column, with no search per field.
         let mut marked = self.marked.iter();
@@ -270,9 +284,9 @@ impl<'d> Planned<'d> {
         let mut adds: Vec<(usize, Add)> = desired
             .items()
             .iter()
-            .zip(&self.kept)
+            .zip(&self.found)
             .enumerate()
-            .filter(|(_, (_, kept))| kept.is_none())
+            .filter(|(_, (_, found))| !**found)
             .map(|(at, (item, _))| {
                 let add = Add {
                     fields: Arc::clone(item),
