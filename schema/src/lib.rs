@@ -23,11 +23,13 @@
 //! library runs on request at run time, with their messages and suggestions.
 
 pub mod check;
+mod hash;
 mod hint;
 mod parse;
 mod suggest;
 mod versions;
 
+pub use hash::{BuildTrustedKeyHasher, TrustedKeyHasher};
 pub use versions::Versions;
 
 use std::collections::HashMap;
@@ -43,8 +45,9 @@ pub struct Schema {
     menus: Vec<Menu>,
     /// Path → index in `menus`: the mock router looks a menu up for every
     /// command it answers, and bisecting paths that share long prefixes cost
-    /// more than hashing one.
-    by_path: HashMap<&'static str, usize>,
+    /// more than hashing one. The paths are the tree's own, so the cheap
+    /// hasher will do (nobody picks them to collide).
+    by_path: HashMap<&'static str, usize, BuildTrustedKeyHasher>,
 }
 
 /// A menu (`/ip/address`; the root is `/`) and its commands.

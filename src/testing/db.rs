@@ -4,6 +4,8 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use mikrotik_rs_schema::BuildTrustedKeyHasher;
+
 use super::schema::{self, MockMenu};
 
 /// One attribute: key and raw value bytes.
@@ -69,10 +71,15 @@ pub(crate) fn format_id(id: u32) -> Vec<u8> {
     out
 }
 
+/// A map keyed by menu path. The keys are the menus the mock itself holds
+/// (built in, a test's, the tree's), looked up several times per command:
+/// the cheap hasher will do, a test mock has no HashDoS to resist.
+pub(crate) type ByPath<V> = HashMap<String, V, BuildTrustedKeyHasher>;
+
 #[derive(Debug, Default)]
 pub(crate) struct Db {
-    pub(crate) menus: HashMap<String, Menu>,
-    specs: HashMap<String, MockMenu>,
+    pub(crate) menus: ByPath<Menu>,
+    specs: ByPath<MockMenu>,
     subscribers: Vec<async_channel::Sender<Arc<Change>>>,
 }
 
