@@ -49,6 +49,19 @@ pub(crate) struct Menu {
     pub(crate) single: bool,
 }
 
+impl Menu {
+    /// Appends a row under the next id, which it keeps as its first
+    /// attribute (a `.id` of the caller's is dropped); returns the id.
+    fn push_row(&mut self, mut attrs: Vec<Attr>) -> ItemId {
+        self.next_id += 1;
+        let id = ItemId::new(self.next_id);
+        attrs.retain(|(k, _)| k != b".id");
+        attrs.insert(0, (b".id".to_vec(), id.to_vec()));
+        self.items.push(Item { attrs });
+        id
+    }
+}
+
 /// Why a change was refused: the trap's category (if any) and message.
 pub(crate) type Refusal = (Option<u8>, Cow<'static, str>);
 
@@ -60,15 +73,35 @@ const DUPLICATE: Refusal = (
 const NOT_A_LIST: Refusal = (Some(0), Cow::Borrowed("no such command"));
 
 /// `*1A`: an item id as RouterOS writes it (upper-case hex). Written out by
-/// hand: the mock writes one per added row.
-pub(crate) fn format_id(id: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9);
-    out.push(b'*');
-    let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
-    for shift in (0..digits).rev() {
-        out.push(b"0123456789ABCDEF"[((id >> (shift * 4)) & 0xf) as usize]);
+/// hand, on the stack: the mock writes one per added row, and the `add`
+/// answers it without a copy of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemId {
+    /// `*` and up to eight hexadecimal digits.
+    text: [u8; 9],
+    len: usize,
+}
+
+impl ItemId {
+    pub(crate) fn new(id: u32) -> Self {
+        let mut text = [b'*'; 9];
+        let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
+        for (at, shift) in (0..digits).rev().enumerate() {
+            text[at + 1] = b"0123456789ABCDEF"[((id >> (shift * 4)) & 0xf) as usize];
+        }
+        Self {
+            text,
+            len: digits as usize + 1,
+        }
     }
-    out
+}
+
+impl std::ops::Deref for ItemId {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.text[..self.len]
+    }
 }
 
 /// A map keyed by menu path. The keys are the menus the mock itself holds
@@ -108,10 +141,11 @@ impl Db {
                 },
             );
         } else {
-            self.menus.insert(path.clone(), Menu::default());
+            let mut table = Menu::default();
             for row in rows {
-                self.add_unchecked(&path, row);
+                table.push_row(row);
             }
+            self.menus.insert(path.clone(), table);
         }
         self.specs.insert(path, spec);
     }
@@ -243,20 +277,6 @@ impl Db {
         })
     }
 
-    fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> Vec<u8> {
-        let menu = match self.menus.get_mut(menu) {
-            Some(found) => found,
-            None => self.menus.entry(menu.to_owned()).or_default(),
-        };
-        menu.next_id += 1;
-        let id = format_id(menu.next_id);
-        let mut row = Vec::with_capacity(attrs.len() + 1);
-        row.push((b".id".to_vec(), id.clone()));
-        row.extend(attrs.into_iter().filter(|(k, _)| k != b".id"));
-        menu.items.push(Item { attrs: row });
-        id
-    }
-
     /// Registers a `listen`/`follow` subscriber; call it under the same lock
     /// as the snapshot of existing rows so that no change falls in between.
     pub(crate) fn subscribe(&mut self) -> async_channel::Receiver<Arc<Change>> {
@@ -279,8 +299,8 @@ impl Db {
     }
 
     /// Adds a row; returns its id.
-    pub(crate) fn add(&mut self, menu: &str, attrs: Vec<Attr>) -> Result<Vec<u8>, Refusal> {
-        let Some(m) = self.menus.get(menu) else {
+    pub(crate) fn add(&mut self, menu: &str, attrs: Vec<Attr>) -> Result<ItemId, Refusal> {
+        let Some(m) = self.menus.get_mut(menu) else {
             return Err(NOT_A_LIST);
         };
         if m.single {
@@ -291,10 +311,10 @@ impl Db {
         {
             return Err(DUPLICATE);
         }
-        let id = self.add_unchecked(menu, attrs);
+        let id = m.push_row(attrs);
         // Only a listener needs its own copy of the new row.
         if !self.subscribers.is_empty()
-            && let Some(item) = self.menus.get(menu).and_then(|m| m.items.last()).cloned()
+            && let Some(item) = m.items.last().cloned()
         {
             self.publish(menu, item, false);
         }
@@ -381,8 +401,8 @@ mod tests {
     fn ids_are_upper_case_hex_without_leading_zeros() {
         for id in [0, 1, 9, 10, 15, 16, 255, 4096, 0xABCDEF, u32::MAX] {
             assert_eq!(
-                super::format_id(id),
-                format!("*{id:X}").into_bytes(),
+                &*super::ItemId::new(id),
+                format!("*{id:X}").as_bytes(),
                 "{id}"
             );
         }

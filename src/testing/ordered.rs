@@ -2,7 +2,7 @@
 //! RouterOS menus (firewall rules, simple queues): the new row goes right
 //! before that one. (`move` itself is `Db::move_rows`.)
 
-use super::db::{Attr, Db, Refusal};
+use super::db::{Attr, Db, ItemId, Refusal};
 
 /// Takes `place-before` out of an `add`'s attributes: it says where, it is
 /// not a property of the new row.
@@ -19,7 +19,7 @@ impl Db {
         menu: &str,
         attrs: Vec<Attr>,
         before: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>, Refusal> {
+    ) -> Result<ItemId, Refusal> {
         if let Some(before) = &before {
             // Refused before anything is added, as `move` would refuse it.
             let probe: &[u8] = before;
@@ -68,7 +68,7 @@ mod tests {
         let before = take_place_before(&mut attrs);
         assert_eq!(attrs.len(), 1);
         assert_eq!(
-            db.add_placed("/ip/firewall/filter", attrs, before).unwrap(),
+            &*db.add_placed("/ip/firewall/filter", attrs, before).unwrap(),
             b"*4"
         );
         assert_eq!(ids(&db), ["*1", "*4", "*2", "*3"]);

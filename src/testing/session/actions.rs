@@ -10,8 +10,14 @@ use crate::testing::db::Refusal;
 impl Session {
     /// What a router stores for a row of a menu from the tree: `disabled`
     /// in the flavour's words, and on `add` the `disabled` the client left
-    /// out (when the command takes it).
-    pub(super) fn tree_row(&self, menu: &str, verb: &[u8], attrs: &mut Vec<Attr>) {
+    /// out (when the command takes it). `command` is the tree's command of
+    /// `verb`.
+    pub(super) fn tree_row(
+        &self,
+        command: Option<&'static Command>,
+        verb: &[u8],
+        attrs: &mut Vec<Attr>,
+    ) {
         let word = |on: bool| if on { self.yes() } else { self.no() };
         for (key, value) in attrs.iter_mut() {
             if key == b"disabled"
@@ -24,10 +30,11 @@ impl Session {
             return;
         }
         // Asked of the tree only for an add that leaves `disabled` out.
-        let takes_disabled = self.shared.tree.is_some_and(|tree| {
-            tree.command(menu, "add")
-                .is_some_and(|add| tree.argument(add, "disabled").is_some())
-        });
+        let takes_disabled = self
+            .shared
+            .tree
+            .zip(command)
+            .is_some_and(|(tree, add)| tree.argument(add, "disabled").is_some());
         if takes_disabled {
             attrs.push((b"disabled".to_vec(), word(false).as_bytes().to_vec()));
         }

@@ -68,7 +68,9 @@ impl Session {
         let menu = std::str::from_utf8(menu).unwrap_or_default();
         let verb_text = std::str::from_utf8(verb).unwrap_or_default();
         let tree = self.shared.tree;
-        let in_tree = tree.is_some_and(|t| t.has_command(menu, verb_text));
+        // The tree is asked once; its command goes down to every check.
+        let found = tree.map(|t| t.find(menu, verb_text)).unwrap_or_default();
+        let in_tree = found.answered;
         let route = {
             let mut db = lock(&self.shared.db);
             if !db.menus.contains_key(menu)
@@ -108,8 +110,7 @@ impl Session {
         if let (Some(tree), false) = (tree, matches!(route, Route::Unknown))
             && !matches!(verb, b"listen" | b"getall")
             && let Err((category, message)) = tree.check_arguments(
-                menu,
-                verb_text,
+                found.command,
                 cmd.attrs.iter().copied(),
                 self.shared.config.v6,
             )
@@ -128,7 +129,7 @@ impl Session {
         }
         match route {
             Route::Print { listen } => self.print(cmd, menu, listen).await,
-            Route::Modify => self.modify(cmd, menu, verb).await,
+            Route::Modify => self.modify(cmd, menu, verb, found.command).await,
             Route::TableVerb => self.table_verb(cmd, menu, verb).await,
             Route::Action => self.action(cmd, menu, verb).await,
             Route::Unknown => {
@@ -352,24 +353,32 @@ impl Session {
         });
     }
 
-    pub(super) async fn modify(&mut self, cmd: &Parsed<'_>, menu: &str, verb: &[u8]) {
+    /// `add`, `set`, `remove`; `command` is the tree's (when it has it).
+    pub(super) async fn modify(
+        &mut self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+        verb: &[u8],
+        command: Option<&'static Command>,
+    ) {
         let tag = cmd.tag;
         let ids = cmd
             .attr(b".id")
             .or(cmd.attr(b"numbers"))
             .unwrap_or_default();
-        let attrs: Vec<Attr> = cmd
-            .attrs
-            .iter()
-            .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
-            .map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .collect();
-        let mut attrs = attrs;
+        // Room for what a new row gains: `disabled` (`tree_row`) and `.id`.
+        let mut attrs: Vec<Attr> = Vec::with_capacity(cmd.attrs.len() + 2);
+        attrs.extend(
+            cmd.attrs
+                .iter()
+                .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
+                .map(|(k, v)| (k.to_vec(), v.to_vec())),
+        );
         let result = {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
             if !db.is_hand_built(menu) {
-                self.tree_row(menu, verb, &mut attrs);
+                self.tree_row(command, verb, &mut attrs);
             }
             match verb {
                 // `place-before` (src/testing/ordered.rs): where the new row goes.

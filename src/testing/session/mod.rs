@@ -15,6 +15,7 @@ use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::FutureExt;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+use mikrotik_rs_schema::Command;
 
 use super::db::{Attr, Item};
 use super::query::{self, QueryWord};
