@@ -16,17 +16,17 @@ impl Session {
         &self,
         command: Option<&'static Command>,
         verb: &[u8],
-        attrs: &mut Vec<Attr>,
+        attrs: &mut Vec<(&[u8], &[u8])>,
     ) {
         let word = |on: bool| if on { self.yes() } else { self.no() };
         for (key, value) in attrs.iter_mut() {
-            if key == b"disabled"
+            if *key == b"disabled"
                 && let Some(on) = schema::parse_bool(value)
             {
-                *value = word(on).as_bytes().to_vec();
+                *value = word(on).as_bytes();
             }
         }
-        if verb != b"add" || attrs.iter().any(|(k, _)| k == b"disabled") {
+        if verb != b"add" || attrs.iter().any(|(k, _)| *k == b"disabled") {
             return;
         }
         // Asked of the tree only for an add that leaves `disabled` out.
@@ -36,7 +36,7 @@ impl Session {
             .zip(command)
             .is_some_and(|(tree, add)| tree.argument(add, "disabled").is_some());
         if takes_disabled {
-            attrs.push((b"disabled".to_vec(), word(false).as_bytes().to_vec()));
+            attrs.push((b"disabled", word(false).as_bytes()));
         }
     }
 

@@ -73,15 +73,15 @@ impl Session {
         let in_tree = found.answered;
         let route = {
             let mut db = lock(&self.shared.db);
-            if !db.menus.contains_key(menu)
+            let mut single = db.menus.get(menu).map(|m| m.single);
+            if single.is_none()
                 && in_tree
                 && let Some(kind) = tree.and_then(|t| t.menu_kind(menu))
             {
                 db.ensure(menu, kind == MenuKind::Single);
+                single = Some(kind == MenuKind::Single);
             }
-            let single = (!menu.is_empty())
-                .then(|| db.menus.get(menu).map(|m| m.single))
-                .flatten();
+            let single = single.filter(|_| !menu.is_empty());
             let hand_built = db.is_hand_built(menu);
             // A hand-built menu answers the table verbs the mock always
             // had; any other menu answers what its release's tree has.
@@ -240,7 +240,7 @@ impl Session {
                     let mut any = false;
                     for item in matching.by_ref() {
                         any = true;
-                        row(&mut out, tag, &item.attrs, proplist.as_deref(), None);
+                        row(&mut out, tag, item.attrs(), proplist.as_deref(), None);
                     }
                     if !any && self.shared.config.empty_replies {
                         begin(&mut out, b"!empty", tag);
@@ -269,7 +269,7 @@ impl Session {
         };
         let mut first = Vec::new();
         for item in &rows {
-            row(&mut first, tag, &item.attrs, proplist.as_deref(), None);
+            row(&mut first, tag, item.attrs(), proplist.as_deref(), None);
         }
         let (handle, stop) = self.register(tag);
         if self.shared.config.empty_replies {
@@ -291,7 +291,7 @@ impl Session {
                 row(
                     &mut out,
                     emitter.tag(),
-                    &change.item.attrs,
+                    change.item.attrs(),
                     proplist.as_deref(),
                     dead,
                 );
@@ -332,14 +332,11 @@ impl Session {
                 let section = cycle.to_string();
                 let mut out = Vec::new();
                 for item in &rows {
-                    let mut attrs: Vec<Attr> = item
-                        .attrs
-                        .iter()
-                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.contains(k)))
-                        .cloned()
-                        .collect();
-                    attrs.push((b".section".to_vec(), section.clone().into_bytes()));
-                    row(&mut out, emitter.tag(), &attrs, None, None);
+                    let attrs = item
+                        .attrs()
+                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.iter().any(|p| p == k)))
+                        .chain([(&b".section"[..], section.as_bytes())]);
+                    row(&mut out, emitter.tag(), attrs, None, None);
                 }
                 if rows.is_empty() && shared.config.empty_replies {
                     begin(&mut out, b"!empty", emitter.tag());
@@ -366,30 +363,45 @@ impl Session {
             .attr(b".id")
             .or(cmd.attr(b"numbers"))
             .unwrap_or_default();
-        // Room for what a new row gains: `disabled` (`tree_row`) and `.id`.
-        let mut attrs: Vec<Attr> = Vec::with_capacity(cmd.attrs.len() + 2);
+        // Borrowed from the sentence: an add of the tree's copies each byte
+        // once, into its row. Room for the `disabled` that `tree_row` adds.
+        let mut attrs: Vec<(&[u8], &[u8])> = Vec::with_capacity(cmd.attrs.len() + 1);
         attrs.extend(
             cmd.attrs
                 .iter()
-                .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
-                .map(|(k, v)| (k.to_vec(), v.to_vec())),
+                .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers"),
         );
+        let owned = |attrs: &[(&[u8], &[u8])]| -> Vec<Attr> {
+            attrs
+                .iter()
+                .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .collect()
+        };
         let result = {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
-            if !db.is_hand_built(menu) {
+            let hand_built = db.is_hand_built(menu);
+            if !hand_built {
                 self.tree_row(command, verb, &mut attrs);
             }
             match verb {
                 // `place-before` (src/testing/ordered.rs): where the new row goes.
                 b"add" => {
                     let before = crate::testing::ordered::take_place_before(&mut attrs);
-                    db.check(menu, &mut attrs, true, v6)
-                        .and_then(|()| db.add_placed(menu, attrs, before).map(Some))
+                    if hand_built {
+                        // Its rules (`Db::check`) may rewrite what is stored.
+                        let mut attrs = owned(&attrs);
+                        db.check(menu, &mut attrs, true, v6)
+                            .and_then(|()| db.add_placed(menu, &attrs, before).map(Some))
+                    } else {
+                        db.add_placed(menu, &attrs, before).map(Some)
+                    }
                 }
-                b"set" => db
-                    .check(menu, &mut attrs, false, v6)
-                    .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
+                b"set" => {
+                    let mut attrs = owned(&attrs);
+                    db.check(menu, &mut attrs, false, v6)
+                        .and_then(|()| db.set(menu, ids, &attrs).map(|()| None))
+                }
                 _ => db.remove(menu, ids).map(|()| None),
             }
         };
