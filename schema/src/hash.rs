@@ -10,9 +10,14 @@
 
 use std::hash::{BuildHasherDefault, Hasher};
 
-/// Multiplies in each eight bytes of the key (the multiply-rotate scheme of
-/// Firefox's and rustc's hashers). Not resistant to chosen collisions: only
-/// for keys the program itself chooses (see the [module docs](self)).
+/// A small non-cryptographic hasher: multiplies in each eight bytes of the
+/// key (the multiply-rotate scheme of Firefox's and rustc's hashers), about
+/// ten times cheaper than the standard SipHash on short keys.
+///
+/// Not resistant to chosen collisions (HashDoS): only for maps whose keys the
+/// program itself chooses, such as menu paths and argument or field names,
+/// never for keys that come from the network. The crate's tree index and the
+/// mock router's tables use it.
 #[derive(Debug, Default, Clone, Copy)]
 pub struct TrustedKeyHasher {
     state: u64,
@@ -41,11 +46,13 @@ impl Hasher for TrustedKeyHasher {
         let rest = chunks.remainder();
         if !rest.is_empty() {
             // Zero-padded, with the count in the last byte (at most 7 bytes
-            // are left over), so that `ab` and `ab\0` differ.
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            word[7] = rest.len() as u8;
-            self.mix(u64::from_le_bytes(word));
+            // are left over), so that `ab` and `ab\0` differ. Shifted in
+            // byte by byte: a copy of a length known only now is a call.
+            let mut word = (rest.len() as u64) << 56;
+            for (at, &byte) in rest.iter().enumerate() {
+                word |= u64::from(byte) << (8 * at);
+            }
+            self.mix(word);
         }
     }
 
