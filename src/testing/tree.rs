@@ -176,6 +176,19 @@ impl Tree {
             .filter(|argument| self.present(argument.versions()))
     }
 
+    /// [`argument`](Self::argument) by the bytes a client sent: the
+    /// arguments are sorted by name, and `str` sorts by its bytes, so no
+    /// UTF-8 check is needed to find one (bytes that are not text are no
+    /// argument's name).
+    fn argument_named(&self, command: &'static Command, key: &[u8]) -> Option<&'static Argument> {
+        let arguments = command.arguments();
+        arguments
+            .binary_search_by(|argument| argument.name().as_bytes().cmp(key))
+            .ok()
+            .map(|index| &arguments[index])
+            .filter(|argument| self.present(argument.versions()))
+    }
+
     /// Checks the arguments a client gave `/menu/verb` the way the router
     /// does: a name the command does not take is an unknown parameter; a
     /// value that breaks the argument's hint (where the hint is exact) is
@@ -197,14 +210,10 @@ impl Tree {
             if key.starts_with(b".") {
                 continue;
             }
-            // The tree's names are text: a name that is not is none of them.
-            let Ok(name) = std::str::from_utf8(key) else {
+            let Some(argument) = self.argument_named(command, key) else {
                 return Err(words::unknown_parameter(&String::from_utf8_lossy(key), v6));
             };
-            let Some(argument) = self.argument(command, name) else {
-                return Err(words::unknown_parameter(name, v6));
-            };
-            super::hints::check(argument, name, value)?;
+            super::hints::check(argument, argument.name(), value)?;
         }
         Ok(())
     }
