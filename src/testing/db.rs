@@ -6,91 +6,11 @@ use std::sync::Arc;
 
 use mikrotik_rs_schema::BuildTrustedKeyHasher;
 
+pub(crate) use super::item::Item;
 use super::schema::{self, MockMenu};
 
 /// One attribute: key and raw value bytes.
 pub(crate) type Attr = (Vec<u8>, Vec<u8>);
-
-/// One row of a menu: its attributes in order (list menus keep `.id`
-/// first). The keys and values sit back to back in one buffer: a row costs
-/// two allocations, not two per attribute (a mock that takes 10,000 adds
-/// spent a third of its time allocating them one by one).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub(crate) struct Item {
-    /// Every key and value, in order, nothing else.
-    text: Vec<u8>,
-    /// Per attribute, where its key and its value end in `text`.
-    ends: Vec<(usize, usize)>,
-}
-
-impl Item {
-    /// A row of `attrs`, in their order.
-    pub(crate) fn new<'a>(attrs: impl IntoIterator<Item = (&'a [u8], &'a [u8])> + Clone) -> Self {
-        let (mut bytes, mut count) = (0, 0);
-        for (k, v) in attrs.clone() {
-            bytes += k.len() + v.len();
-            count += 1;
-        }
-        let mut item = Self {
-            text: Vec::with_capacity(bytes),
-            ends: Vec::with_capacity(count),
-        };
-        for (k, v) in attrs {
-            item.push(k, v);
-        }
-        item
-    }
-
-    fn push(&mut self, key: &[u8], value: &[u8]) {
-        self.text.extend_from_slice(key);
-        let key_end = self.text.len();
-        self.text.extend_from_slice(value);
-        self.ends.push((key_end, self.text.len()));
-    }
-
-    /// The attributes, in order.
-    pub(crate) fn attrs(&self) -> impl Iterator<Item = (&[u8], &[u8])> + Clone + '_ {
-        let starts = std::iter::once(0).chain(self.ends.iter().map(|&(_, end)| end));
-        starts
-            .zip(&self.ends)
-            .map(|(start, &(key_end, end))| (&self.text[start..key_end], &self.text[key_end..end]))
-    }
-
-    /// The attributes as owned pairs.
-    pub(crate) fn to_attrs(&self) -> Vec<Attr> {
-        self.attrs()
-            .map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .collect()
-    }
-
-    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.attrs().find(|(k, _)| *k == key).map(|(_, v)| v)
-    }
-
-    /// Sets `key`: its first occurrence, or a new last attribute.
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        let Some(at) = self.attrs().position(|(k, _)| k == key) else {
-            self.push(key, value);
-            return;
-        };
-        let old = std::mem::take(self);
-        let changed = old.attrs().enumerate().map(
-            |(index, (k, v))| {
-                if index == at { (k, value) } else { (k, v) }
-            },
-        );
-        *self = Self::new(changed);
-    }
-
-    /// Keeps the attributes whose key `keep` approves.
-    fn retain(&mut self, keep: impl Fn(&[u8]) -> bool) {
-        if self.attrs().all(|(k, _)| keep(k)) {
-            return;
-        }
-        let old = std::mem::take(self);
-        *self = Self::new(old.attrs().filter(|(k, _)| keep(k)));
-    }
-}
 
 /// A change that `listen` and `print =follow=` report.
 #[derive(Debug)]
@@ -466,60 +386,6 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
-    use super::Item;
-
-    fn pairs(item: &Item) -> Vec<(String, String)> {
-        item.attrs()
-            .map(|(k, v)| {
-                let text = |b: &[u8]| String::from_utf8(b.to_vec()).unwrap();
-                (text(k), text(v))
-            })
-            .collect()
-    }
-
-    #[test]
-    fn a_row_keeps_its_attributes_in_order_and_changes_them_in_place() {
-        let given: [(&[u8], &[u8]); 4] = [(b".id", b"*1"), (b"a", b""), (b"b", b"2"), (b"a", b"3")];
-        let mut item = Item::new(given);
-        let expected = |list: &[(&str, &str)]| -> Vec<(String, String)> {
-            list.iter()
-                .map(|(k, v)| ((*k).into(), (*v).into()))
-                .collect()
-        };
-        assert_eq!(
-            pairs(&item),
-            expected(&[(".id", "*1"), ("a", ""), ("b", "2"), ("a", "3")])
-        );
-        assert_eq!(
-            item.get(b"a"),
-            Some(&b""[..]),
-            "the first of a repeated key"
-        );
-        assert_eq!(item.get(b"c"), None);
-        item.set(b"a", b"longer value");
-        item.set(b"c", b"new");
-        assert_eq!(
-            pairs(&item),
-            expected(&[
-                (".id", "*1"),
-                ("a", "longer value"),
-                ("b", "2"),
-                ("a", "3"),
-                ("c", "new")
-            ])
-        );
-        item.retain(|k| k != b"a");
-        assert_eq!(
-            pairs(&item),
-            expected(&[(".id", "*1"), ("b", "2"), ("c", "new")])
-        );
-        // Equal rows compare equal however they came about (`move` finds
-        // its anchor by equality).
-        let built: [(&[u8], &[u8]); 3] = [(b".id", b"*1"), (b"b", b"2"), (b"c", b"new")];
-        assert_eq!(item, Item::new(built));
-        assert_eq!(Item::new(std::iter::empty()), Item::default());
-    }
-
     #[test]
     fn ids_are_upper_case_hex_without_leading_zeros() {
         for id in [0, 1, 9, 10, 15, 16, 255, 4096, 0xABCDEF, u32::MAX] {

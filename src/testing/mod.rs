@@ -350,6 +350,7 @@ mod db;
 #[doc(hidden)]
 pub mod fuzz;
 mod hints;
+mod item;
 mod ordered;
 mod query;
 mod record;
