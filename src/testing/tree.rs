@@ -176,16 +176,15 @@ impl Tree {
             .filter(|argument| self.present(argument.versions()))
     }
 
-    /// [`argument`](Self::argument) by the bytes a client sent: the
-    /// arguments are sorted by name, and `str` sorts by its bytes, so no
-    /// UTF-8 check is needed to find one (bytes that are not text are no
-    /// argument's name).
-    fn argument_named(&self, command: &'static Command, key: &[u8]) -> Option<&'static Argument> {
-        let arguments = command.arguments();
-        arguments
-            .binary_search_by(|argument| argument.name().as_bytes().cmp(key))
-            .ok()
-            .map(|index| &arguments[index])
+    /// [`argument`](Self::argument) by the bytes a client sent (no UTF-8
+    /// check: bytes that are not text are no argument's name).
+    pub(crate) fn argument_named(
+        &self,
+        command: &'static Command,
+        key: &[u8],
+    ) -> Option<&'static Argument> {
+        command
+            .argument_bytes(key)
             .filter(|argument| self.present(argument.versions()))
     }
 
