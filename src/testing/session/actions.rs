@@ -10,11 +10,11 @@ use crate::testing::db::Refusal;
 impl Session {
     /// What a router stores for a row of a menu from the tree: `disabled`
     /// in the flavour's words, and on `add` the `disabled` the client left
-    /// out (when the command takes it). `command` is the tree's command of
-    /// `verb`.
+    /// out (when the command takes it: `takes_disabled`, from
+    /// [`add_takes_disabled`](Self::add_takes_disabled)).
     pub(super) fn tree_row(
         &self,
-        command: Option<&'static Command>,
+        takes_disabled: bool,
         verb: &[u8],
         attrs: &mut Vec<(&[u8], &[u8])>,
     ) {
@@ -29,14 +29,25 @@ impl Session {
         if verb != b"add" || attrs.iter().any(|(k, _)| *k == b"disabled") {
             return;
         }
-        // Asked of the tree only for an add that leaves `disabled` out.
-        let takes_disabled = self
-            .shared
-            .tree
-            .zip(command)
-            .is_some_and(|(tree, add)| tree.argument(add, "disabled").is_some());
         if takes_disabled {
             attrs.push((b"disabled", word(false).as_bytes()));
+        }
+    }
+
+    /// Whether the tree's `add` command takes `disabled`; remembered for the
+    /// last command asked (the tree never changes, and an apply sends
+    /// thousands of adds to one menu).
+    pub(super) fn add_takes_disabled(&mut self, add: Option<&'static Command>) -> bool {
+        let (Some(tree), Some(add)) = (self.shared.tree, add) else {
+            return false;
+        };
+        match self.add_takes_disabled {
+            Some((known, takes)) if std::ptr::eq(known, add) => takes,
+            _ => {
+                let takes = tree.argument_named(add, b"disabled").is_some();
+                self.add_takes_disabled = Some((add, takes));
+                takes
+            }
         }
     }
 

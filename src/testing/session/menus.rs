@@ -65,13 +65,23 @@ impl Session {
             Some(i) if i > 0 => (&path[..i], &path[i + 1..]),
             _ => (&b""[..], path),
         };
-        let menu = std::str::from_utf8(menu).unwrap_or_default();
-        let verb_text = std::str::from_utf8(verb).unwrap_or_default();
+        // One UTF-8 check of the whole path when it is text (`/` splits
+        // text at a character boundary); else each part on its own.
+        let (menu, verb_text) = match std::str::from_utf8(path) {
+            Ok(text) => (
+                text.get(..menu.len()).unwrap_or_default(),
+                text.get(path.len() - verb.len()..).unwrap_or_default(),
+            ),
+            Err(_) => (
+                std::str::from_utf8(menu).unwrap_or_default(),
+                std::str::from_utf8(verb).unwrap_or_default(),
+            ),
+        };
         let tree = self.shared.tree;
         // The tree is asked once; its command goes down to every check.
         let found = tree.map(|t| t.find(menu, verb_text)).unwrap_or_default();
         let in_tree = found.answered;
-        let route = {
+        let (route, hand_built) = {
             let mut db = lock(&self.shared.db);
             let mut single = db.menus.get(menu).map(|m| m.single);
             if single.is_none()
@@ -91,7 +101,7 @@ impl Session {
                         && TABLE_VERBS.contains(&v)
                         && (v != b"add" && v != b"remove" || single == Some(false)))
             };
-            match (single, verb) {
+            let route = match (single, verb) {
                 (Some(_), b"print" | b"getall") if has(verb) => Route::Print { listen: false },
                 (Some(_), b"listen") if has(verb) => Route::Print { listen: true },
                 (Some(_), b"set") if has(verb) => Route::Modify,
@@ -103,7 +113,8 @@ impl Session {
                 (Some(true), b"unset" | b"get") if in_tree => Route::TableVerb,
                 _ if in_tree => Route::Action,
                 _ => Route::Unknown,
-            }
+            };
+            (route, hand_built)
         };
         // Hand-built menus too: their richer behaviour comes after the
         // router's own check of argument names and values.
@@ -129,7 +140,10 @@ impl Session {
         }
         match route {
             Route::Print { listen } => self.print(cmd, menu, listen).await,
-            Route::Modify => self.modify(cmd, menu, verb, found.command).await,
+            Route::Modify => {
+                self.modify(cmd, menu, verb, found.command, hand_built)
+                    .await;
+            }
             Route::TableVerb => self.table_verb(cmd, menu, verb).await,
             Route::Action => self.action(cmd, menu, verb).await,
             Route::Unknown => {
@@ -350,13 +364,16 @@ impl Session {
         });
     }
 
-    /// `add`, `set`, `remove`; `command` is the tree's (when it has it).
+    /// `add`, `set`, `remove`; `command` is the tree's (when it has it),
+    /// `hand_built` whether the menu was built by hand (fixed once the mock
+    /// runs: menus are registered before it starts).
     pub(super) async fn modify(
         &mut self,
         cmd: &Parsed<'_>,
         menu: &str,
         verb: &[u8],
         command: Option<&'static Command>,
+        hand_built: bool,
     ) {
         let tag = cmd.tag;
         let ids = cmd
@@ -371,6 +388,7 @@ impl Session {
                 .iter()
                 .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers"),
         );
+        let takes_disabled = verb == b"add" && self.add_takes_disabled(command);
         let owned = |attrs: &[(&[u8], &[u8])]| -> Vec<Attr> {
             attrs
                 .iter()
@@ -380,9 +398,8 @@ impl Session {
         let result = {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
-            let hand_built = db.is_hand_built(menu);
             if !hand_built {
-                self.tree_row(command, verb, &mut attrs);
+                self.tree_row(takes_disabled, verb, &mut attrs);
             }
             match verb {
                 // `place-before` (src/testing/ordered.rs): where the new row goes.

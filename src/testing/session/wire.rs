@@ -23,7 +23,8 @@ pub(super) fn attr(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 pub(super) fn done(out: &mut Vec<u8>, tag: Option<&[u8]>, ret: Option<&[u8]>) {
     begin(out, b"!done", tag);
     if let Some(ret) = ret {
-        attr(out, b"ret", ret);
+        // `attr(out, b"ret", ret)` in two parts, not four: one per add.
+        put_word(out, &[b"=ret=", ret]);
     }
     out.push(0);
 }
