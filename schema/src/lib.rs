@@ -23,11 +23,13 @@
 //! library runs on request at run time, with their messages and suggestions.
 
 pub mod check;
+mod hash;
 mod hint;
 mod parse;
 mod suggest;
 mod versions;
 
+pub use hash::{BuildTrustedKeyHasher, TrustedKeyHasher};
 pub use versions::Versions;
 
 use std::collections::HashMap;
@@ -43,8 +45,9 @@ pub struct Schema {
     menus: Vec<Menu>,
     /// Path → index in `menus`: the mock router looks a menu up for every
     /// command it answers, and bisecting paths that share long prefixes cost
-    /// more than hashing one.
-    by_path: HashMap<&'static str, usize>,
+    /// more than hashing one. The paths are the tree's own, so the cheap
+    /// hasher will do (nobody picks them to collide).
+    by_path: HashMap<&'static str, usize, BuildTrustedKeyHasher>,
 }
 
 /// A menu (`/ip/address`; the root is `/`) and its commands.
@@ -158,6 +161,17 @@ pub fn split_path(path: &str) -> Option<(&str, &str)> {
     (!name.is_empty()).then_some((menu, name))
 }
 
+/// `name.cmp(wanted)`, first bytes compared in place: most steps of a
+/// search among a menu's commands or a command's arguments end there,
+/// without the call a whole comparison makes (the mock router searches for
+/// every argument of every command it answers).
+fn by_name(name: &[u8], wanted: &[u8]) -> std::cmp::Ordering {
+    match (name.first(), wanted.first()) {
+        (Some(a), Some(b)) if a != b => a.cmp(b),
+        _ => name.cmp(wanted),
+    }
+}
+
 impl Menu {
     /// The path, `/ip/address` (the root menu is `/`).
     pub fn path(&self) -> &'static str {
@@ -177,7 +191,7 @@ impl Menu {
     /// The command `name` (`print`).
     pub fn command(&self, name: &str) -> Option<&Command> {
         self.commands
-            .binary_search_by(|command| command.name.cmp(name))
+            .binary_search_by(|command| by_name(command.name.as_bytes(), name.as_bytes()))
             .ok()
             .map(|index| &self.commands[index])
     }
@@ -210,8 +224,15 @@ impl Command {
 
     /// The argument `name` (`address`).
     pub fn argument(&self, name: &str) -> Option<&Argument> {
+        self.argument_bytes(name.as_bytes())
+    }
+
+    /// The argument named by `name`'s bytes, as a client sent them: names
+    /// sort by their bytes, so no UTF-8 check is needed to find one (bytes
+    /// that are not UTF-8 name no argument).
+    pub fn argument_bytes(&self, name: &[u8]) -> Option<&Argument> {
         self.arguments
-            .binary_search_by(|argument| argument.name.cmp(name))
+            .binary_search_by(|argument| by_name(argument.name.as_bytes(), name))
             .ok()
             .map(|index| &self.arguments[index])
     }
@@ -280,6 +301,13 @@ mod tests {
             ["A.B.C.D (IP address)"]
         );
         assert!(add.argument("adress").is_none());
+        assert_eq!(add.argument_bytes(b"address").unwrap().name(), "address");
+        assert!(add.argument_bytes(b"addres\xff").is_none());
+        // Every argument is found by its bytes, as by its name.
+        for (_, command, argument) in schema.arguments() {
+            let found = command.argument_bytes(argument.name().as_bytes());
+            assert!(found.is_some_and(|a| std::ptr::eq(a, argument)));
+        }
         assert!(schema.command("/ping").is_some());
         assert!(schema.command("/ip/adress/print").is_none());
         assert_eq!(schema.menu("/").unwrap().path(), "/");

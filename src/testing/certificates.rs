@@ -137,7 +137,7 @@ pub(crate) fn preload(db: &mut Db, v6: bool) {
         if tls {
             attrs.extend([("certificate", "none"), ("tls-version", "any")]);
         }
-        let _ = db.add(SERVICES, pairs(&attrs));
+        let _ = db.add(SERVICES, &pairs(&attrs));
     }
 }
 
@@ -155,7 +155,7 @@ pub(crate) fn install_self_signed(shared: &Shared) -> Result<(), String> {
     let mut db = lock(&shared.db);
     let mut row = template;
     row.extend(shown);
-    db.add(CERTIFICATES, row)
+    db.add(CERTIFICATES, &row)
         .map_err(|(_, why)| why.into_owned())?;
     let certificate = pairs(&[("certificate", SELF_SIGNED_NAME)]);
     db.set(SERVICES, API_SSL, &certificate)
@@ -207,7 +207,7 @@ pub(crate) fn add_signed(
         }
     }
     lock(&shared.db)
-        .add(CERTIFICATES, row)
+        .add(CERTIFICATES, &row)
         .map_err(|(_, why)| why.into_owned())?;
     let fingerprint = CertificateFingerprint::of_certificate(&signed.der);
     lock(&shared.keys).signed.insert(fingerprint, signed);
@@ -287,7 +287,8 @@ fn finish_signing(
     let mut db = lock(&shared.db);
     let index = find_template(&db, target)?;
     let item = db.menus[CERTIFICATES].items[index].clone();
-    let (signed, mut shown) = sign_template(&item.attrs, yes_no(shared)).map_err(|why| (4, why))?;
+    let (signed, mut shown) =
+        sign_template(&item.to_attrs(), yes_no(shared)).map_err(|why| (4, why))?;
     if let Some(name) = new_name {
         shown.push((b"name".to_vec(), name));
     }

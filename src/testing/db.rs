@@ -4,32 +4,13 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use mikrotik_rs_schema::BuildTrustedKeyHasher;
+
+pub(crate) use super::item::Item;
 use super::schema::{self, MockMenu};
 
 /// One attribute: key and raw value bytes.
 pub(crate) type Attr = (Vec<u8>, Vec<u8>);
-
-/// One row of a menu. List menus keep `.id` as the first attribute.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Item {
-    pub(crate) attrs: Vec<Attr>,
-}
-
-impl Item {
-    pub(crate) fn get(&self, key: &[u8]) -> Option<&[u8]> {
-        self.attrs
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| &v[..])
-    }
-
-    fn set(&mut self, key: &[u8], value: &[u8]) {
-        match self.attrs.iter_mut().find(|(k, _)| k == key) {
-            Some((_, v)) => *v = value.to_vec(),
-            None => self.attrs.push((key.to_vec(), value.to_vec())),
-        }
-    }
-}
 
 /// A change that `listen` and `print =follow=` report.
 #[derive(Debug)]
@@ -47,6 +28,22 @@ pub(crate) struct Menu {
     pub(crate) single: bool,
 }
 
+impl Menu {
+    /// Appends a row under the next id, which it keeps as its first
+    /// attribute (a `.id` of the caller's is dropped); returns the id.
+    fn push_row<K: AsRef<[u8]>, V: AsRef<[u8]>>(&mut self, attrs: &[(K, V)]) -> ItemId {
+        self.next_id += 1;
+        let id = ItemId::new(self.next_id);
+        let given = attrs
+            .iter()
+            .map(|(k, v)| (k.as_ref(), v.as_ref()))
+            .filter(|(k, _)| k != b".id");
+        let row = std::iter::once((&b".id"[..], &id[..])).chain(given);
+        self.items.push(Item::new(row));
+        id
+    }
+}
+
 /// Why a change was refused: the trap's category (if any) and message.
 pub(crate) type Refusal = (Option<u8>, Cow<'static, str>);
 
@@ -58,21 +55,46 @@ const DUPLICATE: Refusal = (
 const NOT_A_LIST: Refusal = (Some(0), Cow::Borrowed("no such command"));
 
 /// `*1A`: an item id as RouterOS writes it (upper-case hex). Written out by
-/// hand: the mock writes one per added row.
-pub(crate) fn format_id(id: u32) -> Vec<u8> {
-    let mut out = Vec::with_capacity(9);
-    out.push(b'*');
-    let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
-    for shift in (0..digits).rev() {
-        out.push(b"0123456789ABCDEF"[((id >> (shift * 4)) & 0xf) as usize]);
-    }
-    out
+/// hand, on the stack: the mock writes one per added row, and the `add`
+/// answers it without a copy of its own.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ItemId {
+    /// `*` and up to eight hexadecimal digits.
+    text: [u8; 9],
+    len: usize,
 }
+
+impl ItemId {
+    pub(crate) fn new(id: u32) -> Self {
+        let mut text = [b'*'; 9];
+        let digits = (32 - id.leading_zeros()).div_ceil(4).max(1);
+        for (at, shift) in (0..digits).rev().enumerate() {
+            text[at + 1] = b"0123456789ABCDEF"[((id >> (shift * 4)) & 0xf) as usize];
+        }
+        Self {
+            text,
+            len: digits as usize + 1,
+        }
+    }
+}
+
+impl std::ops::Deref for ItemId {
+    type Target = [u8];
+
+    fn deref(&self) -> &[u8] {
+        &self.text[..self.len]
+    }
+}
+
+/// A map keyed by menu path. The keys are the menus the mock itself holds
+/// (built in, a test's, the tree's), looked up several times per command:
+/// the cheap hasher will do, a test mock has no HashDoS to resist.
+pub(crate) type ByPath<V> = HashMap<String, V, BuildTrustedKeyHasher>;
 
 #[derive(Debug, Default)]
 pub(crate) struct Db {
-    pub(crate) menus: HashMap<String, Menu>,
-    specs: HashMap<String, MockMenu>,
+    pub(crate) menus: ByPath<Menu>,
+    specs: ByPath<MockMenu>,
     subscribers: Vec<async_channel::Sender<Arc<Change>>>,
 }
 
@@ -92,19 +114,21 @@ impl Db {
         let path = spec.path.clone();
         if spec.single {
             let attrs = rows.into_iter().next().unwrap_or_default();
+            let row = Item::new(attrs.iter().map(|(k, v)| (&k[..], &v[..])));
             self.menus.insert(
                 path.clone(),
                 Menu {
-                    items: vec![Item { attrs }],
+                    items: vec![row],
                     next_id: 0,
                     single: true,
                 },
             );
         } else {
-            self.menus.insert(path.clone(), Menu::default());
-            for row in rows {
-                self.add_unchecked(&path, row);
+            let mut table = Menu::default();
+            for row in &rows {
+                table.push_row(row);
             }
+            self.menus.insert(path.clone(), table);
         }
         self.specs.insert(path, spec);
     }
@@ -114,7 +138,7 @@ impl Db {
     pub(crate) fn ensure(&mut self, menu: &str, single: bool) {
         if !self.menus.contains_key(menu) {
             let items = if single {
-                vec![Item { attrs: Vec::new() }]
+                vec![Item::default()]
             } else {
                 Vec::new()
             };
@@ -146,7 +170,7 @@ impl Db {
         if let Some(m) = self.menus.get_mut(menu) {
             for index in targets {
                 let item = &mut m.items[index];
-                item.attrs.retain(|(k, _)| !keys.contains(&&k[..]));
+                item.retain(|k| !keys.contains(&k));
                 changed.push(item.clone());
             }
         }
@@ -236,20 +260,6 @@ impl Db {
         })
     }
 
-    fn add_unchecked(&mut self, menu: &str, attrs: Vec<Attr>) -> Vec<u8> {
-        let menu = match self.menus.get_mut(menu) {
-            Some(found) => found,
-            None => self.menus.entry(menu.to_owned()).or_default(),
-        };
-        menu.next_id += 1;
-        let id = format_id(menu.next_id);
-        let mut row = Vec::with_capacity(attrs.len() + 1);
-        row.push((b".id".to_vec(), id.clone()));
-        row.extend(attrs.into_iter().filter(|(k, _)| k != b".id"));
-        menu.items.push(Item { attrs: row });
-        id
-    }
-
     /// Registers a `listen`/`follow` subscriber; call it under the same lock
     /// as the snapshot of existing rows so that no change falls in between.
     pub(crate) fn subscribe(&mut self) -> async_channel::Receiver<Arc<Change>> {
@@ -272,22 +282,28 @@ impl Db {
     }
 
     /// Adds a row; returns its id.
-    pub(crate) fn add(&mut self, menu: &str, attrs: Vec<Attr>) -> Result<Vec<u8>, Refusal> {
-        let Some(m) = self.menus.get(menu) else {
+    pub(crate) fn add<K: AsRef<[u8]>, V: AsRef<[u8]>>(
+        &mut self,
+        menu: &str,
+        attrs: &[(K, V)],
+    ) -> Result<ItemId, Refusal> {
+        let Some(m) = self.menus.get_mut(menu) else {
             return Err(NOT_A_LIST);
         };
         if m.single {
             return Err(NOT_A_LIST);
         }
-        if let Some((_, name)) = attrs.iter().find(|(k, _)| k == b"name")
-            && m.items.iter().any(|i| i.get(b"name") == Some(name))
+        if let Some((_, name)) = attrs.iter().find(|(k, _)| k.as_ref() == b"name")
+            && m.items
+                .iter()
+                .any(|i| i.get(b"name") == Some(name.as_ref()))
         {
             return Err(DUPLICATE);
         }
-        let id = self.add_unchecked(menu, attrs);
+        let id = m.push_row(attrs);
         // Only a listener needs its own copy of the new row.
         if !self.subscribers.is_empty()
-            && let Some(item) = self.menus.get(menu).and_then(|m| m.items.last()).cloned()
+            && let Some(item) = m.items.last().cloned()
         {
             self.publish(menu, item, false);
         }
@@ -374,8 +390,8 @@ mod tests {
     fn ids_are_upper_case_hex_without_leading_zeros() {
         for id in [0, 1, 9, 10, 15, 16, 255, 4096, 0xABCDEF, u32::MAX] {
             assert_eq!(
-                super::format_id(id),
-                format!("*{id:X}").into_bytes(),
+                &*super::ItemId::new(id),
+                format!("*{id:X}").as_bytes(),
                 "{id}"
             );
         }

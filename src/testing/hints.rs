@@ -46,6 +46,11 @@ fn kind(hint: &str) -> Kind {
 /// Checks `value` of `argument` (named `name`); the router's words when the
 /// hint refuses it.
 pub(crate) fn check(argument: &Argument, name: &str, value: &[u8]) -> Result<(), Refusal> {
+    // An argument not always hinted takes anything (`Argument::accepts`):
+    // its value need not even be read as text.
+    if !argument.always_hinted() {
+        return Ok(());
+    }
     // Bytes that are not text are not read.
     let Ok(text) = std::str::from_utf8(value) else {
         return Ok(());

@@ -350,6 +350,7 @@ mod db;
 #[doc(hidden)]
 pub mod fuzz;
 mod hints;
+mod item;
 mod ordered;
 mod query;
 mod record;
@@ -1252,7 +1253,7 @@ impl MockRouter {
         attributes: impl IntoIterator<Item = (K, V)>,
     ) -> Option<String> {
         let attrs = owned_pairs(attributes);
-        let id = self.db_with(menu).add(menu, attrs).ok()?;
+        let id = self.db_with(menu).add(menu, &attrs).ok()?;
         Some(String::from_utf8_lossy(&id).into_owned())
     }
 
@@ -1280,9 +1281,8 @@ impl MockRouter {
             m.items
                 .iter()
                 .map(|item| {
-                    item.attrs
-                        .iter()
-                        .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.clone()))
+                    item.attrs()
+                        .map(|(k, v)| (String::from_utf8_lossy(k).into_owned(), v.to_vec()))
                         .collect()
                 })
                 .collect()

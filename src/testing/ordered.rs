@@ -2,27 +2,29 @@
 //! RouterOS menus (firewall rules, simple queues): the new row goes right
 //! before that one. (`move` itself is `Db::move_rows`.)
 
-use super::db::{Attr, Db, Refusal};
+use super::db::{Db, ItemId, Refusal};
 
 /// Takes `place-before` out of an `add`'s attributes: it says where, it is
 /// not a property of the new row.
-pub(crate) fn take_place_before(attrs: &mut Vec<Attr>) -> Option<Vec<u8>> {
-    let at = attrs.iter().position(|(k, _)| k == b"place-before")?;
+pub(crate) fn take_place_before<K: AsRef<[u8]>, V>(attrs: &mut Vec<(K, V)>) -> Option<V> {
+    let at = attrs
+        .iter()
+        .position(|(k, _)| k.as_ref() == b"place-before")?;
     Some(attrs.remove(at).1)
 }
 
 impl Db {
     /// `add`, the new row right before `before` when given (an unknown one
     /// is refused, nothing added).
-    pub(crate) fn add_placed(
+    pub(crate) fn add_placed<K: AsRef<[u8]>, V: AsRef<[u8]>>(
         &mut self,
         menu: &str,
-        attrs: Vec<Attr>,
-        before: Option<Vec<u8>>,
-    ) -> Result<Vec<u8>, Refusal> {
+        attrs: &[(K, V)],
+        before: Option<impl AsRef<[u8]>>,
+    ) -> Result<ItemId, Refusal> {
         if let Some(before) = &before {
             // Refused before anything is added, as `move` would refuse it.
-            let probe: &[u8] = before;
+            let probe: &[u8] = before.as_ref();
             let exists = self.menus.get(menu).is_some_and(|m| {
                 m.items
                     .iter()
@@ -34,7 +36,7 @@ impl Db {
         }
         let id = self.add(menu, attrs)?;
         if let Some(before) = before {
-            self.move_rows(menu, &id, Some(&before))?;
+            self.move_rows(menu, &id, Some(before.as_ref()))?;
         }
         Ok(id)
     }
@@ -44,6 +46,7 @@ impl Db {
 mod tests {
     use super::*;
     use crate::testing::MockMenu;
+    use crate::testing::db::Attr;
 
     fn ids(db: &Db) -> Vec<String> {
         db.menus["/ip/firewall/filter"]
@@ -68,13 +71,14 @@ mod tests {
         let before = take_place_before(&mut attrs);
         assert_eq!(attrs.len(), 1);
         assert_eq!(
-            db.add_placed("/ip/firewall/filter", attrs, before).unwrap(),
+            &*db.add_placed("/ip/firewall/filter", &attrs, before)
+                .unwrap(),
             b"*4"
         );
         assert_eq!(ids(&db), ["*1", "*4", "*2", "*3"]);
         let bad = Some(b"*9".to_vec());
         assert!(
-            db.add_placed("/ip/firewall/filter", Vec::new(), bad)
+            db.add_placed("/ip/firewall/filter", &Vec::<Attr>::new(), bad)
                 .is_err()
         );
         assert_eq!(ids(&db).len(), 4, "a refused add adds nothing");

@@ -18,6 +18,16 @@ pub(crate) enum MenuKind {
     Single,
 }
 
+/// What the tree has of one command path ([`Tree::find`]).
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Found {
+    /// The command itself, if this release's tree has it.
+    pub(crate) command: Option<&'static Command>,
+    /// Whether the API answers it: the command, or `listen`/`getall` of a
+    /// menu with `print`.
+    pub(crate) answered: bool,
+}
+
 /// One release of the tree.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Tree {
@@ -111,8 +121,23 @@ impl Tree {
     /// Whether `/menu/verb` is a command the API answers: one of the tree,
     /// or `listen`/`getall` of a menu with `print`.
     pub(crate) fn has_command(&self, menu: &str, verb: &str) -> bool {
-        self.command(menu, verb).is_some()
-            || (API_VERBS.contains(&verb) && self.command(menu, "print").is_some())
+        self.find(menu, verb).answered
+    }
+
+    /// What the tree has of `/menu/verb`, the menu looked up once: the
+    /// session asks it once per command and hands the command down.
+    pub(crate) fn find(&self, menu: &str, verb: &str) -> Found {
+        let Some(menu) = self.menu(menu) else {
+            return Found::default();
+        };
+        let in_menu = |verb: &str| {
+            menu.command(verb)
+                .filter(|command| self.present(command.versions()))
+        };
+        let command = in_menu(verb);
+        let answered =
+            command.is_some() || (API_VERBS.contains(&verb) && in_menu("print").is_some());
+        Found { command, answered }
     }
 
     /// The table kind of `menu`: `None` when it has no `print` (a menu of
@@ -151,30 +176,43 @@ impl Tree {
             .filter(|argument| self.present(argument.versions()))
     }
 
+    /// [`argument`](Self::argument) by the bytes a client sent (no UTF-8
+    /// check: bytes that are not text are no argument's name).
+    pub(crate) fn argument_named(
+        &self,
+        command: &'static Command,
+        key: &[u8],
+    ) -> Option<&'static Argument> {
+        command
+            .argument_bytes(key)
+            .filter(|argument| self.present(argument.versions()))
+    }
+
     /// Checks the arguments a client gave `/menu/verb` the way the router
     /// does: a name the command does not take is an unknown parameter; a
     /// value that breaks the argument's hint (where the hint is exact) is
     /// the router's refusal of it. API attributes (`.id`, `.proplist`) are
     /// not arguments. Commands the tree does not have are not checked.
+    ///
+    /// `command` is the tree's command ([`Tree::find`]), `None` when it has
+    /// none.
     pub(crate) fn check_arguments<'a>(
         &self,
-        menu: &str,
-        verb: &str,
+        command: Option<&'static Command>,
         attrs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
         v6: bool,
     ) -> Result<(), Refusal> {
-        let Some(command) = self.command(menu, verb) else {
+        let Some(command) = command else {
             return Ok(());
         };
         for (key, value) in attrs {
             if key.starts_with(b".") {
                 continue;
             }
-            let name = String::from_utf8_lossy(key);
-            let Some(argument) = self.argument(command, &name) else {
-                return Err(words::unknown_parameter(&name, v6));
+            let Some(argument) = self.argument_named(command, key) else {
+                return Err(words::unknown_parameter(&String::from_utf8_lossy(key), v6));
             };
-            super::hints::check(argument, &name, value)?;
+            super::hints::check(argument, argument.name(), value)?;
         }
         Ok(())
     }

@@ -10,26 +10,44 @@ use crate::testing::db::Refusal;
 impl Session {
     /// What a router stores for a row of a menu from the tree: `disabled`
     /// in the flavour's words, and on `add` the `disabled` the client left
-    /// out (when the command takes it).
-    pub(super) fn tree_row(&self, menu: &str, verb: &[u8], attrs: &mut Vec<Attr>) {
+    /// out (when the command takes it: `takes_disabled`, from
+    /// [`add_takes_disabled`](Self::add_takes_disabled)).
+    pub(super) fn tree_row(
+        &self,
+        takes_disabled: bool,
+        verb: &[u8],
+        attrs: &mut Vec<(&[u8], &[u8])>,
+    ) {
         let word = |on: bool| if on { self.yes() } else { self.no() };
         for (key, value) in attrs.iter_mut() {
-            if key == b"disabled"
+            if *key == b"disabled"
                 && let Some(on) = schema::parse_bool(value)
             {
-                *value = word(on).as_bytes().to_vec();
+                *value = word(on).as_bytes();
             }
         }
-        if verb != b"add" || attrs.iter().any(|(k, _)| k == b"disabled") {
+        if verb != b"add" || attrs.iter().any(|(k, _)| *k == b"disabled") {
             return;
         }
-        // Asked of the tree only for an add that leaves `disabled` out.
-        let takes_disabled = self.shared.tree.is_some_and(|tree| {
-            tree.command(menu, "add")
-                .is_some_and(|add| tree.argument(add, "disabled").is_some())
-        });
         if takes_disabled {
-            attrs.push((b"disabled".to_vec(), word(false).as_bytes().to_vec()));
+            attrs.push((b"disabled", word(false).as_bytes()));
+        }
+    }
+
+    /// Whether the tree's `add` command takes `disabled`; remembered for the
+    /// last command asked (the tree never changes, and an apply sends
+    /// thousands of adds to one menu).
+    pub(super) fn add_takes_disabled(&mut self, add: Option<&'static Command>) -> bool {
+        let (Some(tree), Some(add)) = (self.shared.tree, add) else {
+            return false;
+        };
+        match self.add_takes_disabled {
+            Some((known, takes)) if std::ptr::eq(known, add) => takes,
+            _ => {
+                let takes = tree.argument_named(add, b"disabled").is_some();
+                self.add_takes_disabled = Some((add, takes));
+                takes
+            }
         }
     }
 

@@ -65,21 +65,33 @@ impl Session {
             Some(i) if i > 0 => (&path[..i], &path[i + 1..]),
             _ => (&b""[..], path),
         };
-        let menu = std::str::from_utf8(menu).unwrap_or_default();
-        let verb_text = std::str::from_utf8(verb).unwrap_or_default();
+        // One UTF-8 check of the whole path when it is text (`/` splits
+        // text at a character boundary); else each part on its own.
+        let (menu, verb_text) = match std::str::from_utf8(path) {
+            Ok(text) => (
+                text.get(..menu.len()).unwrap_or_default(),
+                text.get(path.len() - verb.len()..).unwrap_or_default(),
+            ),
+            Err(_) => (
+                std::str::from_utf8(menu).unwrap_or_default(),
+                std::str::from_utf8(verb).unwrap_or_default(),
+            ),
+        };
         let tree = self.shared.tree;
-        let in_tree = tree.is_some_and(|t| t.has_command(menu, verb_text));
-        let route = {
+        // The tree is asked once; its command goes down to every check.
+        let found = tree.map(|t| t.find(menu, verb_text)).unwrap_or_default();
+        let in_tree = found.answered;
+        let (route, hand_built) = {
             let mut db = lock(&self.shared.db);
-            if !db.menus.contains_key(menu)
+            let mut single = db.menus.get(menu).map(|m| m.single);
+            if single.is_none()
                 && in_tree
                 && let Some(kind) = tree.and_then(|t| t.menu_kind(menu))
             {
                 db.ensure(menu, kind == MenuKind::Single);
+                single = Some(kind == MenuKind::Single);
             }
-            let single = (!menu.is_empty())
-                .then(|| db.menus.get(menu).map(|m| m.single))
-                .flatten();
+            let single = single.filter(|_| !menu.is_empty());
             let hand_built = db.is_hand_built(menu);
             // A hand-built menu answers the table verbs the mock always
             // had; any other menu answers what its release's tree has.
@@ -89,7 +101,7 @@ impl Session {
                         && TABLE_VERBS.contains(&v)
                         && (v != b"add" && v != b"remove" || single == Some(false)))
             };
-            match (single, verb) {
+            let route = match (single, verb) {
                 (Some(_), b"print" | b"getall") if has(verb) => Route::Print { listen: false },
                 (Some(_), b"listen") if has(verb) => Route::Print { listen: true },
                 (Some(_), b"set") if has(verb) => Route::Modify,
@@ -101,15 +113,15 @@ impl Session {
                 (Some(true), b"unset" | b"get") if in_tree => Route::TableVerb,
                 _ if in_tree => Route::Action,
                 _ => Route::Unknown,
-            }
+            };
+            (route, hand_built)
         };
         // Hand-built menus too: their richer behaviour comes after the
         // router's own check of argument names and values.
         if let (Some(tree), false) = (tree, matches!(route, Route::Unknown))
             && !matches!(verb, b"listen" | b"getall")
             && let Err((category, message)) = tree.check_arguments(
-                menu,
-                verb_text,
+                found.command,
                 cmd.attrs.iter().copied(),
                 self.shared.config.v6,
             )
@@ -128,7 +140,10 @@ impl Session {
         }
         match route {
             Route::Print { listen } => self.print(cmd, menu, listen).await,
-            Route::Modify => self.modify(cmd, menu, verb).await,
+            Route::Modify => {
+                self.modify(cmd, menu, verb, found.command, hand_built)
+                    .await;
+            }
             Route::TableVerb => self.table_verb(cmd, menu, verb).await,
             Route::Action => self.action(cmd, menu, verb).await,
             Route::Unknown => {
@@ -239,7 +254,7 @@ impl Session {
                     let mut any = false;
                     for item in matching.by_ref() {
                         any = true;
-                        row(&mut out, tag, &item.attrs, proplist.as_deref(), None);
+                        row(&mut out, tag, item.attrs(), proplist.as_deref(), None);
                     }
                     if !any && self.shared.config.empty_replies {
                         begin(&mut out, b"!empty", tag);
@@ -268,7 +283,7 @@ impl Session {
         };
         let mut first = Vec::new();
         for item in &rows {
-            row(&mut first, tag, &item.attrs, proplist.as_deref(), None);
+            row(&mut first, tag, item.attrs(), proplist.as_deref(), None);
         }
         let (handle, stop) = self.register(tag);
         if self.shared.config.empty_replies {
@@ -290,7 +305,7 @@ impl Session {
                 row(
                     &mut out,
                     emitter.tag(),
-                    &change.item.attrs,
+                    change.item.attrs(),
                     proplist.as_deref(),
                     dead,
                 );
@@ -331,14 +346,11 @@ impl Session {
                 let section = cycle.to_string();
                 let mut out = Vec::new();
                 for item in &rows {
-                    let mut attrs: Vec<Attr> = item
-                        .attrs
-                        .iter()
-                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.contains(k)))
-                        .cloned()
-                        .collect();
-                    attrs.push((b".section".to_vec(), section.clone().into_bytes()));
-                    row(&mut out, emitter.tag(), &attrs, None, None);
+                    let attrs = item
+                        .attrs()
+                        .filter(|(k, _)| proplist.as_ref().is_none_or(|p| p.iter().any(|p| p == k)))
+                        .chain([(&b".section"[..], section.as_bytes())]);
+                    row(&mut out, emitter.tag(), attrs, None, None);
                 }
                 if rows.is_empty() && shared.config.empty_replies {
                     begin(&mut out, b"!empty", emitter.tag());
@@ -352,35 +364,61 @@ impl Session {
         });
     }
 
-    pub(super) async fn modify(&mut self, cmd: &Parsed<'_>, menu: &str, verb: &[u8]) {
+    /// `add`, `set`, `remove`; `command` is the tree's (when it has it),
+    /// `hand_built` whether the menu was built by hand (fixed once the mock
+    /// runs: menus are registered before it starts).
+    pub(super) async fn modify(
+        &mut self,
+        cmd: &Parsed<'_>,
+        menu: &str,
+        verb: &[u8],
+        command: Option<&'static Command>,
+        hand_built: bool,
+    ) {
         let tag = cmd.tag;
         let ids = cmd
             .attr(b".id")
             .or(cmd.attr(b"numbers"))
             .unwrap_or_default();
-        let attrs: Vec<Attr> = cmd
-            .attrs
-            .iter()
-            .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers")
-            .map(|(k, v)| (k.to_vec(), v.to_vec()))
-            .collect();
-        let mut attrs = attrs;
+        // Borrowed from the sentence: an add of the tree's copies each byte
+        // once, into its row. Room for the `disabled` that `tree_row` adds.
+        let mut attrs: Vec<(&[u8], &[u8])> = Vec::with_capacity(cmd.attrs.len() + 1);
+        attrs.extend(
+            cmd.attrs
+                .iter()
+                .filter(|(k, _)| !k.starts_with(b".") && *k != b"numbers"),
+        );
+        let takes_disabled = verb == b"add" && self.add_takes_disabled(command);
+        let owned = |attrs: &[(&[u8], &[u8])]| -> Vec<Attr> {
+            attrs
+                .iter()
+                .map(|(k, v)| (k.to_vec(), v.to_vec()))
+                .collect()
+        };
         let result = {
             let mut db = lock(&self.shared.db);
             let v6 = self.shared.config.v6;
-            if !db.is_hand_built(menu) {
-                self.tree_row(menu, verb, &mut attrs);
+            if !hand_built {
+                self.tree_row(takes_disabled, verb, &mut attrs);
             }
             match verb {
                 // `place-before` (src/testing/ordered.rs): where the new row goes.
                 b"add" => {
                     let before = crate::testing::ordered::take_place_before(&mut attrs);
-                    db.check(menu, &mut attrs, true, v6)
-                        .and_then(|()| db.add_placed(menu, attrs, before).map(Some))
+                    if hand_built {
+                        // Its rules (`Db::check`) may rewrite what is stored.
+                        let mut attrs = owned(&attrs);
+                        db.check(menu, &mut attrs, true, v6)
+                            .and_then(|()| db.add_placed(menu, &attrs, before).map(Some))
+                    } else {
+                        db.add_placed(menu, &attrs, before).map(Some)
+                    }
                 }
-                b"set" => db
-                    .check(menu, &mut attrs, false, v6)
-                    .and_then(|()| db.set(menu, ids, &attrs).map(|()| None)),
+                b"set" => {
+                    let mut attrs = owned(&attrs);
+                    db.check(menu, &mut attrs, false, v6)
+                        .and_then(|()| db.set(menu, ids, &attrs).map(|()| None))
+                }
                 _ => db.remove(menu, ids).map(|()| None),
             }
         };

@@ -15,6 +15,7 @@ use async_io::Timer;
 use futures_io::{AsyncRead, AsyncWrite};
 use futures_util::FutureExt;
 use futures_util::io::{AsyncReadExt, AsyncWriteExt};
+use mikrotik_rs_schema::Command;
 
 use super::db::{Attr, Item};
 use super::query::{self, QueryWord};
@@ -198,7 +199,8 @@ impl<'a> Parsed<'a> {
         let mut parsed = Self {
             path: words.next().unwrap_or_default(),
             tag: None,
-            attrs: Vec::new(),
+            // Room for every word but the path: one allocation, no regrowth.
+            attrs: Vec::with_capacity(sentence.len().saturating_sub(1)),
             queries: Vec::new(),
             proplist: None,
         };
@@ -275,6 +277,9 @@ struct Session {
     /// Which recorded logins this session has replayed (other commands are
     /// marked per router, in the replay).
     replayed: Vec<bool>,
+    /// The last `add` command of the tree `tree_row` asked about, and
+    /// whether it takes `disabled` (the tree of a mock never changes).
+    add_takes_disabled: Option<(&'static Command, bool)>,
 }
 
 impl Session {
@@ -490,6 +495,7 @@ where
         challenge: None,
         before_login: 0,
         replayed: Vec::new(),
+        add_takes_disabled: None,
     };
     let mut kill = pin!(async move {
         let _ = kill_rx.recv().await;

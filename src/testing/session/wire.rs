@@ -23,7 +23,8 @@ pub(super) fn attr(out: &mut Vec<u8>, key: &[u8], value: &[u8]) {
 pub(super) fn done(out: &mut Vec<u8>, tag: Option<&[u8]>, ret: Option<&[u8]>) {
     begin(out, b"!done", tag);
     if let Some(ret) = ret {
-        attr(out, b"ret", ret);
+        // `attr(out, b"ret", ret)` in two parts, not four: one per add.
+        put_word(out, &[b"=ret=", ret]);
     }
     out.push(0);
 }
@@ -53,16 +54,16 @@ pub(super) fn fatal(reason: &[u8]) -> Vec<u8> {
 }
 
 /// A `!re` of `attrs`, only the keys of `proplist` if given, `.dead` if given.
-pub(super) fn row(
+pub(super) fn row<'a>(
     out: &mut Vec<u8>,
     tag: Option<&[u8]>,
-    attrs: &[Attr],
+    attrs: impl IntoIterator<Item = (&'a [u8], &'a [u8])>,
     proplist: Option<&[Vec<u8>]>,
     dead: Option<&[u8]>,
 ) {
     begin(out, b"!re", tag);
     for (k, v) in attrs {
-        if proplist.is_none_or(|p| p.contains(k)) {
+        if proplist.is_none_or(|p| p.iter().any(|p| p == k)) {
             attr(out, k, v);
         }
     }
@@ -97,6 +98,7 @@ pub(super) fn tagged(out: &mut Vec<u8>, tag: Option<&[u8]>, words: &[Vec<u8>]) {
 pub(super) fn encode_reply(reply: &Reply, tag: Option<&[u8]>) -> Vec<u8> {
     let mut out = Vec::new();
     for attrs in &reply.rows {
+        let attrs = attrs.iter().map(|(k, v)| (&k[..], &v[..]));
         row(&mut out, tag, attrs, None, None);
     }
     for (category, message) in &reply.traps {
