@@ -315,11 +315,10 @@ impl Db {
         let m = self.menus.get(menu).ok_or(NO_SUCH_ITEM)?;
         let mut found = Vec::new();
         for id in ids.split(|&b| b == b',').filter(|s| !s.is_empty()) {
-            let index = m
-                .items
-                .iter()
-                .position(|i| i.get(b".id") == Some(id) || i.get(b"name") == Some(id))
-                .ok_or(NO_SUCH_ITEM)?;
+            // An id is looked for first (a row named like another row's id
+            // does not shadow it); names only when no row has that id.
+            let with = |key: &[u8]| m.items.iter().position(|i| i.get(key) == Some(id));
+            let index = with(b".id").or_else(|| with(b"name")).ok_or(NO_SUCH_ITEM)?;
             if !found.contains(&index) {
                 found.push(index);
             }
@@ -386,6 +385,21 @@ impl Db {
 
 #[cfg(test)]
 mod tests {
+    use super::Db;
+
+    #[test]
+    fn an_id_is_found_before_a_name_that_looks_like_it() {
+        let mut db = Db::default();
+        db.ensure("/system/script", false);
+        let first = db.add("/system/script", &[("name", "*2")]).unwrap();
+        let second = db.add("/system/script", &[("name", "backup")]).unwrap();
+        assert_eq!(&*second, b"*2");
+        assert_eq!(db.find("/system/script", b"*2").unwrap(), [1]);
+        assert_eq!(db.find("/system/script", &first).unwrap(), [0]);
+        assert_eq!(db.find("/system/script", b"backup").unwrap(), [1]);
+        assert!(db.find("/system/script", b"*9").is_err());
+    }
+
     #[test]
     fn ids_are_upper_case_hex_without_leading_zeros() {
         for id in [0, 1, 9, 10, 15, 16, 255, 4096, 0xABCDEF, u32::MAX] {

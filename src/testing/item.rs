@@ -33,6 +33,13 @@ fn put_field(out: &mut Vec<u8>, field: &[u8]) {
 
 /// The first field of `bytes` and what follows it; `None` at the end.
 fn split_field(bytes: &[u8]) -> Option<(&[u8], &[u8])> {
+    // Nearly every key and value is shorter than 128 bytes: one byte of length.
+    if let Some((&length, rest)) = bytes.split_first()
+        && length < 0x80
+    {
+        let length = usize::from(length);
+        return (length <= rest.len()).then(|| rest.split_at(length));
+    }
     let mut length = 0usize;
     for (at, &byte) in bytes.iter().enumerate() {
         let shift = u32::try_from(7 * at).ok()?;
