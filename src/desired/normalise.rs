@@ -90,6 +90,12 @@ fn address(value: &str) -> Option<Cow<'_, str>> {
     if !value.bytes().any(|b| b == b':' || b == b'/') {
         return None;
     }
+    parsed_address(value)
+}
+
+/// [`address`] without its shortcuts: `value` parsed as a MAC or an IP
+/// address (with a prefix).
+fn parsed_address(value: &str) -> Option<Cow<'_, str>> {
     if let Some(mac) = mac_address(value) {
         return Some(mac);
     }
@@ -217,6 +223,83 @@ fn looks_like_duration(value: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::same_value;
+    use proptest::prelude::*;
+
+    /// Values an address shortcut could misjudge: dotted numbers (IPv4 or
+    /// not, with leading zeros, with a prefix or not), durations, and
+    /// anything made of address and duration bytes.
+    fn address_like() -> impl Strategy<Value = String> {
+        // Mostly four numbers an IPv4 address takes, sometimes not.
+        let parts = prop_oneof![
+            4 => proptest::collection::vec(0..256u16, 4),
+            1 => proptest::collection::vec(0..300u16, 1..6),
+        ];
+        let dotted = (parts, 0..8u8).prop_map(|(parts, zero)| {
+            let parts: Vec<String> = parts
+                .iter()
+                .map(|p| {
+                    if zero == 0 {
+                        format!("0{p}")
+                    } else {
+                        p.to_string()
+                    }
+                })
+                .collect();
+            parts.join(".")
+        });
+        let prefix = proptest::sample::select(vec!["0", "8", "24", "32", "032", "33", "+24", ""]);
+        prop_oneof![
+            dotted.clone(),
+            (dotted, prefix).prop_map(|(host, bits)| format!("{host}/{bits}")),
+            "[0-9a-fA-F.:/+dhmswun x]{0,12}",
+        ]
+    }
+
+    proptest! {
+        /// `address` skips the parse for a value without `:` or `/`; where
+        /// the parse would have said otherwise (an IPv4 address, printed as
+        /// written), the canonical forms are still the same: it is no
+        /// duration either, so `canonical` keeps it as written too.
+        #[test]
+        fn the_address_shortcut_changes_no_canonical_form(value in address_like()) {
+            use super::{address, looks_like_duration, parsed_address};
+            use std::borrow::Cow;
+            let parsed = address_bytes_only(&value).then(|| parsed_address(&value)).flatten();
+            let quick = address(&value);
+            if quick != parsed {
+                prop_assert_eq!(quick, None, "{}", value);
+                prop_assert_eq!(parsed, Some(Cow::Borrowed(value.as_str())));
+                prop_assert!(!looks_like_duration(&value), "{}", value);
+            }
+            for field in ["address", "timeout", "name"] {
+                let before = match parsed_address_canonical(field, &value) {
+                    Some(canonical) => canonical,
+                    None => super::canonical(field, &value).into_owned(),
+                };
+                prop_assert_eq!(super::canonical(field, &value), before, "{} {}", field, value);
+            }
+        }
+    }
+
+    /// `address`'s first test: only the bytes an address is written with.
+    fn address_bytes_only(value: &str) -> bool {
+        !value.is_empty()
+            && value
+                .bytes()
+                .all(|b| b.is_ascii_hexdigit() || matches!(b, b'.' | b':' | b'/'))
+    }
+
+    /// What `canonical` returned before the shortcut when the parse found
+    /// an address (it returned the address right away); `None` otherwise.
+    fn parsed_address_canonical(field: &str, value: &str) -> Option<String> {
+        if super::is_text(field) || matches!(value, "yes" | "true" | "no" | "false") {
+            return None;
+        }
+        address_bytes_only(value)
+            .then(|| super::parsed_address(value))
+            .flatten()
+            .map(std::borrow::Cow::into_owned)
+    }
 
     #[test]
     fn booleans() {

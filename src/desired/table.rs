@@ -30,6 +30,11 @@ pub(crate) struct Columns<'n> {
 /// How many of a row's keys are remembered for the next row.
 const REMEMBERED: usize = 64;
 
+/// Keys longer than this (no field name is) are searched for every time,
+/// never remembered: what is remembered outlives its row, and 64 keys as
+/// long as the decoder allows (16 MiB each) would be kept for the whole read.
+const REMEMBERED_KEY_LEN: usize = 64;
+
 /// How many cells a row gets on the stack; more spill to the heap.
 const INLINE: usize = 32;
 
@@ -62,6 +67,9 @@ impl<'n> Columns<'n> {
             .names
             .binary_search_by(|name| name.as_bytes().cmp(key))
             .ok();
+        if key.len() > REMEMBERED_KEY_LEN {
+            return column;
+        }
         if let Some(slot) = self.last_keys.get_mut(at) {
             *slot = (key.into(), column);
         } else if at == self.last_keys.len() && at < REMEMBERED {
@@ -141,6 +149,34 @@ mod tests {
                 });
             }
         }
+    }
+
+    /// A router's rows are not kept, and neither is what was remembered of
+    /// their keys beyond a few bytes: rows of 64, 63, … keys, each ending in
+    /// a long one, would otherwise leave 64 long keys behind (64 times the
+    /// longest word the decoder takes: 1 GiB by default).
+    #[test]
+    fn long_keys_are_not_remembered() {
+        const LONG: usize = 100_000;
+        let mut columns = Columns::new(["a", "b"]);
+        for keys in (1..=64).rev() {
+            let mut words = vec!["=a=1".to_owned()];
+            words.extend((1..keys).map(|n| format!("=k{n}=v")));
+            let long = format!("{}{keys}", "x".repeat(LONG));
+            words.push(format!("={long}=v"));
+            let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            let source = row(&words);
+            columns.read(&source, |cells| {
+                assert_eq!(text(cells, columns_at(&["a", "b"], "a")), Some("1"));
+            });
+        }
+        let kept: usize = columns.last_keys.iter().map(|(key, _)| key.len()).sum();
+        assert!(kept < LONG, "{kept} bytes of keys remembered");
+    }
+
+    /// The column of `name` among `names` (sorted).
+    fn columns_at(names: &[&str], name: &str) -> Option<usize> {
+        names.iter().position(|n| *n == name)
     }
 
     #[test]

@@ -136,6 +136,73 @@ impl Item {
 #[cfg(test)]
 mod tests {
     use super::Item;
+    use proptest::prelude::*;
+
+    /// The row as it was before it became one buffer: a list of pairs.
+    type Model = Vec<(Vec<u8>, Vec<u8>)>;
+
+    #[derive(Debug, Clone)]
+    enum Step {
+        Set(u8, usize),
+        Retain(u8),
+    }
+
+    /// A key of a small alphabet (repeats are likely) and a value whose
+    /// length may take one, two or three bytes to write.
+    fn key(k: u8) -> Vec<u8> {
+        vec![b'a' + k % 4; usize::from(k / 4) + 1]
+    }
+
+    fn value(length: usize) -> Vec<u8> {
+        (0..length).map(|n| (n % 251) as u8).collect()
+    }
+
+    proptest! {
+        /// `get`, `set` and `retain` do to the buffer what they did to the
+        /// list of pairs, repeated keys included, and two rows are equal
+        /// exactly when their pairs are.
+        #[test]
+        fn a_row_behaves_as_its_list_of_pairs(
+            start in proptest::collection::vec((0..8u8, 0..200usize), 0..6),
+            steps in proptest::collection::vec(
+                prop_oneof![
+                    (0..8u8, prop_oneof![0..3usize, 126..130usize, 16_383..16_386usize])
+                        .prop_map(|(k, n)| Step::Set(k, n)),
+                    (0..8u8).prop_map(Step::Retain),
+                ],
+                0..8,
+            ),
+        ) {
+            let mut model: Model = start.iter().map(|&(k, n)| (key(k), value(n))).collect();
+            let mut item = Item::new(model.iter().map(|(k, v)| (&k[..], &v[..])));
+            for step in steps {
+                match step {
+                    Step::Set(k, n) => {
+                        let (k, v) = (key(k), value(n));
+                        match model.iter_mut().find(|(known, _)| *known == k) {
+                            Some((_, old)) => *old = v.clone(),
+                            None => model.push((k.clone(), v.clone())),
+                        }
+                        item.set(&k, &v);
+                    }
+                    Step::Retain(k) => {
+                        let k = key(k);
+                        model.retain(|(known, _)| *known != k);
+                        item.retain(|known| known != k);
+                    }
+                }
+                let pairs: Model = item.attrs().map(|(k, v)| (k.to_vec(), v.to_vec())).collect();
+                prop_assert_eq!(&pairs, &model);
+                for k in 0..8 {
+                    let k = key(k);
+                    let first = model.iter().find(|(known, _)| *known == k).map(|(_, v)| &v[..]);
+                    prop_assert_eq!(item.get(&k), first);
+                }
+                let rebuilt = Item::new(model.iter().map(|(k, v)| (&k[..], &v[..])));
+                prop_assert_eq!(&item, &rebuilt);
+            }
+        }
+    }
 
     fn pairs(item: &Item) -> Vec<(String, String)> {
         item.attrs()
