@@ -657,46 +657,52 @@ fn writes_received(router: &MockRouter, menu: &str) -> Vec<String> {
         .collect()
 }
 
-async fn a_plan_whose_read_is_cut_mid_rows_is_an_error_and_writes_nothing() {
-    let router = address_list_router();
-    let device = connect(&router).await;
+/// A plan of [`blocklist`] on `router`, and how many bytes a plan's read
+/// receives there (a second read, on a connection that is not cut).
+async fn plan_and_read_size(router: &MockRouter) -> (Plan, u64) {
+    let device = connect(router).await;
+    let plan = blocklist().plan(&device).await.unwrap();
     let before = bytes_received(&device);
     blocklist().plan(&device).await.unwrap();
-    let read = bytes_received(&device) - before;
-    drop(device);
+    (plan, bytes_received(&device) - before)
+}
 
-    router.set_close_after_bytes(Some(read / 2));
-    let cut = connect(&router).await;
+/// A new connection to `router` that it cuts after `bytes` of replies
+/// (what the router received so far forgotten).
+async fn cut_after(router: &MockRouter, bytes: u64) -> MikrotikDevice {
+    router.set_close_after_bytes(Some(bytes));
+    let cut = connect(router).await;
     router.clear_received();
+    cut
+}
+
+/// After a cut read: nothing was written, and on a connection that is not
+/// cut the desired state is reached with every item once.
+async fn nothing_written_then_converges(router: &MockRouter) {
+    assert_eq!(writes_received(router, LIST), Vec::<String>::new());
+    router.set_close_after_bytes(None);
+    converges(router, &connect(router).await, &blocklist()).await;
+}
+
+async fn a_plan_whose_read_is_cut_mid_rows_is_an_error_and_writes_nothing() {
+    let router = address_list_router();
+    let (_, read) = plan_and_read_size(&router).await;
+    let cut = cut_after(&router, read / 2).await;
     let error = blocklist().plan(&cut).await.unwrap_err();
     assert!(error.is_connection_error(), "{error:?}");
-    assert_eq!(writes_received(&router, LIST), Vec::<String>::new());
-
-    router.set_close_after_bytes(None);
-    converges(&router, &connect(&router).await, &blocklist()).await;
+    nothing_written_then_converges(&router).await;
 }
 
 async fn a_precondition_read_cut_mid_rows_refuses_the_apply_and_writes_nothing() {
     let router = address_list_router();
-    let device = connect(&router).await;
-    let plan = blocklist().plan(&device).await.unwrap();
     // The precondition reads what the plan read.
-    let before = bytes_received(&device);
-    blocklist().plan(&device).await.unwrap();
-    let read = bytes_received(&device) - before;
-    drop(device);
-
-    router.set_close_after_bytes(Some(read / 2));
-    let cut = connect(&router).await;
-    router.clear_received();
+    let (plan, read) = plan_and_read_size(&router).await;
+    let cut = cut_after(&router, read / 2).await;
     match plan.apply(&cut, ApplyOptions::default()).await {
         Err(ApplyError::Read(error)) => assert!(error.is_connection_error(), "{error:?}"),
         other => panic!("expected the precondition's read to fail: {other:?}"),
     }
-    assert_eq!(writes_received(&router, LIST), Vec::<String>::new());
-
-    router.set_close_after_bytes(None);
-    converges(&router, &connect(&router).await, &blocklist()).await;
+    nothing_written_then_converges(&router).await;
 }
 
 async fn a_verifying_read_cut_mid_rows_is_reported_and_the_writes_stand() {
@@ -718,9 +724,8 @@ async fn a_verifying_read_cut_mid_rows_is_reported_and_the_writes_stand() {
 
     // Cut on a second router in the first one's starting state.
     let router = address_list_router();
-    let plan = blocklist().plan(&connect(&router).await).await.unwrap();
-    router.set_close_after_bytes(Some(writes + verify / 2));
-    let cut = connect(&router).await;
+    let (plan, _) = plan_and_read_size(&router).await;
+    let cut = cut_after(&router, writes + verify / 2).await;
     let applied = plan.apply(&cut, ApplyOptions::default()).await.unwrap();
     assert_eq!(
         (applied.applied(), applied.failed(), applied.unknown()),
