@@ -11,9 +11,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use common::tap::{Crossed, Tapped};
-use common::{cmd, drain, wait_until};
+use common::{cmd, drain, tagged, wait_until};
 use mikrotik_rs::connection::{self, BufferPolicy, ConnectionOptions};
-use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::protocol::{CommandResponse, Decoder, encode_sentence};
 use mikrotik_rs::runtime::{AsyncStream, BoxedStream, Runtime, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
@@ -174,16 +173,9 @@ async fn a_tag_in_flight_is_never_registered_twice() {
         .await
         .unwrap();
     let tag = uuid::Uuid::new_v4();
-    let first = device
-        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
-        .await
-        .unwrap();
+    let first = device.send_command(tagged(tag, "/silent")).await.unwrap();
     let second = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/system/identity/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/system/identity/print"))
         .await
         .unwrap();
     let items = drain(second).await;
@@ -216,16 +208,9 @@ async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
         .await
         .unwrap();
     let tag = uuid::Uuid::new_v4();
-    let mut first = device
-        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
-        .await
-        .unwrap();
+    let mut first = device.send_command(tagged(tag, "/silent")).await.unwrap();
     let second = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/system/identity/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/system/identity/print"))
         .await
         .unwrap();
     // Refused on its own stream; dropped without reading that refusal.
@@ -261,15 +246,9 @@ async fn a_reused_tag_does_not_inherit_the_earlier_deadline() {
         .await
         .unwrap();
     let tag = uuid::Uuid::new_v4();
-    let quick = CommandBuilder::with_tag(tag)
-        .command("/system/identity/print")
-        .build()
-        .with_timeout(Duration::from_millis(200));
+    let quick = tagged(tag, "/system/identity/print").with_timeout(Duration::from_millis(200));
     device.collect(quick).await.unwrap();
-    let mut later = device
-        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
-        .await
-        .unwrap();
+    let mut later = device.send_command(tagged(tag, "/silent")).await.unwrap();
     async_io::Timer::after(Duration::from_millis(500)).await;
     let next = async_io::Timer::after(Duration::from_millis(20));
     let ended = match futures_util::future::select(Box::pin(later.recv()), Box::pin(next)).await {

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{cmd, wait_until};
+use common::{cmd, tagged, wait_until};
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
@@ -18,7 +18,7 @@ use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::command::CommandBuilder;
 use mikrotik_rs::runtime::{BoxFuture, BoxedStream, Runtime, Timer, default_runtime};
 use mikrotik_rs::testing::{MockRouter, Reply, Script};
-use mikrotik_rs::{ConnectionState, Error, MikrotikDevice, ReconnectPolicy};
+use mikrotik_rs::{ConnectionState, Error, MikrotikDevice, ReconnectPolicy, ResponseStream};
 
 fn quick() -> ReconnectPolicy {
     ReconnectPolicy::new()
@@ -63,6 +63,18 @@ async fn within<T>(limit: Duration, body: impl Future<Output = T>) -> Option<T> 
         Poll::Pending
     })
     .await
+}
+
+/// Reads `stream` to its end within `limit`; it must end with `!done`
+/// (`what`: how it got there, for the failure message).
+async fn runs_to_done(stream: ResponseStream, limit: Duration, what: &str) {
+    let items = within(limit, common::drain(stream))
+        .await
+        .unwrap_or_else(|| panic!("{what}: the command did not end"));
+    assert!(
+        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
+        "{what}: {items:?}"
+    );
 }
 
 /// Defect 1: a router that accepts and closes at once. The login request
@@ -652,13 +664,12 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
     let stream = device.send_command(print).await.unwrap();
     wait_until(|| device.in_flight() >= 1, "the actor holds it").await;
     router.drop_connections();
-    let items = within(Duration::from_secs(20), common::drain(stream))
-        .await
-        .expect("the command ends");
-    assert!(
-        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-        "it ran on the next connection: {items:?}"
-    );
+    runs_to_done(
+        stream,
+        Duration::from_secs(20),
+        "it ran on the next connection",
+    )
+    .await;
     let sent = router
         .received_paths()
         .iter()
@@ -693,13 +704,12 @@ async fn a_command_dropped_before_it_was_written_is_never_sent_on_any_connection
     .await;
     assert_eq!(device.in_flight(), 1, "withdrawn, not cancelled");
     router.drop_connections();
-    let items = within(Duration::from_secs(20), common::drain(kept))
-        .await
-        .expect("the command ends");
-    assert!(
-        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-        "it ran on the next connection: {items:?}"
-    );
+    runs_to_done(
+        kept,
+        Duration::from_secs(20),
+        "it ran on the next connection",
+    )
+    .await;
     let paths = router.received_paths();
     assert!(
         !paths
@@ -739,11 +749,7 @@ async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
         .unwrap();
     let tag = uuid::Uuid::new_v4();
     let withdrawn = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/interface/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/interface/print"))
         .await
         .unwrap();
     wait_until(|| device.in_flight() == 2, "the actor holds both").await;
@@ -751,23 +757,18 @@ async fn a_withdrawn_command_is_never_handed_back_under_a_reused_tag() {
     wait_until(|| device.in_flight() == 1, "withdrawn").await;
     // The tag is free again: a new command takes it.
     let reused = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/system/resource/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/system/resource/print"))
         .await
         .unwrap();
     wait_until(|| device.in_flight() == 2, "the actor holds the new one").await;
     router.drop_connections();
     for stream in [ahead, reused] {
-        let items = within(Duration::from_secs(20), common::drain(stream))
-            .await
-            .expect("the command ends");
-        assert!(
-            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-            "it ran on the next connection: {items:?}"
-        );
+        runs_to_done(
+            stream,
+            Duration::from_secs(20),
+            "it ran on the next connection",
+        )
+        .await;
     }
     let paths = router.received_paths();
     assert!(
@@ -790,11 +791,7 @@ async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
     let device = connect(&router, quick()).await;
     let tag = uuid::Uuid::new_v4();
     let listen = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/interface/listen")
-                .build(),
-        )
+        .send_command(tagged(tag, "/interface/listen"))
         .await
         .unwrap();
     wait_until(|| router.running_commands() == 1, "the listen runs").await;
@@ -814,10 +811,7 @@ async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
     drop(listen);
     wait_until(|| router.running_commands() == 0, "the listen cancelled").await;
     wait_until(|| device.in_flight() == 0, "nothing in flight").await;
-    let later = device
-        .send_command(CommandBuilder::with_tag(tag).command("/silent").build())
-        .await
-        .unwrap();
+    let later = device.send_command(tagged(tag, "/silent")).await.unwrap();
     wait_until(|| router.running_commands() == 1, "the later command runs").await;
     drop(later);
     let cancelled = within(Duration::from_secs(5), async {
@@ -889,13 +883,12 @@ async fn the_first_connect_is_retried_under_the_policy_when_asked() {
         .await
         .unwrap();
     router.start_listening().unwrap();
-    let items = within(Duration::from_secs(20), common::drain(waiting))
-        .await
-        .expect("ran once the router was up");
-    assert!(
-        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-        "{items:?}"
-    );
+    runs_to_done(
+        waiting,
+        Duration::from_secs(20),
+        "ran once the router was up",
+    )
+    .await;
     assert!(device.state().is_connected());
     // The default is unchanged: the first connect's error, at once.
     router.stop_listening();
@@ -1009,13 +1002,7 @@ async fn in_flight_is_exact_after_cancels_and_timeouts_while_down() {
     );
     router.start_listening().unwrap();
     for command in waiting {
-        let items = within(Duration::from_secs(10), common::drain(command))
-            .await
-            .expect("answered once up");
-        assert!(
-            matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-            "{items:?}"
-        );
+        runs_to_done(command, Duration::from_secs(10), "answered once up").await;
     }
     wait_until(|| router.running_commands() == 1, "one listen resumed").await;
     wait_until(
@@ -1042,30 +1029,21 @@ async fn a_dropped_duplicate_of_a_waiting_tag_leaves_the_waiting_command() {
     wait_until(|| !device.state().is_connected(), "down").await;
     let tag = uuid::Uuid::new_v4();
     let waiting = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/system/identity/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/system/identity/print"))
         .await
         .unwrap();
     let duplicate = device
-        .send_command(
-            CommandBuilder::with_tag(tag)
-                .command("/interface/print")
-                .build(),
-        )
+        .send_command(tagged(tag, "/interface/print"))
         .await
         .unwrap();
     drop(duplicate);
     router.start_listening().unwrap();
-    let items = within(Duration::from_secs(10), common::drain(waiting))
-        .await
-        .expect("the waiting command ends");
-    assert!(
-        matches!(items.last(), Some(Ok(CommandResponse::Done(_)))),
-        "it ran once the router was back: {items:?}"
-    );
+    runs_to_done(
+        waiting,
+        Duration::from_secs(10),
+        "it ran once the router was back",
+    )
+    .await;
 }
 
 /// A device dropped while its first connect is still retried in the

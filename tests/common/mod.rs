@@ -22,6 +22,11 @@ pub fn cmd(path: &str) -> Command {
     CommandBuilder::new().command(path).build()
 }
 
+/// [`cmd`] carrying `tag` (for tests of tags reused or duplicated).
+pub fn tagged(tag: uuid::Uuid, path: &str) -> Command {
+    CommandBuilder::with_tag(tag).command(path).build()
+}
+
 /// `words` as one sentence on the wire (length prefixes and the empty word).
 pub fn sentence(words: &[&[u8]]) -> Vec<u8> {
     let mut out = Vec::new();
