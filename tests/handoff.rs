@@ -10,7 +10,7 @@ use common::{Item, cmd, drain, wait_until};
 use mikrotik_rs::protocol::CommandResponse;
 use mikrotik_rs::protocol::Sentence;
 use mikrotik_rs::testing::{MockRouter, Script};
-use mikrotik_rs::{BufferPolicy, Error, MikrotikDevice};
+use mikrotik_rs::{BufferPolicy, Error};
 
 /// `count` rows `=n=0` … `=n=count-1` with the command's tag, then `!done`.
 fn numbered_rows(count: usize) -> Script {
@@ -41,9 +41,7 @@ async fn a_batch_interrupted_by_a_drop() {
     let router = MockRouter::builder()
         .script("/rows", numbered_rows(20_000))
         .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let device = common::connect(&router).await;
     let mut stream = device
         .send_command_with(cmd("/rows"), BufferPolicy::Unbounded)
         .await
@@ -65,9 +63,7 @@ async fn an_overflow_in_the_middle_of_a_batch() {
     let router = MockRouter::builder()
         .script("/rows", numbered_rows(20_000))
         .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let device = common::connect(&router).await;
     let stream = device
         .send_command_with(cmd("/rows"), BufferPolicy::Bounded(1_000))
         .await
@@ -100,9 +96,7 @@ async fn a_connection_error_while_a_batch_waits_unread() {
         .script("/rows", numbered_rows(5_000))
         .script("/silent", Script::Silent)
         .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let device = common::connect(&router).await;
     let mut listen = device
         .send_command_with(cmd("/silent"), BufferPolicy::Unbounded)
         .await
@@ -128,12 +122,8 @@ async fn a_connection_error_while_a_batch_waits_unread() {
 /// An unread stream holding a batch when the connection fails: the rows
 /// first, then the error.
 async fn a_connection_error_behind_unread_rows() {
-    let router = MockRouter::builder()
-        .script("/silent", Script::Silent)
-        .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let router = common::silent_router();
+    let device = common::connect(&router).await;
     let listen = device
         .send_command_with(cmd("/interface/listen"), BufferPolicy::Unbounded)
         .await
@@ -181,9 +171,7 @@ fn a_reader_on_another_thread_gets_every_row_in_order() {
         let router = MockRouter::builder()
             .script("/rows", numbered_rows(200_000))
             .start();
-        let device = MikrotikDevice::connect(&router.address(), "admin", None)
-            .await
-            .unwrap();
+        let device = common::connect(&router).await;
         let mut stream = device.send_command(cmd("/rows")).await.unwrap();
         let reader = tokio::spawn(async move {
             let mut next = 0;

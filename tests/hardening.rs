@@ -85,12 +85,8 @@ fn panics_on_read(inner: BoxedStream, armed: Arc<AtomicBool>) -> impl AsyncStrea
 /// that says so; other connections on the same runtime (the shared
 /// background thread for async-io) go on, and later connects work.
 async fn a_panicking_connection_ends_alone() {
-    let router = MockRouter::builder()
-        .script("/silent", Script::Silent)
-        .start();
-    let bystander = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let router = common::silent_router();
+    let bystander = common::connect(&router).await;
     let mut bystander_listen = bystander.send_command(cmd("/silent")).await.unwrap();
     let armed = Arc::new(AtomicBool::new(false));
     let io = panics_on_read(tcp(&router).await, Arc::clone(&armed));
@@ -115,9 +111,7 @@ async fn a_panicking_connection_ends_alone() {
     ));
     // The others are untouched.
     common::still_answers(&bystander).await;
-    let later = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let later = common::connect(&router).await;
     common::still_answers(&later).await;
     assert!(!bystander.is_closed());
     let _ = &mut bystander_listen;
@@ -136,9 +130,7 @@ async fn keep_latest_never_drops_a_trap() {
     let router = MockRouter::builder()
         .script("/rows-then-trap", Script::Reply(reply))
         .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let device = common::connect(&router).await;
     let stream = device
         .send_command_with(cmd("/rows-then-trap"), BufferPolicy::KeepLatest(1))
         .await
@@ -166,12 +158,8 @@ async fn keep_latest_never_drops_a_trap() {
 /// A tag can never be registered twice: the second command with a tag in
 /// flight is refused on its own stream; the first and the connection go on.
 async fn a_tag_in_flight_is_never_registered_twice() {
-    let router = MockRouter::builder()
-        .script("/silent", Script::Silent)
-        .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let router = common::silent_router();
+    let device = common::connect(&router).await;
     let tag = uuid::Uuid::new_v4();
     let first = device.send_command(tagged(tag, "/silent")).await.unwrap();
     let second = device
@@ -201,12 +189,8 @@ async fn a_tag_in_flight_is_never_registered_twice() {
 /// first command that holds the tag: its drop names only the tag, and the
 /// actor must not take that for the first command's cancel.
 async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
-    let router = MockRouter::builder()
-        .script("/silent", Script::Silent)
-        .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let router = common::silent_router();
+    let device = common::connect(&router).await;
     let tag = uuid::Uuid::new_v4();
     let mut first = device.send_command(tagged(tag, "/silent")).await.unwrap();
     let second = device
@@ -224,11 +208,7 @@ async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
         .filter(|s| s.path() == "/cancel")
         .count();
     assert_eq!(cancels, 0, "the first command was cancelled on the router");
-    let next = async_io::Timer::after(Duration::from_millis(100));
-    let ended = match futures_util::future::select(Box::pin(first.recv()), Box::pin(next)).await {
-        futures_util::future::Either::Left((item, _)) => Some(item),
-        futures_util::future::Either::Right(_) => None,
-    };
+    let ended = common::next_within(&mut first, Duration::from_millis(100)).await;
     assert!(
         ended.is_none(),
         "the first command's stream ended: {ended:?}"
@@ -239,22 +219,14 @@ async fn dropping_a_refused_stream_leaves_the_tags_command_alone() {
 /// A tag is free again once its command ended: a later command may carry
 /// it. The earlier command's deadline is its own, never the later one's.
 async fn a_reused_tag_does_not_inherit_the_earlier_deadline() {
-    let router = MockRouter::builder()
-        .script("/silent", Script::Silent)
-        .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let router = common::silent_router();
+    let device = common::connect(&router).await;
     let tag = uuid::Uuid::new_v4();
     let quick = tagged(tag, "/system/identity/print").with_timeout(Duration::from_millis(200));
     device.collect(quick).await.unwrap();
     let mut later = device.send_command(tagged(tag, "/silent")).await.unwrap();
     async_io::Timer::after(Duration::from_millis(500)).await;
-    let next = async_io::Timer::after(Duration::from_millis(20));
-    let ended = match futures_util::future::select(Box::pin(later.recv()), Box::pin(next)).await {
-        futures_util::future::Either::Left((item, _)) => Some(item),
-        futures_util::future::Either::Right(_) => None,
-    };
+    let ended = common::next_within(&mut later, Duration::from_millis(20)).await;
     assert!(
         ended.is_none(),
         "the later command ended at the earlier one's deadline: {ended:?}"
@@ -334,9 +306,7 @@ async fn bounded_zero_with_a_waiting_reader_gets_every_row() {
     let router = MockRouter::builder()
         .script("/bulk", Script::bulk(100, [("k", "v")]))
         .start();
-    let device = MikrotikDevice::connect(&router.address(), "admin", None)
-        .await
-        .unwrap();
+    let device = common::connect(&router).await;
     let stream = device
         .send_command_with(cmd("/bulk"), BufferPolicy::Bounded(0))
         .await

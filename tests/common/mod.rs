@@ -43,6 +43,27 @@ pub async fn connect(router: &mikrotik_rs::testing::MockRouter) -> MikrotikDevic
         .expect("connect to the mock")
 }
 
+/// A MockRouter on which `/silent` never answers (it runs until cancelled).
+#[cfg(feature = "testing")]
+pub fn silent_router() -> mikrotik_rs::testing::MockRouter {
+    mikrotik_rs::testing::MockRouter::builder()
+        .script("/silent", mikrotik_rs::testing::Script::Silent)
+        .start()
+}
+
+/// The next item of `stream` if one comes within `limit` (`Some(None)`: the
+/// stream ended); `None` if nothing came.
+pub async fn next_within(
+    stream: &mut ResponseStream,
+    limit: std::time::Duration,
+) -> Option<Option<Item>> {
+    let timer = async_io::Timer::after(limit);
+    match futures_util::future::select(Box::pin(stream.recv()), Box::pin(timer)).await {
+        futures_util::future::Either::Left((item, _)) => Some(item),
+        futures_util::future::Either::Right(_) => None,
+    }
+}
+
 /// Reads a stream to its end.
 pub async fn drain(mut stream: ResponseStream) -> Vec<Item> {
     let mut items = Vec::new();
