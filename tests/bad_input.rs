@@ -532,16 +532,7 @@ fn a_4_gib_prefix_without_limits_allocates_only_what_arrives() {
         let results = join_all(streams.into_iter().map(|s| drain(s.unwrap()))).await;
         let after = rss_bytes();
         for items in &results {
-            assert!(
-                matches!(
-                    items.last(),
-                    Some(Err(Error::Timeout {
-                        what: TimeoutKind::Command,
-                        ..
-                    }))
-                ),
-                "{items:?}"
-            );
+            common::assert_ends_timed_out(items, TimeoutKind::Command);
         }
         let grown = after.saturating_sub(before);
         println!("RSS before {before} B, after {after} B, grown {grown} B for a 4 GiB claim");

@@ -444,16 +444,7 @@ async fn command_deadline_ends_one_command_only() {
         .await
         .unwrap();
     let (slow, fast) = futures_util::future::join(drain(slow), drain(fast)).await;
-    assert!(
-        matches!(
-            slow.last(),
-            Some(Err(Error::Timeout {
-                what: TimeoutKind::Command,
-                ..
-            }))
-        ),
-        "{slow:?}"
-    );
+    common::assert_ends_timed_out(&slow, TimeoutKind::Command);
     assert_eq!(words(&fast), ["!re", "!done"]);
     assert!(
         router
@@ -498,16 +489,7 @@ async fn a_silent_peer_is_found_by_the_keepalive() {
     let listen = device.send_command(cmd("/interface/listen")).await.unwrap();
     router.set_silent(true);
     let items = drain(listen).await;
-    assert!(
-        matches!(
-            items.last(),
-            Some(Err(Error::Timeout {
-                what: TimeoutKind::Keepalive,
-                ..
-            }))
-        ),
-        "{items:?}"
-    );
+    common::assert_ends_timed_out(&items, TimeoutKind::Keepalive);
     assert!(device.is_closed());
 }
 
@@ -654,16 +636,7 @@ async fn a_command_timed_out_before_it_was_written_is_never_sent() {
         .await
         .unwrap();
     let items = drain(timed).await;
-    assert!(
-        matches!(
-            items.last(),
-            Some(Err(Error::Timeout {
-                what: TimeoutKind::Command,
-                ..
-            }))
-        ),
-        "{items:?}"
-    );
+    common::assert_ends_timed_out(&items, TimeoutKind::Command);
     assert_eq!(device.in_flight(), 0, "nothing to cancel");
     assert_eq!(gate.passed(), passed);
     gate.allow(usize::MAX);

@@ -504,13 +504,7 @@ async fn keepalive_fatal_and_lost_commands_are_traced() {
     let silent = device.send_command(cmd("/silent")).await.unwrap();
     router.set_silent(true);
     let items = drain(silent).await;
-    assert!(matches!(
-        items.last(),
-        Some(Err(Error::Timeout {
-            what: mikrotik_rs::TimeoutKind::Keepalive,
-            ..
-        }))
-    ));
+    common::assert_ends_timed_out(&items, mikrotik_rs::TimeoutKind::Keepalive);
     let seen = Seen::of(&address);
     let failed = seen.events("mikrotik.keepalive.failed");
     assert_eq!(failed.len(), 1, "{failed:#?}");

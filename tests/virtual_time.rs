@@ -157,16 +157,7 @@ async fn the_keepalive_probes_and_finds_a_silent_peer() {
     assert!(!device.is_closed(), "not before the probe's timeout");
     time.advance(Duration::from_secs(2));
     let items = drain(listen).await;
-    assert!(
-        matches!(
-            items.last(),
-            Some(Err(Error::Timeout {
-                what: TimeoutKind::Keepalive,
-                ..
-            }))
-        ),
-        "{items:?}"
-    );
+    common::assert_ends_timed_out(&items, TimeoutKind::Keepalive);
     assert!(device.is_closed());
 }
 

@@ -64,6 +64,15 @@ pub async fn next_within(
     }
 }
 
+/// Asserts that a command's items end with a timeout of `kind`.
+#[track_caller]
+pub fn assert_ends_timed_out(items: &[Item], kind: mikrotik_rs::TimeoutKind) {
+    assert!(
+        matches!(items.last(), Some(Err(Error::Timeout { what, .. })) if *what == kind),
+        "expected a {kind:?} timeout last: {items:?}"
+    );
+}
+
 /// Reads a stream to its end.
 pub async fn drain(mut stream: ResponseStream) -> Vec<Item> {
     let mut items = Vec::new();
