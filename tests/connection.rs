@@ -510,17 +510,24 @@ fn silent_router() -> MockRouter {
         .start()
 }
 
+/// A [`silent_router`] and a device logged in to it through a gate that is
+/// now shut (the socket takes nothing), the router's log cleared.
+async fn behind_a_shut_gate() -> (MockRouter, Arc<Gate>, MikrotikDevice) {
+    let router = silent_router();
+    let gate = Gate::open();
+    let device = connect_gated(&router, &gate).await;
+    router.clear_received();
+    gate.shut();
+    (router, gate, device)
+}
+
 /// Streams dropped while their commands wait in the connection's write
 /// buffer (the socket takes nothing): at the front, in the middle and at
 /// the end of what waits. None of them is ever written and no `/cancel`
 /// is sent; the commands between them go out whole, and every counter
 /// matches what crossed the socket.
 async fn a_command_dropped_before_it_was_written_is_never_sent() {
-    let router = silent_router();
-    let gate = Gate::open();
-    let device = connect_gated(&router, &gate).await;
-    router.clear_received();
-    gate.shut();
+    let (router, gate, device) = behind_a_shut_gate().await;
     let before = device.snapshot();
     let passed = gate.passed();
     let mut streams = Vec::new();
@@ -587,11 +594,7 @@ async fn a_command_dropped_before_it_was_written_is_never_sent() {
 /// A stream dropped after part of its command reached the socket: the
 /// router gets the whole command and then its `/cancel`, as always.
 async fn a_command_dropped_after_part_of_it_was_written_is_cancelled() {
-    let router = silent_router();
-    let gate = Gate::open();
-    let device = connect_gated(&router, &gate).await;
-    router.clear_received();
-    gate.shut();
+    let (router, gate, device) = behind_a_shut_gate().await;
     let before = device.snapshot();
     let passed = gate.passed();
     let stream = device.send_command(cmd("/middle")).await.unwrap();
@@ -625,11 +628,7 @@ async fn a_command_dropped_after_part_of_it_was_written_is_cancelled() {
 /// A command whose deadline passes while it waits unwritten behind a
 /// stalled socket ends with its timeout and is never sent.
 async fn a_command_timed_out_before_it_was_written_is_never_sent() {
-    let router = silent_router();
-    let gate = Gate::open();
-    let device = connect_gated(&router, &gate).await;
-    router.clear_received();
-    gate.shut();
+    let (router, gate, device) = behind_a_shut_gate().await;
     let passed = gate.passed();
     let timed = device
         .send_command(cmd("/first").with_timeout(Duration::from_millis(50)))
