@@ -140,12 +140,7 @@ async fn bootstrap_over_the_plain_port_then_connect_over_api_ssl_then_reuse() {
     assert!(!stages.contains(&BootstrapStage::Creating), "{stages:?}");
     assert!(!stages.contains(&BootstrapStage::Assigning), "{stages:?}");
     assert!(
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| *p == "/certificate/sign")
-            .count()
-            == 1,
+        router.received_count("/certificate/sign") == 1,
         "signed once: {:?}",
         router.received_paths()
     );

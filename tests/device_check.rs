@@ -119,13 +119,7 @@ async fn a_reconnecting_device_learns_the_version_on_each_connection() {
         .await
         .unwrap();
     refusal(device.send_command(cmd("/app/print")).await);
-    let asked = || {
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| *p == "/system/resource/print")
-            .count()
-    };
+    let asked = || router.received_count("/system/resource/print");
     assert_eq!(asked(), 1);
     router.drop_connections();
     common::wait_until(|| asked() == 2, "the version asked again").await;

@@ -494,12 +494,7 @@ async fn routers_are_worked_on_while_nobody_reads_and_a_job_panic_reaches_the_re
     let run = fleet.collect(identity());
     // Nobody polls the run: the routers connect and answer all the same.
     eventually("all three answered", || {
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| *p == "/system/identity/print")
-            .count()
-            == 3
+        router.received_count("/system/identity/print") == 3
     })
     .await;
     let summary = run.summary().await;
@@ -526,14 +521,7 @@ async fn dropping_a_run_cancels_its_commands_on_the_routers() {
     eventually("three slow commands run", || router.running_commands() == 3).await;
     drop(run);
     eventually("every one was cancelled", || router.running_commands() == 0).await;
-    assert!(
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| *p == "/cancel")
-            .count()
-            >= 3
-    );
+    assert!(router.received_count("/cancel") >= 3);
     // The connections stay, for the next run.
     let summary = fleet.collect(identity()).summary().await;
     assert_eq!(summary.succeeded(), 3, "{summary}");

@@ -102,14 +102,7 @@ async fn counters_match_a_scripted_session() {
     // it was written is never sent, so there would be no `/cancel` to count.
     let silent = device.send_command(cmd("/silent")).await.unwrap();
     wait_until(
-        || {
-            router
-                .received_paths()
-                .iter()
-                .filter(|p| *p == "/silent")
-                .count()
-                == 2
-        },
+        || router.received_count("/silent") == 2,
         "the router has the second /silent",
     )
     .await;

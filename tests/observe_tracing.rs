@@ -307,14 +307,7 @@ async fn each_outcome_has_its_span_and_events() {
     // would be withdrawn: never sent, no /cancel).
     let silent = device.send_command(cmd("/silent")).await.unwrap();
     wait_until(
-        || {
-            router
-                .received_paths()
-                .iter()
-                .filter(|p| *p == "/silent")
-                .count()
-                == 2
-        },
+        || router.received_count("/silent") == 2,
         "the router has the second /silent",
     )
     .await;

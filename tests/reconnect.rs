@@ -37,14 +37,6 @@ async fn sleep(ms: u64) {
     async_io::Timer::after(Duration::from_millis(ms)).await;
 }
 
-fn count(router: &MockRouter, path: &str) -> usize {
-    router
-        .received_paths()
-        .iter()
-        .filter(|p| p.as_str() == path)
-        .count()
-}
-
 async fn next(stream: &mut ResponseStream) -> Result<CommandResponse, Error> {
     stream.recv().await.expect("the stream goes on")
 }
@@ -55,12 +47,16 @@ async fn a_listen_resumes_after_a_restart_with_one_gap_marker() {
     let router = MockRouter::start();
     let device = connect(&router, quick()).await;
     let mut stream = device.send_command(cmd("/interface/listen")).await.unwrap();
-    wait_until(|| count(&router, "/interface/listen") == 1, "listen sent").await;
+    wait_until(
+        || router.received_count("/interface/listen") == 1,
+        "listen sent",
+    )
+    .await;
     router.stop_listening();
     wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
     router.start_listening().unwrap();
     wait_until(
-        || count(&router, "/interface/listen") == 2,
+        || router.received_count("/interface/listen") == 2,
         "listen sent again",
     )
     .await;
@@ -182,7 +178,7 @@ async fn in_flight_ends_as_maybe_run_and_queued_commands_go_out_after() {
         .start();
     let device = connect(&router, quick()).await;
     let mut in_flight = device.send_command(cmd("/silent")).await.unwrap();
-    wait_until(|| count(&router, "/silent") == 1, "sent").await;
+    wait_until(|| router.received_count("/silent") == 1, "sent").await;
     router.stop_listening();
     let error = next(&mut in_flight).await.unwrap_err();
     assert!(matches!(error, Error::ConnectionLost { .. }), "{error:?}");
@@ -200,7 +196,7 @@ async fn in_flight_ends_as_maybe_run_and_queued_commands_go_out_after() {
     let (rows, ()) = futures_util::future::join(queued, restart).await;
     let rows = rows.expect("the queued command completes").into_rows();
     assert_eq!(rows[0].get("name"), Some("MikroTik"));
-    assert_eq!(count(&router, "/silent"), 1, "never sent again");
+    assert_eq!(router.received_count("/silent"), 1, "never sent again");
 }
 
 /// The password changes during the outage: reconnecting stops with
@@ -353,7 +349,7 @@ async fn a_blackholed_router_is_detected_by_keepalive_and_reconnected() {
     router.clear_received();
     time.advance(Duration::from_secs(11));
     wait_until(
-        || count(&router, "/system/identity/print") == 1,
+        || router.received_count("/system/identity/print") == 1,
         "the keepalive probe",
     )
     .await;
@@ -377,7 +373,7 @@ async fn a_blackholed_router_is_detected_by_keepalive_and_reconnected() {
     router.clear_received();
     time.advance(Duration::from_secs(1));
     wait_until(
-        || count(&router, "/login") == 1,
+        || router.received_count("/login") == 1,
         "the first attempt logs in",
     )
     .await;
@@ -425,9 +421,13 @@ async fn reconnects_over_tls_with_the_stored_password() {
         .await
         .unwrap();
     let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
-    wait_until(|| count(&router, "/interface/listen") == 1, "sent").await;
+    wait_until(|| router.received_count("/interface/listen") == 1, "sent").await;
     router.drop_connections();
-    wait_until(|| count(&router, "/interface/listen") == 2, "sent again").await;
+    wait_until(
+        || router.received_count("/interface/listen") == 2,
+        "sent again",
+    )
+    .await;
     router
         .add_item("/interface", [("name", "vlan9"), ("type", "vlan")])
         .unwrap();
@@ -577,12 +577,20 @@ async fn dropping_the_device_mid_login_closes_its_socket() {
     router.drop_connections();
     wait_until(|| !device.state().is_connected(), "the loss is noticed").await;
     time.advance(Duration::from_secs(1));
-    wait_until(|| count(&router, "/login") == 1, "the attempt logs in").await;
+    wait_until(
+        || router.received_count("/login") == 1,
+        "the attempt logs in",
+    )
+    .await;
     assert_eq!(sockets_to(router.port()), 1, "the attempt's socket");
     drop(device);
     // The abandoned login's actor says `/quit` and lingers for the router's
     // close at most `close_linger` (2 s): a blackholed router never closes.
-    wait_until(|| count(&router, "/quit") == 1, "the attempt says goodbye").await;
+    wait_until(
+        || router.received_count("/quit") == 1,
+        "the attempt says goodbye",
+    )
+    .await;
     time.advance(Duration::from_secs(3));
     wait_until(
         || live.load(Ordering::SeqCst) == 0 && sockets_to(router.port()) == 0,
@@ -676,8 +684,8 @@ async fn a_waiting_command_dropped_is_never_sent() {
     };
     let (kept, ()) = futures_util::future::join(kept, restart).await;
     assert!(kept.is_ok(), "{kept:?}");
-    assert_eq!(count(&router, "/ip/address/print"), 0, "never sent");
-    assert_eq!(count(&router, "/system/identity/print"), 1);
+    assert_eq!(router.received_count("/ip/address/print"), 0, "never sent");
+    assert_eq!(router.received_count("/system/identity/print"), 1);
 }
 
 /// Without a policy, nothing changes: the loss ends everything.
@@ -688,7 +696,7 @@ async fn without_a_policy_a_loss_is_the_end() {
         .unwrap();
     assert!(!device.reconnects());
     let mut listen = device.send_command(cmd("/interface/listen")).await.unwrap();
-    wait_until(|| count(&router, "/interface/listen") == 1, "sent").await;
+    wait_until(|| router.received_count("/interface/listen") == 1, "sent").await;
     let mut changes = device.state_changes();
     assert!(changes.recv().await.unwrap().is_connected());
     router.stop_listening();

@@ -443,11 +443,7 @@ fn mock_table(router: &MockRouter) -> std::collections::BTreeMap<String, String>
 }
 
 fn prints(router: &MockRouter) -> usize {
-    router
-        .received_paths()
-        .iter()
-        .filter(|p| p.as_str() == "/interface/print")
-        .count()
+    router.received_count("/interface/print")
 }
 
 /// Defect 3: the resync's snapshot traps. Its error is not the
@@ -670,11 +666,7 @@ async fn a_command_never_written_to_the_socket_is_sent_on_the_next_connection() 
         "it ran on the next connection",
     )
     .await;
-    let sent = router
-        .received_paths()
-        .iter()
-        .filter(|p| p.as_str() == "/system/identity/print")
-        .count();
+    let sent = router.received_count("/system/identity/print");
     assert!(sent >= 1, "it reached the router");
     let stats = device.snapshot();
     assert_eq!(stats.commands_in_flight, 0, "{stats:?}");
@@ -796,15 +788,8 @@ async fn a_tag_freed_by_a_resumed_command_is_cancelled_as_itself() {
         .unwrap();
     wait_until(|| router.running_commands() == 1, "the listen runs").await;
     router.drop_connections();
-    let listens = |router: &MockRouter| {
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| p.as_str() == "/interface/listen")
-            .count()
-    };
     wait_until(
-        || listens(&router) == 2 && router.running_commands() == 1,
+        || router.received_count("/interface/listen") == 2 && router.running_commands() == 1,
         "the listen resumed",
     )
     .await;
@@ -854,11 +839,7 @@ async fn a_command_partly_written_is_never_sent_again() {
         matches!(after.last(), Some(Ok(CommandResponse::Done(_)))),
         "{after:?}"
     );
-    let sent = router
-        .received_paths()
-        .iter()
-        .filter(|p| p.as_str() == "/system/identity/print")
-        .count();
+    let sent = router.received_count("/system/identity/print");
     assert_eq!(sent, 0, "a partly written command was sent again");
 }
 

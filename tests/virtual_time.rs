@@ -126,13 +126,7 @@ async fn the_keepalive_probes_and_finds_a_silent_peer() {
         .connect()
         .await
         .unwrap();
-    let probes = |router: &MockRouter| {
-        router
-            .received_paths()
-            .iter()
-            .filter(|p| *p == "/system/identity/print")
-            .count()
-    };
+    let probes = |router: &MockRouter| router.received_count("/system/identity/print");
     settle().await;
     assert_eq!(probes(&router), 0, "no probe before the interval");
     time.advance(Duration::from_secs(31));

@@ -1134,6 +1134,14 @@ impl MockRouter {
             .collect()
     }
 
+    /// How many of the sentences received have the command path `path`.
+    pub fn received_count(&self, path: &str) -> usize {
+        lock(&self.shared.received)
+            .iter()
+            .filter(|r| r.path() == path)
+            .count()
+    }
+
     /// Forgets every received sentence.
     pub fn clear_received(&self) {
         lock(&self.shared.received).clear();
