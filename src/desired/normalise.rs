@@ -72,7 +72,8 @@ pub(crate) fn write_identity<'v>(
 /// The form RouterOS prints an address in, when `value` is one: an IP
 /// address (with a prefix, dropped when it names a single host) as Rust
 /// prints it (IPv6 compressed, lower case), a MAC address in upper case.
-/// `None` for anything else.
+/// `None` for anything else, and for a value without `:` or `/` (an IPv4
+/// address without a prefix stays as written, so it needs no answer).
 ///
 /// Called for every key of every item and row of a plan, so a value already
 /// in that form (the usual case) is returned borrowed, without formatting:
